@@ -1,0 +1,194 @@
+// Hub configuration: one JSON Schema (TypeBox), values from defaults < config file < env vars < flags, validated at start.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { FormatRegistry } from '@sinclair/typebox';
+import { ConfigError } from './errors.ts';
+
+if (!FormatRegistry.Has('uri')) FormatRegistry.Set('uri', (v) => URL.canParse(v));
+
+export const Scope = Type.Union([Type.Literal('read'), Type.Literal('write'), Type.Literal('act'), Type.Literal('admin')]);
+export type Scope = Static<typeof Scope>;
+
+const Port = Type.Integer({ minimum: 0, maximum: 65535 });
+
+export const HubConfigSchema = Type.Object(
+  {
+    host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Address the HTTP and CoAP servers bind to' }),
+    httpPort: Type.Intersect([Port], { default: 8080 }),
+    coapPort: Type.Intersect([Port], { default: 5683 }),
+    dataDir: Type.String({ minLength: 1, default: './data' }),
+    /** Public base URL used in Location headers, TDs and LDP IRIs; derived from host and port when absent. */
+    baseUrl: Type.Optional(Type.String({ format: 'uri', pattern: '^https?://' })),
+    adminToken: Type.Optional(Type.String({ minLength: 16 })),
+    tokens: Type.Array(Type.Object({ token: Type.String({ minLength: 16 }), scopes: Type.Array(Scope, { minItems: 1 }) }), {
+      default: [],
+    }),
+    /** Whether reads need no token: 'loopback' = open only while bound to a loopback address. */
+    readsOpen: Type.Union([Type.Literal('loopback'), Type.Literal('always'), Type.Literal('never')], { default: 'loopback' }),
+    queryTimeoutMs: Type.Integer({ minimum: 1, default: 30_000 }),
+    bodyLimit: Type.Integer({ minimum: 1024, default: 10 * 1024 * 1024 }),
+    logLevel: Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+      { default: 'info' },
+    ),
+    store: Type.Object(
+      {
+        kind: Type.Union([Type.Literal('embedded'), Type.Literal('sparql')], { default: 'embedded' }),
+        /** Drop observation graphs older than this many days (0 = keep forever). */
+        retentionDays: Type.Number({ minimum: 0, default: 0 }),
+        /** Take a background snapshot once the log has grown past this many bytes. */
+        snapshotLogBytes: Type.Integer({ minimum: 1024, default: 256 * 1024 * 1024 }),
+        /** Most writes waiting for one group commit before new writes are refused (503). */
+        maxPendingWrites: Type.Integer({ minimum: 1, default: 100_000 }),
+        queryEndpoint: Type.Optional(Type.String({ format: 'uri' })),
+        updateEndpoint: Type.Optional(Type.String({ format: 'uri' })),
+        graphStoreEndpoint: Type.Optional(Type.String({ format: 'uri' })),
+        user: Type.Optional(Type.String()),
+        password: Type.Optional(Type.String()),
+      },
+      { default: {} },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type HubConfig = Static<typeof HubConfigSchema> & { baseUrl: string };
+
+interface Setting {
+  path: string[];
+  env: string;
+  flag?: string;
+  parse: 'string' | 'int' | 'number' | 'json';
+}
+
+/** Every setting that can come from the environment or the command line. */
+export const SETTINGS: Setting[] = [
+  { path: ['host'], env: 'HUB_HOST', flag: '--host', parse: 'string' },
+  { path: ['httpPort'], env: 'HUB_HTTP_PORT', flag: '--port', parse: 'int' },
+  { path: ['coapPort'], env: 'HUB_COAP_PORT', flag: '--coap-port', parse: 'int' },
+  { path: ['dataDir'], env: 'HUB_DATA_DIR', flag: '--data', parse: 'string' },
+  { path: ['baseUrl'], env: 'HUB_BASE_URL', flag: '--base-url', parse: 'string' },
+  { path: ['adminToken'], env: 'HUB_ADMIN_TOKEN', flag: '--admin-token', parse: 'string' },
+  { path: ['tokens'], env: 'HUB_TOKENS', flag: '--tokens', parse: 'json' },
+  { path: ['readsOpen'], env: 'HUB_READS_OPEN', flag: '--reads-open', parse: 'string' },
+  { path: ['queryTimeoutMs'], env: 'HUB_QUERY_TIMEOUT_MS', flag: '--query-timeout-ms', parse: 'int' },
+  { path: ['bodyLimit'], env: 'HUB_BODY_LIMIT', flag: '--body-limit', parse: 'int' },
+  { path: ['logLevel'], env: 'HUB_LOG_LEVEL', flag: '--log-level', parse: 'string' },
+  { path: ['store', 'kind'], env: 'HUB_STORE', flag: '--store', parse: 'string' },
+  { path: ['store', 'retentionDays'], env: 'HUB_RETENTION_DAYS', flag: '--retention-days', parse: 'number' },
+  { path: ['store', 'snapshotLogBytes'], env: 'HUB_SNAPSHOT_LOG_BYTES', flag: '--snapshot-log-bytes', parse: 'int' },
+  { path: ['store', 'maxPendingWrites'], env: 'HUB_MAX_PENDING_WRITES', flag: '--max-pending-writes', parse: 'int' },
+  { path: ['store', 'queryEndpoint'], env: 'HUB_SPARQL_QUERY_URL', flag: '--sparql-query-url', parse: 'string' },
+  { path: ['store', 'updateEndpoint'], env: 'HUB_SPARQL_UPDATE_URL', flag: '--sparql-update-url', parse: 'string' },
+  { path: ['store', 'graphStoreEndpoint'], env: 'HUB_GRAPH_STORE_URL', flag: '--graph-store-url', parse: 'string' },
+  { path: ['store', 'user'], env: 'HUB_SPARQL_USER', flag: '--sparql-user', parse: 'string' },
+  { path: ['store', 'password'], env: 'HUB_SPARQL_PASSWORD', flag: '--sparql-password', parse: 'string' },
+];
+
+function parseValue(setting: Setting, raw: string, origin: string): unknown {
+  switch (setting.parse) {
+    case 'string':
+      return raw;
+    case 'int':
+    case 'number': {
+      const n = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(n)) throw new ConfigError(`${origin}: '${raw}' is not a number`);
+      return n;
+    }
+    case 'json':
+      try {
+        return JSON.parse(raw);
+      } catch (e) {
+        throw new ConfigError(`${origin}: not valid JSON (${(e as Error).message})`);
+      }
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1]!] = value;
+}
+
+export interface ConfigSources {
+  argv?: string[];
+  env?: Record<string, string | undefined>;
+  /** Overrides applied last (tests use this). */
+  overrides?: Record<string, unknown>;
+}
+
+/** Reads `--config <file>` / `HUB_CONFIG`, then env vars, then flags; validates; fails fast with every problem listed. */
+export function loadConfig(sources: ConfigSources = {}): HubConfig {
+  const argv = sources.argv ?? [];
+  const env = sources.env ?? {};
+  const raw: Record<string, unknown> = {};
+
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) throw new ConfigError(`Unexpected argument '${arg}'`);
+    const eq = arg.indexOf('=');
+    if (eq > 0) flags.set(arg.slice(0, eq), arg.slice(eq + 1));
+    else {
+      const value = argv[i + 1];
+      if (value === undefined || value.startsWith('--')) throw new ConfigError(`Flag ${arg} needs a value`);
+      flags.set(arg, value);
+      i++;
+    }
+  }
+  const known = new Set(['--config', ...SETTINGS.map((s) => s.flag)]);
+  for (const flag of flags.keys()) if (!known.has(flag)) throw new ConfigError(`Unknown flag ${flag}`);
+
+  const file = flags.get('--config') ?? env.HUB_CONFIG;
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(resolve(file), 'utf8');
+    } catch (e) {
+      throw new ConfigError(`Cannot read config file ${file}: ${(e as Error).message}`);
+    }
+    try {
+      Object.assign(raw, JSON.parse(text));
+    } catch (e) {
+      throw new ConfigError(`Config file ${file} is not valid JSON: ${(e as Error).message}`);
+    }
+  }
+  for (const s of SETTINGS) {
+    const v = env[s.env];
+    if (v !== undefined && v !== '') setPath(raw, s.path, parseValue(s, v, s.env));
+  }
+  for (const s of SETTINGS) {
+    const v = s.flag ? flags.get(s.flag) : undefined;
+    if (v !== undefined) setPath(raw, s.path, parseValue(s, v, s.flag!));
+  }
+  for (const [k, v] of Object.entries(sources.overrides ?? {})) raw[k] = v;
+
+  return validateConfig(raw);
+}
+
+export function validateConfig(raw: Record<string, unknown>): HubConfig {
+  const withDefaults = Value.Default(HubConfigSchema, structuredClone(raw)) as Record<string, unknown>;
+  const problems = [...Value.Errors(HubConfigSchema as TSchema, withDefaults)].map(
+    (e) => `${e.path || '/'}: ${e.message}${e.value === undefined ? '' : ` (got ${JSON.stringify(e.value)})`}`,
+  );
+  if (problems.length) throw new ConfigError('Invalid hub configuration', problems);
+  const cfg = withDefaults as Static<typeof HubConfigSchema>;
+  if (cfg.store.kind === 'sparql' && (!cfg.store.queryEndpoint || !cfg.store.updateEndpoint)) {
+    throw new ConfigError('Invalid hub configuration', [
+      '/store: kind "sparql" needs queryEndpoint and updateEndpoint (HUB_SPARQL_QUERY_URL, HUB_SPARQL_UPDATE_URL)',
+    ]);
+  }
+  const hostForUrl = cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host === '0.0.0.0' ? '127.0.0.1' : cfg.host;
+  const baseUrl = (cfg.baseUrl ?? `http://${hostForUrl}:${cfg.httpPort}`).replace(/\/+$/, '');
+  return { ...cfg, baseUrl };
+}
+
+/** True when the address is a loopback address (127.0.0.0/8, ::1, localhost). */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}

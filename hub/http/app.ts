@@ -1,0 +1,27 @@
+// buildApp(deps): the hub's single fastify instance with every plugin registered; it does not listen (tests inject).
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { HubDeps } from './deps.ts';
+import { installProblemHandlers } from './problem.ts';
+import { sparqlPlugin } from '../sparql/plugin.ts';
+import { graphStorePlugin } from '../sparql/graph-store.ts';
+
+export interface BuildAppOptions {
+  logger?: FastifyServerOptions['logger'];
+}
+
+export async function buildApp(deps: HubDeps, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? { level: deps.config.logLevel },
+    bodyLimit: deps.config.bodyLimit,
+    // Keep the raw query string semantics of the SPARQL Protocol (repeated default-graph-uri etc.).
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 2048 },
+    forceCloseConnections: true,
+  });
+  installProblemHandlers(app, deps.config.baseUrl);
+
+  app.get('/health', async () => ({ status: 'ok', store: await deps.store.stats() }));
+
+  await app.register(async (child) => sparqlPlugin(child, deps));
+  await app.register(async (child) => graphStorePlugin(child, deps));
+  return app;
+}

@@ -1,0 +1,102 @@
+// The one place that writes error bodies: every error becomes application/problem+json (RFC 9457) with a stable code.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { HubError } from '../errors.ts';
+
+export const PROBLEM_TYPE = 'application/problem+json';
+
+/** Fastify's own errors, mapped to stable hub codes. */
+const FASTIFY_CODES: Record<string, string> = {
+  FST_ERR_VALIDATION: 'validation-failed',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload-too-large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported-media-type',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'bad-request',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'bad-request',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'bad-request',
+  FST_ERR_BAD_URL: 'bad-request',
+};
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  code: string;
+  [extension: string]: unknown;
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  409: 'Conflict',
+  410: 'Gone',
+  412: 'Precondition Failed',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  428: 'Precondition Required',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export function problemType(baseUrl: string, code: string): string {
+  return `${baseUrl}/problems/${code}`;
+}
+
+/** Builds the problem body for any thrown value; 5xx details never leak internals. */
+export function toProblem(error: unknown, baseUrl: string, instance?: string): { problem: Problem; headers: Record<string, string> } {
+  let status = 500;
+  let code = 'internal-error';
+  let detail = 'The hub failed to handle this request; the cause is in its log';
+  let extensions: Record<string, unknown> = {};
+  let headers: Record<string, string> = {};
+  if (error instanceof HubError) {
+    status = error.status;
+    code = error.code;
+    extensions = error.extensions;
+    headers = error.headers;
+    if (status < 500 || error.code === 'query-timeout' || error.code === 'unavailable' || error.code === 'overloaded') {
+      detail = error.message;
+    }
+  } else {
+    const fe = error as Partial<FastifyError> & { validation?: unknown };
+    const sc = typeof fe.statusCode === 'number' ? fe.statusCode : 500;
+    if (sc >= 400 && sc < 500) {
+      status = sc;
+      code = (fe.code && FASTIFY_CODES[fe.code]) ?? (sc === 404 ? 'not-found' : 'bad-request');
+      detail = fe.message ?? TITLES[sc] ?? 'Bad request';
+      if (fe.validation) extensions = { errors: fe.validation };
+    }
+  }
+  const problem: Problem = {
+    type: problemType(baseUrl, code),
+    title: TITLES[status] ?? 'Error',
+    status,
+    detail,
+    code,
+    ...(instance ? { instance } : {}),
+    ...extensions,
+  };
+  return { problem, headers };
+}
+
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: unknown, baseUrl: string): FastifyReply {
+  const { problem, headers } = toProblem(error, baseUrl, request.url);
+  if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+  else request.log.debug({ code: problem.code }, problem.detail);
+  reply.code(problem.status).headers(headers).type(PROBLEM_TYPE);
+  return request.method === 'HEAD' ? reply.send() : reply.send(JSON.stringify(problem));
+}
+
+/** Installs the error and not-found handlers on the root instance; child plugins inherit them. */
+export function installProblemHandlers(app: FastifyInstance, baseUrl: string): void {
+  app.setErrorHandler((error, request, reply) => sendProblem(reply, request, error, baseUrl));
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, request, new HubError(404, 'not-found', `No resource at ${request.method} ${request.url.split('?')[0]}`), baseUrl),
+  );
+}

@@ -1,0 +1,64 @@
+// createHub(config): builds the store, the services and the HTTP app; start() listens, stop() shuts down in order.
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { HubConfig } from './config.ts';
+import { TokenAuth } from './http/auth.ts';
+import { buildApp, type BuildAppOptions } from './http/app.ts';
+import type { QuadStore } from './store/quad-store.ts';
+import { createStore } from './store/create-store.ts';
+
+export interface Hub {
+  config: HubConfig;
+  app: FastifyInstance;
+  store: QuadStore;
+  adminToken: string;
+  /** Where a generated admin token was written, when it was generated. */
+  adminTokenFile?: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Returns the configured admin token, or reads/creates `<dataDir>/admin.token` (mode 0600). */
+export function resolveAdminToken(config: HubConfig): { token: string; file?: string; generated: boolean } {
+  if (config.adminToken) return { token: config.adminToken, generated: false };
+  const file = join(resolve(config.dataDir), 'admin.token');
+  if (existsSync(file)) return { token: readFileSync(file, 'utf8').trim(), file, generated: false };
+  const token = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return { token, file, generated: true };
+}
+
+export async function createHub(config: HubConfig, options: BuildAppOptions & { store?: QuadStore } = {}): Promise<Hub> {
+  mkdirSync(resolve(config.dataDir), { recursive: true });
+  const admin = resolveAdminToken(config);
+  const store = options.store ?? createStore(config);
+  await store.open();
+  const auth = new TokenAuth(config, admin.token);
+  let app: FastifyInstance;
+  try {
+    app = await buildApp({ config, store, auth }, options);
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  let stopped = false;
+  return {
+    config,
+    app,
+    store,
+    adminToken: admin.token,
+    adminTokenFile: admin.file,
+    async start() {
+      await app.listen({ host: config.host, port: config.httpPort });
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await app.close();
+      await store.close();
+    },
+  };
+}
