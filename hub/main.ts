@@ -34,7 +34,9 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   await hub.start();
-  process.stdout.write(`hub: listening on ${config.baseUrl} (SPARQL at ${config.baseUrl}/sparql)\n`);
+  const addr = hub.app.server.address();
+  const url = addr && typeof addr === 'object' ? `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : config.baseUrl;
+  process.stdout.write(`hub: listening on ${url} (SPARQL at ${url}/sparql)\n`);
 }
 
 main().catch((e) => {
