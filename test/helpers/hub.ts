@@ -19,9 +19,11 @@ export async function startTestHub(
   options: { listen?: boolean; store?: QuadStore; dataDir?: string; keepDataDir?: boolean } = {},
 ): Promise<TestHub> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'hub-test-'));
+  // A listening hub gets a concrete free port up front so that baseUrl (IRIs, Location headers, TD forms) is right.
+  const httpPort = options.listen ? await freePort() : 0;
   const config: HubConfig = validateConfig({
     host: '127.0.0.1',
-    httpPort: 0,
+    httpPort,
     coapPort: 0,
     dataDir,
     adminToken: TEST_ADMIN_TOKEN,
@@ -38,6 +40,19 @@ export async function startTestHub(
       await stop();
       if (!options.keepDataDir && !options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
+  });
+}
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
   });
 }
 
