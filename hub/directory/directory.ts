@@ -1,0 +1,308 @@
+// The Thing Description Directory: CRUDL of TDs with registration info, validation, persistence, RDF in the store, events.
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { BadRequestError, NotFoundError, ValidationError } from '../errors.ts';
+import type { QuadStore } from '../store/quad-store.ts';
+import { thingGraph } from '../store/graphs.ts';
+import { applyMergePatch, createMergePatch } from './merge-patch.ts';
+import { computeExpires, enrich, splitRegistration, type DirectoryEntry, type ThingDescription } from './registration.ts';
+import { TdFiles } from './td-files.ts';
+import { tdToNTriples } from './td-rdf.ts';
+import { TdValidator } from './validator.ts';
+
+export type { ThingDescription } from './registration.ts';
+
+/** Unicode code point order; `<` on JS strings compares UTF-16 units, which misorders astral vs. U+E000..U+FFFF. */
+export function compareCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800 && x <= 0xdfff && y >= 0xd800 && y <= 0xdfff) return x - y;
+    return (a.codePointAt(i) ?? x) - (b.codePointAt(i) ?? y);
+  }
+  return a.length - b.length;
+}
+
+export type DirectoryEventType = 'thing_created' | 'thing_updated' | 'thing_deleted';
+
+/** Payload of a lifecycle event (WoT Discovery §7.3.2.5): `td` is the enriched TD, `diff` the merge patch of an update. */
+export interface DirectoryEvent {
+  id: string;
+  td?: ThingDescription;
+  diff?: Record<string, unknown>;
+}
+
+export interface DirectoryOptions {
+  store: QuadStore;
+  baseUrl: string;
+  clock?: () => Date;
+  /** Where TDs are kept across restarts (`<dataDir>/directory`); without it the directory lives in memory only. */
+  dataDir?: string;
+  /** How often expired TDs are purged (tdd-registrationinfo-expiry-purge). */
+  purgeIntervalMs?: number;
+  validator?: TdValidator;
+}
+
+/**
+ * W3C WoT Discovery 1.0 §7.3 Thing Description Directory. Keeps every TD as the client sent it (exact round-trip),
+ * as RDF in the named graph thingGraph(baseUrl, id) for SPARQL search, and on disk when a dataDir is given.
+ * Mutations run one at a time so that created/replaced answers and event order are consistent.
+ */
+export class Directory {
+  readonly store: QuadStore;
+  readonly baseUrl: string;
+  private readonly clock: () => Date;
+  private readonly files?: TdFiles;
+  private readonly validator: TdValidator;
+  private readonly purgeIntervalMs: number;
+  private readonly entries = new Map<string, DirectoryEntry>();
+  private readonly events = new EventEmitter();
+  private sortedIds?: string[];
+  private version = 0;
+  private queue: Promise<unknown> = Promise.resolve();
+  private timer?: NodeJS.Timeout;
+
+  constructor(options: DirectoryOptions) {
+    this.store = options.store;
+    this.baseUrl = options.baseUrl;
+    this.clock = options.clock ?? (() => new Date());
+    this.files = options.dataDir ? new TdFiles(join(options.dataDir, 'directory')) : undefined;
+    this.validator = options.validator ?? new TdValidator();
+    this.purgeIntervalMs = options.purgeIntervalMs ?? 60_000;
+    this.events.setMaxListeners(0);
+  }
+
+  /** Loads persisted TDs, restores their graphs when the store lost them, purges expired ones, starts the purge timer. */
+  async open(): Promise<void> {
+    if (this.files) {
+      for (const entry of await this.files.open()) {
+        this.entries.set(entry.id, entry);
+        const graph = thingGraph(this.baseUrl, entry.id);
+        if (!(await this.store.hasGraph(graph))) await this.store.putGraph(graph, await this.toRdf(entry));
+      }
+      this.changed();
+    }
+    await this.purgeExpired();
+    this.timer = setInterval(() => void this.purgeExpired().catch(() => undefined), this.purgeIntervalMs);
+    this.timer.unref();
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.queue.catch(() => undefined);
+    this.events.removeAllListeners();
+  }
+
+  on(type: DirectoryEventType, listener: (event: DirectoryEvent) => void): this {
+    this.events.on(type, listener);
+    return this;
+  }
+
+  off(type: DirectoryEventType, listener: (event: DirectoryEvent) => void): this {
+    this.events.off(type, listener);
+    return this;
+  }
+
+  /** Creates or replaces the TD with this id (tdd-things-create-known-td, tdd-things-update). */
+  put(id: string, td: ThingDescription): Promise<{ created: boolean; td: ThingDescription }> {
+    return this.serial(async () => {
+      if (td.id !== undefined && td.id !== id) {
+        throw new ValidationError('The TD id does not match the id in the URL', [
+          { field: '/id', description: `must equal '${id}' (the id in the request URL)` },
+        ]);
+      }
+      const existing = this.live(id);
+      const entry = await this.write(id, td, existing, td.id === undefined);
+      if (existing) this.emit('thing_updated', { id, td: enrich(entry), diff: this.diff(existing, entry) });
+      else this.emit('thing_created', { id, td: enrich(entry) });
+      return { created: !existing, td: enrich(entry) };
+    });
+  }
+
+  /** Registers an Anonymous TD under a new `urn:uuid` v4 id (tdd-things-create-anonymous-id, tdd-anonymous-td-local-uuid). */
+  create(td: ThingDescription): Promise<{ id: string; td: ThingDescription }> {
+    return this.serial(async () => {
+      if (td.id !== undefined) {
+        throw new BadRequestError('A TD with an id is registered with PUT /things/{id}; POST /things is for anonymous TDs');
+      }
+      const id = `urn:uuid:${randomUUID()}`;
+      const entry = await this.write(id, td, undefined, true);
+      this.emit('thing_created', { id, td: enrich(entry) });
+      return { id, td: enrich(entry) };
+    });
+  }
+
+  /** Applies a JSON Merge Patch and validates the result (tdd-things-update-partial-mergepatch). */
+  patch(id: string, mergePatch: unknown): Promise<{ td: ThingDescription }> {
+    return this.serial(async () => {
+      const existing = this.live(id);
+      if (!existing) throw new NotFoundError(`No Thing Description with id '${id}'`);
+      if (typeof mergePatch !== 'object' || mergePatch === null || Array.isArray(mergePatch)) {
+        throw new ValidationError('A merge patch of a TD must be a JSON object', [{ field: '/', description: 'must be an object' }]);
+      }
+      const base = existing.anonymous ? { ...existing.td, id } : existing.td;
+      const merged = applyMergePatch(base, mergePatch) as ThingDescription;
+      if (merged.id !== id) {
+        throw new ValidationError('A patch may not change or remove the TD id', [{ field: '/id', description: `must stay '${id}'` }]);
+      }
+      if (existing.anonymous) delete merged.id;
+      const entry = await this.write(id, merged, existing, existing.anonymous);
+      this.emit('thing_updated', { id, td: enrich(entry), diff: this.diff(existing, entry) });
+      return { td: enrich(entry) };
+    });
+  }
+
+  /** The Enriched TD, with `retrieved` set now; undefined when absent or expired. */
+  async get(id: string): Promise<ThingDescription | undefined> {
+    const entry = this.live(id);
+    return entry ? enrich(entry, this.clock()) : undefined;
+  }
+
+  has(id: string): boolean {
+    return this.live(id) !== undefined;
+  }
+
+  /** A page of Enriched TDs sorted by id in code point order (tdd-things-list-pagination-order-default). */
+  async list(options: { limit?: number; offset?: number } = {}): Promise<{ items: ThingDescription[]; total: number }> {
+    this.purgeExpiredNow();
+    const ids = this.ids();
+    const offset = Math.max(0, options.offset ?? 0);
+    const end = options.limit === undefined ? ids.length : Math.min(ids.length, offset + options.limit);
+    const now = this.clock();
+    const items: ThingDescription[] = [];
+    for (let i = offset; i < end; i++) items.push(enrich(this.entries.get(ids[i]!)!, now));
+    return { items, total: ids.length };
+  }
+
+  /** Every live Enriched TD (for JSONPath search). */
+  async all(): Promise<ThingDescription[]> {
+    return (await this.list()).items;
+  }
+
+  /** Named graphs of every live TD: the default graph of a SPARQL search. */
+  graphs(): string[] {
+    this.purgeExpiredNow();
+    return this.ids().map((id) => thingGraph(this.baseUrl, id));
+  }
+
+  /** Changes whenever the collection changes: the etag of the canonical Link (tdd-things-list-pagination-header-canonicallink). */
+  etag(): string {
+    return `v${this.version}-${this.entries.size}`;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  delete(id: string): Promise<boolean> {
+    return this.serial(async () => {
+      if (!this.live(id)) return false;
+      await this.remove(id);
+      this.emit('thing_deleted', { id });
+      return true;
+    });
+  }
+
+  /** Removes every TD past its expiry; returns how many went. */
+  purgeExpired(): Promise<number> {
+    return this.serial(async () => {
+      const now = this.clock().getTime();
+      const expired = [...this.entries.values()].filter((e) => e.expires && Date.parse(e.expires) <= now);
+      for (const e of expired) {
+        await this.remove(e.id);
+        this.emit('thing_deleted', { id: e.id });
+      }
+      return expired.length;
+    });
+  }
+
+  private purgeExpiredNow(): void {
+    const now = this.clock().getTime();
+    for (const e of this.entries.values()) {
+      if (e.expires && Date.parse(e.expires) <= now) {
+        void this.purgeExpired().catch(() => undefined);
+        return;
+      }
+    }
+  }
+
+  /** The entry unless it has expired (expired TDs are invisible at once and purged soon after). */
+  private live(id: string): DirectoryEntry | undefined {
+    const e = this.entries.get(id);
+    if (!e) return undefined;
+    if (e.expires && Date.parse(e.expires) <= this.clock().getTime()) {
+      void this.purgeExpired().catch(() => undefined);
+      return undefined;
+    }
+    return e;
+  }
+
+  private async write(id: string, input: ThingDescription, existing: DirectoryEntry | undefined, anonymous: boolean): Promise<DirectoryEntry> {
+    this.validator.validate(anonymous ? { ...input, id } : input);
+    const { td, ttl, expires } = splitRegistration(input);
+    const now = this.clock();
+    const entry: DirectoryEntry = {
+      id,
+      td,
+      anonymous,
+      created: existing?.created ?? now.toISOString(),
+      modified: now.toISOString(),
+      ...(ttl !== undefined ? { ttl } : {}),
+    };
+    const exp = computeExpires(now, ttl, expires);
+    if (exp) entry.expires = exp;
+    const rdf = await this.toRdf(entry);
+    await this.store.putGraph(thingGraph(this.baseUrl, id), rdf);
+    await this.files?.save(entry);
+    if (!existing) this.sortedIds = undefined;
+    this.entries.set(id, entry);
+    this.changed();
+    return entry;
+  }
+
+  private async remove(id: string): Promise<void> {
+    await this.store.deleteGraph(thingGraph(this.baseUrl, id));
+    await this.files?.remove(id);
+    this.entries.delete(id);
+    this.sortedIds = undefined;
+    this.changed();
+  }
+
+  private async toRdf(entry: DirectoryEntry): Promise<string> {
+    try {
+      return await tdToNTriples(enrich(entry), entry.id);
+    } catch (e) {
+      throw new ValidationError('The TD is not valid JSON-LD 1.1', [{ field: '/@context', description: (e as Error).message }], { cause: e });
+    }
+  }
+
+  private diff(before: DirectoryEntry, after: DirectoryEntry): Record<string, unknown> {
+    const patch = createMergePatch(enrich(before), enrich(after)) as Record<string, unknown>;
+    // tdd-notification-data-update-id: the id is always in the diff.
+    return { id: after.id, ...patch };
+  }
+
+  private ids(): string[] {
+    // Code point order (not localeCompare): tdd-things-list-pagination-order-default.
+    this.sortedIds ??= [...this.entries.keys()].sort(compareCodePoints);
+    return this.sortedIds;
+  }
+
+  private changed(): void {
+    this.version++;
+  }
+
+  private emit(type: DirectoryEventType, event: DirectoryEvent): void {
+    this.events.emit(type, event);
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}

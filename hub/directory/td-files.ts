@@ -1,0 +1,47 @@
+// Durable copy of the directory: one JSON file per TD (the exact JSON the client sent plus registration facts).
+//
+// The store holds each TD as RDF for search; RDF cannot give back the client's JSON byte for byte (key order,
+// compact IRIs, number forms), so the original JSON lives here. Writes are atomic (temp file + rename).
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DirectoryEntry } from './registration.ts';
+
+function fileName(id: string): string {
+  // Ids are arbitrary IRIs, longer than a file name may be: name files by a digest.
+  return `${createHash('sha256').update(id).digest('hex')}.json`;
+}
+
+export class TdFiles {
+  constructor(private readonly dir: string) {}
+
+  async open(): Promise<DirectoryEntry[]> {
+    await mkdir(this.dir, { recursive: true });
+    const entries: DirectoryEntry[] = [];
+    for (const name of await readdir(this.dir)) {
+      if (name.endsWith('.tmp')) {
+        await rm(join(this.dir, name), { force: true });
+        continue;
+      }
+      if (!name.endsWith('.json')) continue;
+      try {
+        const entry = JSON.parse(await readFile(join(this.dir, name), 'utf8')) as DirectoryEntry;
+        if (typeof entry.id === 'string' && typeof entry.td === 'object') entries.push(entry);
+      } catch {
+        // A file that does not parse was never renamed into place by us; skip it rather than refuse to start.
+      }
+    }
+    return entries;
+  }
+
+  async save(entry: DirectoryEntry): Promise<void> {
+    const target = join(this.dir, fileName(entry.id));
+    const tmp = `${target}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify(entry));
+    await rename(tmp, target);
+  }
+
+  async remove(id: string): Promise<void> {
+    await rm(join(this.dir, fileName(id)), { force: true });
+  }
+}

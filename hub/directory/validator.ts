@@ -1,0 +1,81 @@
+// Validates TDs against the W3C TD 1.1 JSON Schema plus the WoT Discovery TD extensions, reporting every error at once.
+import { createRequire } from 'node:module';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { ValidationError } from '../errors.ts';
+
+const require = createRequire(import.meta.url);
+// Ajv's CJS default export under ESM interop.
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+/** WoT Discovery 1.0 Appendix A: JSON Schema for the TD extensions of Enriched TDs (registration information). */
+export const DISCOVERY_EXTENSIONS_SCHEMA = {
+  type: 'object',
+  properties: {
+    registration: {
+      type: 'object',
+      properties: {
+        created: { type: 'string', format: 'date-time' },
+        modified: { type: 'string', format: 'date-time' },
+        expires: { type: 'string', format: 'date-time' },
+        retrieved: { type: 'string', format: 'date-time' },
+        ttl: { type: 'number', minimum: 0 },
+      },
+    },
+  },
+} as const;
+
+/** Most errors listed in one problem; a hostile TD can produce thousands. */
+const MAX_ERRORS = 100;
+
+function field(e: ErrorObject): string {
+  const base = e.instancePath || '/';
+  if (e.keyword === 'required') return `${e.instancePath}/${(e.params as { missingProperty: string }).missingProperty}`;
+  if (e.keyword === 'additionalProperties') {
+    return `${e.instancePath}/${(e.params as { additionalProperty: string }).additionalProperty}`;
+  }
+  return base;
+}
+
+/** One JSON Pointer per error, deduplicated: anyOf/oneOf branches repeat the same failure many times. */
+export function toValidationErrors(errors: ErrorObject[]): Array<{ field: string; description: string }> {
+  const seen = new Set<string>();
+  const out: Array<{ field: string; description: string }> = [];
+  for (const e of errors) {
+    const item = { field: field(e), description: `${e.message ?? e.keyword}${e.keyword === 'enum' ? `: ${JSON.stringify((e.params as { allowedValues: unknown }).allowedValues)}` : ''}` };
+    const key = `${item.field}\u0000${item.description}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(item);
+    if (out.length >= MAX_ERRORS) break;
+  }
+  return out;
+}
+
+export class TdValidator {
+  private readonly td: ValidateFunction;
+  private readonly discovery: ValidateFunction;
+
+  constructor() {
+    const schema = require('@thing-description-playground/core/td-schema.json') as Record<string, unknown>;
+    const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true });
+    addFormats(ajv);
+    // The TD schema's `$schema` is draft-07, which Ajv 8 supports by default.
+    this.td = ajv.compile({ ...schema, $id: undefined });
+    this.discovery = ajv.compile(DISCOVERY_EXTENSIONS_SCHEMA);
+  }
+
+  /**
+   * Minimal Validation (TD 1.1 §5.3, WoT Discovery §7.3.2.1.5 tdd-validation-jsonschema); throws ValidationError
+   * with `validationErrors: [{field, description}]` for every error (tdd-validation-response).
+   */
+  validate(td: unknown, context = 'The Thing Description is not valid'): void {
+    if (typeof td !== 'object' || td === null || Array.isArray(td)) {
+      throw new ValidationError(context, [{ field: '/', description: 'must be a JSON object' }]);
+    }
+    const errors: ErrorObject[] = [];
+    if (!this.td(td)) errors.push(...(this.td.errors ?? []));
+    if (!this.discovery(td)) errors.push(...(this.discovery.errors ?? []));
+    if (errors.length) throw new ValidationError(context, toValidationErrors(errors));
+  }
+}
