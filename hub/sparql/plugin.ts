@@ -1,5 +1,62 @@
-// SPARQL 1.1 Protocol endpoint at /sparql (query and update).
-import type { FastifyInstance } from 'fastify';
+// SPARQL 1.1 Protocol endpoint at /sparql (query and update), with its Service Description on a bare GET.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { HubDeps } from '../http/deps.ts';
+import { negotiate } from '../http/conneg.ts';
+import { NotAcceptableError } from '../errors.ts';
+import { readOperation } from './protocol.ts';
+import { negotiateResultType, runQuery, runUpdate } from './execute.ts';
+import { contentTypeHeader, RDF_OUTPUT_TYPES, RDF_TYPE_ALIASES, serializeNTriples, parseRdfToNTriples } from './rdf-formats.ts';
+import { serviceDescription } from './service-description.ts';
 
-export async function sparqlPlugin(_app: FastifyInstance, _deps: HubDeps): Promise<void> {}
+/** Every request body reaches the handlers as raw bytes; the protocol rules decide what is acceptable. */
+export function installRawBodyParser(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+}
+
+/**
+ * Registers /sparql. Queries need the 'read' scope (open on loopback by default), updates the 'write' scope.
+ * SPARQL 1.1 Protocol: https://www.w3.org/TR/sparql11-protocol/ (query §2.1, update §2.2, responses §2.1.6, §2.2.4).
+ */
+export async function sparqlPlugin(app: FastifyInstance, deps: HubDeps): Promise<void> {
+  installRawBodyParser(app);
+  const endpoint = `${deps.config.baseUrl}/sparql`;
+  const sdTurtle = serviceDescription(endpoint);
+
+  const handle = async (request: FastifyRequest, reply: FastifyReply) => {
+    const op = readOperation({
+      method: request.method,
+      url: request.url,
+      contentType: request.headers['content-type'],
+      body: request.body as Buffer | undefined,
+    });
+    if (op.kind === 'update') {
+      deps.auth.check(request.headers.authorization, 'write');
+      await runUpdate(deps.store, op.text, {
+        usingGraphUris: op.defaultGraphUris,
+        usingNamedGraphUris: op.namedGraphUris,
+        timeoutMs: deps.config.queryTimeoutMs,
+        baseIri: endpoint,
+      });
+      return reply.code(204).send();
+    }
+    deps.auth.check(request.headers.authorization, 'read');
+    reply.header('vary', 'Accept');
+    if (op.kind === 'service-description') {
+      const type = negotiate(request.headers.accept, RDF_OUTPUT_TYPES, RDF_TYPE_ALIASES);
+      if (!type) throw new NotAcceptableError(`The service description is available as ${RDF_OUTPUT_TYPES.join(', ')}`);
+      const body = type === 'text/turtle' ? sdTurtle : serializeNTriples(parseRdfToNTriples(sdTurtle, 'text/turtle'), type);
+      return reply.type(contentTypeHeader(type)).send(body);
+    }
+    const mediaType = negotiateResultType(op.text, request.headers.accept);
+    const result = await runQuery(deps.store, op.text, mediaType, {
+      defaultGraphUris: op.defaultGraphUris,
+      namedGraphUris: op.namedGraphUris,
+      timeoutMs: deps.config.queryTimeoutMs,
+      baseIri: endpoint,
+    });
+    return reply.type(contentTypeHeader(result.mediaType)).send(result.body);
+  };
+
+  app.route({ method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'], url: '/sparql', handler: handle });
+}

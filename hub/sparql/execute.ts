@@ -1,0 +1,84 @@
+// Runs a protocol operation against the QuadStore and serialises the result in the negotiated media type.
+import { NotAcceptableError } from '../errors.ts';
+import { negotiate } from '../http/conneg.ts';
+import { queryForm } from '../store/oxigraph-engine.ts';
+import type { QuadStore, QueryForm } from '../store/quad-store.ts';
+import { RDF_OUTPUT_TYPES, RDF_TYPE_ALIASES, serializeNTriples } from './rdf-formats.ts';
+import { applyUsingGraphs } from './update-dataset.ts';
+
+/** Result media types of SELECT (SPARQL 1.1 Query Results JSON, XML, CSV/TSV), JSON first as the default. */
+export const SELECT_TYPES = [
+  'application/sparql-results+json',
+  'application/sparql-results+xml',
+  'text/csv',
+  'text/tab-separated-values',
+] as const;
+/** ASK has a boolean result: only the JSON and XML result formats can carry it. */
+export const ASK_TYPES = ['application/sparql-results+json', 'application/sparql-results+xml'] as const;
+
+const RESULT_ALIASES: Record<string, string> = {
+  'application/json': 'application/sparql-results+json',
+  'application/xml': 'application/sparql-results+xml',
+  'text/xml': 'application/sparql-results+xml',
+};
+
+/** Media types the store serialises itself for graph results; JSON-LD is converted here. */
+const STORE_GRAPH_TYPES = new Set(['text/turtle', 'application/n-triples', 'application/n-quads', 'application/rdf+xml']);
+
+export interface RunOptions {
+  defaultGraphUris?: string[];
+  namedGraphUris?: string[];
+  timeoutMs?: number;
+  baseIri?: string;
+}
+
+/** The media types a query form can be answered in, preferred first. */
+export function offeredTypes(form: QueryForm): readonly string[] {
+  if (form === 'select') return SELECT_TYPES;
+  if (form === 'ask') return ASK_TYPES;
+  return RDF_OUTPUT_TYPES;
+}
+
+/** Picks the result media type for a query from the Accept header; throws NotAcceptableError (406). */
+export function negotiateResultType(query: string, accept: string | undefined): string {
+  const form = queryForm(query) ?? 'select';
+  const offered = offeredTypes(form);
+  const aliases = form === 'select' || form === 'ask' ? RESULT_ALIASES : RDF_TYPE_ALIASES;
+  const chosen = negotiate(accept, offered, aliases);
+  if (!chosen) {
+    throw new NotAcceptableError(`A ${form.toUpperCase()} result is available as ${offered.join(', ')}; Accept allows none of them`);
+  }
+  return chosen;
+}
+
+/**
+ * Runs a SPARQL 1.1 query with the protocol dataset and returns the body in `mediaType` (see negotiateResultType).
+ * SPARQL 1.1 Protocol §2.1: the protocol dataset replaces any FROM / FROM NAMED of the query.
+ */
+export async function runQuery(
+  store: QuadStore,
+  query: string,
+  mediaType: string,
+  options: RunOptions = {},
+): Promise<{ mediaType: string; body: string }> {
+  const storeType = STORE_GRAPH_TYPES.has(mediaType) || !RDF_OUTPUT_TYPES.includes(mediaType as never) ? mediaType : 'application/n-triples';
+  const result = await store.query(query, {
+    resultFormat: storeType,
+    defaultGraphUris: options.defaultGraphUris,
+    namedGraphUris: options.namedGraphUris,
+    timeoutMs: options.timeoutMs,
+    baseIri: options.baseIri,
+  });
+  if (storeType !== mediaType) return { mediaType, body: serializeNTriples(result.body, mediaType) };
+  return { mediaType, body: result.body };
+}
+
+/** Runs a SPARQL 1.1 update with the protocol's using-graph-uri / using-named-graph-uri (Protocol §2.2.3). */
+export async function runUpdate(
+  store: QuadStore,
+  update: string,
+  options: { usingGraphUris?: string[]; usingNamedGraphUris?: string[]; timeoutMs?: number; baseIri: string },
+): Promise<void> {
+  const text = applyUsingGraphs(update, options.usingGraphUris ?? [], options.usingNamedGraphUris ?? [], options.baseIri);
+  await store.update(text, { baseIri: options.baseIri, timeoutMs: options.timeoutMs });
+}

@@ -1,0 +1,86 @@
+// RDF syntaxes the SPARQL endpoint and the Graph Store speak: parse request bodies to N-Triples, serialise graphs.
+import oxigraph from 'oxigraph';
+import { BadRequestError, UnsupportedMediaTypeError } from '../errors.ts';
+
+const { Store, blankNode, parse, quad, defaultGraph } = oxigraph;
+type OxQuad = ReturnType<typeof quad>;
+type OxTerm = OxQuad['subject'] | OxQuad['object'];
+
+/** RDF media types served for graphs, in the server's order of preference (Turtle is the default). */
+export const RDF_OUTPUT_TYPES = [
+  'text/turtle',
+  'application/n-triples',
+  'application/n-quads',
+  'application/ld+json',
+  'application/rdf+xml',
+] as const;
+
+/** Other names clients use for the same syntaxes. */
+export const RDF_TYPE_ALIASES: Record<string, string> = {
+  'application/x-turtle': 'text/turtle',
+  'text/plain': 'application/n-triples',
+  'text/n3': 'text/turtle',
+  'application/json': 'application/ld+json',
+  'application/xml': 'application/rdf+xml',
+  'text/xml': 'application/rdf+xml',
+};
+
+/** RDF media types accepted in request bodies (RDF 1.1 syntaxes; N3 limited to its Turtle subset). */
+export const RDF_INPUT_TYPES = new Set([...RDF_OUTPUT_TYPES, ...Object.keys(RDF_TYPE_ALIASES)].filter((t) => t !== 'text/plain'));
+
+function canonical(mediaType: string): string {
+  return RDF_TYPE_ALIASES[mediaType] ?? mediaType;
+}
+
+/**
+ * Parses an RDF document into N-Triples (named graphs of a quad syntax are refused: a graph holds triples).
+ * Blank nodes get fresh labels so that two documents never share one by accident (RDF 1.1 Concepts §3.4: blank
+ * node identifiers are local to a document). Relative IRIs resolve against `baseIri` (RFC 3986 §5.1).
+ * Throws UnsupportedMediaTypeError for an unknown syntax and BadRequestError (code `rdf-syntax`) for a bad document.
+ */
+export function parseRdfToNTriples(body: string, mediaType: string, baseIri?: string): string {
+  if (!RDF_INPUT_TYPES.has(mediaType)) {
+    throw new UnsupportedMediaTypeError(`Cannot read '${mediaType}'; send one of ${[...RDF_INPUT_TYPES].join(', ')}`);
+  }
+  let quads: OxQuad[];
+  try {
+    const options: { format: string; base_iri?: string } = { format: canonical(mediaType) };
+    if (baseIri) options.base_iri = baseIri;
+    quads = parse(body, options) as OxQuad[];
+  } catch (e) {
+    throw new BadRequestError(`The ${mediaType} document is not valid: ${(e as Error).message}`, { cause: e }, 'rdf-syntax');
+  }
+  const fresh = new Map<string, OxTerm>();
+  const relabel = <T extends OxTerm>(t: T): T => {
+    if (t.termType !== 'BlankNode') return t;
+    let b = fresh.get(t.value);
+    if (!b) fresh.set(t.value, (b = blankNode()));
+    return b as T;
+  };
+  const lines: string[] = [];
+  for (const q of quads) {
+    if (q.graph.termType !== 'DefaultGraph') {
+      throw new BadRequestError('A graph body must hold triples only, not quads in named graphs', undefined, 'rdf-syntax');
+    }
+    lines.push(`${quad(relabel(q.subject), q.predicate, relabel(q.object), defaultGraph()).toString()} .`);
+  }
+  return lines.length ? `${lines.join('\n')}\n` : '';
+}
+
+/** Serialises N-Triples into one of RDF_OUTPUT_TYPES (N-Quads of the default graph is N-Triples). */
+export function serializeNTriples(ntriples: string, mediaType: string): string {
+  const format = canonical(mediaType);
+  if (format === 'application/n-triples' || format === 'application/n-quads') return ntriples;
+  const store = new Store();
+  try {
+    if (ntriples) store.load(ntriples, { format: 'application/n-triples' });
+    return store.dump({ format, from_graph_name: defaultGraph() });
+  } finally {
+    (store as unknown as { free?: () => void }).free?.();
+  }
+}
+
+/** Content-Type header value for a media type (text syntaxes carry an explicit UTF-8 charset). */
+export function contentTypeHeader(mediaType: string): string {
+  return mediaType === 'application/ld+json' || mediaType.endsWith('+json') ? mediaType : `${mediaType}; charset=utf-8`;
+}

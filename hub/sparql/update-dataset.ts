@@ -1,0 +1,69 @@
+// Applies the protocol's using-graph-uri / using-named-graph-uri to an update by rewriting it (SPARQL 1.1 Protocol §2.2.3).
+import sparqljs from 'sparqljs';
+import { BadRequestError, SparqlSyntaxError } from '../errors.ts';
+
+const { Parser, Generator } = sparqljs;
+
+interface NamedNodeTerm {
+  termType: 'NamedNode';
+  value: string;
+}
+interface QuadsBlock {
+  type: 'bgp' | 'graph';
+  name?: unknown;
+  triples: unknown[];
+}
+interface UpdateOp {
+  type?: string;
+  updateType?: string;
+  graph?: unknown;
+  using?: { default: NamedNodeTerm[]; named: NamedNodeTerm[] };
+  delete?: QuadsBlock[];
+  insert?: QuadsBlock[];
+  where?: unknown[];
+}
+
+/** Turns the quad blocks of DELETE WHERE into the equivalent WHERE patterns (SPARQL 1.1 Update §3.1.3.3). */
+function blocksAsPatterns(blocks: QuadsBlock[]): unknown[] {
+  return blocks.map((b) =>
+    b.type === 'graph' ? { type: 'graph', name: b.name, patterns: [{ type: 'bgp', triples: b.triples }] } : b,
+  );
+}
+
+/**
+ * Returns `update` with USING / USING NAMED clauses for the protocol's graphs on every operation that has a WHERE
+ * clause. The protocol forbids combining these parameters with USING, USING NAMED or WITH in the request (§2.2.3):
+ * that is a 400. Needs the update parsed, so a syntax error surfaces here as SparqlSyntaxError.
+ */
+export function applyUsingGraphs(update: string, usingGraphs: string[], usingNamedGraphs: string[], baseIri: string): string {
+  if (!usingGraphs.length && !usingNamedGraphs.length) return update;
+  let parsed: { type: string; updates: UpdateOp[] };
+  try {
+    parsed = new Parser({ baseIRI: baseIri }).parse(update) as unknown as { type: string; updates: UpdateOp[] };
+  } catch (e) {
+    const loc = (e as { hash?: { loc?: { first_line: number; first_column: number } } }).hash?.loc;
+    throw new SparqlSyntaxError((e as Error).message, loc ? { line: loc.first_line, column: loc.first_column + 1 } : undefined);
+  }
+  if (parsed.type !== 'update') throw new BadRequestError('Expected a SPARQL update, got a query');
+  const using = {
+    default: usingGraphs.map((value): NamedNodeTerm => ({ termType: 'NamedNode', value })),
+    named: usingNamedGraphs.map((value): NamedNodeTerm => ({ termType: 'NamedNode', value })),
+  };
+  parsed.updates = parsed.updates.map((op) => {
+    if (op.updateType === 'insertdelete') {
+      if (op.graph || op.using) {
+        throw new BadRequestError(
+          'using-graph-uri / using-named-graph-uri cannot be combined with USING, USING NAMED or WITH in the update',
+          undefined,
+          'dataset-conflict',
+        );
+      }
+      return { ...op, using };
+    }
+    if (op.updateType === 'deletewhere') {
+      return { updateType: 'insertdelete', delete: op.delete, insert: [], where: blocksAsPatterns(op.delete ?? []), using };
+    }
+    return op;
+  });
+  return new Generator().stringify(parsed as never);
+}
