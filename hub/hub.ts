@@ -8,11 +8,13 @@ import { TokenAuth } from './http/auth.ts';
 import { buildApp, type BuildAppOptions } from './http/app.ts';
 import type { QuadStore } from './store/quad-store.ts';
 import { createStore } from './store/create-store.ts';
+import { Directory } from './directory/directory.ts';
 
 export interface Hub {
   config: HubConfig;
   app: FastifyInstance;
   store: QuadStore;
+  directory: Directory;
   adminToken: string;
   /** Where a generated admin token was written, when it was generated. */
   adminTokenFile?: string;
@@ -37,10 +39,13 @@ export async function createHub(config: HubConfig, options: BuildAppOptions & { 
   const store = options.store ?? createStore(config);
   await store.open();
   const auth = new TokenAuth(config, admin.token);
+  const directory = new Directory({ store, baseUrl: config.baseUrl, dataDir: resolve(config.dataDir) });
   let app: FastifyInstance;
   try {
-    app = await buildApp({ config, store, auth }, options);
+    await directory.open();
+    app = await buildApp({ config, store, auth, directory }, options);
   } catch (e) {
+    await directory.close();
     await store.close();
     throw e;
   }
@@ -49,6 +54,7 @@ export async function createHub(config: HubConfig, options: BuildAppOptions & { 
     config,
     app,
     store,
+    directory,
     adminToken: admin.token,
     adminTokenFile: admin.file,
     async start() {
@@ -58,6 +64,7 @@ export async function createHub(config: HubConfig, options: BuildAppOptions & { 
       if (stopped) return;
       stopped = true;
       await app.close();
+      await directory.close();
       await store.close();
     },
   };

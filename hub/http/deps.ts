@@ -2,9 +2,12 @@
 import type { HubConfig } from '../config.ts';
 import type { QuadStore } from '../store/quad-store.ts';
 import type { TokenAuth } from './auth.ts';
+import type { Directory } from '../directory/directory.ts';
 
 export interface HubDeps {
   config: HubConfig;
   store: QuadStore;
   auth: TokenAuth;
+  /** The WoT Thing Description Directory (hub/directory). */
+  directory: Directory;
 }
