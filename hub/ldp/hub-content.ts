@@ -1,0 +1,174 @@
+// The hub's own content as read-only LDP containers under /ldp/: Things (their TDs as RDF), observations per Thing
+// (paged with limit/offset and rel="next"), and the saved SPARQL queries of sparql/ (LDP-NRs with describedby).
+import { createHash } from 'node:crypto';
+import n3 from 'n3';
+import type { Quad } from '@rdfjs/types';
+import type { HubDeps } from '../http/deps.ts';
+import { thingGraph } from '../store/graphs.ts';
+import { ntLine, parseNTriples } from './representation.ts';
+import { SavedQueries } from './saved-queries.ts';
+import type { HeaderInfo } from './responses.ts';
+import { DCTERMS, ldp, META_SUFFIX, RDF_TYPE } from './vocab.ts';
+
+const { namedNode, quad, literal } = n3.DataFactory;
+const SOSA_OBSERVATION = 'http://www.w3.org/ns/sosa/Observation';
+const FOAF_PRIMARY_TOPIC = 'http://xmlns.com/foaf/0.1/primaryTopic';
+const READ_ONLY = ['GET', 'HEAD', 'OPTIONS'];
+const DEFAULT_PAGE = 100;
+const MAX_PAGE = 1000;
+
+export interface VirtualResource extends HeaderInfo {
+  quads?: Quad[];
+  bytes?: Buffer;
+  contentType?: string;
+  /** Strong entity tag (without quotes). */
+  tag: string;
+}
+
+const t = (s: string, p: string, o: Quad['object']) => quad(namedNode(s), namedNode(p), o);
+
+function tagOf(quads: Quad[]): string {
+  return createHash('sha256').update(quads.map(ntLine).sort().join('')).digest('base64url').slice(0, 27);
+}
+
+function container(iri: string, title: string, members: string[], links: Array<[string, string]> = []): VirtualResource {
+  const quads = [
+    t(iri, RDF_TYPE, namedNode(ldp.RDFSource)),
+    t(iri, RDF_TYPE, namedNode(ldp.Container)),
+    t(iri, RDF_TYPE, namedNode(ldp.BasicContainer)),
+    t(iri, `${DCTERMS}title`, literal(title)),
+    ...members.map((m) => t(iri, ldp.contains, namedNode(m))),
+  ];
+  return { model: 'BasicContainer', allow: READ_ONLY, quads, tag: tagOf(quads), links };
+}
+
+function rdfSource(iri: string, triples: Quad[]): VirtualResource {
+  const quads = [t(iri, RDF_TYPE, namedNode(ldp.RDFSource)), ...triples];
+  return { model: 'RDFSource', allow: READ_ONLY, quads, tag: tagOf(quads) };
+}
+
+/** limit/offset of a paged listing from the query string (limit 1..1000, default 100). */
+function paging(url: string): { limit: number; offset: number } {
+  const q = new URLSearchParams(url.split('?')[1] ?? '');
+  const limit = Math.min(MAX_PAGE, Math.max(1, Number.parseInt(q.get('limit') ?? '', 10) || DEFAULT_PAGE));
+  const offset = Math.max(0, Number.parseInt(q.get('offset') ?? '', 10) || 0);
+  return { limit, offset };
+}
+
+export class HubContent {
+  readonly things: string;
+  readonly observations: string;
+  readonly queries: string;
+  private readonly saved: SavedQueries;
+
+  constructor(private readonly deps: HubDeps, readonly root: string) {
+    this.things = `${root}things/`;
+    this.observations = `${root}observations/`;
+    this.queries = `${root}queries/`;
+    this.saved = new SavedQueries();
+  }
+
+  /** Containers of hub content the root container lists as members. */
+  rootMembers(): string[] {
+    return [this.things, this.observations, this.queries];
+  }
+
+  /** IRIs the generic LDP machinery must never mint or write. */
+  reserved(iri: string): boolean {
+    return this.rootMembers().some((c) => iri.startsWith(c) || iri === c.slice(0, -1) || iri === `${c.slice(0, -1)}${META_SUFFIX}`);
+  }
+
+  private thingIds(): string[] {
+    const prefix = thingGraph(this.deps.config.baseUrl, '');
+    return (this.deps.directory?.graphs() ?? []).map((g) => decodeURIComponent(g.slice(prefix.length)));
+  }
+
+  /** The resource at `iri` when it is hub content; undefined otherwise. */
+  async get(iri: string, url: string): Promise<VirtualResource | undefined> {
+    if (iri === this.things) return container(iri, 'Things of the hub (their Thing Descriptions as RDF)', this.thingIds().map((id) => `${iri}${encodeURIComponent(id)}`));
+    if (iri === this.observations) {
+      return container(iri, 'Observations of the hub, one container per Thing', this.thingIds().map((id) => `${iri}${encodeURIComponent(id)}/`));
+    }
+    if (iri === this.queries) return container(iri, 'Saved SPARQL queries', this.saved.names().map((n) => `${iri}${n}`));
+    if (iri.startsWith(this.things)) return this.thing(iri);
+    if (iri.startsWith(this.observations)) return this.observation(iri, url);
+    if (iri.startsWith(this.queries)) return this.query(iri);
+    return undefined;
+  }
+
+  private async thing(iri: string): Promise<VirtualResource | undefined> {
+    const id = decodeURIComponent(iri.slice(this.things.length));
+    if (!id || id.includes('/') || !this.deps.directory?.has(id)) return undefined;
+    const triples = parseNTriples(await this.deps.store.getGraph(thingGraph(this.deps.config.baseUrl, id)));
+    const r = rdfSource(iri, triples);
+    return r;
+  }
+
+  private async observation(iri: string, url: string): Promise<VirtualResource | undefined> {
+    const rest = iri.slice(this.observations.length);
+    const slash = rest.indexOf('/');
+    if (slash <= 0) return undefined;
+    const id = decodeURIComponent(rest.slice(0, slash));
+    if (!this.deps.directory?.has(id)) return undefined;
+    const containerIri = `${this.observations}${rest.slice(0, slash)}/`;
+    const prefix = JSON.stringify(`${this.deps.config.baseUrl}/graphs/observations/${encodeURIComponent(id)}/`);
+    const member = rest.slice(slash + 1);
+    if (!member) {
+      // One page of members; a busy device has millions, so the listing is never unbounded (rel="next" continues it).
+      const { limit, offset } = paging(url);
+      const rows = await this.deps.store.select(
+        `SELECT ?o WHERE { GRAPH ?g { ?o a <${SOSA_OBSERVATION}> } FILTER(STRSTARTS(STR(?g), ${prefix})) } LIMIT ${limit + 1} OFFSET ${offset}`,
+      );
+      const members = rows.slice(0, limit).filter((r) => r.o!.type === 'uri').map((r) => `${containerIri}${Buffer.from(r.o!.value).toString('base64url')}`);
+      const links: Array<[string, string]> = [];
+      if (rows.length > limit) links.push([`${containerIri}?limit=${limit}&offset=${offset + limit}`, 'next']);
+      if (offset > 0) links.push([`${containerIri}?limit=${limit}&offset=${Math.max(0, offset - limit)}`, 'prev']);
+      return container(containerIri, `Observations of Thing ${id}`, members, links);
+    }
+    if (member.includes('/') || !/^[A-Za-z0-9_-]+$/.test(member)) return undefined;
+    const obs = Buffer.from(member, 'base64url').toString('utf8');
+    if (!/^[a-z][a-z0-9+.-]*:[^\s<>"{}|^`\\]*$/i.test(obs)) return undefined;
+    const rows = await this.deps.store.select(
+      `SELECT ?p ?o WHERE { GRAPH ?g { <${obs}> ?p ?o } FILTER(STRSTARTS(STR(?g), ${prefix})) }`,
+    );
+    if (!rows.length) return undefined;
+    const lines = rows.map((r) => `<${obs}> <${r.p!.value}> ${jsonTermNt(r.o!)} .`).join('\n');
+    return rdfSource(iri, [t(iri, FOAF_PRIMARY_TOPIC, namedNode(obs)), ...parseNTriples(lines)]);
+  }
+
+  private query(iri: string): VirtualResource | undefined {
+    const name = iri.slice(this.queries.length);
+    if (name.endsWith(META_SUFFIX)) {
+      const q = this.saved.get(name.slice(0, -META_SUFFIX.length));
+      if (!q) return undefined;
+      const subject = iri.slice(0, -META_SUFFIX.length);
+      const triples = [
+        t(subject, `${DCTERMS}title`, literal(q.title)),
+        t(subject, `${DCTERMS}format`, literal('application/sparql-query')),
+        ...(q.description ? [t(subject, `${DCTERMS}description`, literal(q.description))] : []),
+      ];
+      return { ...rdfSource(iri, triples), describes: subject };
+    }
+    const q = this.saved.get(name);
+    if (!q) return undefined;
+    const bytes = Buffer.from(q.text, 'utf8');
+    return {
+      model: 'NonRDFSource',
+      allow: READ_ONLY,
+      bytes,
+      contentType: 'application/sparql-query',
+      tag: createHash('sha256').update(bytes).digest('base64url').slice(0, 27),
+      describedBy: `${iri}${META_SUFFIX}`,
+    };
+  }
+}
+
+/** A SPARQL JSON result term as N-Triples. */
+function jsonTermNt(term: { type: string; value: string; datatype?: string; 'xml:lang'?: string }): string {
+  if (term.type === 'uri') return `<${term.value}>`;
+  if (term.type === 'bnode') return `_:${term.value.replace(/[^A-Za-z0-9_]/g, '_')}`;
+  const s = JSON.stringify(term.value);
+  if (term['xml:lang']) return `${s}@${term['xml:lang']}`;
+  return term.datatype ? `${s}^^<${term.datatype}>` : s;
+}
+

@@ -1,0 +1,127 @@
+// The LDP 1.0 server (fastify plugin): every resource under /ldp/, the root basic container, plus the hub's own
+// read-only containers (Things, observations, saved queries, mapfiles). W3C LDP 1.0: https://www.w3.org/TR/ldp/
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { BadRequestError, MethodNotAllowedError } from '../errors.ts';
+import type { HubDeps } from '../http/deps.ts';
+import { mediaTypeOf } from '../http/conneg.ts';
+import { linkHeader, requestedModel, sanitizeSlug } from './headers.ts';
+import { LdpService, type RequestBody } from './ldp-service.ts';
+import { selectTriples } from './representation.ts';
+import { sendBytes, sendRdf, setResourceHeaders } from './responses.ts';
+import { HubContent } from './hub-content.ts';
+import { constraintViolation } from './constraints.ts';
+import { constraintsUrl, ldp, type InteractionModel } from './vocab.ts';
+import { CONSTRAINTS_TURTLE } from './constraints-doc.ts';
+
+const METHODS = ['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/** The IRI a request names: base URL + path. Dot segments, empty segments and encoded slashes are refused. */
+function requestIri(baseUrl: string, request: FastifyRequest): string {
+  const path = request.url.split('?')[0]!;
+  if (/\/\.{1,2}(\/|$)|\/\/|%2f|%5c|\\/i.test(path) || /[\s<>"{}|^`]/.test(path)) {
+    throw new BadRequestError(`'${path}' is not a valid LDP resource path`, undefined, 'bad-path');
+  }
+  return `${baseUrl}${path}`;
+}
+
+function body(request: FastifyRequest): RequestBody {
+  const bytes = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+  return { bytes, mediaType: mediaTypeOf(request.headers['content-type']) };
+}
+
+function model(request: FastifyRequest): InteractionModel | undefined {
+  const m = requestedModel(request.headers.link);
+  if (m === 'Unknown') throw constraintViolation('The requested interaction model (Link rel="type") is not one this server offers');
+  return m;
+}
+
+/** Registers the LDP routes. Reads need the 'read' scope, writes the 'write' scope. */
+export async function ldpPlugin(app: FastifyInstance, deps: HubDeps): Promise<void> {
+  const { baseUrl } = deps.config;
+  const root = `${baseUrl}/ldp/`;
+  const content = new HubContent(deps, root);
+  const service = new LdpService(deps.store, baseUrl, deps.config.dataDir, (iri) => content.reserved(iri));
+  await service.ensureRoot(root);
+
+  // Bodies are read raw (Buffer) whatever their media type: LDP-NRs take any bytes; RDF is parsed per request.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.config.bodyLimit }, (_req, payload, done) => done(null, payload));
+
+  // LDP §4.2.1.6: every refused request points at the server's constraints.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (reply.statusCode >= 400 && reply.statusCode < 500) {
+      const existing = reply.getHeader('link');
+      const constrained = linkHeader([[constraintsUrl(baseUrl), ldp.constrainedBy]]);
+      reply.header('link', existing ? `${String(existing)}, ${constrained}` : constrained);
+    }
+    return payload;
+  });
+
+  app.get('/ldp-constraints', async (_request, reply) => reply.type('text/turtle; charset=utf-8').send(CONSTRAINTS_TURTLE(baseUrl)));
+  app.get('/ldp', async (_request, reply) => reply.redirect(root, 301));
+
+  app.route({
+    method: [...METHODS],
+    url: '/ldp/*',
+    exposeHeadRoute: false,
+    handler: async (request: FastifyRequest, reply: FastifyReply) => {
+      const read = request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS';
+      deps.auth.check(request.headers.authorization, read ? 'read' : 'write');
+      const iri = requestIri(baseUrl, request);
+
+      const virtual = await content.get(iri, request.url);
+      if (virtual) {
+        setResourceHeaders(reply, iri, virtual);
+        if (!read) throw new MethodNotAllowedError(`${iri} is managed by the hub and is read-only here`, virtual.allow);
+        if (request.method === 'OPTIONS') return reply.code(204).send();
+        if (virtual.bytes) return sendBytes(request, reply, virtual.bytes, virtual.contentType!, virtual.tag);
+        return sendRdf(request, reply, () => virtual.quads ?? [], virtual.tag);
+      }
+
+      if (request.method === 'PUT') {
+        const existing = await service.meta.get(iri);
+        if (!existing || existing === 'deleted') {
+          const created = await service.createByPut(iri, model(request), body(request), request.headers['if-match']);
+          setResourceHeaders(reply, created.iri, { model: created.model, allow: service.allow(created), describedBy: created.describedBy });
+          return reply.code(201).header('location', created.iri).send();
+        }
+      }
+      const m = await service.require(iri);
+      const info = {
+        model: m.model,
+        allow: service.allow(m),
+        describedBy: m.describedBy,
+        describes: m.describes,
+      };
+      setResourceHeaders(reply, iri, info);
+      switch (request.method) {
+        case 'OPTIONS':
+          return reply.code(204).send();
+        case 'GET':
+        case 'HEAD': {
+          if (m.model === 'NonRDFSource') return sendBytes(request, reply, await service.files.read(iri), m.contentType!, m.bytesHash!);
+          const extra = iri === root ? content.rootMembers() : [];
+          const { state, hash } = await service.state(m, extra);
+          return sendRdf(request, reply, (pref) => selectTriples(state, pref), hash);
+        }
+        case 'POST': {
+          const slug = sanitizeSlug(request.headers.slug as string | undefined);
+          const created = await service.create(iri, model(request), slug, body(request));
+          reply.header('link', linkHeader([[ldp.Resource, 'type']]) + (created.describedBy ? `, <${created.describedBy}>; rel="describedby"; anchor="${created.iri}"` : ''));
+          return reply.code(201).header('location', created.iri).send();
+        }
+        case 'PUT':
+          await service.replace(m, model(request), body(request), request.headers['if-match']);
+          return reply.code(204).send();
+        case 'PATCH':
+          await service.patch(m, body(request).mediaType, body(request).bytes.toString('utf8'), request.headers['if-match']);
+          return reply.code(204).send();
+        case 'DELETE':
+          await service.remove(m, request.headers['if-match']);
+          return reply.code(204).send();
+        default:
+          throw new MethodNotAllowedError(`${request.method} is not supported on ${iri}`, info.allow);
+      }
+    },
+  });
+}
