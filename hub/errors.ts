@@ -125,6 +125,17 @@ export class DecodeError extends HubError {
   }
 }
 
+/**
+ * A mapfile the RML spec calls invalid (bad Turtle/YAML, an undefined reference target, a literal subject, ...), or a
+ * message its plan cannot map. `term` names the offending term; `line`/`column` locate syntax errors.
+ */
+export class MappingError extends HubError {
+  override name = 'MappingError';
+  constructor(message: string, context: { term?: string; line?: number; column?: number } = {}, options: HubErrorOptions = {}, code = 'invalid-mapping') {
+    super(422, code, message, { ...options, extensions: { ...context, ...options.extensions } });
+  }
+}
+
 export class PreconditionRequiredError extends HubError {
   override name = 'PreconditionRequiredError';
   constructor(message: string, options?: HubErrorOptions) {
@@ -169,6 +180,22 @@ export class StoreError extends HubError {
   override name = 'StoreError';
   constructor(message: string, options?: HubErrorOptions) {
     super(500, 'store-failed', message, options);
+  }
+}
+
+/** The store's write backlog is full (config.store.maxPendingWrites); the client should retry later. */
+export class OverloadedError extends HubError {
+  override name = 'OverloadedError';
+  constructor(message: string, options: HubErrorOptions = {}) {
+    super(503, 'overloaded', message, { ...options, headers: { 'retry-after': '1', ...options.headers } });
+  }
+}
+
+/** The store's log or snapshot is damaged in a way recovery will not guess around; the store refuses to open. */
+export class StoreCorruptError extends HubError {
+  override name = 'StoreCorruptError';
+  constructor(message: string, options?: HubErrorOptions) {
+    super(500, 'store-corrupt', message, options);
   }
 }
 

@@ -1,0 +1,82 @@
+// Parsing a mapfile (Turtle or YARRRML) into an n3 Store with the legacy vocabularies rewritten to RML-Core.
+import { createRequire } from 'node:module';
+import { DataFactory, Parser, Store } from 'n3';
+import type { Quad, Term } from '@rdfjs/types';
+import { MappingError } from '../errors.ts';
+import { normaliseIri } from './vocab.ts';
+
+const { quad, namedNode } = DataFactory;
+
+export type MappingFormat = 'turtle' | 'yarrrml';
+
+export interface ParsedMapping {
+  store: Store;
+  /** Whether legacy (rr:/rml-legacy:/ql:) terms were used: their references yield plain strings, not natural types. */
+  legacy: boolean;
+  /** The document's @base / BASE, when it declares one. */
+  documentBase?: string;
+}
+
+/** The media types the authoring API accepts, mapped to a format. */
+export function formatOfMediaType(mediaType: string): MappingFormat | undefined {
+  const t = mediaType.split(';')[0]!.trim().toLowerCase();
+  if (t === 'text/turtle' || t === 'application/x-turtle') return 'turtle';
+  if (t === 'application/yaml' || t === 'text/yaml' || t === 'application/x-yaml' || t === 'text/x-yaml') return 'yarrrml';
+  return undefined;
+}
+
+/** Parses Turtle; syntax errors become MappingError with line (and the offending token). */
+export function parseTurtle(text: string, baseIri?: string): ParsedMapping {
+  let quads: Quad[];
+  try {
+    quads = new Parser({ format: 'text/turtle', baseIRI: baseIri }).parse(text) as Quad[];
+  } catch (e) {
+    const err = e as Error & { context?: { line?: number; token?: { value?: string } } };
+    const line = err.context?.line;
+    throw new MappingError(`Turtle syntax error: ${err.message}`, { line, term: err.context?.token?.value }, { cause: e }, 'mapping-syntax');
+  }
+  const base = /^\s*(?:@base\s*<([^>]*)>\s*\.|BASE\s*<([^>]*)>)/im.exec(text);
+  return { ...normalise(quads), documentBase: base ? base[1] ?? base[2] : baseIri };
+}
+
+/**
+ * Converts YARRRML (https://rml.io/yarrrml/spec/) with @rmlio/yarrrml-parser into legacy RML quads, then normalises
+ * them like any legacy mapfile. Parser complaints (unknown prefixes, bad YAML) are MappingErrors.
+ */
+export function parseYarrrml(text: string): ParsedMapping {
+  const require = createRequire(import.meta.url);
+  const Generator = require('@rmlio/yarrrml-parser/lib/rml-generator.js') as new () => {
+    convert(yaml: string): Quad[];
+    getLogger(): { getAll(): Array<{ level: string; message: string }> };
+  };
+  const generator = new Generator();
+  let quads: Quad[];
+  try {
+    quads = generator.convert(text);
+  } catch (e) {
+    const err = e as Error & { mark?: { line?: number; column?: number } };
+    const pos = err.mark ? { line: (err.mark.line ?? 0) + 1, column: (err.mark.column ?? 0) + 1 } : {};
+    throw new MappingError(`YARRRML error: ${err.message}`, pos, { cause: e }, 'mapping-syntax');
+  }
+  const errors = generator.getLogger().getAll().filter((m) => m.level === 'ERROR');
+  if (errors.length) throw new MappingError(`YARRRML error: ${errors.map((m) => m.message).join('; ')}`, {}, {}, 'mapping-syntax');
+  return normalise(quads);
+}
+
+export function parseMapping(text: string, format: MappingFormat, baseIri?: string): ParsedMapping {
+  return format === 'yarrrml' ? parseYarrrml(text) : parseTurtle(text, baseIri);
+}
+
+function normalise(quads: Quad[]): { store: Store; legacy: boolean } {
+  let legacy = false;
+  const fix = <T extends Term>(t: T): T => {
+    if (t.termType !== 'NamedNode') return t;
+    const n = normaliseIri(t.value);
+    if (!n.legacy) return t;
+    legacy = true;
+    return namedNode(n.iri) as unknown as T;
+  };
+  const store = new Store();
+  for (const q of quads) store.addQuad(quad(fix(q.subject), fix(q.predicate), fix(q.object), q.graph));
+  return { store, legacy };
+}
