@@ -52,6 +52,23 @@ export function toValidationErrors(errors: ErrorObject[]): Array<{ field: string
   return out;
 }
 
+/** Deepest nesting a TD may have; deeper JSON would make the recursive schema and JSON-LD walks overflow the stack. */
+export const MAX_DEPTH = 64;
+
+/** Depth of a JSON value, measured without recursion (a hostile body can be nested 100,000 deep). */
+export function jsonDepth(value: unknown, limit = Infinity): number {
+  let max = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (d > max) max = d;
+    if (max > limit) return max;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, d + 1]);
+  }
+  return max;
+}
+
 export class TdValidator {
   private readonly td: ValidateFunction;
   private readonly discovery: ValidateFunction;
@@ -72,6 +89,9 @@ export class TdValidator {
   validate(td: unknown, context = 'The Thing Description is not valid'): void {
     if (typeof td !== 'object' || td === null || Array.isArray(td)) {
       throw new ValidationError(context, [{ field: '/', description: 'must be a JSON object' }]);
+    }
+    if (jsonDepth(td, MAX_DEPTH) > MAX_DEPTH) {
+      throw new ValidationError(context, [{ field: '/', description: `must not be nested deeper than ${MAX_DEPTH} levels` }]);
     }
     const errors: ErrorObject[] = [];
     if (!this.td(td)) errors.push(...(this.td.errors ?? []));

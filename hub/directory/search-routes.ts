@@ -1,0 +1,94 @@
+// WoT Discovery §7.3.2.4 Search API: SPARQL over the TD graphs (/search/sparql) and JSONPath over the TDs (/search/jsonpath).
+import { createRequire } from 'node:module';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import sparqljs from 'sparqljs';
+import { JSONPath } from 'jsonpath-plus';
+import { BadRequestError, SparqlSyntaxError, UnsupportedMediaTypeError } from '../errors.ts';
+import type { HubDeps } from '../http/deps.ts';
+import { thingGraph } from '../store/graphs.ts';
+import { jsonpathQuery, sparqlQuery } from './schemas.ts';
+
+const require = createRequire(import.meta.url);
+const jsonld = require('jsonld') as { fromRDF(nquads: string, options: Record<string, unknown>): Promise<unknown> };
+
+type Form = 'SELECT' | 'ASK' | 'CONSTRUCT' | 'DESCRIBE';
+
+/** The query form; updates and unparsable text are 400 (tdd-search-sparql-error). */
+export function sparqlForm(query: string): Form {
+  let parsed: { type: string; queryType?: string };
+  try {
+    parsed = new sparqljs.Parser().parse(query) as { type: string; queryType?: string };
+  } catch (e) {
+    const m = /line (\d+)/.exec((e as Error).message);
+    throw new SparqlSyntaxError((e as Error).message.split('\n')[0]!, m ? { line: Number(m[1]), column: 0 } : undefined, { cause: e });
+  }
+  if (parsed.type !== 'query') throw new BadRequestError('The search API answers SELECT, ASK, CONSTRUCT and DESCRIBE queries only');
+  return parsed.queryType as Form;
+}
+
+function wants(accept: string | undefined, type: string): boolean {
+  return (accept ?? '').split(',').some((part) => part.split(';')[0]!.trim().toLowerCase() === type);
+}
+
+export async function searchRoutes(app: FastifyInstance, deps: HubDeps): Promise<void> {
+  const { directory, store, auth } = deps;
+  const read = auth.require('read');
+  app.addContentTypeParser('application/sparql-query', { parseAs: 'string' }, (_req, body, done) => done(null, { query: body }));
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
+    done(null, Object.fromEntries(new URLSearchParams(body as string))),
+  );
+
+  const sparql = async (query: string | undefined, request: FastifyRequest, reply: FastifyReply) => {
+    if (!query) throw new BadRequestError("A 'query' parameter with a SPARQL query is required");
+    const form = sparqlForm(query);
+    const graphs = directory.graphs();
+    // An empty list would mean "the store's default graph"; name a graph that holds nothing instead.
+    const defaultGraphUris = graphs.length ? graphs : [thingGraph(directory.baseUrl, '')];
+    const accept = request.headers.accept;
+    if (form === 'SELECT' || form === 'ASK') {
+      const xml = wants(accept, 'application/sparql-results+xml');
+      const result = await store.query(query, {
+        defaultGraphUris,
+        timeoutMs: deps.config.queryTimeoutMs,
+        resultFormat: xml ? 'application/sparql-results+xml' : 'application/sparql-results+json',
+      });
+      // tdd-search-sparql-resp-select-ask: application/json by default.
+      const type = xml ? 'application/sparql-results+xml' : wants(accept, 'application/sparql-results+json') ? 'application/sparql-results+json' : 'application/json';
+      return reply.type(type).send(result.body);
+    }
+    if (wants(accept, 'text/turtle') || wants(accept, 'application/n-triples')) {
+      const type = wants(accept, 'text/turtle') ? 'text/turtle' : 'application/n-triples';
+      const result = await store.query(query, { defaultGraphUris, timeoutMs: deps.config.queryTimeoutMs, resultFormat: type });
+      return reply.type(type).send(result.body);
+    }
+    // tdd-search-sparql-resp-describe-construct: JSON-LD by default.
+    const nt = await store.construct(query, { defaultGraphUris, timeoutMs: deps.config.queryTimeoutMs });
+    const doc = await jsonld.fromRDF(nt, { format: 'application/n-quads' });
+    return reply.type('application/ld+json').send(doc);
+  };
+
+  app.get<{ Querystring: { query?: string } }>('/search/sparql', { schema: { querystring: sparqlQuery }, preHandler: read }, (request, reply) =>
+    sparql(request.query.query, request, reply),
+  );
+  app.post('/search/sparql', { preHandler: read }, (request, reply) => {
+    const body = request.body as { query?: unknown } | undefined;
+    if (body === undefined || typeof body !== 'object') {
+      throw new UnsupportedMediaTypeError('POST /search/sparql takes application/sparql-query or application/x-www-form-urlencoded');
+    }
+    return sparql(typeof body.query === 'string' ? body.query : undefined, request, reply);
+  });
+
+  // JSONPath (RFC 9535 syntax; evaluated by jsonpath-plus in its safe mode, no script eval) over the array of TDs.
+  app.get<{ Querystring: { query: string } }>('/search/jsonpath', { schema: { querystring: jsonpathQuery }, preHandler: read }, async (request, reply) => {
+    const path = request.query.query.trim();
+    if (!path.startsWith('$')) throw new BadRequestError("A JSONPath query starts with '$' (RFC 9535 §2.2)", undefined, 'jsonpath-syntax');
+    const tds = await directory.all();
+    let result: unknown;
+    try {
+      result = JSONPath({ path, json: tds, wrap: true, eval: 'safe' });
+    } catch (e) {
+      throw new BadRequestError(`The JSONPath query is not valid: ${(e as Error).message}`, { cause: e }, 'jsonpath-syntax');
+    }
+    return reply.type('application/json').send(result ?? []);
+  });
+}
