@@ -4,7 +4,6 @@ import type { HubDeps } from './deps.ts';
 import { installProblemHandlers } from './problem.ts';
 import { sparqlPlugin } from '../sparql/plugin.ts';
 import { graphStorePlugin } from '../sparql/graph-store.ts';
-import { directoryPlugin } from '../directory/plugin.ts';
 import { ldpPlugin } from '../ldp/plugin.ts';
 import { directoryPlugin } from '../directory/plugin.ts';
 
@@ -26,7 +25,6 @@ export async function buildApp(deps: HubDeps, options: BuildAppOptions = {}): Pr
 
   await app.register(async (child) => sparqlPlugin(child, deps));
   await app.register(async (child) => graphStorePlugin(child, deps));
-  await app.register(async (child) => directoryPlugin(child, deps));
   await app.register(async (child) => ldpPlugin(child, deps));
   await app.register(async (child) => directoryPlugin(child, deps));
   return app;
