@@ -1,0 +1,103 @@
+// Applies log records and insert batches to an OxigraphEngine: the one code path shared by live writes and replay.
+import { DEFAULT_GRAPH, type GraphName } from '../quad-store.ts';
+import type { OxigraphEngine } from '../oxigraph-engine.ts';
+import { RecordType, decodeInsert, type LogRecord } from './log-format.ts';
+
+/** One insert() call as it crosses to the worker: `graph` null = no target graph (quads keep their own graph). */
+export interface InsertItem {
+  nquads: string;
+  graph: string | null;
+}
+
+/** Graph names cross the worker boundary as null (default graph) or an IRI string: symbols do not clone. */
+export type WireGraph = string | null;
+export const toWire = (g: GraphName): WireGraph => (g === DEFAULT_GRAPH ? null : g);
+export const fromWire = (g: WireGraph): GraphName => (g === null ? DEFAULT_GRAPH : g);
+
+/**
+ * Loads a batch of inserts with as few Oxigraph load calls as possible: one load call costs ~40 us on top of ~5 us per
+ * quad (measured here), so 8-quad messages loaded one by one run at half speed. Inserts commute (set union), so the
+ * batch is rewritten into one N-Quads document (each triple line of a message with a target graph gets the graph
+ * appended) and loaded at once. If that fails (a message held quads that already name a graph, or bad syntax), loads
+ * are idempotent, so the batch is loaded again message by message; messages that still fail are counted.
+ */
+export function applyInserts(engine: OxigraphEngine, batch: InsertItem[]): { errors: number; lastError?: string } {
+  if (batch.length === 0) return { errors: 0 };
+  if (batch.length > 1) {
+    let doc = '';
+    for (const item of batch) {
+      const text = item.nquads.endsWith('\n') ? item.nquads : `${item.nquads}\n`;
+      doc += item.graph === null ? text : text.replace(/\.[ \t]*(\r?\n)/g, ` <${item.graph}> .$1`);
+    }
+    try {
+      engine.load(doc);
+      return { errors: 0 };
+    } catch {
+      // fall through to message-by-message loading
+    }
+  }
+  let errors = 0;
+  let lastError: string | undefined;
+  for (const item of batch) {
+    try {
+      engine.load(item.nquads, item.graph === null ? undefined : item.graph);
+    } catch (e) {
+      errors++;
+      lastError = (e as Error).message;
+    }
+  }
+  return { errors, lastError };
+}
+
+interface GraphPayload {
+  graph: WireGraph;
+  data?: string;
+}
+
+/** Applies one non-insert record (inserts go through applyInserts in batches). Throws what the engine throws. */
+export function applyRecord(engine: OxigraphEngine, record: LogRecord): void {
+  switch (record.type) {
+    case RecordType.Insert: {
+      const { graph, nquads } = decodeInsert(record.payload);
+      applyInserts(engine, [{ nquads, graph: graph ?? null }]);
+      return;
+    }
+    case RecordType.Update: {
+      const u = JSON.parse(record.payload.toString('utf8')) as { sparql: string; baseIri?: string };
+      engine.update(u.sparql, { baseIri: u.baseIri });
+      return;
+    }
+    case RecordType.PutGraph: {
+      const p = JSON.parse(record.payload.toString('utf8')) as GraphPayload;
+      engine.putGraph(fromWire(p.graph), p.data ?? '');
+      return;
+    }
+    case RecordType.PostGraph: {
+      const p = JSON.parse(record.payload.toString('utf8')) as GraphPayload;
+      engine.postGraph(fromWire(p.graph), p.data ?? '');
+      return;
+    }
+    case RecordType.DeleteGraph: {
+      const p = JSON.parse(record.payload.toString('utf8')) as GraphPayload;
+      engine.deleteGraph(fromWire(p.graph));
+      return;
+    }
+    case RecordType.RetentionDrop: {
+      const p = JSON.parse(record.payload.toString('utf8')) as { graphs: string[] };
+      for (const g of p.graphs) engine.deleteGraph(g);
+      return;
+    }
+  }
+}
+
+/** Observation graphs (hub/store/graphs.ts naming) whose day is before `cutoffDay` (YYYY-MM-DD). */
+export function expiredGraphs(engine: OxigraphEngine, cutoffDay: string, isObservation: (iri: string) => string | undefined): string[] {
+  const res = engine.query('SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }');
+  const rows = (JSON.parse(res.body) as { results: { bindings: Array<{ g: { value: string } }> } }).results.bindings;
+  const out: string[] = [];
+  for (const row of rows) {
+    const day = isObservation(row.g.value);
+    if (day !== undefined && day < cutoffDay) out.push(row.g.value);
+  }
+  return out;
+}

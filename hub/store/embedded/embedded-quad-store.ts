@@ -1,0 +1,313 @@
+// EmbeddedQuadStore: the hub's default, durable QuadStore: Oxigraph in a worker thread behind an append-only log.
+//
+// Writes: insert() frames a log record, posts the batch to the worker (FIFO, so any later query sees it) and resolves
+// after the group-commit fdatasync. update() and Graph Store writes are applied in the worker first (a failing update
+// is never logged), then logged, then resolved. Inserts are held while such a write is in flight so the log order is
+// the apply order. Start: latest snapshot + log replay. Snapshots: snapshotter.ts. Runaway queries: worker-host.ts.
+import { mkdir, truncate, open as openFile } from 'node:fs/promises';
+import { BadRequestError, OverloadedError, StoreError } from '../../errors.ts';
+import type { GraphName, JsonBinding, QueryOptions, QueryResult, QuadStore, UpdateOptions } from '../quad-store.ts';
+import { toWire, type InsertItem } from './apply.ts';
+import { RecordType, encodeInsert, encodeJson } from './log-format.ts';
+import type { RecoveryPlan, RecoveryReport } from './recover.ts';
+import { Snapshotter } from './snapshotter.ts';
+import { mapWireError, type EmbeddedStoreOptions } from './options.ts';
+export { embeddedStoreOptions, type EmbeddedStoreOptions } from './options.ts';
+import { deleteBefore, scanStoreDir, segmentPath, snapshotPath } from './store-files.ts';
+import { WorkerHost } from './worker-host.ts';
+import { WriteLog } from './write-log.ts';
+import { Retention } from './retention.ts';
+
+const UNSAFE_IRI = /[\s<>"{}|^`\\]/;
+
+export class EmbeddedQuadStore implements QuadStore {
+  private host: WorkerHost | undefined;
+  private log: WriteLog | undefined;
+  private readonly timeoutMs: number;
+  private queue: InsertItem[] = [];
+  private queueAck: Promise<void> | undefined;
+  private flushScheduled = false;
+  /** Set while a logged-after-apply write (update, GSP, retention) is in flight, or while the worker is rebuilt. */
+  private hold = 0;
+  private writeChain: Promise<unknown> = Promise.resolve();
+  private snapshots!: Snapshotter;
+  private retention: Retention | undefined;
+  private opened = false;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+  private readonly counters = {
+    pendingWrites: 0, ackedWrites: 0, applyErrors: 0,
+    replayedRecords: 0, replayFailedRecords: 0, recoveryMs: 0, workerRestarts: 0, retentionDroppedGraphs: 0, tornTails: 0,
+  };
+
+  constructor(private readonly options: EmbeddedStoreOptions) {
+    this.timeoutMs = options.queryTimeoutMs ?? 30_000;
+  }
+
+  /** Rebuilds the store from the latest snapshot plus the log; a log damaged in the middle throws StoreCorruptError. */
+  async open(): Promise<void> {
+    if (this.opened) return;
+    const dir = this.options.dir;
+    await mkdir(dir, { recursive: true });
+    const files = await scanStoreDir(dir);
+    const snap = files.snapshots.at(-1);
+    const segments = files.segments.filter((s) => snap === undefined || s >= snap);
+    this.host = new WorkerHost({
+      mapError: mapWireError,
+      recoveryPlan: () => this.restartPlan(),
+      onRecovered: (r) => this.noteRecovery(r),
+      onRestart: () => this.counters.workerRestarts++,
+    });
+    let report: RecoveryReport;
+    try {
+      report = await this.host.request({ op: 'recover', plan: this.plan(snap, segments) });
+    } catch (e) {
+      await this.host.close();
+      throw e;
+    }
+    this.noteRecovery(report);
+    if (report.torn) {
+      this.counters.tornTails++;
+      await truncate(report.torn.path, report.torn.offset);
+      const fh = await openFile(report.torn.path, 'r+');
+      await fh.sync().finally(() => fh.close());
+    }
+    this.snapshots = new Snapshotter(dir, snap, segments);
+    await deleteBefore(dir, files, snap ?? 0);
+    this.log = new WriteLog({
+      dir,
+      seq: Math.max(1, (files.segments.at(-1) ?? 0) + 1, snap ?? 0),
+      rotateBytes: this.options.snapshotLogBytes ?? 256 * 1024 * 1024,
+      onSealed: (seq) => this.snapshots.onSealed(seq),
+    });
+    await this.log.open();
+    this.opened = true;
+    if ((await this.snapshots.sealedBytes()) >= (this.options.snapshotLogBytes ?? Infinity)) this.snapshots.start();
+    if ((this.options.retentionDays ?? 0) > 0) {
+      this.retention = new Retention(this, this.options.retentionDays!, this.options.retentionIntervalMs, this.options.now);
+      await this.retention.start();
+    }
+  }
+
+  private plan(snap: number | undefined, segments: number[], lastLength?: number): RecoveryPlan {
+    const dir = this.options.dir;
+    return {
+      snapshot: snap === undefined ? undefined : snapshotPath(dir, snap),
+      segments: segments.map((s, i) => ({ path: segmentPath(dir, s), length: i === segments.length - 1 ? lastLength : undefined })),
+    };
+  }
+
+  private noteRecovery(r: RecoveryReport): void {
+    this.counters.replayedRecords = r.replayedRecords;
+    this.counters.replayFailedRecords = r.failedRecords;
+    this.counters.recoveryMs = r.durationMs;
+  }
+
+  /** Worker restart: hold new writes, wait until everything already posted is in the log file, replay up to there. */
+  private async restartPlan(): Promise<RecoveryPlan> {
+    this.hold++;
+    try {
+      await this.snapshots.idle(); // a finishing snapshot deletes files: let it settle so the plan names files that exist
+      await this.log!.drain();
+      return this.plan(this.snapshots.seq, [...this.snapshots.sealed, this.log!.seq], this.log!.offset);
+    } finally {
+      this.hold--;
+      this.scheduleFlush();
+    }
+  }
+
+  private get active(): { host: WorkerHost; log: WriteLog } {
+    if (!this.opened || this.closed) throw new StoreError(this.closed ? 'The store is closed' : 'The store is not open');
+    return { host: this.host!, log: this.log! };
+  }
+
+  // ---- writes -------------------------------------------------------------------------------------------------
+
+  /** Adds N-Quads; resolves once durable (group commit). Rejects with OverloadedError past maxPendingWrites. */
+  insert(nquads: string, graph?: GraphName): Promise<void> {
+    try {
+      this.active;
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const wire = graph === undefined ? null : toWire(graph);
+    if (wire !== null && UNSAFE_IRI.test(wire)) return Promise.reject(new BadRequestError(`Invalid graph IRI <${wire}>`));
+    if (this.counters.pendingWrites >= (this.options.maxPendingWrites ?? 100_000)) {
+      return Promise.reject(new OverloadedError('The store has too many writes waiting to be applied; retry later'));
+    }
+    this.counters.pendingWrites++;
+    this.queue.push({ nquads, graph: wire });
+    if (!this.queueAck) this.queueAck = new Promise((res, rej) => (this.queueResolvers = { res, rej }));
+    this.scheduleFlush();
+    return this.queueAck;
+  }
+
+  private queueResolvers: { res(): void; rej(e: unknown): void } | undefined;
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.hold > 0 || this.queue.length === 0) return;
+    this.flushScheduled = true;
+    // setImmediate, not a microtask: lets every insert() of the current I/O turn join the batch.
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  /** Posts the queued inserts to the worker and appends them to the log; their callers' promise is the log's sync. */
+  private flush(): void {
+    if (this.hold > 0 || this.queue.length === 0 || !this.log) return;
+    const batch = this.queue;
+    const resolvers = this.queueResolvers!;
+    this.queue = [];
+    this.queueAck = undefined;
+    this.queueResolvers = undefined;
+    this.host!.request({ op: 'insert', batch }).then(
+      (r) => {
+        this.counters.pendingWrites -= batch.length;
+        this.counters.applyErrors += r.errors;
+      },
+      () => (this.counters.pendingWrites -= batch.length),
+    );
+    let synced!: Promise<void>;
+    for (const item of batch) synced = this.log.append(encodeInsert(item.nquads, item.graph ?? undefined));
+    synced.then(
+      () => ((this.counters.ackedWrites += batch.length), resolvers.res()),
+      (e) => resolvers.rej(e),
+    );
+  }
+
+  /** Runs `apply` in the worker with inserts held, then logs `record()` of its result and waits for durability. */
+  private loggedWrite<T>(apply: (host: WorkerHost) => Promise<T>, record: (result: T) => Buffer | undefined): Promise<T> {
+    const run = async (): Promise<T> => {
+      const { host, log } = this.active;
+      this.flush(); // inserts accepted before this write are posted and logged before it
+      this.hold++;
+      this.counters.pendingWrites++;
+      let result: T;
+      try {
+        result = await apply(host);
+      } finally {
+        this.counters.pendingWrites--;
+        this.hold--;
+      }
+      const rec = record(result);
+      const durable = rec ? log.append(rec) : Promise.resolve();
+      this.scheduleFlush();
+      await durable;
+      return result;
+    };
+    const p = this.writeChain.then(run, run);
+    this.writeChain = p.catch(() => {});
+    return p;
+  }
+
+  async update(sparql: string, options: UpdateOptions = {}): Promise<void> {
+    await this.loggedWrite(
+      (h) => h.request({ op: 'update', sparql, options: { baseIri: options.baseIri } }, options.timeoutMs ?? this.timeoutMs),
+      () => encodeJson(RecordType.Update, { sparql, baseIri: options.baseIri }),
+    );
+  }
+
+  putGraph(graph: GraphName, ntriples: string): Promise<boolean> {
+    const g = toWire(graph);
+    return this.loggedWrite((h) => h.request({ op: 'putGraph', graph: g, data: ntriples }), () => encodeJson(RecordType.PutGraph, { graph: g, data: ntriples }));
+  }
+
+  postGraph(graph: GraphName, ntriples: string): Promise<boolean> {
+    const g = toWire(graph);
+    return this.loggedWrite((h) => h.request({ op: 'postGraph', graph: g, data: ntriples }), () => encodeJson(RecordType.PostGraph, { graph: g, data: ntriples }));
+  }
+
+  deleteGraph(graph: GraphName): Promise<boolean> {
+    const g = toWire(graph);
+    return this.loggedWrite(
+      (h) => h.request({ op: 'deleteGraph', graph: g }),
+      (existed) => (existed ? encodeJson(RecordType.DeleteGraph, { graph: g }) : undefined),
+    );
+  }
+
+  /** Drops observation graphs whose day is before `cutoffDay` (YYYY-MM-DD); logged as one retention record. */
+  async dropObservationsBefore(cutoffDay: string): Promise<string[]> {
+    const graphs = await this.loggedWrite(
+      (h) => h.request({ op: 'expire', cutoffDay }),
+      (dropped) => (dropped.length ? encodeJson(RecordType.RetentionDrop, { graphs: dropped }) : undefined),
+    );
+    this.counters.retentionDroppedGraphs += graphs.length;
+    return graphs;
+  }
+
+  // ---- reads --------------------------------------------------------------------------------------------------
+
+  query(sparql: string, options: QueryOptions = {}): Promise<QueryResult> {
+    const { timeoutMs, ...rest } = options;
+    try {
+      return this.active.host.request({ op: 'query', sparql, options: rest }, timeoutMs ?? this.timeoutMs);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  async select(sparql: string, options?: QueryOptions): Promise<JsonBinding[]> {
+    const r = await this.query(sparql, { ...options, resultFormat: 'application/sparql-results+json' });
+    return (JSON.parse(r.body) as { results: { bindings: JsonBinding[] } }).results.bindings;
+  }
+
+  async ask(sparql: string, options?: QueryOptions): Promise<boolean> {
+    const r = await this.query(sparql, { ...options, resultFormat: 'application/sparql-results+json' });
+    return (JSON.parse(r.body) as { boolean: boolean }).boolean;
+  }
+
+  async construct(sparql: string, options?: QueryOptions): Promise<string> {
+    return (await this.query(sparql, { ...options, resultFormat: 'application/n-triples' })).body;
+  }
+
+  async getGraph(graph: GraphName): Promise<string | undefined> {
+    return (await this.active.host.request({ op: 'getGraph', graph: toWire(graph) }, this.timeoutMs)) ?? undefined;
+  }
+
+  hasGraph(graph: GraphName): Promise<boolean> {
+    return this.active.host.request({ op: 'hasGraph', graph: toWire(graph) }, this.timeoutMs);
+  }
+
+  // ---- snapshots, stats, close --------------------------------------------------------------------------------
+
+  /** Waits for a running background snapshot (tests, benchmarks). */
+  snapshotIdle(): Promise<void> {
+    return this.snapshots.idle();
+  }
+
+  async stats(): Promise<Record<string, number>> {
+    const quads = await this.active.host.request({ op: 'size' });
+    const snap = this.snapshots;
+    return {
+      quads,
+      logBytes: this.log!.offset + (await snap.sealedBytes()),
+      logBytesWritten: this.log!.bytesWritten,
+      logSegments: snap.sealed.length + 1,
+      logSyncs: this.log!.syncs,
+      snapshotSeq: snap.seq ?? 0,
+      snapshots: snap.snapshots,
+      lastSnapshotMs: snap.lastSnapshotMs,
+      snapshotQuads: snap.snapshotQuads,
+      snapshotFailures: snap.failures,
+      ...this.counters,
+    };
+  }
+
+  /** Flushes pending writes, stops retention, snapshots and the worker, closes the log. Idempotent. */
+  close(): Promise<void> {
+    if (!this.opened) return Promise.resolve();
+    this.closing ??= (async () => {
+      this.retention?.stop();
+      this.flush();
+      await this.writeChain;
+      this.flush();
+      this.closed = true;
+      await this.log!.close();
+      await this.snapshots.stop();
+      await this.host!.close();
+    })();
+    return this.closing;
+  }
+}

@@ -1,0 +1,102 @@
+// Write-ahead log record framing: [u32 payload length][u32 CRC32 of type+payload][u8 type][payload], little-endian.
+//
+// The CRC lets recovery tell a torn tail (a crash mid-append) from a good record; see readRecords for the policy.
+import { crc32 } from 'node:zlib';
+
+/** Record types of the store's log. Numbers are on disk: never renumber. */
+export const RecordType = {
+  /** N-Quads added by insert(); payload = u16 graph length + graph IRI (empty = default) + N-Quads text. */
+  Insert: 1,
+  /** A SPARQL Update that succeeded; payload = JSON {sparql, baseIri?}. */
+  Update: 2,
+  /** Graph Store PUT; payload = JSON {graph|null, data} (null = default graph). */
+  PutGraph: 3,
+  /** Graph Store POST; payload = JSON {graph|null, data}. */
+  PostGraph: 4,
+  /** Graph Store DELETE; payload = JSON {graph|null}. */
+  DeleteGraph: 5,
+  /** Retention: named graphs dropped because they were older than the retention period; payload = JSON {graphs}. */
+  RetentionDrop: 6,
+} as const;
+export type RecordType = (typeof RecordType)[keyof typeof RecordType];
+
+export const HEADER_BYTES = 9;
+/** Largest payload accepted on read; anything bigger is treated as garbage (a torn or corrupt length field). */
+export const MAX_PAYLOAD_BYTES = 1 << 30;
+
+export interface LogRecord {
+  type: RecordType;
+  payload: Buffer;
+}
+
+/** Frames one record. */
+export function encodeRecord(type: RecordType, payload: Buffer): Buffer {
+  const buf = Buffer.allocUnsafe(HEADER_BYTES + payload.length);
+  buf.writeUInt32LE(payload.length, 0);
+  buf[8] = type;
+  payload.copy(buf, HEADER_BYTES);
+  buf.writeUInt32LE(crc32(buf.subarray(8)), 4);
+  return buf;
+}
+
+/** Frames an insert record; the graph IRI travels in the payload so replay routes triples exactly as the live store did. */
+export function encodeInsert(nquads: string, graph: string | undefined): Buffer {
+  const g = graph ?? '';
+  const gLen = Buffer.byteLength(g);
+  const qLen = Buffer.byteLength(nquads);
+  const payload = Buffer.allocUnsafe(2 + gLen + qLen);
+  payload.writeUInt16LE(gLen, 0);
+  payload.write(g, 2, 'utf8');
+  payload.write(nquads, 2 + gLen, 'utf8');
+  return encodeRecord(RecordType.Insert, payload);
+}
+
+export function decodeInsert(payload: Buffer): { graph: string | undefined; nquads: string } {
+  const gLen = payload.readUInt16LE(0);
+  const graph = gLen ? payload.toString('utf8', 2, 2 + gLen) : undefined;
+  return { graph, nquads: payload.toString('utf8', 2 + gLen) };
+}
+
+export function encodeJson(type: RecordType, value: unknown): Buffer {
+  return encodeRecord(type, Buffer.from(JSON.stringify(value), 'utf8'));
+}
+
+export type ReadOutcome =
+  | { kind: 'end' }
+  /** The bytes from `offset` on are an incomplete or damaged last record: truncate there. */
+  | { kind: 'torn'; offset: number; reason: string }
+  /** A damaged record followed by more data: the log is corrupt at `offset`. */
+  | { kind: 'corrupt'; offset: number; reason: string };
+
+/**
+ * Walks the records of one segment, calling `onRecord` for each good one, and says how the segment ends.
+ *
+ * Policy: a bad record (short header, impossible length, CRC mismatch) whose frame reaches the end of the file, or that is
+ * followed only by zero bytes, is a torn tail (a crash interrupted the append; it was never acknowledged, since acks
+ * follow fdatasync). A bad record with data after it is corruption: the caller refuses to open the store.
+ */
+export function readRecords(buf: Buffer, onRecord: (r: LogRecord, offset: number) => void): ReadOutcome {
+  let off = 0;
+  while (off < buf.length) {
+    const remaining = buf.length - off;
+    if (remaining < HEADER_BYTES) return { kind: 'torn', offset: off, reason: 'short record header' };
+    const len = buf.readUInt32LE(off);
+    const end = off + HEADER_BYTES + len;
+    const bad = (reason: string): ReadOutcome => {
+      if (end >= buf.length || len > MAX_PAYLOAD_BYTES || isZero(buf, off)) return { kind: 'torn', offset: off, reason };
+      return { kind: 'corrupt', offset: off, reason };
+    };
+    if (len > MAX_PAYLOAD_BYTES || end > buf.length) return { kind: 'torn', offset: off, reason: 'record runs past the end' };
+    const type = buf[off + 8]!;
+    if (type < RecordType.Insert || type > RecordType.RetentionDrop) return bad(`unknown record type ${type}`);
+    if (crc32(buf.subarray(off + 8, end)) !== buf.readUInt32LE(off + 4)) return bad('CRC mismatch');
+    onRecord({ type: type as RecordType, payload: buf.subarray(off + HEADER_BYTES, end) }, off);
+    off = end;
+  }
+  return { kind: 'end' };
+}
+
+function isZero(buf: Buffer, from: number): boolean {
+  for (let i = from; i < buf.length; i++) if (buf[i] !== 0) return false;
+  return true;
+}

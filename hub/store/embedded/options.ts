@@ -1,0 +1,41 @@
+// Options of the embedded store, derived from the hub configuration, and the mapping of worker errors to typed errors.
+import { join, resolve } from 'node:path';
+import type { HubConfig } from '../../config.ts';
+import { StoreCorruptError, StoreError } from '../../errors.ts';
+import { mapEngineError } from '../memory-quad-store.ts';
+import { EngineSyntaxError } from '../oxigraph-engine.ts';
+import type { WireError } from './protocol.ts';
+
+export interface EmbeddedStoreOptions {
+  /** Directory of the log and snapshots (createStore uses `<dataDir>/store`). */
+  dir: string;
+  /** Default query/update timeout (config.queryTimeoutMs). */
+  queryTimeoutMs?: number;
+  /** Seal the log segment and take a background snapshot past this many log bytes (config.store.snapshotLogBytes). */
+  snapshotLogBytes?: number;
+  /** Writes accepted but not yet applied by the worker, counted in calls (one insert() = one), before 503 overloaded. */
+  maxPendingWrites?: number;
+  /** Drop observation graphs older than this many days (0 = never), on open and every `retentionIntervalMs`. */
+  retentionDays?: number;
+  retentionIntervalMs?: number;
+  /** Clock, injectable for retention tests. */
+  now?: () => Date;
+}
+
+/** Options from the hub configuration. */
+export function embeddedStoreOptions(config: HubConfig): EmbeddedStoreOptions {
+  return {
+    dir: join(resolve(config.dataDir), 'store'),
+    queryTimeoutMs: config.queryTimeoutMs,
+    snapshotLogBytes: config.store.snapshotLogBytes,
+    maxPendingWrites: config.store.maxPendingWrites,
+    retentionDays: config.store.retentionDays,
+  };
+}
+
+export function mapWireError(e: WireError): Error {
+  if (e.name === 'EngineSyntaxError') return mapEngineError(new EngineSyntaxError(e.message, e.position));
+  if (e.name === 'CorruptLogError') return new StoreCorruptError(e.message);
+  return new StoreError('The store failed', { cause: new Error(`${e.name}: ${e.message}`) });
+}
+

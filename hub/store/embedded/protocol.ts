@@ -1,0 +1,46 @@
+// Messages between the embedded store and its worker threads (structured-clone safe: no symbols, no class instances).
+import type { QueryOptions, QueryResult, UpdateOptions } from '../quad-store.ts';
+import type { InsertItem, WireGraph } from './apply.ts';
+import type { RecoveryPlan, RecoveryReport } from './recover.ts';
+
+export type WorkerRequest =
+  | { op: 'recover'; plan: RecoveryPlan }
+  | { op: 'insert'; batch: InsertItem[] }
+  | { op: 'query'; sparql: string; options: QueryOptions }
+  | { op: 'update'; sparql: string; options: UpdateOptions }
+  | { op: 'getGraph'; graph: WireGraph }
+  | { op: 'hasGraph'; graph: WireGraph }
+  | { op: 'deleteGraph'; graph: WireGraph }
+  | { op: 'putGraph'; graph: WireGraph; data: string }
+  | { op: 'postGraph'; graph: WireGraph; data: string }
+  | { op: 'expire'; cutoffDay: string }
+  | { op: 'size' }
+  /** Snapshot workers: dump the whole store as N-Quads to `path` (via `path.tmp`, fsync, rename). */
+  | { op: 'writeSnapshot'; path: string };
+
+export interface WorkerReplies {
+  recover: RecoveryReport;
+  insert: { errors: number; lastError?: string };
+  query: QueryResult;
+  update: null;
+  getGraph: string | null;
+  hasGraph: boolean;
+  deleteGraph: boolean;
+  putGraph: boolean;
+  postGraph: boolean;
+  expire: string[];
+  size: number;
+  writeSnapshot: { quads: number; bytes: number };
+}
+
+export type Envelope = WorkerRequest & { id: number };
+
+export interface WireError {
+  name: string;
+  message: string;
+  position?: { line: number; column: number };
+  path?: string;
+  offset?: number;
+}
+
+export type WorkerReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WireError };

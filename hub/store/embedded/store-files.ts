@@ -1,0 +1,50 @@
+// File layout of the embedded store under <dataDir>/store/: log segments and snapshots, named by sequence number.
+//
+// `log-<seq>.wal` are log segments; `snapshot-<seq>.nq` is the store's content after every segment numbered below seq
+// (N-Quads, written to a .tmp file, fsynced and renamed, so a snapshot file that exists is complete).
+import { open, readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+
+const pad = (n: number) => String(n).padStart(12, '0');
+
+export const segmentPath = (dir: string, seq: number) => join(dir, `log-${pad(seq)}.wal`);
+export const snapshotPath = (dir: string, seq: number) => join(dir, `snapshot-${pad(seq)}.nq`);
+
+export interface StoreFiles {
+  segments: number[];
+  snapshots: number[];
+}
+
+/** Lists segments and snapshots (ascending) and removes leftover .tmp files of interrupted snapshots. */
+export async function scanStoreDir(dir: string): Promise<StoreFiles> {
+  const files: StoreFiles = { segments: [], snapshots: [] };
+  for (const name of await readdir(dir)) {
+    let m: RegExpExecArray | null;
+    if (name.endsWith('.tmp')) await rm(join(dir, name), { force: true });
+    else if ((m = /^log-(\d+)\.wal$/.exec(name))) files.segments.push(Number(m[1]));
+    else if ((m = /^snapshot-(\d+)\.nq$/.exec(name))) files.snapshots.push(Number(m[1]));
+  }
+  files.segments.sort((a, b) => a - b);
+  files.snapshots.sort((a, b) => a - b);
+  return files;
+}
+
+/** Makes a rename or a file creation in `dir` durable. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+export async function fileSize(path: string): Promise<number> {
+  return (await stat(path)).size;
+}
+
+/** Deletes segments below `seq` and snapshots below `seq` (they are covered by snapshot `seq`). */
+export async function deleteBefore(dir: string, files: StoreFiles, seq: number): Promise<void> {
+  for (const s of files.segments) if (s < seq) await rm(segmentPath(dir, s), { force: true });
+  for (const s of files.snapshots) if (s < seq) await rm(snapshotPath(dir, s), { force: true });
+}

@@ -1,0 +1,82 @@
+// The embedded store's worker thread: owns one Oxigraph engine and answers requests strictly in arrival order (FIFO),
+// which is what gives read-your-writes: a write posted before a query is applied before the query runs.
+import { parentPort } from 'node:worker_threads';
+import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
+import { OxigraphEngine } from '../oxigraph-engine.ts';
+import { parseObservationGraph } from '../graphs.ts';
+import { applyInserts, expiredGraphs, fromWire } from './apply.ts';
+import { CorruptLogError, recover } from './recover.ts';
+import type { Envelope, WireError, WorkerReply } from './protocol.ts';
+
+const port = parentPort;
+if (!port) throw new Error('store-worker.ts must run in a worker thread');
+
+let engine = new OxigraphEngine();
+
+function handle(req: Envelope): unknown {
+  switch (req.op) {
+    case 'recover':
+      engine = new OxigraphEngine();
+      return recover(engine, req.plan);
+    case 'insert':
+      return applyInserts(engine, req.batch);
+    case 'query':
+      return engine.query(req.sparql, req.options);
+    case 'update':
+      engine.update(req.sparql, req.options);
+      return null;
+    case 'getGraph':
+      return engine.getGraph(fromWire(req.graph)) ?? null;
+    case 'hasGraph':
+      return engine.hasGraph(fromWire(req.graph));
+    case 'deleteGraph':
+      return engine.deleteGraph(fromWire(req.graph));
+    case 'putGraph':
+      return engine.putGraph(fromWire(req.graph), req.data);
+    case 'postGraph':
+      return engine.postGraph(fromWire(req.graph), req.data);
+    case 'expire': {
+      const graphs = expiredGraphs(engine, req.cutoffDay, (iri) => parseObservationGraph(iri)?.day);
+      for (const g of graphs) engine.deleteGraph(g);
+      return graphs;
+    }
+    case 'size':
+      return engine.size();
+    case 'writeSnapshot':
+      return writeSnapshot(req.path);
+  }
+}
+
+function writeSnapshot(path: string): { quads: number; bytes: number } {
+  const data = Buffer.from(engine.dump(), 'utf8');
+  const tmp = `${path}.tmp`;
+  const fd = openSync(tmp, 'w');
+  try {
+    let off = 0;
+    while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  return { quads: engine.size(), bytes: data.length };
+}
+
+function toWireError(e: unknown): WireError {
+  const err = e instanceof Error ? e : new Error(String(e));
+  const out: WireError = { name: err.name, message: err.message };
+  const pos = (err as { position?: { line: number; column: number } }).position;
+  if (pos) out.position = pos;
+  if (err instanceof CorruptLogError) Object.assign(out, { path: err.path, offset: err.offset });
+  return out;
+}
+
+port.on('message', (req: Envelope) => {
+  let reply: WorkerReply;
+  try {
+    reply = { id: req.id, ok: true, value: handle(req) };
+  } catch (e) {
+    reply = { id: req.id, ok: false, error: toWireError(e) };
+  }
+  port.postMessage(reply);
+});

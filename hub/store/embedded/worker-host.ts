@@ -1,0 +1,171 @@
+// Runs the store worker and talks to it: FIFO requests, per-request execution timeouts, and restart-from-log.
+//
+// Oxigraph cannot cancel a running query. A request that runs past its timeout is rejected at once, the worker is
+// terminated, and a fresh worker is rebuilt from snapshot + log (every acknowledged write is there). Requests that were
+// queued behind the runaway one are posted again to the new worker after its recovery, so they are still answered.
+import { Worker } from 'node:worker_threads';
+import { QueryTimeoutError, StoreError } from '../../errors.ts';
+import type { Envelope, WireError, WorkerReplies, WorkerReply, WorkerRequest } from './protocol.ts';
+import type { RecoveryPlan, RecoveryReport } from './recover.ts';
+
+const BOOTSTRAP = new URL('./worker-bootstrap.mjs', import.meta.url);
+
+interface Pending {
+  req: WorkerRequest;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+  /** Execution timeout, armed when the request reaches the head of the worker's queue (so queueing does not count). */
+  timeoutMs?: number;
+  timer?: NodeJS.Timeout;
+}
+
+export interface WorkerHostOptions {
+  /** Maps a worker-side error to the hub's typed errors. */
+  mapError(error: WireError): Error;
+  /** Called on restart: waits until every write posted so far is in the log, then says what to replay. */
+  recoveryPlan?(): Promise<RecoveryPlan>;
+  onRecovered?(report: RecoveryReport): void;
+  onRestart?(reason: string): void;
+}
+
+export class WorkerHost {
+  private worker: Worker;
+  private pending = new Map<number, Pending>();
+  private nextId = 1;
+  /** Requests posted while the worker is being replaced; sent once the replacement has its recovery queued. */
+  private held: Pending[] | undefined;
+  private failed: Error | undefined;
+  private closed = false;
+  restarts = 0;
+
+  constructor(private readonly options: WorkerHostOptions) {
+    this.worker = this.spawn();
+  }
+
+  private spawn(): Worker {
+    // execArgv [] : the bootstrap registers tsx itself, under `node --import tsx` and under vitest alike.
+    const worker = new Worker(BOOTSTRAP, { execArgv: [] });
+    worker.on('message', (reply: WorkerReply) => this.onReply(reply));
+    worker.on('error', (e) => this.onCrash(worker, e));
+    worker.on('exit', (code) => {
+      if (worker === this.worker && !this.closed && this.held === undefined) this.onCrash(worker, new Error(`store worker exited with code ${code}`));
+    });
+    return worker;
+  }
+
+  /** Posts a request; the promise settles with the worker's answer (or a typed error). */
+  request<K extends WorkerRequest['op']>(req: Extract<WorkerRequest, { op: K }>, timeoutMs?: number): Promise<WorkerReplies[K]> {
+    return new Promise((resolve, reject) => {
+      const p: Pending = { req, resolve: resolve as (v: unknown) => void, reject, timeoutMs };
+      if (this.failed) return reject(this.failed);
+      if (this.closed) return reject(new StoreError('The store is closed'));
+      if (this.held) this.held.push(p);
+      else this.post(p);
+    });
+  }
+
+  /** Number of requests not yet answered. */
+  get inFlight(): number {
+    return this.pending.size + (this.held?.length ?? 0);
+  }
+
+  private post(p: Pending): void {
+    const id = this.nextId++;
+    this.pending.set(id, p);
+    this.worker.postMessage({ ...p.req, id } satisfies Envelope);
+    // An insert batch is never posted twice (after a restart the log replays it): let its strings be collected now.
+    if (p.req.op === 'insert') p.req = { op: 'insert', batch: [] };
+    if (this.pending.size === 1) this.armHead();
+  }
+
+  private armHead(): void {
+    const first = this.pending.entries().next();
+    if (first.done) return;
+    const [id, p] = first.value;
+    if (p.timeoutMs === undefined || p.timer) return;
+    p.timer = setTimeout(() => this.onTimeout(id), p.timeoutMs);
+  }
+
+  private onReply(reply: WorkerReply): void {
+    const p = this.pending.get(reply.id);
+    if (!p) return;
+    this.pending.delete(reply.id);
+    if (p.timer) clearTimeout(p.timer);
+    this.armHead();
+    if (reply.ok) p.resolve(reply.value);
+    else p.reject(this.options.mapError(reply.error));
+  }
+
+  private onTimeout(id: number): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    p.reject(new QueryTimeoutError(p.timeoutMs!));
+    void this.restart(`a ${p.req.op} ran past ${p.timeoutMs} ms`);
+  }
+
+  private onCrash(worker: Worker, e: Error): void {
+    if (worker !== this.worker || this.closed || this.held !== undefined) return;
+    // FIFO: the request at the head was running when the worker died.
+    const first = this.pending.entries().next();
+    if (!first.done) {
+      this.pending.delete(first.value[0]);
+      first.value[1].reject(new StoreError('The store worker failed while running this request', { cause: e }));
+    }
+    void this.restart(`worker crashed: ${e.message}`);
+  }
+
+  /** Replaces the worker by a fresh one rebuilt from snapshot + log; unanswered requests are posted again. */
+  private async restart(reason: string): Promise<void> {
+    if (!this.options.recoveryPlan) {
+      this.fail(new StoreError(`The store worker stopped (${reason})`));
+      return;
+    }
+    this.restarts++;
+    this.options.onRestart?.(reason);
+    const orphans = [...this.pending.values()];
+    for (const p of orphans) if (p.timer) clearTimeout(p.timer), (p.timer = undefined);
+    this.pending.clear();
+    this.held = [];
+    const old = this.worker;
+    void old.terminate();
+    let plan: RecoveryPlan;
+    try {
+      plan = await this.options.recoveryPlan();
+    } catch (e) {
+      this.fail(new StoreError('The store could not be rebuilt after a worker restart', { cause: e }));
+      return;
+    }
+    if (this.closed) return;
+    this.worker = this.spawn();
+    const queued = this.held;
+    this.held = undefined;
+    const recovered = new Promise<RecoveryReport>((resolve, reject) => this.post({ req: { op: 'recover', plan }, resolve: resolve as (v: unknown) => void, reject }));
+    recovered.then(
+      (r) => this.options.onRecovered?.(r),
+      (e) => this.fail(new StoreError('The store could not be rebuilt after a worker restart', { cause: e })),
+    );
+    // Insert batches are already in the log, so the recovery applies them: they settle when it does.
+    for (const p of orphans) {
+      if (p.req.op === 'insert') recovered.then(() => p.resolve({ errors: 0 }), p.reject);
+      else this.post(p);
+    }
+    for (const p of queued) this.post(p);
+  }
+
+  private fail(e: Error): void {
+    this.failed = e;
+    for (const p of this.pending.values()) p.reject(e), p.timer && clearTimeout(p.timer);
+    this.pending.clear();
+    for (const p of this.held ?? []) p.reject(e);
+    this.held = undefined;
+  }
+
+  /** Ends the worker; unanswered requests are rejected. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.fail(new StoreError('The store is closed'));
+    await this.worker.terminate();
+  }
+}
