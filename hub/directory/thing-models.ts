@@ -142,6 +142,8 @@ export class ThingModelCatalog {
     const td: ThingDescription = { ...tm, id };
     if (types.length) td['@type'] = types.length === 1 ? types[0] : types;
     else delete td['@type'];
+    // TD 1.1 §5.3.1.1: a TD's version needs `instance`; an instance starts at the model's version.
+    if (isObject(td.version) && td.version.instance === undefined) td.version = { instance: td.version.model ?? '1.0.0', ...td.version };
     td.securityDefinitions ??= { nosec_sc: { scheme: 'nosec' } };
     td.security ??= Object.keys(td.securityDefinitions as Json);
     const links = Array.isArray(td.links) ? (td.links as Json[]) : [];
