@@ -105,7 +105,8 @@ export function loadTests(manifestPath: string): ManifestTest[] {
       approval: one(store, entry, `${DAWGT}approval`)?.value.replace(DAWGT, ''),
       manifest: url,
       request,
-      data: isNode(action) ? [] : [...graphFiles(store, action, QT), ...graphFiles(store, action, UT)],
+      // Protocol tests put ut:graphData on the test itself rather than in its action.
+      data: [...(isNode(action) ? [] : [...graphFiles(store, action, QT), ...graphFiles(store, action, UT)]), ...graphFiles(store, entry, UT)],
       result: isNode(result) ? result!.value : undefined,
       resultData: result && !isNode(result) ? graphFiles(store, result, UT) : [],
       node: entry,
