@@ -11,7 +11,7 @@ import { NonRdfFiles } from './nr-files.ts';
 import { applyPatch } from './patch.ts';
 import { configTriples, parseNTriples, readState, stateHash, toNTriples, typeTriples, type RdfState } from './representation.ts';
 import { constraintViolation, userTriples } from './constraints.ts';
-import { DCTERMS, isContainerModel, ldp, META_SUFFIX, type InteractionModel } from './vocab.ts';
+import { DCTERMS, isContainerModel, ldp, LDP, META_SUFFIX, RDF_TYPE, type InteractionModel } from './vocab.ts';
 
 export interface RequestBody {
   bytes: Buffer;
@@ -157,7 +157,9 @@ export class LdpService {
     if (!isRdfMediaType(body.mediaType)) {
       throw new UnsupportedMediaTypeError(`An ${model} needs an RDF body (text/turtle, application/ld+json, application/n-triples, application/rdf+xml)`);
     }
-    const quads = this.parse(body, iri);
+    // On creation the Link header decides the interaction model (LDP §5.2.3.4); ldp: types in the body are hints
+    // the server replaces with its own type triples, so they are dropped rather than refused.
+    const quads = this.parse(body, iri).filter((q) => !(q.subject.value === iri && q.predicate.value === RDF_TYPE && q.object.value.startsWith(LDP)));
     const m: ResourceMeta = { iri, model, parent, created: now, modified: now };
     if (model === 'DirectContainer' || model === 'IndirectContainer') this.configure(m, quads);
     const state: RdfState = { user: [], types: typeTriples(m), config: configTriples(m), containment: [], membership: [] };
