@@ -9,12 +9,18 @@ import { buildApp, type BuildAppOptions } from './http/app.ts';
 import type { QuadStore } from './store/quad-store.ts';
 import { createStore } from './store/create-store.ts';
 import { Directory } from './directory/directory.ts';
+import { LiveState } from './routing/live-state.ts';
+import { MemoryCommandSink, type CommandSink } from './things/command-sink.ts';
+import { ThingRuntime } from './things/thing-runtime.ts';
 
 export interface Hub {
   config: HubConfig;
   app: FastifyInstance;
   store: QuadStore;
   directory: Directory;
+  liveState: LiveState;
+  commands: CommandSink;
+  things: ThingRuntime;
   adminToken: string;
   /** Where a generated admin token was written, when it was generated. */
   adminTokenFile?: string;
@@ -33,18 +39,25 @@ export function resolveAdminToken(config: HubConfig): { token: string; file?: st
   return { token, file, generated: true };
 }
 
-export async function createHub(config: HubConfig, options: BuildAppOptions & { store?: QuadStore } = {}): Promise<Hub> {
+export async function createHub(config: HubConfig, options: BuildAppOptions & { store?: QuadStore; commands?: CommandSink } = {}): Promise<Hub> {
   mkdirSync(resolve(config.dataDir), { recursive: true });
   const admin = resolveAdminToken(config);
   const store = options.store ?? createStore(config);
   await store.open();
   const auth = new TokenAuth(config, admin.token);
   const directory = new Directory({ store, baseUrl: config.baseUrl, dataDir: resolve(config.dataDir) });
+  const liveState = new LiveState();
+  const commands = options.commands ?? new MemoryCommandSink();
+  const things = new ThingRuntime({ config, auth, liveState, commands });
+  things.attachDirectory(directory);
   let app: FastifyInstance;
   try {
     await directory.open();
-    app = await buildApp({ config, store, auth, directory }, options);
+    app = await buildApp({ config, store, auth, directory, liveState, commands, things }, options);
+    things.onError = (err, context) => app.log.warn({ err }, context);
+    await things.start();
   } catch (e) {
+    await things.stop();
     await directory.close();
     await store.close();
     throw e;
@@ -55,6 +68,9 @@ export async function createHub(config: HubConfig, options: BuildAppOptions & { 
     app,
     store,
     directory,
+    liveState,
+    commands,
+    things,
     adminToken: admin.token,
     adminTokenFile: admin.file,
     async start() {
@@ -63,6 +79,7 @@ export async function createHub(config: HubConfig, options: BuildAppOptions & { 
     async stop() {
       if (stopped) return;
       stopped = true;
+      await things.stop();
       await app.close();
       await directory.close();
       await store.close();

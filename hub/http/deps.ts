@@ -3,6 +3,10 @@ import type { HubConfig } from '../config.ts';
 import type { QuadStore } from '../store/quad-store.ts';
 import type { TokenAuth } from './auth.ts';
 import type { Directory } from '../directory/directory.ts';
+import type { MappingService } from '../mapping/service.ts';
+import type { LiveState } from '../routing/live-state.ts';
+import type { CommandSink } from '../things/command-sink.ts';
+import type { ThingRuntime } from '../things/thing-runtime.ts';
 
 export interface HubDeps {
   config: HubConfig;
@@ -10,4 +14,12 @@ export interface HubDeps {
   auth: TokenAuth;
   /** The WoT Thing Description Directory (hub/directory). */
   directory: Directory;
+  /** Latest value per Thing; the uplink router publishes, the Thing runtime reads and observes. */
+  liveState: LiveState;
+  /** Where invoked actions go (hub/things/command-sink.ts; the downlink queues later). */
+  commands: CommandSink;
+  /** Every Thing exposed through node-wot (HTTP forms on this app, CoAP). */
+  things: ThingRuntime;
+  /** Mapfiles (registry), their attachment to Things and the uplink router (hub/mapping). */
+  mapping: MappingService;
 }

@@ -1,0 +1,175 @@
+// Handles every CoAP request of the hub's CoAP server: TDs, /.well-known/core, property read/observe, actions, events.
+import { HubError } from '../errors.ts';
+import type { TokenAuth } from '../http/auth.ts';
+import type { ThingInteractions } from './interactions.ts';
+
+/** The parts of a node-coap IncomingMessage the router reads. */
+export interface CoapRequest {
+  method: string;
+  options: Array<{ name: string | number; value: unknown }>;
+  headers: Record<string, unknown>;
+  payload: Buffer;
+}
+
+/** The parts of a node-coap OutgoingMessage / ObserveWriteStream the router writes. */
+export interface CoapResponse {
+  code?: string;
+  statusCode?: string;
+  setOption(name: string, value: unknown): unknown;
+  write(chunk: Buffer): boolean;
+  end(chunk?: Buffer | string): unknown;
+  on(event: 'finish' | 'close' | 'error', listener: (...args: unknown[]) => void): unknown;
+  readonly writableEnded?: boolean;
+  readonly destroyed?: boolean;
+}
+
+const JSON_TYPE = 'application/json';
+
+/**
+ * Replaces node-wot CoapServer.handleRequest, whose failures are unhandled promise rejections (a malformed URI ends the
+ * process) and whose observe path writes to an ended response (node-wot issue 1233). Every failure here becomes a CoAP
+ * error response (RFC 7252 §5.9.2); observe relations (RFC 7641) each get their own notifications and end when the
+ * client resets or stops acknowledging.
+ */
+export class CoapRouter {
+  private readonly relations = new Set<() => void>();
+
+  constructor(
+    private readonly things: ThingInteractions,
+    private readonly auth: TokenAuth,
+    private readonly directoryUrl: string,
+    private readonly onError: (error: unknown, context: string) => void,
+  ) {}
+
+  get observeRelations(): number {
+    return this.relations.size;
+  }
+
+  handle(req: CoapRequest, res: CoapResponse): void {
+    let promise: Promise<void>;
+    try {
+      promise = this.route(req, res);
+    } catch (e) {
+      promise = Promise.reject(e);
+    }
+    promise.catch((e) => this.fail(res, e));
+  }
+
+  /** Ends every observe relation (server stop). */
+  closeAll(): void {
+    for (const end of [...this.relations]) end();
+  }
+
+  private async route(req: CoapRequest, res: CoapResponse): Promise<void> {
+    const path = req.options.filter((o) => o.name === 'Uri-Path').map((o) => String(o.value));
+    const query = new URLSearchParams(req.options.filter((o) => o.name === 'Uri-Query').map((o) => String(o.value)).join('&'));
+    const token = query.get('access_token');
+    const authorization = token ? `Bearer ${token}` : undefined;
+    if (path.length === 2 && path[0] === '.well-known' && path[1] === 'core') {
+      if (req.method !== 'GET') return this.send(res, '4.05', 'Method Not Allowed');
+      return this.send(res, '2.05', this.coreLinks(query.get('rt')), 'application/link-format');
+    }
+    if (path[0] !== 'wot' || path.length < 2) return this.send(res, '4.04', 'Not Found');
+    const id = path[1]!;
+    if (path.length === 2) {
+      if (req.method !== 'GET') return this.send(res, '4.05', 'Method Not Allowed');
+      this.auth.check(authorization, 'read');
+      return this.send(res, '2.05', JSON.stringify(this.things.thingDescription(id)), 'application/td+json');
+    }
+    if (path.length !== 4) return this.send(res, '4.04', 'Not Found');
+    const [, , kind, name] = path as [string, string, string, string];
+    const observe = req.headers.Observe === 0;
+    if (kind === 'properties') {
+      if (req.method !== 'GET') return this.send(res, '4.05', 'Method Not Allowed');
+      this.auth.check(authorization, 'read');
+      return observe ? this.observeProperty(res, id, name) : this.reply(res, await this.things.readProperty(id, name));
+    }
+    if (kind === 'actions') {
+      if (req.method !== 'POST') return this.send(res, '4.05', 'Method Not Allowed');
+      this.auth.check(authorization, 'act');
+      const format = req.headers['Content-Format'];
+      const result = await this.things.invokeAction(id, name, req.payload, typeof format === 'string' ? format : undefined);
+      return this.reply(res, result);
+    }
+    if (kind === 'events') {
+      if (req.method !== 'GET') return this.send(res, '4.05', 'Method Not Allowed');
+      this.auth.check(authorization, 'read');
+      if (!observe) return this.send(res, '4.00', 'Subscribing to an event needs the Observe option');
+      return this.observe(res, id, 'event', name, undefined);
+    }
+    return this.send(res, '4.04', 'Not Found');
+  }
+
+  private async observeProperty(res: CoapResponse, id: string, name: string): Promise<void> {
+    // RFC 7641 §4.2: the registration response carries the current state; `null` until a first value arrived.
+    let initial: Buffer;
+    try {
+      initial = (await this.things.readProperty(id, name)).body;
+    } catch (e) {
+      if (!(e instanceof HubError) || e.code !== 'no-value') throw e;
+      initial = Buffer.from('null');
+    }
+    await this.observe(res, id, 'property', name, initial);
+  }
+
+  private async observe(res: CoapResponse, id: string, kind: 'property' | 'event', name: string, initial: Buffer | undefined): Promise<void> {
+    let ended = false;
+    const writable = () => !ended && !res.writableEnded && !res.destroyed;
+    const unsubscribe = await this.things.observe(id, kind, name, (body) => {
+      if (writable()) res.write(body);
+    });
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      unsubscribe();
+      this.relations.delete(close);
+    };
+    const close = () => {
+      const open = writable();
+      end();
+      if (open) res.end();
+    };
+    this.relations.add(close);
+    res.on('finish', end);
+    res.on('close', end);
+    res.on('error', (e) => {
+      this.onError(e, 'CoAP observe relation failed');
+      end();
+    });
+    res.setOption('Content-Format', JSON_TYPE);
+    if (initial !== undefined) res.write(initial);
+  }
+
+  private coreLinks(rt: string | null): string {
+    // RFC 6690 link format; WoT Discovery §6.4 names the resource types wot.thing and wot.directory.
+    const links = [`<${this.directoryUrl}>;rt="wot.directory";ct=432`];
+    for (const id of this.things.thingIds()) links.push(`</wot/${encodeURIComponent(id)}>;rt="wot.thing";ct=432`);
+    return links.filter((l) => rt === null || rt === '*' || l.includes(`rt="${rt}"`)).join(',');
+  }
+
+  private reply(res: CoapResponse, result: { body: Buffer; contentType: string }): void {
+    this.send(res, '2.05', result.body, result.contentType);
+  }
+
+  private send(res: CoapResponse, code: string, payload: Buffer | string, contentType?: string): void {
+    if (res.writableEnded || res.destroyed) return;
+    res.code = code;
+    res.statusCode = code;
+    if (contentType) res.setOption('Content-Format', contentType);
+    res.end(typeof payload === 'string' ? Buffer.from(payload) : payload);
+  }
+
+  private fail(res: CoapResponse, error: unknown): void {
+    try {
+      if (error instanceof HubError && error.status < 500) {
+        const code = `4.${String(error.status % 100).padStart(2, '0')}`;
+        return this.send(res, code, `${error.code}: ${error.message}`.slice(0, 512));
+      }
+      if (error instanceof HubError && error.status === 503) return this.send(res, '5.03', error.message);
+      this.onError(error, 'CoAP request failed');
+      this.send(res, '5.00', 'Internal Server Error');
+    } catch (e) {
+      this.onError(e, 'CoAP error response failed');
+    }
+  }
+}

@@ -1,0 +1,95 @@
+// The hub's security definitions and HTTP forms of an exposed Thing (W3C WoT TD 1.1 §5.3.4 Form, §5.3.3 security).
+import type { ExposedThing } from './node-wot.ts';
+
+/** Security definitions every hub TD carries; reads may be open (`readsOpen`), actions always need a bearer token. */
+export function hubSecurity(readsOpen: boolean): { securityDefinitions: Record<string, unknown>; security: string[] } {
+  return {
+    securityDefinitions: {
+      nosec_sc: { scheme: 'nosec' },
+      bearer_sc: { scheme: 'bearer', in: 'header', name: 'Authorization' },
+      // CoAP without DTLS has no header: the token rides in the URI query (as RFC 6750 §2.3 allows for HTTP).
+      coap_bearer_sc: { scheme: 'bearer', in: 'query', name: 'access_token' },
+    },
+    security: [readsOpen ? 'nosec_sc' : 'bearer_sc'],
+  };
+}
+
+/** Path of a Thing on the hub: `/wot/{encodeURIComponent(id)}` (the directory owns `/things`). */
+export function thingPath(id: string): string {
+  return `/wot/${encodeURIComponent(id)}`;
+}
+
+type Affordance = { forms?: Array<Record<string, unknown>> };
+
+function push(affordance: Affordance, form: Record<string, unknown>): void {
+  (affordance.forms ??= []).push(form);
+}
+
+/**
+ * Adds the hub's HTTP forms (served by the hub's fastify, hub/things/plugin.ts) to an ExposedThing: readproperty by GET,
+ * observeproperty and subscribeevent as Server-Sent Events (`subprotocol: "sse"`), invokeaction by POST.
+ */
+export function addHttpForms(thing: ExposedThing, baseUrl: string, readsOpen: boolean): void {
+  const base = `${baseUrl}${thingPath(thing.id)}`;
+  const readSecurity = readsOpen ? ['nosec_sc'] : ['bearer_sc'];
+  for (const [name, p] of Object.entries(thing.properties)) {
+    const href = `${base}/properties/${encodeURIComponent(name)}`;
+    if (p.writeOnly !== true) {
+      push(p, { href, contentType: 'application/json', op: ['readproperty'], security: readSecurity });
+    }
+    if (p.observable === true) {
+      push(p, {
+        href: `${href}/observable`,
+        contentType: 'application/json',
+        op: ['observeproperty', 'unobserveproperty'],
+        subprotocol: 'sse',
+        security: readSecurity,
+      });
+    }
+  }
+  for (const [name, a] of Object.entries(thing.actions)) {
+    push(a, {
+      href: `${base}/actions/${encodeURIComponent(name)}`,
+      contentType: 'application/json',
+      op: ['invokeaction'],
+      security: ['bearer_sc'],
+    });
+  }
+  for (const [name, e] of Object.entries(thing.events)) {
+    push(e, {
+      href: `${base}/events/${encodeURIComponent(name)}`,
+      contentType: 'application/json',
+      op: ['subscribeevent', 'unsubscribeevent'],
+      subprotocol: 'sse',
+      security: readSecurity,
+    });
+  }
+}
+
+/** Adds CoAP forms bound to the configured host only (node-wot would add one per interface address and media type). */
+export function addCoapForms(thing: ExposedThing, host: string, port: number, readsOpen: boolean): void {
+  const hostLiteral = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  const base = `coap://${hostLiteral}:${port}${thingPath(thing.id)}`;
+  const readSecurity = readsOpen ? ['nosec_sc'] : ['coap_bearer_sc'];
+  for (const [name, p] of Object.entries(thing.properties)) {
+    const href = `${base}/properties/${encodeURIComponent(name)}`;
+    const ops = [...(p.writeOnly !== true ? ['readproperty'] : []), ...(p.observable === true ? ['observeproperty', 'unobserveproperty'] : [])];
+    if (ops.length) push(p, { href, contentType: 'application/json', op: ops, security: readSecurity });
+  }
+  for (const [name, a] of Object.entries(thing.actions)) {
+    push(a, {
+      href: `${base}/actions/${encodeURIComponent(name)}`,
+      contentType: 'application/json',
+      op: ['invokeaction'],
+      security: ['coap_bearer_sc'],
+    });
+  }
+  for (const [name, e] of Object.entries(thing.events)) {
+    push(e, {
+      href: `${base}/events/${encodeURIComponent(name)}`,
+      contentType: 'application/json',
+      op: ['subscribeevent', 'unsubscribeevent'],
+      security: readSecurity,
+    });
+  }
+}

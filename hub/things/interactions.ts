@@ -1,0 +1,24 @@
+// The operations the hub's protocol front-ends (HTTP on fastify, CoAP) perform on exposed Things.
+import type { Observer, ObservedKind } from './observers.ts';
+
+export interface InteractionResult {
+  body: Buffer;
+  contentType: string;
+}
+
+/**
+ * WoT operations (W3C WoT TD 1.1 §5.3.4.2 `op` values) as the front-ends see them. Each throws a typed HubError
+ * (404 unknown Thing/affordance, 400 invalid input, 503 overloaded), never a bare Error, on bad input.
+ */
+export interface ThingInteractions {
+  /** readproperty: the latest live value. */
+  readProperty(thingId: string, name: string): Promise<InteractionResult>;
+  /** invokeaction: validates the input against the action's schema, then runs the action. */
+  invokeAction(thingId: string, name: string, body: Buffer | undefined, contentType: string | undefined): Promise<InteractionResult>;
+  /** observeproperty / subscribeevent; resolves to the function that ends the observation. */
+  observe(thingId: string, kind: ObservedKind, name: string, observer: Observer): Promise<() => void>;
+  /** The TD of an exposed Thing with the hub's forms. */
+  thingDescription(thingId: string): Record<string, unknown>;
+  /** Ids of every exposed Thing. */
+  thingIds(): string[];
+}

@@ -1,0 +1,81 @@
+// Fastify routes of every exposed Thing: /wot/{id} (TD), properties (read, SSE observe), actions, events (SSE).
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ServerResponse } from 'node:http';
+import type { HubDeps } from '../http/deps.ts';
+import type { ThingRuntime } from './thing-runtime.ts';
+import type { ObservedKind } from './observers.ts';
+
+interface Params {
+  id: string;
+  name: string;
+}
+
+const params = {
+  type: 'object',
+  properties: { id: { type: 'string', minLength: 1 }, name: { type: 'string', minLength: 1 } },
+  required: ['id'],
+} as const;
+
+/**
+ * The HTTP side of node-wot's ProtocolServer (FastifyProtocolServer writes the forms, these routes answer them), per the
+ * W3C WoT HTTP Binding Templates: GET readproperty, POST invokeaction, Server-Sent Events for observeproperty and
+ * subscribeevent. Reads need the 'read' scope, actions the 'act' scope.
+ */
+export async function thingsPlugin(app: FastifyInstance, deps: HubDeps & { things: ThingRuntime }): Promise<void> {
+  const { things, auth } = deps;
+  const streams = new Set<() => void>();
+  // Action bodies reach the runtime as bytes: it validates them against the action's schema itself (400, not 500).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.addHook('onClose', async () => {
+    for (const end of [...streams]) end();
+  });
+
+  const read = { preHandler: auth.require('read'), schema: { params } };
+
+  app.get<{ Params: Params }>('/wot/:id', read, async (request, reply) => {
+    reply.type('application/td+json');
+    return JSON.stringify(things.thingDescription(request.params.id));
+  });
+
+  app.get<{ Params: Params }>('/wot/:id/properties/:name', read, async (request, reply) => {
+    const result = await things.readProperty(request.params.id, request.params.name);
+    reply.type(result.contentType);
+    return result.body;
+  });
+
+  app.post<{ Params: Params; Body: Buffer | undefined }>(
+    '/wot/:id/actions/:name',
+    { preHandler: auth.require('act'), schema: { params } },
+    async (request, reply) => {
+      const body = Buffer.isBuffer(request.body) ? request.body : undefined;
+      const result = await things.invokeAction(request.params.id, request.params.name, body, request.headers['content-type']);
+      reply.type(result.contentType);
+      return result.body;
+    },
+  );
+
+  const sse = (kind: ObservedKind) => async (request: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
+    let unsubscribe: (() => void) | undefined;
+    const raw: ServerResponse = reply.raw;
+    // Subscribe before hijacking so that an unknown Thing or affordance is still a problem+json answer.
+    unsubscribe = await things.observe(request.params.id, kind, request.params.name, (body) => {
+      if (!raw.writableEnded) raw.write(`data: ${body.toString('utf8').replace(/\n/g, '\ndata: ')}\n\n`);
+    });
+    reply.hijack();
+    raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    raw.write(': observing\n\n');
+    const end = () => {
+      unsubscribe?.();
+      unsubscribe = undefined;
+      streams.delete(end);
+      if (!raw.writableEnded) raw.end();
+    };
+    streams.add(end);
+    request.raw.on('close', end);
+    raw.on('error', end);
+  };
+
+  app.get<{ Params: Params }>('/wot/:id/properties/:name/observable', read, sse('property'));
+  app.get<{ Params: Params }>('/wot/:id/events/:name', read, sse('event'));
+}

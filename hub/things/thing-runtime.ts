@@ -1,0 +1,260 @@
+// ThingRuntime: one node-wot Servient exposing every device, adapter and virtual sensor over HTTP (fastify) and CoAP.
+import { Readable } from 'node:stream';
+import type { HubConfig } from '../config.ts';
+import { HubError, NotFoundError } from '../errors.ts';
+import type { TokenAuth } from '../http/auth.ts';
+import type { LiveState, MessageEnvelope } from '../routing/live-state.ts';
+import { ActionInputValidator } from './action-input.ts';
+import { adapterProperty, adapterThingDescription, type Adapter } from './adapter.ts';
+import { CoapRouter } from './coap-router.ts';
+import { HubCoapServer } from './coap-server.ts';
+import type { CommandSink } from './command-sink.ts';
+import type { DirectoryChange, DirectoryPort, ThingDescription } from './directory-port.ts';
+import { hubSecurity } from './hub-forms.ts';
+import { FastifyProtocolServer } from './http-server.ts';
+import type { InteractionResult, ThingInteractions } from './interactions.ts';
+import { wotCore, type ExposedThing, type Servient } from './node-wot.ts';
+import { ObserverHub, type Observer, type ObservedKind } from './observers.ts';
+import type { VirtualSensor } from './virtual-sensor.ts';
+
+export interface ThingRuntimeOptions {
+  config: Pick<HubConfig, 'host' | 'coapPort' | 'baseUrl'>;
+  auth: TokenAuth;
+  liveState: LiveState;
+  commands: CommandSink;
+  /** Most concurrent observations (SSE streams + CoAP observe relations + event subscriptions). */
+  maxObservers?: number;
+  /** How often observed adapter counters are compared (ms). */
+  adapterPollMs?: number;
+  onError?: (error: unknown, context: string) => void;
+}
+
+type ThingKind = 'device' | 'adapter' | 'virtual';
+
+interface Entry {
+  kind: ThingKind;
+  thing: ExposedThing;
+  read(name: string): unknown;
+  adapter?: Adapter;
+  lastCounters?: Record<string, unknown>;
+  unsubscribe?: () => void;
+}
+
+/** Terms of a registered TD that are the directory's, not the exposed Thing's (security is replaced by the hub's). */
+const DROPPED_TERMS = ['forms', 'registration'];
+
+/**
+ * Owns the Servient (W3C WoT Scripting API / node-wot) and keeps it in step with the Thing Directory: every TD there
+ * becomes an ExposedThing whose property reads return LiveState values, whose events fire on uplinks and whose actions
+ * go, validated, to the CommandSink. Adapters and virtual sensors are registered here and put in the directory.
+ */
+export class ThingRuntime implements ThingInteractions {
+  readonly servient: Servient = new wotCore.Servient();
+  readonly observers: ObserverHub;
+  readonly coapRouter: CoapRouter;
+  private readonly coap: HubCoapServer;
+  private readonly entries = new Map<string, Entry>();
+  private readonly inputs = new ActionInputValidator();
+  private readonly readsOpen: boolean;
+  private directory?: DirectoryPort;
+  private readonly directoryListener = (change: DirectoryChange) => this.onDirectoryChange(change);
+  private timer?: NodeJS.Timeout;
+  private started = false;
+  onError: (error: unknown, context: string) => void;
+
+  constructor(private readonly options: ThingRuntimeOptions) {
+    this.onError = options.onError ?? (() => {});
+    const report = (e: unknown, ctx: string) => this.onError(e, ctx);
+    this.readsOpen = options.auth.readsOpen;
+    this.observers = new ObserverHub(options.maxObservers ?? 10_000, (e) => report(e, 'observer failed'));
+    this.coapRouter = new CoapRouter(this, options.auth, `${options.config.baseUrl}/.well-known/wot`, report);
+    const { host, coapPort, baseUrl } = options.config;
+    this.coap = new HubCoapServer(host, coapPort, this.readsOpen, this.coapRouter, report);
+    this.servient.addServer(new FastifyProtocolServer(baseUrl, this.readsOpen));
+    this.servient.addServer(this.coap);
+  }
+
+  /** The UDP port CoAP listens on. */
+  get coapPort(): number {
+    return this.coap.getPort();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Follows a directory: its TDs are exposed on start() and kept in step through its events. */
+  attachDirectory(directory: DirectoryPort): void {
+    this.directory = directory;
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    await this.servient.start();
+    this.timer = setInterval(() => this.pollAdapters(), this.options.adapterPollMs ?? 1000);
+    this.timer.unref();
+    if (this.directory) {
+      this.directory.on('thing_created', this.directoryListener);
+      this.directory.on('thing_updated', this.directoryListener);
+      this.directory.on('thing_deleted', this.directoryListener);
+      for (const td of await this.directory.all()) await this.exposeDevice(td).catch((e) => this.onError(e, `cannot expose ${td.id}`));
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    if (this.timer) clearInterval(this.timer);
+    for (const event of ['thing_created', 'thing_updated', 'thing_deleted'] as const) this.directory?.off?.(event, this.directoryListener);
+    this.coapRouter.closeAll();
+    for (const id of [...this.entries.keys()]) await this.remove(id);
+    await this.servient.shutdown();
+  }
+
+  /** Exposes (or re-exposes) a device Thing from its TD; values come from LiveState under the TD's id. */
+  async exposeDevice(td: ThingDescription): Promise<void> {
+    const id = td.id;
+    if (typeof id !== 'string' || this.isOwn(id) || (td['@type'] !== undefined && [td['@type']].flat().includes('ThingDirectory'))) return;
+    await this.expose('device', td, (name) => this.options.liveState.property(id, name));
+  }
+
+  /** Exposes an adapter (binding instance) and registers its TD in the directory. */
+  async registerAdapter(adapter: Adapter): Promise<void> {
+    const td = adapterThingDescription(adapter);
+    const entry = await this.expose('adapter', td, (name) => adapterProperty(adapter, name), adapter);
+    entry.lastCounters = { ...adapter.counters(), paused: adapter.paused };
+    await this.directory?.put(adapter.id, td);
+  }
+
+  /** Exposes a virtual sensor (values it publishes to LiveState) and registers its TD in the directory. */
+  async registerVirtualSensor(sensor: VirtualSensor): Promise<void> {
+    const td = { ...sensor.td, id: sensor.id };
+    await this.expose('virtual', td, (name) => this.options.liveState.property(sensor.id, name));
+    await this.directory?.put(sensor.id, td);
+  }
+
+  /** Stops exposing a Thing; its observers get nothing more. */
+  async remove(id: string): Promise<boolean> {
+    const entry = this.entries.get(id);
+    if (!entry) return false;
+    this.entries.delete(id);
+    entry.unsubscribe?.();
+    this.observers.forget(id);
+    await entry.thing.destroy().catch((e) => this.onError(e, `cannot destroy ${id}`));
+    return true;
+  }
+
+  thingIds(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  thingDescription(thingId: string): Record<string, unknown> {
+    return this.entry(thingId).thing.getThingDescription() as unknown as Record<string, unknown>;
+  }
+
+  async readProperty(thingId: string, name: string): Promise<InteractionResult> {
+    const entry = this.entry(thingId);
+    const property = entry.thing.properties[name];
+    if (!property || property.writeOnly === true) throw new NotFoundError(`Thing '${thingId}' has no readable property '${name}'`);
+    if (entry.read(name) === undefined) throw new HubError(404, 'no-value', `Property '${name}' of '${thingId}' has no value yet`);
+    const content = await entry.thing.handleReadProperty(name, { formIndex: 0 });
+    return { body: await content.toBuffer(), contentType: content.type };
+  }
+
+  async invokeAction(thingId: string, name: string, body: Buffer | undefined, contentType: string | undefined): Promise<InteractionResult> {
+    const entry = this.entry(thingId);
+    const action = entry.thing.actions[name];
+    if (!action) throw new NotFoundError(`Thing '${thingId}' has no action '${name}'`);
+    const value = this.inputs.parse(body, contentType, action.input as object | undefined, name);
+    const input = value === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(value));
+    const output = await entry.thing.handleInvokeAction(name, new wotCore.Content('application/json', Readable.from([input])), {
+      formIndex: 0,
+    });
+    if (!output) return { body: Buffer.alloc(0), contentType: 'application/json' };
+    return { body: await output.toBuffer(), contentType: output.type };
+  }
+
+  async observe(thingId: string, kind: ObservedKind, name: string, observer: Observer): Promise<() => void> {
+    const entry = this.entry(thingId);
+    if (kind === 'property' ? !entry.thing.properties[name] : !entry.thing.events[name]) {
+      throw new NotFoundError(`Thing '${thingId}' has no ${kind} '${name}'`);
+    }
+    return this.observers.observe(entry.thing, kind, name, observer);
+  }
+
+  private entry(thingId: string): Entry {
+    const entry = this.entries.get(thingId);
+    if (!entry) throw new NotFoundError(`No exposed Thing '${thingId}'`);
+    return entry;
+  }
+
+  private isOwn(id: string): boolean {
+    const kind = this.entries.get(id)?.kind;
+    return kind === 'adapter' || kind === 'virtual';
+  }
+
+  private async expose(kind: ThingKind, td: ThingDescription, read: (name: string) => unknown, adapter?: Adapter): Promise<Entry> {
+    const id = td.id as string;
+    if (this.entries.has(id)) await this.remove(id);
+    const model: Record<string, unknown> = { ...td, ...hubSecurity(this.readsOpen) };
+    for (const term of DROPPED_TERMS) delete model[term];
+    const thing = new wotCore.ExposedThing(this.servient, model as WoT.ExposedThingInit);
+    const entry: Entry = { kind, thing, read, adapter };
+    for (const [name, p] of Object.entries(thing.properties)) {
+      if (p.writeOnly !== true) thing.setPropertyReadHandler(name, async () => entry.read(name) ?? null);
+    }
+    for (const name of Object.keys(thing.actions)) {
+      thing.setActionHandler(name, async (input) => {
+        const bytes = Buffer.from(await input.arrayBuffer());
+        const value: unknown = bytes.length ? JSON.parse(bytes.toString('utf8')) : undefined;
+        if (adapter && (name === 'pause' || name === 'resume')) {
+          await adapter[name]();
+          return { paused: adapter.paused };
+        }
+        return this.options.commands.submit(id, name, value);
+      });
+    }
+    this.servient.addThing(thing);
+    await thing.expose();
+    this.entries.set(id, entry);
+    if (kind !== 'adapter') entry.unsubscribe = this.options.liveState.subscribe(id, (m) => this.onUplink(entry, m));
+    return entry;
+  }
+
+  /** Observed properties change and events fire on each uplink (events named like a payload field, and `uplink`). */
+  private onUplink(entry: Entry, message: MessageEnvelope): void {
+    const { thing } = entry;
+    for (const [name, value] of Object.entries(message.payload)) {
+      if (thing.properties[name] && this.observers.has(thing.id, 'property', name)) {
+        thing.emitPropertyChange(name).catch((e) => this.onError(e, `property change of ${thing.id}`));
+      }
+      if (thing.events[name] && this.observers.has(thing.id, 'event', name)) thing.emitEvent(name, value as WoT.InteractionInput);
+    }
+    if (thing.events.uplink && this.observers.has(thing.id, 'event', 'uplink')) {
+      thing.emitEvent('uplink', message.payload as unknown as WoT.InteractionInput);
+    }
+  }
+
+  private pollAdapters(): void {
+    for (const entry of this.entries.values()) {
+      if (!entry.adapter) continue;
+      try {
+        const now: Record<string, unknown> = { ...entry.adapter.counters(), paused: entry.adapter.paused };
+        for (const [name, value] of Object.entries(now)) {
+          if (entry.lastCounters?.[name] !== value && this.observers.has(entry.thing.id, 'property', name)) {
+            entry.thing.emitPropertyChange(name).catch((e) => this.onError(e, `adapter ${entry.thing.id}`));
+          }
+        }
+        entry.lastCounters = now;
+      } catch (e) {
+        this.onError(e, `adapter ${entry.thing.id} counters failed`);
+      }
+    }
+  }
+
+  private onDirectoryChange(change: DirectoryChange): void {
+    const work = change.td ? this.exposeDevice(change.td) : this.isOwn(change.id) ? Promise.resolve() : this.remove(change.id);
+    work.catch((e) => this.onError(e, `cannot follow directory change of ${change.id}`));
+  }
+}

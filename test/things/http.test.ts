@@ -1,0 +1,123 @@
+// Every device Thing over HTTP on the hub's fastify: TD with hub forms, live property reads, SSE observe, validated actions.
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryCommandSink } from '../../hub/things/command-sink.ts';
+import { baseUrlOf, startTestHub, type TestHub } from '../helpers/hub.ts';
+import { DEVICE_ID, deviceTd, uplink, waitFor } from './fixtures.ts';
+
+const path = `/wot/${encodeURIComponent(DEVICE_ID)}`;
+
+describe('device Things over HTTP', () => {
+  let hub: TestHub | undefined;
+  afterEach(async () => {
+    await hub?.stop();
+    hub = undefined;
+  });
+
+  async function hubWithDevice(listen = false): Promise<TestHub> {
+    hub = await startTestHub({}, { listen });
+    await hub.directory.put(DEVICE_ID, deviceTd());
+    await waitFor(() => (hub!.things.thingIds().includes(DEVICE_ID) ? true : undefined), 3000, 'the Thing to be exposed');
+    return hub;
+  }
+
+  it('exposes a TD registered in the directory with forms on the hub origin only', async () => {
+    const h = await hubWithDevice();
+    const res = await h.app.inject({ method: 'GET', url: path });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^application\/td\+json/);
+    const td = res.json();
+    const hrefs: string[] = [
+      ...Object.values(td.properties as Record<string, { forms: Array<{ href: string }> }>),
+      ...Object.values(td.actions as Record<string, { forms: Array<{ href: string }> }>),
+      ...Object.values(td.events as Record<string, { forms: Array<{ href: string }> }>),
+    ].flatMap((a) => a.forms.map((f) => f.href));
+    expect(hrefs.length).toBeGreaterThan(0);
+    for (const href of hrefs) {
+      expect(href.startsWith(`${h.config.baseUrl}/wot/`) || href.startsWith(`coap://127.0.0.1:${h.things.coapPort}/wot/`)).toBe(true);
+    }
+    expect(td.properties.temperature.forms.map((f: { op: string[] }) => f.op).flat()).toEqual(
+      expect.arrayContaining(['readproperty', 'observeproperty']),
+    );
+    // one form per operation kind and protocol, not one per interface address and media type
+    expect(td.properties.temperature.forms).toHaveLength(3);
+  });
+
+  it('reads the latest live value and says when there is none yet', async () => {
+    const h = await hubWithDevice();
+    const before = await h.app.inject({ method: 'GET', url: `${path}/properties/temperature` });
+    expect(before.statusCode).toBe(404);
+    expect(before.json()).toMatchObject({ code: 'no-value' });
+    h.liveState.publish(uplink(DEVICE_ID, { temperature: 21.5, humidity: 40 }));
+    h.liveState.publish(uplink(DEVICE_ID, { temperature: 22.25, humidity: 41 }));
+    const res = await h.app.inject({ method: 'GET', url: `${path}/properties/temperature` });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toBe(22.25);
+    const missing = await h.app.inject({ method: 'GET', url: `${path}/properties/pressure` });
+    expect(missing.statusCode).toBe(404);
+    const unknown = await h.app.inject({ method: 'GET', url: `/wot/${encodeURIComponent('urn:nope')}/properties/x` });
+    expect(unknown.json()).toMatchObject({ status: 404, code: 'not-found' });
+  });
+
+  it('validates action input (400 with every field) and queues valid commands; actions need the act scope', async () => {
+    const h = await hubWithDevice();
+    const url = `${path}/actions/setInterval`;
+    const headers = { authorization: h.bearer, 'content-type': 'application/json' };
+    const anonymous = await h.app.inject({ method: 'POST', url, payload: { seconds: 60 } });
+    expect(anonymous.statusCode).toBe(401);
+    const bad = await h.app.inject({ method: 'POST', url, headers, payload: { seconds: 'soon' } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.headers['content-type']).toMatch(/problem\+json/);
+    expect(bad.json()).toMatchObject({ code: 'validation-failed', validationErrors: [{ field: '/seconds' }] });
+    const notJson = await h.app.inject({ method: 'POST', url, headers, payload: '{"seconds":' });
+    expect(notJson.statusCode).toBe(400);
+    const empty = await h.app.inject({ method: 'POST', url, headers: { authorization: h.bearer } });
+    expect(empty.statusCode).toBe(400);
+    const ok = await h.app.inject({ method: 'POST', url, headers, payload: { seconds: 600 } });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toMatchObject({ status: 'QUEUED', id: expect.stringMatching(/^urn:uuid:/) });
+    const recorded = (h.commands as MemoryCommandSink).commands(DEVICE_ID);
+    expect(recorded).toHaveLength(1);
+    expect(recorded[0]).toMatchObject({ action: 'setInterval', input: { seconds: 600 }, id: ok.json().id });
+  });
+
+  it('streams property changes and events over Server-Sent Events to several observers', async () => {
+    const h = await hubWithDevice(true);
+    const base = baseUrlOf(h);
+    const controller = new AbortController();
+    const open = async (url: string) => {
+      const res = await fetch(url, { signal: controller.signal, headers: { accept: 'text/event-stream' } });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      const reader = res.body!.getReader();
+      const state = { text: '' };
+      void (async () => {
+        try {
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) return;
+            state.text += new TextDecoder().decode(value);
+          }
+        } catch {
+          /* aborted */
+        }
+      })();
+      return state;
+    };
+    try {
+      const a = await open(`${base}${path}/properties/temperature/observable`);
+      const b = await open(`${base}${path}/properties/temperature/observable`);
+      const ev = await open(`${base}${path}/events/uplink`);
+      await waitFor(() => (h.things.observers.count === 3 ? true : undefined), 3000, 'three observers');
+      h.liveState.publish(uplink(DEVICE_ID, { temperature: 19.5 }));
+      h.liveState.publish(uplink(DEVICE_ID, { temperature: 20 }));
+      for (const s of [a, b]) {
+        await waitFor(() => (s.text.includes('data: 20\n') ? true : undefined), 3000, 'second notification');
+        expect(s.text).toContain('data: 19.5\n');
+      }
+      await waitFor(() => (ev.text.includes('data: {"temperature":20}') ? true : undefined), 3000, 'uplink event');
+    } finally {
+      controller.abort();
+    }
+    await waitFor(() => (h.things.observers.count === 0 ? true : undefined), 3000, 'observers to leave');
+  });
+});
