@@ -15,6 +15,7 @@ import { mapWireError, type EmbeddedStoreOptions } from './options.ts';
 export { embeddedStoreOptions, type EmbeddedStoreOptions } from './options.ts';
 import { deleteBefore, scanStoreDir, segmentPath, snapshotPath } from './store-files.ts';
 import { WorkerHost } from './worker-host.ts';
+import { workerEntry } from './worker-entry.ts';
 import { WriteLog } from './write-log.ts';
 import { Retention } from './retention.ts';
 
@@ -52,7 +53,7 @@ export class EmbeddedQuadStore implements QuadStore {
     const files = await scanStoreDir(dir);
     const snap = files.snapshots.at(-1);
     const segments = files.segments.filter((s) => snap === undefined || s >= snap);
-    this.host = new WorkerHost({
+    this.host = new WorkerHost(await workerEntry(), {
       mapError: mapWireError,
       recoveryPlan: () => this.restartPlan(),
       onRecovered: (r) => this.noteRecovery(r),

@@ -2,6 +2,7 @@
 // the next snapshot, so the query worker is never blocked by a dump. Then the covered segments and snapshot are deleted.
 import { StoreError } from '../../errors.ts';
 import { WorkerHost } from './worker-host.ts';
+import { workerEntry } from './worker-entry.ts';
 import { deleteBefore, fileSize, fsyncDir, scanStoreDir, segmentPath, snapshotPath } from './store-files.ts';
 
 export interface SnapshotResult {
@@ -18,7 +19,7 @@ export interface SnapshotResult {
 export async function takeSnapshot(dir: string, fromSnapshot: number | undefined, segments: number[]): Promise<SnapshotResult> {
   const started = performance.now();
   const seq = segments[segments.length - 1]! + 1;
-  const host = new WorkerHost({ mapError: (e) => new StoreError(`Snapshot failed: ${e.name}: ${e.message}`) });
+  const host = new WorkerHost(await workerEntry(), { mapError: (e) => new StoreError(`Snapshot failed: ${e.name}: ${e.message}`) });
   try {
     await host.request({
       op: 'recover',

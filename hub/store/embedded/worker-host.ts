@@ -8,8 +8,6 @@ import { QueryTimeoutError, StoreError } from '../../errors.ts';
 import type { Envelope, WireError, WorkerReplies, WorkerReply, WorkerRequest } from './protocol.ts';
 import type { RecoveryPlan, RecoveryReport } from './recover.ts';
 
-const BOOTSTRAP = new URL('./worker-bootstrap.mjs', import.meta.url);
-
 interface Pending {
   req: WorkerRequest;
   resolve(value: unknown): void;
@@ -38,13 +36,14 @@ export class WorkerHost {
   private closed = false;
   restarts = 0;
 
-  constructor(private readonly options: WorkerHostOptions) {
+  /** `entry`: the worker script (worker-entry.ts). */
+  constructor(private readonly entry: URL, private readonly options: WorkerHostOptions) {
     this.worker = this.spawn();
   }
 
   private spawn(): Worker {
-    // execArgv [] : the bootstrap registers tsx itself, under `node --import tsx` and under vitest alike.
-    const worker = new Worker(BOOTSTRAP, { execArgv: [] });
+    // execArgv []: the entry is plain JavaScript, or the bootstrap that registers tsx itself.
+    const worker = new Worker(this.entry, { execArgv: [] });
     worker.on('message', (reply: WorkerReply) => this.onReply(reply));
     worker.on('error', (e) => this.onCrash(worker, e));
     worker.on('exit', (code) => {
