@@ -17,6 +17,8 @@ export type DirectoryPluginOptions = EventsOptions;
  */
 export async function directoryPlugin(app: FastifyInstance, deps: HubDeps, options: DirectoryPluginOptions = {}): Promise<void> {
   const json = app.getDefaultJsonParser('error', 'error');
+  // A TD is never text/plain: without this, fastify's default text parser would hand handlers a string (400, not 415).
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser([TD_MEDIA_TYPE, MERGE_PATCH_MEDIA_TYPE, 'application/ld+json'], { parseAs: 'string' }, json);
 
   const createdAt = new Date().toISOString();

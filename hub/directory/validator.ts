@@ -77,6 +77,8 @@ export class TdValidator {
     const schema = require('@thing-description-playground/core/td-schema.json') as Record<string, unknown>;
     const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true });
     addFormats(ajv);
+    // TD 1.1 ids, hrefs and types are IRIs (xsd:anyURI), so Unicode is allowed where ajv's RFC 3986 `uri` says no.
+    ajv.addFormat('uri', { type: 'string', validate: (v: string) => /^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>"{}|\\^`]*$/u.test(v) });
     // The TD schema's `$schema` is draft-07, which Ajv 8 supports by default.
     this.td = ajv.compile({ ...schema, $id: undefined });
     this.discovery = ajv.compile(DISCOVERY_EXTENSIONS_SCHEMA);
