@@ -48,6 +48,16 @@ export function runQuadStoreContract(name: string, factory: () => Promise<Contra
       expect(await store.ask(`ASK { GRAPH <${g('qa')}> { <${base}b> ?p ?o } }`)).toBe(false);
     });
 
+    it('scopes blank node labels to one insert() call', async () => {
+      await Promise.all([
+        store.insert(`_:x <${EX}p> "1" .\n`, g('bnodes')),
+        store.insert(`_:x <${EX}p> "2" .\n`, g('bnodes')),
+        store.insert(`<${base}n> <${EX}p> "3" .\n`, g('bnodes')),
+      ]);
+      const rows = await store.select(`SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH <${g('bnodes')}> { ?s <${EX}p> ?o } }`);
+      expect(Number(rows[0]!.n!.value)).toBe(3);
+    });
+
     it('answers CONSTRUCT and DESCRIBE as N-Triples (compared isomorphically)', async () => {
       const data = `<${base}c> <${EX}p> _:x .\n_:x <${EX}q> "v"@en .\n`;
       await store.putGraph(g('construct'), data);

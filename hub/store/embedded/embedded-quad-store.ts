@@ -178,29 +178,32 @@ export class EmbeddedQuadStore implements QuadStore {
     );
   }
 
-  /** Runs `apply` in the worker with inserts held, then logs `record()` of its result and waits for durability. */
-  private loggedWrite<T>(apply: (host: WorkerHost) => Promise<T>, record: (result: T) => Buffer | undefined): Promise<T> {
-    const run = async (): Promise<T> => {
-      const { host, log } = this.active;
-      this.flush(); // inserts accepted before this write are posted and logged before it
-      this.hold++;
-      this.counters.pendingWrites++;
-      let result: T;
+  /**
+   * Posts `apply` to the worker now (inserts accepted earlier are flushed first; later ones are held until it answers),
+   * then logs `record()` of its result in answer order and resolves once that record is durable. Several such writes
+   * pipeline: the worker answers in FIFO order, so the log order is the apply order, and they share group commits.
+   */
+  private async loggedWrite<T>(apply: (host: WorkerHost) => Promise<T>, record: (result: T) => Buffer | undefined): Promise<T> {
+    const { host, log } = this.active;
+    this.flush();
+    this.hold++;
+    this.counters.pendingWrites++;
+    const applied = apply(host);
+    const appended = this.writeChain.then(async () => {
       try {
-        result = await apply(host);
+        const result = await applied;
+        const rec = record(result);
+        return { result, durable: rec ? log.append(rec) : Promise.resolve() };
       } finally {
         this.counters.pendingWrites--;
         this.hold--;
+        this.scheduleFlush();
       }
-      const rec = record(result);
-      const durable = rec ? log.append(rec) : Promise.resolve();
-      this.scheduleFlush();
-      await durable;
-      return result;
-    };
-    const p = this.writeChain.then(run, run);
-    this.writeChain = p.catch(() => {});
-    return p;
+    });
+    this.writeChain = appended.then((a) => a.durable).catch(() => {});
+    const { result, durable } = await appended;
+    await durable;
+    return result;
   }
 
   async update(sparql: string, options: UpdateOptions = {}): Promise<void> {
