@@ -12,6 +12,8 @@ import { Directory } from './directory/directory.ts';
 import { LiveState } from './routing/live-state.ts';
 import { MemoryCommandSink, type CommandSink } from './things/command-sink.ts';
 import { ThingRuntime } from './things/thing-runtime.ts';
+import { ThingModelCatalog } from './directory/thing-models.ts';
+import { TdValidator } from './directory/validator.ts';
 
 export interface Hub {
   config: HubConfig;
@@ -48,7 +50,13 @@ export async function createHub(config: HubConfig, options: BuildAppOptions & { 
   const directory = new Directory({ store, baseUrl: config.baseUrl, dataDir: resolve(config.dataDir) });
   const liveState = new LiveState();
   const commands = options.commands ?? new MemoryCommandSink();
-  const things = new ThingRuntime({ config, auth, liveState, commands });
+  const things = new ThingRuntime({
+    config,
+    auth,
+    liveState,
+    commands,
+    models: () => new ThingModelCatalog(config.baseUrl, new TdValidator()),
+  });
   things.attachDirectory(directory);
   let app: FastifyInstance;
   try {

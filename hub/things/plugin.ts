@@ -39,6 +39,8 @@ export async function thingsPlugin(app: FastifyInstance, deps: HubDeps & { thing
   });
 
   app.get<{ Params: Params }>('/wot/:id/properties/:name', read, async (request, reply) => {
+    // Forms that put observeproperty on the read href (e.g. TDs instantiated from Thing Models) observe by SSE here.
+    if (/\btext\/event-stream\b/.test(request.headers.accept ?? '')) return sse('property')(request, reply);
     const result = await things.readProperty(request.params.id, request.params.name);
     reply.type(result.contentType);
     return result.body;
@@ -55,26 +57,28 @@ export async function thingsPlugin(app: FastifyInstance, deps: HubDeps & { thing
     },
   );
 
-  const sse = (kind: ObservedKind) => async (request: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
-    let unsubscribe: (() => void) | undefined;
-    const raw: ServerResponse = reply.raw;
-    // Subscribe before hijacking so that an unknown Thing or affordance is still a problem+json answer.
-    unsubscribe = await things.observe(request.params.id, kind, request.params.name, (body) => {
-      if (!raw.writableEnded) raw.write(`data: ${body.toString('utf8').replace(/\n/g, '\ndata: ')}\n\n`);
-    });
-    reply.hijack();
-    raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    raw.write(': observing\n\n');
-    const end = () => {
-      unsubscribe?.();
-      unsubscribe = undefined;
-      streams.delete(end);
-      if (!raw.writableEnded) raw.end();
+  function sse(kind: ObservedKind) {
+    return async (request: FastifyRequest<{ Params: Params }>, reply: FastifyReply): Promise<void> => {
+      let unsubscribe: (() => void) | undefined;
+      const raw: ServerResponse = reply.raw;
+      // Subscribe before hijacking so that an unknown Thing or affordance is still a problem+json answer.
+      unsubscribe = await things.observe(request.params.id, kind, request.params.name, (body) => {
+        if (!raw.writableEnded) raw.write(`data: ${body.toString('utf8').replace(/\n/g, '\ndata: ')}\n\n`);
+      });
+      reply.hijack();
+      raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      raw.write(': observing\n\n');
+      const end = () => {
+        unsubscribe?.();
+        unsubscribe = undefined;
+        streams.delete(end);
+        if (!raw.writableEnded) raw.end();
+      };
+      streams.add(end);
+      request.raw.on('close', end);
+      raw.on('error', end);
     };
-    streams.add(end);
-    request.raw.on('close', end);
-    raw.on('error', end);
-  };
+  }
 
   app.get<{ Params: Params }>('/wot/:id/properties/:name/observable', read, sse('property'));
   app.get<{ Params: Params }>('/wot/:id/events/:name', read, sse('event'));

@@ -27,6 +27,14 @@ export interface ThingRuntimeOptions {
   /** How often observed adapter counters are compared (ms). */
   adapterPollMs?: number;
   onError?: (error: unknown, context: string) => void;
+  /** The hub's Thing Models (thing-models/), made on first use; adapter TDs come from `<kind>-adapter` or `hub-adapter`. */
+  models?: () => ThingModelSource;
+}
+
+/** The part of hub/directory's ThingModelCatalog the runtime uses (W3C WoT TD 1.1 §10.4 TM instantiation). */
+export interface ThingModelSource {
+  names(): string[];
+  instantiate(name: string, request: { placeholders: Record<string, unknown>; id?: string }): ThingDescription;
 }
 
 type ThingKind = 'device' | 'adapter' | 'virtual';
@@ -60,6 +68,7 @@ export class ThingRuntime implements ThingInteractions {
   private readonly directoryListener = (change: DirectoryChange) => this.onDirectoryChange(change);
   private timer?: NodeJS.Timeout;
   private started = false;
+  private models?: ThingModelSource;
   onError: (error: unknown, context: string) => void;
 
   constructor(private readonly options: ThingRuntimeOptions) {
@@ -121,17 +130,16 @@ export class ThingRuntime implements ThingInteractions {
 
   /** Exposes an adapter (binding instance) and registers its TD in the directory. */
   async registerAdapter(adapter: Adapter): Promise<void> {
-    const td = adapterThingDescription(adapter);
-    const entry = await this.expose('adapter', td, (name) => adapterProperty(adapter, name), adapter);
+    const entry = await this.expose('adapter', this.adapterTd(adapter), (name) => adapterProperty(adapter, name), adapter);
     entry.lastCounters = { ...adapter.counters(), paused: adapter.paused };
-    await this.directory?.put(adapter.id, td);
+    await this.directory?.put(adapter.id, this.servedTd(entry));
   }
 
   /** Exposes a virtual sensor (values it publishes to LiveState) and registers its TD in the directory. */
   async registerVirtualSensor(sensor: VirtualSensor): Promise<void> {
     const td = { ...sensor.td, id: sensor.id };
-    await this.expose('virtual', td, (name) => this.options.liveState.property(sensor.id, name));
-    await this.directory?.put(sensor.id, td);
+    const entry = await this.expose('virtual', td, (name) => this.options.liveState.property(sensor.id, name));
+    await this.directory?.put(sensor.id, this.servedTd(entry));
   }
 
   /** Stops exposing a Thing; its observers get nothing more. */
@@ -181,6 +189,22 @@ export class ThingRuntime implements ThingInteractions {
       throw new NotFoundError(`Thing '${thingId}' has no ${kind} '${name}'`);
     }
     return this.observers.observe(entry.thing, kind, name, observer);
+  }
+
+  /** The adapter's TD from its Thing Model when the hub has one, else the built-in one (hub/things/adapter.ts). */
+  private adapterTd(adapter: Adapter): ThingDescription {
+    this.models ??= this.options.models?.();
+    const name = [`${adapter.kind}-adapter`, 'hub-adapter'].find((n) => this.models?.names().includes(n));
+    if (!this.models || !name) return adapterThingDescription(adapter);
+    return this.models.instantiate(name, {
+      id: adapter.id,
+      placeholders: { TITLE: `Adapter ${adapter.kind} (${adapter.id})`, ADAPTER_KIND: adapter.kind },
+    });
+  }
+
+  /** The TD registered in the directory for Things the hub owns: with the hub's forms and security. */
+  private servedTd(entry: Entry): ThingDescription {
+    return entry.thing.getThingDescription() as unknown as ThingDescription;
   }
 
   private entry(thingId: string): Entry {
