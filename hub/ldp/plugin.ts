@@ -9,6 +9,7 @@ import { LdpService, type RequestBody } from './ldp-service.ts';
 import { selectTriples } from './representation.ts';
 import { sendBytes, sendRdf, setResourceHeaders } from './responses.ts';
 import { HubContent } from './hub-content.ts';
+import { MappingsContainer, type MapfileRegistry } from './mappings-container.ts';
 import { constraintViolation } from './constraints.ts';
 import { constraintsUrl, ldp, type InteractionModel } from './vocab.ts';
 import { CONSTRAINTS_TURTLE } from './constraints-doc.ts';
@@ -18,9 +19,18 @@ const METHODS = ['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE'] as 
 /** The IRI a request names: base URL + path. Dot segments, empty segments and encoded slashes are refused. */
 function requestIri(baseUrl: string, request: FastifyRequest): string {
   const path = request.url.split('?')[0]!;
-  if (/\/\.{1,2}(\/|$)|\/\/|%2f|%5c|\\/i.test(path) || /[\s<>"{}|^`]/.test(path)) {
-    throw new BadRequestError(`'${path}' is not a valid LDP resource path`, undefined, 'bad-path');
-  }
+  const segments = path.split('/').slice(1);
+  const bad = () => new BadRequestError(`'${path}' is not a valid LDP resource path`, undefined, 'bad-path');
+  if (/[\s<>"{}|^`\\]/.test(path)) throw bad();
+  segments.forEach((segment, i) => {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      throw bad();
+    }
+    if (decoded === '.' || decoded === '..' || /[/\\]/.test(decoded) || (segment === '' && i < segments.length - 1)) throw bad();
+  });
   return `${baseUrl}${path}`;
 }
 
@@ -40,7 +50,12 @@ export async function ldpPlugin(app: FastifyInstance, deps: HubDeps): Promise<vo
   const { baseUrl } = deps.config;
   const root = `${baseUrl}/ldp/`;
   const content = new HubContent(deps, root);
-  const service = new LdpService(deps.store, baseUrl, deps.config.dataDir, (iri) => content.reserved(iri));
+  // The mapping registry (hub/mapping) validates and stores mapfiles; /ldp/mappings/ delegates to it when it is wired.
+  const registry = (deps as { mapping?: { registry?: MapfileRegistry } }).mapping?.registry;
+  const mappings = registry ? new MappingsContainer(root, registry, baseUrl) : undefined;
+  const mappingsIri = `${root}mappings/`;
+  const reserved = (iri: string) => content.reserved(iri) || iri.startsWith(mappingsIri) || iri === mappingsIri.slice(0, -1);
+  const service = new LdpService(deps.store, baseUrl, deps.config.dataDir, reserved);
   await service.ensureRoot(root);
 
   // Bodies are read raw (Buffer) whatever their media type: LDP-NRs take any bytes; RDF is parsed per request.
@@ -68,6 +83,7 @@ export async function ldpPlugin(app: FastifyInstance, deps: HubDeps): Promise<vo
       const read = request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS';
       deps.auth.check(request.headers.authorization, read ? 'read' : 'write');
       const iri = requestIri(baseUrl, request);
+      if (mappings?.owns(iri)) return mappings.handle(request, reply, iri);
 
       const virtual = await content.get(iri, request.url);
       if (virtual) {
@@ -100,7 +116,7 @@ export async function ldpPlugin(app: FastifyInstance, deps: HubDeps): Promise<vo
         case 'GET':
         case 'HEAD': {
           if (m.model === 'NonRDFSource') return sendBytes(request, reply, await service.files.read(iri), m.contentType!, m.bytesHash!);
-          const extra = iri === root ? content.rootMembers() : [];
+          const extra = iri === root ? [...content.rootMembers(), ...(mappings ? [mappings.iri] : [])] : [];
           const { state, hash } = await service.state(m, extra);
           return sendRdf(request, reply, (pref) => selectTriples(state, pref), hash);
         }

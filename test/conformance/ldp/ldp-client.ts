@@ -36,7 +36,7 @@ export class LdpClient {
     const res = await fetch(full, {
       method,
       headers: { ...(write ? { authorization: this.hub.bearer } : {}), ...headers },
-      body,
+      body: body === undefined || typeof body === 'string' ? body : new Uint8Array(body),
       signal: AbortSignal.timeout(10_000),
       redirect: 'manual',
     });

@@ -2,7 +2,7 @@
 // RDF representations, conneg (Turtle default, JSON-LD), PUT replace, relative IRIs, constrainedBy (LDP 1.0 §4.2-§4.3).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import n3 from 'n3';
-import jsonld from 'jsonld';
+import { createRequire } from 'node:module';
 import type { Quad } from '@rdfjs/types';
 import { count, DCT, EX, has, hasLink, LDP, RDF_TYPE, setup, TURTLE, type LdpClient, type Subjects } from './ldp-client.ts';
 import type { TestHub } from '../../helpers/hub.ts';
@@ -14,6 +14,8 @@ beforeAll(async () => ({ hub, c, s } = await setup()));
 afterAll(async () => hub?.stop());
 
 const { namedNode, literal, quad } = n3.DataFactory;
+// jsonld ships no types: the one call used here, typed locally.
+const jsonld = createRequire(import.meta.url)('jsonld') as { toRDF(doc: unknown, options: Record<string, unknown>): Promise<unknown> };
 const toTurtle = (quads: Quad[]) => new n3.Writer({ format: 'text/turtle' }).quadsToString(quads);
 const CONSTRAINED_BY = `${LDP}constrainedBy`;
 
