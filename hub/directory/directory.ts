@@ -10,21 +10,10 @@ import { computeExpires, enrich, splitRegistration, type DirectoryEntry, type Th
 import { TdFiles } from './td-files.ts';
 import { tdToNTriples } from './td-rdf.ts';
 import { TdValidator } from './validator.ts';
+import { compareCodePoints } from './code-points.ts';
 
 export type { ThingDescription } from './registration.ts';
 
-/** Unicode code point order; `<` on JS strings compares UTF-16 units, which misorders astral vs. U+E000..U+FFFF. */
-export function compareCodePoints(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if (x === y) continue;
-    if (x >= 0xd800 && x <= 0xdfff && y >= 0xd800 && y <= 0xdfff) return x - y;
-    return (a.codePointAt(i) ?? x) - (b.codePointAt(i) ?? y);
-  }
-  return a.length - b.length;
-}
 
 export type DirectoryEventType = 'thing_created' | 'thing_updated' | 'thing_deleted';
 
@@ -59,6 +48,8 @@ export class Directory {
   private readonly validator: TdValidator;
   private readonly purgeIntervalMs: number;
   private readonly entries = new Map<string, DirectoryEntry>();
+  /** Expiry (ms) of the entries that have one: listings check these only, not every entry. */
+  private readonly expiring = new Map<string, number>();
   private readonly events = new EventEmitter();
   private sortedIds?: string[];
   private version = 0;
@@ -80,6 +71,7 @@ export class Directory {
     if (this.files) {
       for (const entry of await this.files.open()) {
         this.entries.set(entry.id, entry);
+        this.track(entry);
         const graph = thingGraph(this.baseUrl, entry.id);
         if (!(await this.store.hasGraph(graph))) await this.store.putGraph(graph, await this.toRdf(entry));
       }
@@ -168,8 +160,7 @@ export class Directory {
 
   /** A page of Enriched TDs sorted by id in code point order (tdd-things-list-pagination-order-default). */
   async list(options: { limit?: number; offset?: number } = {}): Promise<{ items: ThingDescription[]; total: number }> {
-    this.purgeExpiredNow();
-    const ids = this.ids();
+    const ids = this.liveIds();
     const offset = Math.max(0, options.offset ?? 0);
     const end = options.limit === undefined ? ids.length : Math.min(ids.length, offset + options.limit);
     const now = this.clock();
@@ -185,8 +176,7 @@ export class Directory {
 
   /** Named graphs of every live TD: the default graph of a SPARQL search. */
   graphs(): string[] {
-    this.purgeExpiredNow();
-    return this.ids().map((id) => thingGraph(this.baseUrl, id));
+    return this.liveIds().map((id) => thingGraph(this.baseUrl, id));
   }
 
   /** Changes whenever the collection changes: the etag of the canonical Link (tdd-things-list-pagination-header-canonicallink). */
@@ -211,7 +201,7 @@ export class Directory {
   purgeExpired(): Promise<number> {
     return this.serial(async () => {
       const now = this.clock().getTime();
-      const expired = [...this.entries.values()].filter((e) => e.expires && Date.parse(e.expires) <= now);
+      const expired = [...this.expiring].filter(([, at]) => at <= now).map(([id]) => this.entries.get(id)!);
       for (const e of expired) {
         await this.remove(e.id);
         this.emit('thing_deleted', { id: e.id });
@@ -220,14 +210,14 @@ export class Directory {
     });
   }
 
-  private purgeExpiredNow(): void {
+  /** Sorted ids without expired entries; finding one schedules a purge (the listing never waits for it). */
+  private liveIds(): string[] {
     const now = this.clock().getTime();
-    for (const e of this.entries.values()) {
-      if (e.expires && Date.parse(e.expires) <= now) {
-        void this.purgeExpired().catch(() => undefined);
-        return;
-      }
-    }
+    let expired: Set<string> | undefined;
+    for (const [id, at] of this.expiring) if (at <= now) (expired ??= new Set()).add(id);
+    if (!expired) return this.ids();
+    void this.purgeExpired().catch(() => undefined);
+    return this.ids().filter((id) => !expired.has(id));
   }
 
   /** The entry unless it has expired (expired TDs are invisible at once and purged soon after). */
@@ -260,6 +250,7 @@ export class Directory {
     await this.files?.save(entry);
     if (!existing) this.sortedIds = undefined;
     this.entries.set(id, entry);
+    this.track(entry);
     this.changed();
     return entry;
   }
@@ -268,6 +259,7 @@ export class Directory {
     await this.store.deleteGraph(thingGraph(this.baseUrl, id));
     await this.files?.remove(id);
     this.entries.delete(id);
+    this.expiring.delete(id);
     this.sortedIds = undefined;
     this.changed();
   }
@@ -290,6 +282,11 @@ export class Directory {
     // Code point order (not localeCompare): tdd-things-list-pagination-order-default.
     this.sortedIds ??= [...this.entries.keys()].sort(compareCodePoints);
     return this.sortedIds;
+  }
+
+  private track(entry: DirectoryEntry): void {
+    if (entry.expires) this.expiring.set(entry.id, Date.parse(entry.expires));
+    else this.expiring.delete(entry.id);
   }
 
   private changed(): void {
