@@ -14,7 +14,6 @@ import { compareCodePoints } from './code-points.ts';
 
 export type { ThingDescription } from './registration.ts';
 
-
 export type DirectoryEventType = 'thing_created' | 'thing_updated' | 'thing_deleted';
 
 /** Payload of a lifecycle event (WoT Discovery §7.3.2.5): `td` is the enriched TD, `diff` the merge patch of an update. */
