@@ -9,6 +9,7 @@ import { buildApp, type BuildAppOptions } from './http/app.ts';
 import type { QuadStore } from './store/quad-store.ts';
 import { createStore } from './store/create-store.ts';
 import { Directory } from './directory/directory.ts';
+import { createMappingService, type MappingService } from './mapping/service.ts';
 import { LiveState } from './routing/live-state.ts';
 import { MemoryCommandSink, type CommandSink } from './things/command-sink.ts';
 import { ThingRuntime } from './things/thing-runtime.ts';
@@ -20,6 +21,8 @@ export interface Hub {
   app: FastifyInstance;
   store: QuadStore;
   directory: Directory;
+  /** Mapfiles, their attachment to Things, and the uplink router. */
+  mapping: MappingService;
   liveState: LiveState;
   commands: CommandSink;
   things: ThingRuntime;
@@ -59,9 +62,11 @@ export async function createHub(config: HubConfig, options: BuildAppOptions & { 
   });
   things.attachDirectory(directory);
   let app: FastifyInstance;
+  let mapping: MappingService;
   try {
     await directory.open();
-    app = await buildApp({ config, store, auth, directory, liveState, commands, things }, options);
+    mapping = await createMappingService({ config, store, directory, live: liveState });
+    app = await buildApp({ config, store, auth, directory, liveState, commands, things, mapping }, options);
     things.onError = (err, context) => app.log.warn({ err }, context);
     await things.start();
   } catch (e) {
@@ -76,6 +81,7 @@ export async function createHub(config: HubConfig, options: BuildAppOptions & { 
     app,
     store,
     directory,
+    mapping,
     liveState,
     commands,
     things,

@@ -6,6 +6,7 @@ import { sparqlPlugin } from '../sparql/plugin.ts';
 import { graphStorePlugin } from '../sparql/graph-store.ts';
 import { ldpPlugin } from '../ldp/plugin.ts';
 import { directoryPlugin } from '../directory/plugin.ts';
+import { mappingPlugin } from '../mapping/plugin.ts';
 import { thingsPlugin } from '../things/plugin.ts';
 
 export interface BuildAppOptions {
@@ -28,6 +29,7 @@ export async function buildApp(deps: HubDeps, options: BuildAppOptions = {}): Pr
   await app.register(async (child) => graphStorePlugin(child, deps));
   await app.register(async (child) => ldpPlugin(child, deps));
   await app.register(async (child) => directoryPlugin(child, deps));
+  await app.register(async (child) => mappingPlugin(child, deps));
   await app.register(async (child) => thingsPlugin(child, deps));
   return app;
 }

@@ -172,7 +172,7 @@ function compileSource(store: Store, ls: Term, sources: Map<string, SourcePlan>,
   const key = `${kind}|${root}|${path ?? ''}|${formulation}|${it?.value ?? '$'}`;
   let plan = sources.get(key);
   if (!plan) {
-    plan = { key, kind, path, root, formulation, iterator };
+    plan = { key, kind, path, root, formulation, iterator, envelopeFilter: kind === 'message' && /^\$\[\s*\?/.test(it?.value ?? '') };
     sources.set(key, plan);
   }
   return plan;

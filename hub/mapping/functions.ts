@@ -68,6 +68,21 @@ function unitKey(u: unknown): string {
   return local;
 }
 
+/** Unit symbols devices send -> [QUDT unit local name, UN/CEFACT common code (NGSI-LD unitCode)]. */
+export const UNIT_CODES: Record<string, [string, string | undefined]> = {
+  degC: ['DEG_C', 'CEL'], Cel: ['DEG_C', 'CEL'], '°C': ['DEG_C', 'CEL'], degF: ['DEG_F', 'FAH'], K: ['K', 'KEL'],
+  '%': ['PERCENT', 'P1'], 'km/h': ['KiloM-PER-HR', 'KMH'], 'm/s': ['M-PER-SEC', 'MTS'], rpm: ['REV-PER-MIN', 'RPM'],
+  'g/s': ['GM-PER-SEC', 'F28'], s: ['SEC', 'SEC'], min: ['MIN', 'MIN'], 'L/h': ['L-PER-HR', 'E32'], kPa: ['KiloPA', 'KPA'],
+  hPa: ['HectoPA', 'A97'], Pa: ['PA', 'PAL'], V: ['V', 'VLT'], mV: ['MilliV', '2Z'], A: ['A', 'AMP'], mA: ['MilliA', '4K'],
+  dBm: ['DeciB_M', undefined], dB: ['DeciB', '2N'], deg: ['DEG', 'DD'], g: ['G', undefined], lux: ['LUX', 'LUX'], m: ['M', 'MTR'],
+  km: ['KiloM', 'KTM'], Nm: ['N-M', 'NU'], '1': ['UNITLESS', 'C62'],
+};
+
+function unitTerm(v: unknown, _i: number): unknown {
+  const u = UNIT_CODES[lexical(v)];
+  return u ? DataFactory.namedNode(`http://qudt.org/vocab/unit/${u[0]}`) : undefined;
+}
+
 /** Times: ISO 8601 strings, epoch seconds (< 1e11) or epoch milliseconds -> xsd:dateTime in UTC. */
 export function toDateTime(v: unknown): string {
   let d: Date;
@@ -138,6 +153,8 @@ export function builtinFunctions(): FunctionRegistry {
     parameters: [HV],
     fn: (v) => DataFactory.literal(toDateTime(v), DataFactory.namedNode(`${XSD}dateTime`)),
   });
+  r.register(`${H}qudtUnit`, { parameters: [HV], fn: (v) => unitTerm(v, 0) });
+  r.register(`${H}unitCode`, { parameters: [HV], fn: (v) => UNIT_CODES[lexical(v)]?.[1] });
   r.register(`${H}concat`, {
     parameters: [HV, `${H}value2`, `${H}separator`],
     fn: (a, b, sep) => [a, b].filter((x) => x !== undefined).map(lexical).join(sep === undefined ? '' : lexical(sep)),

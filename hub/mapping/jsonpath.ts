@@ -26,7 +26,7 @@ export function compileJsonPath(text: string): CompiledPath {
   const hit = cache.get(text);
   if (hit) return hit;
   const { steps, simple } = tokenize(text);
-  const compiled = simple ? fromSteps(text, steps) : fallback(text);
+  const compiled = simple ? fromSteps(text, steps) : (simpleFilter(text) ?? fallback(text));
   if (cache.size > 10_000) cache.clear();
   cache.set(text, compiled);
   return compiled;
@@ -175,6 +175,44 @@ function fromSteps(text: string, steps: Step[]): CompiledPath {
       return out[0];
     },
   };
+}
+
+const CLAUSE = /^\s*@((?:\.[A-Za-z_$][\w$]*|\['[^']*'\]|\[\d+\])+)\s*(?:(===|!==|==|!=|>=|<=|>|<)\s*(null|undefined|true|false|-?\d+(?:\.\d+)?|'[^']*'|"[^"]*"))?\s*$/;
+
+/**
+ * `$[?(@.a.b == 'x' && @.c != null)]`: the filters mapfiles use to select messages, compiled to a predicate instead of
+ * jsonpath-plus's safe evaluator (which re-parses the expression on every call). Anything else returns undefined.
+ */
+function simpleFilter(text: string): CompiledPath | undefined {
+  const m = /^\$\[\?\((.*)\)\]$/.exec(text);
+  if (!m || /\|\||[()]/.test(m[1]!)) return undefined;
+  const preds: Array<(v: unknown) => boolean> = [];
+  for (const clause of m[1]!.split('&&')) {
+    const c = CLAUSE.exec(clause);
+    if (!c) return undefined;
+    const path = fromSteps(`$${c[1]}`, tokenize(`$${c[1]}`).steps);
+    const op = c[2];
+    const lit = c[3];
+    const rhs: unknown = lit === undefined ? undefined : lit === 'null' ? null : lit === 'undefined' ? undefined : lit === 'true' ? true : lit === 'false' ? false : /^['"]/.test(lit) ? lit.slice(1, -1) : Number(lit);
+    const cmp: Record<string, (a: unknown) => boolean> = {
+      '==': (a) => a == rhs, // eslint-disable-line eqeqeq
+      '!=': (a) => a != rhs, // eslint-disable-line eqeqeq
+      '===': (a) => a === rhs,
+      '!==': (a) => a !== rhs,
+      '>': (a) => (a as number) > (rhs as number),
+      '<': (a) => (a as number) < (rhs as number),
+      '>=': (a) => (a as number) >= (rhs as number),
+      '<=': (a) => (a as number) <= (rhs as number),
+    };
+    const test = op ? cmp[op]! : (a: unknown) => Boolean(a);
+    preds.push((v) => test(path.one(v)));
+  }
+  const all = (value: unknown): unknown[] => {
+    if (value === null || typeof value !== 'object') return [];
+    const children = Array.isArray(value) ? value : Object.values(value);
+    return children.filter((child) => preds.every((p) => p(child)));
+  };
+  return { text, multi: true, all, one: (value) => all(value)[0] };
 }
 
 function fallback(text: string): CompiledPath {

@@ -28,6 +28,8 @@ export interface SourcePlan {
   root?: 'mapping' | 'cwd';
   formulation: 'jsonpath' | 'csv';
   iterator?: CompiledPath;
+  /** hub:CurrentMessage with a `$[?(...)]` iterator: the filter applies to the envelope, not to its members. */
+  envelopeFilter?: boolean;
 }
 
 export interface JoinPlan {
@@ -98,7 +100,11 @@ export class MappingPlan {
         let r = recordCache.get(source);
         if (!r) {
           const doc = load(source);
-          r = source.formulation === 'csv' ? (doc as unknown[]) : source.iterator ? source.iterator.all(doc) : [doc];
+          if (source.formulation === 'csv') r = doc as unknown[];
+          else if (!source.iterator) r = [doc];
+          // A filter iterator on hub:CurrentMessage (`$[?(@.payload.address == '/euler')]`) tests the envelope itself:
+          // the triples map runs only for messages that pass, and its records still see $.meta and $.payload.
+          else r = source.kind === 'message' && source.envelopeFilter ? source.iterator.all([doc]) : source.iterator.all(doc);
           recordCache.set(source, r);
         }
         return r;

@@ -1,0 +1,115 @@
+// HTTP authoring API for mapfiles (/mappings/{name}: GET, PUT, DELETE, preview) and the ingestion endpoint (/ingest).
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Writer } from 'n3';
+import type { Quad } from '@rdfjs/types';
+import { NotFoundError, UnsupportedMediaTypeError } from '../errors.ts';
+import type { HubDeps } from '../http/deps.ts';
+import type { MessageEnvelope } from '../routing/live-state.ts';
+import { formatOfMediaType } from './parse.ts';
+import { MappingRegistry } from './registry.ts';
+import { jsonObjectBody, mappingListResponse, nameParams, previewQuery, thingParams } from './schemas.ts';
+
+const MAPFILE_TYPES = ['text/turtle', 'application/yaml', 'text/yaml', 'application/x-yaml', 'text/x-yaml'];
+const PREFIXES = {
+  sosa: 'http://www.w3.org/ns/sosa/',
+  ssn: 'http://www.w3.org/ns/ssn/',
+  xsd: 'http://www.w3.org/2001/XMLSchema#',
+  qudt: 'http://qudt.org/schema/qudt/',
+  unit: 'http://qudt.org/vocab/unit/',
+  'ngsi-ld': 'https://uri.etsi.org/ngsi-ld/',
+  geo: 'http://www.opengis.net/ont/geosparql#',
+};
+
+/**
+ * Mapfiles as resources (issue 4 "Authoring API"): PUT validates (Turtle or YARRRML by Content-Type) and answers
+ * problem+json with the offending term or line/column; preview runs a stored mapfile on a sample payload and stores
+ * nothing; POST /ingest/{thingId} pushes one message through the Thing's mapfile into the store.
+ */
+export async function mappingPlugin(app: FastifyInstance, deps: HubDeps): Promise<void> {
+  const { registry, router } = deps.mapping;
+  const base = deps.config.baseUrl;
+  app.addContentTypeParser(MAPFILE_TYPES, { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+  app.get('/mappings', { preHandler: deps.auth.require('read'), schema: { response: mappingListResponse } }, async () => ({
+    mappings: registry.list().map((m) => ({ name: m.name, url: `${base}/mappings/${m.name}`, format: m.format, mediaType: m.mediaType, updatedAt: m.updatedAt })),
+  }));
+
+  app.get<{ Params: { name: string } }>('/mappings/:name', { preHandler: deps.auth.require('read'), schema: { params: nameParams } }, async (req, reply) => {
+    const entry = registry.get(req.params.name);
+    if (!entry) throw new NotFoundError(`No mapping named '${req.params.name}'`);
+    return reply.type(entry.mediaType).header('last-modified', new Date(entry.updatedAt).toUTCString()).send(entry.text);
+  });
+
+  // The media type is checked before the body is parsed, so a JSON body is a 415 rather than a JSON parse error.
+  const mapfileType = async (req: FastifyRequest): Promise<void> => {
+    if (!formatOfMediaType(req.headers['content-type'] ?? '')) {
+      throw new UnsupportedMediaTypeError(`A mapfile is text/turtle or YARRRML (application/yaml, text/yaml), not '${req.headers['content-type'] ?? 'none'}'`);
+    }
+  };
+  app.put<{ Params: { name: string } }>('/mappings/:name', { onRequest: mapfileType, preHandler: deps.auth.require('write'), schema: { params: nameParams } }, async (req, reply) => {
+    const mediaType = req.headers['content-type'] ?? '';
+    const format = formatOfMediaType(mediaType);
+    if (!format || typeof req.body !== 'string') {
+      throw new UnsupportedMediaTypeError(`A mapfile is text/turtle or YARRRML (application/yaml, text/yaml), not '${mediaType}'`);
+    }
+    const { created } = await registry.put(req.params.name, req.body, format, mediaType.split(';')[0]!.trim());
+    if (created) return reply.code(201).header('location', `${base}/mappings/${req.params.name}`).send();
+    return reply.code(204).send();
+  });
+
+  app.delete<{ Params: { name: string } }>('/mappings/:name', { preHandler: deps.auth.require('write'), schema: { params: nameParams } }, async (req, reply) => {
+    await registry.delete(req.params.name);
+    return reply.code(204).send();
+  });
+
+  app.post<{ Params: { name: string }; Querystring: { thingId?: string; receivedAt?: string }; Body: Record<string, unknown> }>(
+    '/mappings/:name/preview',
+    { preHandler: deps.auth.require('read'), schema: { params: nameParams, querystring: previewQuery, body: jsonObjectBody } },
+    async (req, reply) => {
+      MappingRegistry.checkName(req.params.name);
+      const entry = registry.get(req.params.name);
+      if (!entry) throw new NotFoundError(`No mapping named '${req.params.name}'`);
+      const message = envelopeOf(req, req.query.thingId ?? 'preview', 'preview');
+      const quads = entry.plan.mapMessage(message);
+      const named = quads.some((q) => q.graph.termType !== 'DefaultGraph');
+      return reply.type(named ? 'application/trig' : 'text/turtle').send(serialise(quads, named));
+    },
+  );
+
+  app.get('/ingest', { preHandler: deps.auth.require('read') }, async () => router.counters);
+
+  app.post<{ Params: { thingId: string }; Body: Record<string, unknown> }>(
+    '/ingest/:thingId',
+    { preHandler: deps.auth.require('write'), schema: { params: thingParams, body: jsonObjectBody } },
+    async (req) => {
+      const result = await router.ingest(envelopeOf(req, req.params.thingId, 'http'));
+      if (result.status === 'failed') throw result.error;
+      return result;
+    },
+  );
+}
+
+/**
+ * The `{meta, payload}` envelope of a pushed message. A body that already is an envelope (`meta` and `payload`
+ * members) is taken as is, with meta.thingId forced to the path's Thing; otherwise the body is the payload.
+ */
+function envelopeOf(req: FastifyRequest, thingId: string, protocol: string): MessageEnvelope {
+  const body = req.body as Record<string, unknown>;
+  const query = req.query as { receivedAt?: string };
+  const isEnvelope = typeof body.meta === 'object' && body.meta !== null && typeof body.payload === 'object' && body.payload !== null;
+  const meta = isEnvelope ? (body.meta as Record<string, unknown>) : {};
+  return {
+    meta: { protocol, receivedAt: query.receivedAt ?? new Date().toISOString(), ...meta, thingId },
+    payload: (isEnvelope ? body.payload : body) as Record<string, unknown>,
+  };
+}
+
+function serialise(quads: Quad[], named: boolean): string {
+  const writer = new Writer({ format: named ? 'application/trig' : 'text/turtle', prefixes: PREFIXES });
+  writer.addQuads(quads);
+  let out = '';
+  writer.end((_e, result: string) => {
+    out = result;
+  });
+  return out;
+}

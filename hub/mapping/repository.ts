@@ -1,0 +1,106 @@
+// Durable storage of mapfile sources (as uploaded): one file per mapfile under <dataDir>/mappings/, or in memory for tests.
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { MappingFormat } from './parse.ts';
+
+export interface StoredMapping {
+  name: string;
+  format: MappingFormat;
+  /** Media type it was uploaded with (text/turtle, application/yaml, ...). */
+  mediaType: string;
+  text: string;
+  /** ISO 8601 time of the last PUT. */
+  updatedAt: string;
+}
+
+/** Where mapfile sources live; the MappingRegistry compiles what it loads from here. */
+export interface MappingRepository {
+  list(): Promise<StoredMapping[]>;
+  put(mapping: StoredMapping): Promise<void>;
+  delete(name: string): Promise<boolean>;
+}
+
+const EXT: Record<MappingFormat, string> = { turtle: '.ttl', yarrrml: '.yaml' };
+
+/**
+ * Mapfiles as `<dir>/<name>.ttl` or `<dir>/<name>.yaml`, written to a temporary file, fsynced and renamed so that a crash
+ * leaves the old or the new version, never a torn one. The media type is kept in a sidecar `<name>.<ext>.type`.
+ */
+export class FileMappingRepository implements MappingRepository {
+  constructor(private readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  async list(): Promise<StoredMapping[]> {
+    const out: StoredMapping[] = [];
+    for (const f of readdirSync(this.dir)) {
+      const m = /^(.+)\.(ttl|yaml)$/.exec(f);
+      if (!m) continue;
+      const format: MappingFormat = m[2] === 'ttl' ? 'turtle' : 'yarrrml';
+      const file = join(this.dir, f);
+      let mediaType = format === 'turtle' ? 'text/turtle' : 'application/yaml';
+      try {
+        mediaType = readFileSync(`${file}.type`, 'utf8').trim() || mediaType;
+      } catch {
+        // no sidecar: the default media type of the format
+      }
+      out.push({ name: m[1]!, format, mediaType, text: readFileSync(file, 'utf8'), updatedAt: statSync(file).mtime.toISOString() });
+    }
+    return out;
+  }
+
+  async put(mapping: StoredMapping): Promise<void> {
+    const file = join(this.dir, mapping.name + EXT[mapping.format]);
+    writeDurably(`${file}.type`, mapping.mediaType);
+    writeDurably(file, mapping.text);
+    // A mapfile that changed format leaves no stale twin behind.
+    const other = join(this.dir, mapping.name + EXT[mapping.format === 'turtle' ? 'yarrrml' : 'turtle']);
+    rmSync(other, { force: true });
+    rmSync(`${other}.type`, { force: true });
+  }
+
+  async delete(name: string): Promise<boolean> {
+    let found = false;
+    for (const ext of Object.values(EXT)) {
+      const file = join(this.dir, name + ext);
+      try {
+        statSync(file);
+        found = true;
+      } catch {
+        continue;
+      }
+      rmSync(file, { force: true });
+      rmSync(`${file}.type`, { force: true });
+    }
+    return found;
+  }
+}
+
+function writeDurably(file: string, text: string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  const fd = openSync(tmp, 'w', 0o644);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+}
+
+/** A repository that forgets everything on restart (tests, previews). */
+export class MemoryMappingRepository implements MappingRepository {
+  private readonly items = new Map<string, StoredMapping>();
+
+  async list(): Promise<StoredMapping[]> {
+    return [...this.items.values()];
+  }
+
+  async put(mapping: StoredMapping): Promise<void> {
+    this.items.set(mapping.name, { ...mapping });
+  }
+
+  async delete(name: string): Promise<boolean> {
+    return this.items.delete(name);
+  }
+}

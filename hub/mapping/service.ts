@@ -1,0 +1,50 @@
+// Builds the mapping services of a hub: the mapfile registry (loaded from <dataDir>/mappings), attachments, the router.
+import { join, resolve } from 'node:path';
+import type { HubConfig } from '../config.ts';
+import { LiveState } from '../routing/live-state.ts';
+import { UplinkRouter } from '../routing/uplink-router.ts';
+import type { QuadStore } from '../store/quad-store.ts';
+import type { FunctionRegistry } from './functions.ts';
+import { MappingRegistry } from './registry.ts';
+import { FileMappingRepository, type MappingRepository } from './repository.ts';
+import { ThingMappings, type TdSource } from './thing-mappings.ts';
+
+export interface MappingService {
+  registry: MappingRegistry;
+  things: ThingMappings;
+  router: UplinkRouter;
+  live: LiveState;
+}
+
+export interface MappingServiceOptions {
+  config: Pick<HubConfig, 'dataDir' | 'baseUrl'>;
+  store: QuadStore;
+  directory?: TdSource;
+  live?: LiveState;
+  repository?: MappingRepository;
+  functions?: FunctionRegistry;
+  log?: { warn(obj: object, msg: string): void };
+}
+
+export async function createMappingService(options: MappingServiceOptions): Promise<MappingService> {
+  const { config, store, log } = options;
+  const repository = options.repository ?? new FileMappingRepository(join(resolve(config.dataDir), 'mappings'));
+  const registry = new MappingRegistry(repository, {
+    baseIri: `${config.baseUrl}/`,
+    functions: options.functions,
+    onLoadError: (name, err) => log?.warn({ err, mapping: name }, 'stored mapfile does not compile; skipped'),
+  });
+  await registry.load();
+  const things = new ThingMappings();
+  if (options.directory) await things.follow(options.directory);
+  const live = options.live ?? new LiveState((err) => log?.warn({ err }, 'live-state listener failed'));
+  const router = new UplinkRouter({
+    store,
+    live,
+    plans: registry,
+    resolveMapping: things.resolve,
+    baseUrl: config.baseUrl,
+    onError: (error, message) => log?.warn({ code: error.code, thingId: message?.meta?.thingId, detail: error.message }, 'message not ingested'),
+  });
+  return { registry, things, router, live };
+}
