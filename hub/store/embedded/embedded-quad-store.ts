@@ -200,7 +200,7 @@ export class EmbeddedQuadStore implements QuadStore {
         this.scheduleFlush();
       }
     });
-    this.writeChain = appended.then((a) => a.durable).catch(() => {});
+    this.writeChain = appended.catch(() => {}); // orders appends only: durability is the log's group commit
     const { result, durable } = await appended;
     await durable;
     return result;
