@@ -70,14 +70,15 @@ export class CoapRouter {
       return this.send(res, '2.05', this.coreLinks(query.get('rt')), 'application/link-format');
     }
     if (path[0] !== 'wot' || path.length < 2) return this.send(res, '4.04', 'Not Found');
-    const id = path[1]!;
+    const id = this.thingId(path[1]!);
     if (path.length === 2) {
       if (req.method !== 'GET') return this.send(res, '4.05', 'Method Not Allowed');
       this.auth.check(authorization, 'read');
       return this.send(res, '2.05', JSON.stringify(this.things.thingDescription(id)), 'application/td+json');
     }
     if (path.length !== 4) return this.send(res, '4.04', 'Not Found');
-    const [, , kind, name] = path as [string, string, string, string];
+    const kind = path[2]!;
+    const name = lenientDecode(path[3]!);
     const observe = req.headers.Observe === 0;
     if (kind === 'properties') {
       if (req.method !== 'GET') return this.send(res, '4.05', 'Method Not Allowed');
@@ -98,6 +99,15 @@ export class CoapRouter {
       return this.observe(res, id, 'event', name, undefined);
     }
     return this.send(res, '4.04', 'Not Found');
+  }
+
+  /**
+   * Uri-Path options carry decoded segments (RFC 7252 §6.4), but node-coap's client (used by node-wot) sends the
+   * percent-encoded href segment as is: accept both.
+   */
+  private thingId(segment: string): string {
+    if (this.things.hasThing(segment)) return segment;
+    return lenientDecode(segment);
   }
 
   private async observeProperty(res: CoapResponse, id: string, name: string): Promise<void> {
@@ -171,5 +181,14 @@ export class CoapRouter {
     } catch (e) {
       this.onError(e, 'CoAP error response failed');
     }
+  }
+}
+
+function lenientDecode(segment: string): string {
+  if (!segment.includes('%')) return segment;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
   }
 }

@@ -1,8 +1,12 @@
 // The hub's security definitions and HTTP forms of an exposed Thing (W3C WoT TD 1.1 §5.3.4 Form, §5.3.3 security).
 import type { ExposedThing } from './node-wot.ts';
 
-/** Security definitions every hub TD carries; reads may be open (`readsOpen`), actions always need a bearer token. */
-export function hubSecurity(readsOpen: boolean): { securityDefinitions: Record<string, unknown>; security: string[] } {
+/**
+ * Security definitions every hub TD carries. The Thing-level requirement is the bearer token (actions need it); read
+ * forms say `nosec_sc` while reads are open. Actions inherit the Thing-level scheme instead of naming it on the form
+ * because node-wot 0.8.16's HTTP client loses the credentials of form-level bearer security.
+ */
+export function hubSecurity(): { securityDefinitions: Record<string, unknown>; security: string[] } {
   return {
     securityDefinitions: {
       nosec_sc: { scheme: 'nosec' },
@@ -10,7 +14,7 @@ export function hubSecurity(readsOpen: boolean): { securityDefinitions: Record<s
       // CoAP without DTLS has no header: the token rides in the URI query (as RFC 6750 §2.3 allows for HTTP).
       coap_bearer_sc: { scheme: 'bearer', in: 'query', name: 'access_token' },
     },
-    security: [readsOpen ? 'nosec_sc' : 'bearer_sc'],
+    security: ['bearer_sc'],
   };
 }
 
@@ -31,11 +35,11 @@ function push(affordance: Affordance, form: Record<string, unknown>): void {
  */
 export function addHttpForms(thing: ExposedThing, baseUrl: string, readsOpen: boolean): void {
   const base = `${baseUrl}${thingPath(thing.id)}`;
-  const readSecurity = readsOpen ? ['nosec_sc'] : ['bearer_sc'];
+  const readSecurity = readsOpen ? { security: ['nosec_sc'] } : {};
   for (const [name, p] of Object.entries(thing.properties)) {
     const href = `${base}/properties/${encodeURIComponent(name)}`;
     if (p.writeOnly !== true) {
-      push(p, { href, contentType: 'application/json', op: ['readproperty'], security: readSecurity });
+      push(p, { href, contentType: 'application/json', op: ['readproperty'], ...readSecurity });
     }
     if (p.observable === true) {
       push(p, {
@@ -43,7 +47,7 @@ export function addHttpForms(thing: ExposedThing, baseUrl: string, readsOpen: bo
         contentType: 'application/json',
         op: ['observeproperty', 'unobserveproperty'],
         subprotocol: 'sse',
-        security: readSecurity,
+        ...readSecurity,
       });
     }
   }
@@ -52,7 +56,6 @@ export function addHttpForms(thing: ExposedThing, baseUrl: string, readsOpen: bo
       href: `${base}/actions/${encodeURIComponent(name)}`,
       contentType: 'application/json',
       op: ['invokeaction'],
-      security: ['bearer_sc'],
     });
   }
   for (const [name, e] of Object.entries(thing.events)) {
@@ -61,7 +64,7 @@ export function addHttpForms(thing: ExposedThing, baseUrl: string, readsOpen: bo
       contentType: 'application/json',
       op: ['subscribeevent', 'unsubscribeevent'],
       subprotocol: 'sse',
-      security: readSecurity,
+      ...readSecurity,
     });
   }
 }

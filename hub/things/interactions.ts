@@ -19,6 +19,8 @@ export interface ThingInteractions {
   observe(thingId: string, kind: ObservedKind, name: string, observer: Observer): Promise<() => void>;
   /** The TD of an exposed Thing with the hub's forms. */
   thingDescription(thingId: string): Record<string, unknown>;
+  /** Whether a Thing with this id is exposed. */
+  hasThing(thingId: string): boolean;
   /** Ids of every exposed Thing. */
   thingIds(): string[];
 }

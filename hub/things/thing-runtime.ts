@@ -48,6 +48,17 @@ interface Entry {
   unsubscribe?: () => void;
 }
 
+/** What invoking a device action answers: the queued command (hub/things/command-sink.ts). */
+const COMMAND_OUTPUT: WoT.DataSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', format: 'uri' },
+    status: { type: 'string', enum: ['QUEUED', 'SENT', 'DELIVERED', 'FAILED', 'EXPIRED'] },
+  },
+  required: ['id', 'status'],
+};
+const PAUSED_OUTPUT: WoT.DataSchema = { type: 'object', properties: { paused: { type: 'boolean' } }, required: ['paused'] };
+
 /** Terms of a registered TD that are the directory's, not the exposed Thing's (security is replaced by the hub's). */
 const DROPPED_TERMS = ['forms', 'registration'];
 
@@ -153,6 +164,10 @@ export class ThingRuntime implements ThingInteractions {
     return true;
   }
 
+  hasThing(thingId: string): boolean {
+    return this.entries.has(thingId);
+  }
+
   thingIds(): string[] {
     return [...this.entries.keys()];
   }
@@ -221,14 +236,17 @@ export class ThingRuntime implements ThingInteractions {
   private async expose(kind: ThingKind, td: ThingDescription, read: (name: string) => unknown, adapter?: Adapter): Promise<Entry> {
     const id = td.id as string;
     if (this.entries.has(id)) await this.remove(id);
-    const model: Record<string, unknown> = { ...td, ...hubSecurity(this.readsOpen) };
+    const model: Record<string, unknown> = { ...td, ...hubSecurity() };
     for (const term of DROPPED_TERMS) delete model[term];
     const thing = new wotCore.ExposedThing(this.servient, model as WoT.ExposedThingInit);
     const entry: Entry = { kind, thing, read, adapter };
     for (const [name, p] of Object.entries(thing.properties)) {
       if (p.writeOnly !== true) thing.setPropertyReadHandler(name, async () => entry.read(name) ?? null);
     }
-    for (const name of Object.keys(thing.actions)) {
+    for (const [name, action] of Object.entries(thing.actions)) {
+      // The hub answers every device action with a command ticket; the TD says so, so clients can read the output.
+      action.output = adapter && (name === 'pause' || name === 'resume') ? { ...PAUSED_OUTPUT } : { ...COMMAND_OUTPUT };
+      if (!adapter) action.synchronous = false;
       thing.setActionHandler(name, async (input) => {
         const bytes = Buffer.from(await input.arrayBuffer());
         const value: unknown = bytes.length ? JSON.parse(bytes.toString('utf8')) : undefined;
