@@ -11,6 +11,7 @@ import { TdFiles } from './td-files.ts';
 import { tdToNTriples } from './td-rdf.ts';
 import { TdValidator } from './validator.ts';
 import { compareCodePoints } from './code-points.ts';
+import { TdGraphs } from './td-graphs.ts';
 
 export type { ThingDescription } from './registration.ts';
 
@@ -44,6 +45,7 @@ export class Directory {
   readonly baseUrl: string;
   private readonly clock: () => Date;
   private readonly files?: TdFiles;
+  private readonly rdf: TdGraphs;
   private readonly validator: TdValidator;
   private readonly purgeIntervalMs: number;
   private readonly entries = new Map<string, DirectoryEntry>();
@@ -59,6 +61,7 @@ export class Directory {
     this.store = options.store;
     this.baseUrl = options.baseUrl;
     this.clock = options.clock ?? (() => new Date());
+    this.rdf = new TdGraphs(options.store, options.baseUrl);
     this.files = options.dataDir ? new TdFiles(join(options.dataDir, 'directory')) : undefined;
     this.validator = options.validator ?? new TdValidator();
     this.purgeIntervalMs = options.purgeIntervalMs ?? 60_000;
@@ -71,8 +74,7 @@ export class Directory {
       for (const entry of await this.files.open()) {
         this.entries.set(entry.id, entry);
         this.track(entry);
-        const graph = thingGraph(this.baseUrl, entry.id);
-        if (!(await this.store.hasGraph(graph))) await this.store.putGraph(graph, await this.toRdf(entry));
+        if (!(await this.rdf.has(entry.id))) await this.rdf.put(entry.id, await this.toRdf(entry));
       }
       this.changed();
     }
@@ -178,6 +180,11 @@ export class Directory {
     return this.liveIds().map((id) => thingGraph(this.baseUrl, id));
   }
 
+  /** The union graph of every TD: the default graph of SPARQL searches (one graph is ~600x faster than 10,000). */
+  get unionGraph(): string {
+    return this.rdf.union;
+  }
+
   /** Changes whenever the collection changes: the etag of the canonical Link (tdd-things-list-pagination-header-canonicallink). */
   etag(): string {
     return `v${this.version}-${this.entries.size}`;
@@ -194,6 +201,17 @@ export class Directory {
       this.emit('thing_deleted', { id });
       return true;
     });
+  }
+
+  /** Purges now when some TD is past its expiry (searches call this so expired TDs never match). */
+  async purgeDue(): Promise<void> {
+    const now = this.clock().getTime();
+    for (const at of this.expiring.values()) {
+      if (at <= now) {
+        await this.purgeExpired();
+        return;
+      }
+    }
   }
 
   /** Removes every TD past its expiry; returns how many went. */
@@ -245,7 +263,7 @@ export class Directory {
     const exp = computeExpires(now, ttl, expires);
     if (exp) entry.expires = exp;
     const rdf = await this.toRdf(entry);
-    await this.store.putGraph(thingGraph(this.baseUrl, id), rdf);
+    await this.rdf.put(id, rdf);
     await this.files?.save(entry);
     if (!existing) this.sortedIds = undefined;
     this.entries.set(id, entry);
@@ -255,7 +273,7 @@ export class Directory {
   }
 
   private async remove(id: string): Promise<void> {
-    await this.store.deleteGraph(thingGraph(this.baseUrl, id));
+    await this.rdf.remove(id);
     await this.files?.remove(id);
     this.entries.delete(id);
     this.expiring.delete(id);

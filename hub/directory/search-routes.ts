@@ -5,7 +5,6 @@ import sparqljs from 'sparqljs';
 import { JSONPath } from 'jsonpath-plus';
 import { BadRequestError, SparqlSyntaxError, UnsupportedMediaTypeError } from '../errors.ts';
 import type { HubDeps } from '../http/deps.ts';
-import { thingGraph } from '../store/graphs.ts';
 import { jsonpathQuery, sparqlQuery } from './schemas.ts';
 
 const require = createRequire(import.meta.url);
@@ -41,9 +40,9 @@ export async function searchRoutes(app: FastifyInstance, deps: HubDeps): Promise
   const sparql = async (query: string | undefined, request: FastifyRequest, reply: FastifyReply) => {
     if (!query) throw new BadRequestError("A 'query' parameter with a SPARQL query is required");
     const form = sparqlForm(query);
-    const graphs = directory.graphs();
-    // An empty list would mean "the store's default graph"; name a graph that holds nothing instead.
-    const defaultGraphUris = graphs.length ? graphs : [thingGraph(directory.baseUrl, '')];
+    // Expired TDs leave the union graph when purged: purge first so that they never match.
+    await directory.purgeDue();
+    const defaultGraphUris = [directory.unionGraph];
     const accept = request.headers.accept;
     if (form === 'SELECT' || form === 'ASK') {
       const xml = wants(accept, 'application/sparql-results+xml');
@@ -82,6 +81,7 @@ export async function searchRoutes(app: FastifyInstance, deps: HubDeps): Promise
   app.get<{ Querystring: { query: string } }>('/search/jsonpath', { schema: { querystring: jsonpathQuery }, preHandler: read }, async (request, reply) => {
     const path = request.query.query.trim();
     if (!path.startsWith('$')) throw new BadRequestError("A JSONPath query starts with '$' (RFC 9535 §2.2)", undefined, 'jsonpath-syntax');
+    await directory.purgeDue();
     const tds = await directory.all();
     let result: unknown;
     try {

@@ -79,6 +79,24 @@ describe('SPARQL search', () => {
   });
 });
 
+describe('search after changes', () => {
+  it('replaced and deleted TDs leave the search graph; triples another TD still states stay', async () => {
+    const shared = (id: string) => ({ ...sampleTd(id, 'Shared'), links: [{ rel: 'item', href: 'https://example.org/common' }] });
+    await putTd(hub, 'urn:s:t1', shared('urn:s:t1'));
+    await putTd(hub, 'urn:s:t2', shared('urn:s:t2'));
+    await putTd(hub, 'urn:s:t1', { ...shared('urn:s:t1'), title: 'Renamed' });
+    const titles = async () =>
+      (await sparql(`SELECT ?id ?t WHERE { ?id <${TD}title> ?t FILTER(STRSTARTS(STR(?id), "urn:s:t")) } ORDER BY ?id`)).json().results.bindings.map((b: Record<string, { value: string }>) => `${b.id!.value}=${b.t!.value}`);
+    expect(await titles()).toEqual(['urn:s:t1=Renamed', 'urn:s:t2=Shared']);
+    await hub.app.inject({ method: 'DELETE', url: '/things/urn:s:t1', headers: { authorization: hub.bearer } });
+    expect(await titles()).toEqual(['urn:s:t2=Shared']);
+    const links = await sparql(`SELECT (COUNT(*) AS ?n) WHERE { <urn:s:t2> <${TD}hasLink> ?l }`);
+    expect(links.json().results.bindings[0].n.value).toBe('1');
+    await hub.app.inject({ method: 'DELETE', url: '/things/urn:s:t2', headers: { authorization: hub.bearer } });
+    expect(await titles()).toEqual([]);
+  });
+});
+
 describe('JSONPath search', () => {
   it('tdd-search-large-tdds: filters TDs with a JSONPath expression', async () => {
     const res = await hub.app.inject({ url: `/search/jsonpath?query=${encodeURIComponent("$[?(@.title=='Fan')].id")}` });
