@@ -4,7 +4,7 @@
 // after the group-commit fdatasync. update() and Graph Store writes are applied in the worker first (a failing update
 // is never logged), then logged, then resolved. Inserts are held while such a write is in flight so the log order is
 // the apply order. Start: latest snapshot + log replay. Snapshots: snapshotter.ts. Runaway queries: worker-host.ts.
-import { mkdir, truncate, open as openFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { BadRequestError, OverloadedError, StoreError } from '../../errors.ts';
 import type { GraphName, JsonBinding, QueryOptions, QueryResult, QuadStore, UpdateOptions } from '../quad-store.ts';
 import { toWire, type InsertItem } from './apply.ts';
@@ -13,11 +13,12 @@ import type { RecoveryPlan, RecoveryReport } from './recover.ts';
 import { Snapshotter } from './snapshotter.ts';
 import { mapWireError, type EmbeddedStoreOptions } from './options.ts';
 export { embeddedStoreOptions, type EmbeddedStoreOptions } from './options.ts';
-import { deleteBefore, scanStoreDir, segmentPath, snapshotPath } from './store-files.ts';
+import { deleteBefore, recoveryPlan, scanStoreDir, truncateDurably } from './store-files.ts';
 import { WorkerHost } from './worker-host.ts';
 import { workerEntry } from './worker-entry.ts';
 import { WriteLog } from './write-log.ts';
 import { Retention } from './retention.ts';
+import { askVia, constructVia, selectVia } from './query-results.ts';
 
 const UNSAFE_IRI = /[\s<>"{}|^`\\]/;
 
@@ -27,6 +28,7 @@ export class EmbeddedQuadStore implements QuadStore {
   private readonly timeoutMs: number;
   private queue: InsertItem[] = [];
   private queueAck: Promise<void> | undefined;
+  private queueResolvers: { res(): void; rej(e: unknown): void } | undefined;
   private flushScheduled = false;
   /** Set while a logged-after-apply write (update, GSP, retention) is in flight, or while the worker is rebuilt. */
   private hold = 0;
@@ -61,18 +63,13 @@ export class EmbeddedQuadStore implements QuadStore {
     });
     let report: RecoveryReport;
     try {
-      report = await this.host.request({ op: 'recover', plan: this.plan(snap, segments) });
+      report = await this.host.request({ op: 'recover', plan: recoveryPlan(dir, snap, segments) });
     } catch (e) {
       await this.host.close();
       throw e;
     }
     this.noteRecovery(report);
-    if (report.torn) {
-      this.counters.tornTails++;
-      await truncate(report.torn.path, report.torn.offset);
-      const fh = await openFile(report.torn.path, 'r+');
-      await fh.sync().finally(() => fh.close());
-    }
+    if (report.torn) await truncateDurably(report.torn.path, report.torn.offset).then(() => this.counters.tornTails++);
     this.snapshots = new Snapshotter(dir, snap, segments);
     await deleteBefore(dir, files, snap ?? 0);
     this.log = new WriteLog({
@@ -90,14 +87,6 @@ export class EmbeddedQuadStore implements QuadStore {
     }
   }
 
-  private plan(snap: number | undefined, segments: number[], lastLength?: number): RecoveryPlan {
-    const dir = this.options.dir;
-    return {
-      snapshot: snap === undefined ? undefined : snapshotPath(dir, snap),
-      segments: segments.map((s, i) => ({ path: segmentPath(dir, s), length: i === segments.length - 1 ? lastLength : undefined })),
-    };
-  }
-
   private noteRecovery(r: RecoveryReport): void {
     this.counters.replayedRecords = r.replayedRecords;
     this.counters.replayFailedRecords = r.failedRecords;
@@ -110,15 +99,19 @@ export class EmbeddedQuadStore implements QuadStore {
     try {
       await this.snapshots.idle(); // a finishing snapshot deletes files: let it settle so the plan names files that exist
       await this.log!.drain();
-      return this.plan(this.snapshots.seq, [...this.snapshots.sealed, this.log!.seq], this.log!.offset);
+      return recoveryPlan(this.options.dir, this.snapshots.seq, [...this.snapshots.sealed, this.log!.seq], this.log!.offset);
     } finally {
       this.hold--;
       this.scheduleFlush();
     }
   }
 
+  private unavailable(): StoreError {
+    return new StoreError(this.closed ? 'The store is closed' : 'The store is not open');
+  }
+
   private get active(): { host: WorkerHost; log: WriteLog } {
-    if (!this.opened || this.closed) throw new StoreError(this.closed ? 'The store is closed' : 'The store is not open');
+    if (!this.opened || this.closed) throw this.unavailable();
     return { host: this.host!, log: this.log! };
   }
 
@@ -126,11 +119,7 @@ export class EmbeddedQuadStore implements QuadStore {
 
   /** Adds N-Quads; resolves once durable (group commit). Rejects with OverloadedError past maxPendingWrites. */
   insert(nquads: string, graph?: GraphName): Promise<void> {
-    try {
-      this.active;
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    if (!this.opened || this.closed) return Promise.reject(this.unavailable());
     const wire = graph === undefined ? null : toWire(graph);
     if (wire !== null && UNSAFE_IRI.test(wire)) return Promise.reject(new BadRequestError(`Invalid graph IRI <${wire}>`));
     if (this.counters.pendingWrites >= (this.options.maxPendingWrites ?? 100_000)) {
@@ -142,8 +131,6 @@ export class EmbeddedQuadStore implements QuadStore {
     this.scheduleFlush();
     return this.queueAck;
   }
-
-  private queueResolvers: { res(): void; rej(e: unknown): void } | undefined;
 
   private scheduleFlush(): void {
     if (this.flushScheduled || this.hold > 0 || this.queue.length === 0) return;
@@ -252,18 +239,14 @@ export class EmbeddedQuadStore implements QuadStore {
     }
   }
 
-  async select(sparql: string, options?: QueryOptions): Promise<JsonBinding[]> {
-    const r = await this.query(sparql, { ...options, resultFormat: 'application/sparql-results+json' });
-    return (JSON.parse(r.body) as { results: { bindings: JsonBinding[] } }).results.bindings;
+  select(sparql: string, options?: QueryOptions): Promise<JsonBinding[]> {
+    return selectVia(this, sparql, options);
   }
-
-  async ask(sparql: string, options?: QueryOptions): Promise<boolean> {
-    const r = await this.query(sparql, { ...options, resultFormat: 'application/sparql-results+json' });
-    return (JSON.parse(r.body) as { boolean: boolean }).boolean;
+  ask(sparql: string, options?: QueryOptions): Promise<boolean> {
+    return askVia(this, sparql, options);
   }
-
-  async construct(sparql: string, options?: QueryOptions): Promise<string> {
-    return (await this.query(sparql, { ...options, resultFormat: 'application/n-triples' })).body;
+  construct(sparql: string, options?: QueryOptions): Promise<string> {
+    return constructVia(this, sparql, options);
   }
 
   async getGraph(graph: GraphName): Promise<string | undefined> {
@@ -277,9 +260,7 @@ export class EmbeddedQuadStore implements QuadStore {
   // ---- snapshots, stats, close --------------------------------------------------------------------------------
 
   /** Waits for a running background snapshot (tests, benchmarks). */
-  snapshotIdle(): Promise<void> {
-    return this.snapshots.idle();
-  }
+  snapshotIdle = (): Promise<void> => this.snapshots.idle();
 
   async stats(): Promise<Record<string, number>> {
     const quads = await this.active.host.request({ op: 'size' });

@@ -2,8 +2,9 @@
 //
 // `log-<seq>.wal` are log segments; `snapshot-<seq>.nq` is the store's content after every segment numbered below seq
 // (N-Quads, written to a .tmp file, fsynced and renamed, so a snapshot file that exists is complete).
-import { open, readdir, rm, stat } from 'node:fs/promises';
+import { open, readdir, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { RecoveryPlan } from './recover.ts';
 
 const pad = (n: number) => String(n).padStart(12, '0');
 
@@ -47,4 +48,23 @@ export async function fileSize(path: string): Promise<number> {
 export async function deleteBefore(dir: string, files: StoreFiles, seq: number): Promise<void> {
   for (const s of files.segments) if (s < seq) await rm(segmentPath(dir, s), { force: true });
   for (const s of files.snapshots) if (s < seq) await rm(snapshotPath(dir, s), { force: true });
+}
+
+/** What to replay: snapshot `snap` (if any) then `segments`; `lastLength` bounds the last one (it may be growing). */
+export function recoveryPlan(dir: string, snap: number | undefined, segments: number[], lastLength?: number): RecoveryPlan {
+  return {
+    snapshot: snap === undefined ? undefined : snapshotPath(dir, snap),
+    segments: segments.map((s, i) => ({ path: segmentPath(dir, s), length: i === segments.length - 1 ? lastLength : undefined })),
+  };
+}
+
+/** Cuts a torn tail off a segment and syncs the file. */
+export async function truncateDurably(path: string, length: number): Promise<void> {
+  await truncate(path, length);
+  const fh = await open(path, 'r+');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }
