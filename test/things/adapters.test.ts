@@ -1,5 +1,5 @@
 // Adapters and virtual sensors as Things: counters as observable properties, pause/resume, TDs in the directory.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Adapter, AdapterCounters } from '../../hub/things/adapter.ts';
 import type { VirtualSensor } from '../../hub/things/virtual-sensor.ts';
 import { baseUrlOf, startTestHub, type TestHub } from '../helpers/hub.ts';
@@ -22,14 +22,13 @@ class FakeAdapter implements Adapter {
 }
 
 describe('adapter and virtual sensor Things', () => {
-  let hub: TestHub | undefined;
-  afterEach(async () => {
-    await hub?.stop();
-    hub = undefined;
+  let hub: TestHub;
+  beforeAll(async () => {
+    hub = await startTestHub({}, { listen: true });
   });
+  afterAll(() => hub?.stop());
 
   it('exposes an adapter from its Thing Model, registers its TD with hub forms, pauses and resumes it', async () => {
-    hub = await startTestHub();
     const adapter = new FakeAdapter('urn:hub:adapter:lorawan:ttn-eu1');
     adapter.counts.received = 7;
     adapter.counts.decoded = 6;
@@ -60,7 +59,6 @@ describe('adapter and virtual sensor Things', () => {
   });
 
   it('notifies observers of adapter counters when they change', async () => {
-    hub = await startTestHub({}, { listen: true });
     const adapter = new FakeAdapter('urn:hub:adapter:test:1');
     await hub.things.registerAdapter(adapter);
     const controller = new AbortController();
@@ -90,7 +88,6 @@ describe('adapter and virtual sensor Things', () => {
   });
 
   it('exposes a virtual sensor whose values come from LiveState', async () => {
-    hub = await startTestHub();
     const sensor: VirtualSensor = {
       id: 'urn:hub:virtual:travel-time:a1-b2',
       td: {

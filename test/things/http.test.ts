@@ -1,22 +1,36 @@
 // Every device Thing over HTTP on the hub's fastify: TD with hub forms, live property reads, SSE observe, validated actions.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryCommandSink } from '../../hub/things/command-sink.ts';
 import { baseUrlOf, startTestHub, type TestHub } from '../helpers/hub.ts';
 import { DEVICE_ID, deviceTd, uplink, waitFor } from './fixtures.ts';
 
 const path = `/wot/${encodeURIComponent(DEVICE_ID)}`;
 
-describe('device Things over HTTP', () => {
-  let hub: TestHub | undefined;
-  afterEach(async () => {
-    await hub?.stop();
-    hub = undefined;
+function instantiate(h: TestHub, id: string, placeholders: Record<string, unknown>) {
+  return h.app.inject({
+    method: 'POST',
+    url: '/thing-models/lorawan-sensor/instantiate?register=true',
+    headers: { authorization: h.bearer, 'content-type': 'application/json' },
+    payload: { id, placeholders },
   });
+}
 
-  async function hubWithDevice(listen = false): Promise<TestHub> {
-    hub = await startTestHub({}, { listen });
+describe('device Things over HTTP', () => {
+  // One listening hub for the whole file (a hub takes seconds to start on a loaded machine); tests reset the device.
+  let hub: TestHub;
+  beforeAll(async () => {
+    hub = await startTestHub({}, { listen: true });
+  });
+  afterAll(() => hub?.stop());
+
+  async function hubWithDevice(_listen = false): Promise<TestHub> {
+    if (hub.things.hasThing(DEVICE_ID)) {
+      await hub.directory.delete(DEVICE_ID);
+      await waitFor(() => (hub.things.hasThing(DEVICE_ID) ? undefined : true), 3000, 'the Thing to be removed');
+    }
+    hub.liveState.forget(DEVICE_ID);
     await hub.directory.put(DEVICE_ID, deviceTd());
-    await waitFor(() => (hub!.things.thingIds().includes(DEVICE_ID) ? true : undefined), 3000, 'the Thing to be exposed');
+    await waitFor(() => (hub.things.hasThing(DEVICE_ID) ? true : undefined), 3000, 'the Thing to be exposed');
     return hub;
   }
 
@@ -119,5 +133,38 @@ describe('device Things over HTTP', () => {
       controller.abort();
     }
     await waitFor(() => (h.things.observers.count === 0 ? true : undefined), 3000, 'observers to leave');
+  });
+
+  it('stops exposing a Thing deleted from the directory', async () => {
+    const h = await hubWithDevice();
+    await h.directory.delete(DEVICE_ID);
+    await waitFor(() => (h.things.hasThing(DEVICE_ID) ? undefined : true), 3000, 'the Thing to be removed');
+    const res = await h.app.inject({ method: 'GET', url: `${path}/properties/temperature` });
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toMatchObject({ code: 'not-found' });
+  });
+
+  it('serves Things registered from a Thing Model through the forms of the directory TD', async () => {
+    const h = await hubWithDevice();
+    const id = 'urn:dev:lorawan:70B3D57ED0000001';
+    // The model's placeholder set evolves with thing-models/: fill whatever it asks for.
+    const placeholders: Record<string, unknown> = { DEV_EUI: '70B3D57ED0000001', TITLE: 'Field sensor', FPORT: 2 };
+    let created = await instantiate(h, id, placeholders);
+    for (let i = 0; i < 3 && created.statusCode === 400; i++) {
+      for (const e of created.json().validationErrors ?? []) {
+        const m = /^\/placeholders\/(.+)$/.exec(e.field);
+        if (m) placeholders[m[1]!] = `urn:test:${m[1]!.toLowerCase()}`;
+      }
+      created = await instantiate(h, id, placeholders);
+    }
+    expect(created.statusCode, created.body).toBeLessThan(300);
+    await waitFor(() => (h.things.hasThing(id) ? true : undefined), 3000, 'exposure of the TM instance');
+    const td = (await h.directory.get(id)) as { properties: Record<string, { forms: Array<{ href: string; op: string[] }> }> };
+    const [name, property] = Object.entries(td.properties)[0]!;
+    h.liveState.publish(uplink(id, { [name]: 7 }));
+    const form = property.forms.find((f) => [f.op].flat().includes('readproperty'))!;
+    const res = await fetch(form.href);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toBe(7);
   });
 });
