@@ -23,6 +23,9 @@ export interface CompileContext {
 }
 
 const EMPTY: unknown[] = [];
+// Local bindings: imported functions reached through module getters cost a call each on the per-message path.
+const lexicalOf = lexical;
+const iriSafeOf = iriSafe;
 
 /** Short name of a node for error messages. */
 export function show(t: Term): string {
@@ -39,14 +42,27 @@ export function single(store: Store, s: Term, p: string): Term | undefined {
   return os[0];
 }
 
+/** A ValueGen that may also expose `one`: the single value of a single-valued reference (the fast path). */
+export type ReferenceGen = ValueGen & { one?: (record: unknown) => unknown };
+
+function scalarOnly(ref: string, v: unknown): void {
+  if (typeof v === 'object' && v !== null) {
+    throw new MappingError(`Reference '${ref}' selects ${Array.isArray(v) ? 'an array' : 'an object'}, not a value`, { term: ref }, {}, 'mapping-failed');
+  }
+}
+
 /** Compiles an rml:reference for the logical source's reference formulation into a ValueGen. */
-export function compileReference(ref: string, ctx: Pick<CompileContext, 'formulation'>): ValueGen {
+export function compileReference(ref: string, ctx: Pick<CompileContext, 'formulation'>): ReferenceGen {
   if (ctx.formulation === 'csv') {
-    return (rec) => {
+    const one = (rec: unknown): unknown => {
       const v = (rec as Record<string, unknown>)[ref];
       if (v === undefined) throw new MappingError(`The CSV source has no column '${ref}'`, { term: ref }, {}, 'mapping-failed');
-      return v === null ? EMPTY : [v];
+      return v;
     };
+    return Object.assign((rec: unknown) => {
+      const v = one(rec);
+      return v === null ? EMPTY : [v];
+    }, { one });
   }
   // Legacy mapfiles write relative references ("Name", "a.b"); RML-Core writes JSONPath ("$.Name").
   let path;
@@ -58,30 +74,45 @@ export function compileReference(ref: string, ctx: Pick<CompileContext, 'formula
       path = compileJsonPath(`$['${ref.replace(/['\\]/g, '\\$&')}']`);
     }
   }
-  const scalar = (v: unknown): void => {
-    if (typeof v === 'object' && v !== null) {
-      throw new MappingError(`Reference '${ref}' selects ${Array.isArray(v) ? 'an array' : 'an object'}, not a value`, { term: ref }, {}, 'mapping-failed');
-    }
-  };
-  if (!path.multi) {
-    const p = path;
-    return (rec) => {
-      const v = p.one(rec);
-      if (v === undefined || v === null) return EMPTY;
-      scalar(v);
-      return [v];
-    };
-  }
   const p = path;
+  if (!p.multi) {
+    const one = (rec: unknown): unknown => {
+      const v = p.one(rec);
+      if (v !== undefined && v !== null) scalarOnly(ref, v);
+      return v;
+    };
+    return Object.assign((rec: unknown) => {
+      const v = one(rec);
+      return v === undefined || v === null ? EMPTY : [v];
+    }, { one });
+  }
   return (rec) => {
     const out = p.all(rec).filter((v) => v !== undefined && v !== null);
-    out.forEach(scalar);
+    for (const v of out) scalarOnly(ref, v);
     return out;
   };
 }
 
 function compileTemplate(template: string, encode: boolean, ctx: CompileContext): ValueGen {
   const parts = parseTemplate(template).map((p) => ('ref' in p ? compileReference(p.ref, ctx) : p.text));
+  const str = (v: unknown): string => (encode ? iriSafeOf(lexicalOf(v)) : lexicalOf(v));
+  if (parts.every((p) => typeof p === 'string' || p.one)) {
+    // Every reference is single-valued: one string, built without intermediate arrays (the per-message hot path).
+    const ones = parts.map((p) => (typeof p === 'string' ? p : p.one!));
+    return (rec) => {
+      let out = '';
+      for (let i = 0; i < ones.length; i += 1) {
+        const part = ones[i]!;
+        if (typeof part === 'string') out += part;
+        else {
+          const v = part(rec);
+          if (v === undefined || v === null) return EMPTY;
+          out += str(v);
+        }
+      }
+      return [out];
+    };
+  }
   return (rec, run) => {
     let acc = [''];
     for (const part of parts) {
@@ -92,7 +123,7 @@ function compileTemplate(template: string, encode: boolean, ctx: CompileContext)
       const values = part(rec, run);
       if (values.length === 0) return EMPTY;
       const next: string[] = [];
-      for (const a of acc) for (const v of values) next.push(a + (encode ? iriSafe(lexical(v)) : lexical(v)));
+      for (const a of acc) for (const v of values) next.push(a + str(v));
       acc = next;
     }
     return acc;
@@ -194,6 +225,20 @@ export function compileTermMap(node: Term, position: Position, ctx: CompileConte
   const lang = language?.value;
   const dt = datatype as NamedNode | undefined;
 
+  if (kind === 'template' && termType === 'IRI') {
+    // IRI-safe values are only unreserved characters and %XX, so a template whose text parts are valid IRI text and
+    // begin with a scheme always yields a valid absolute IRI: no per-message validation or base resolution needed.
+    const parts = parseTemplate(single(store, node, rml('template'))!.value);
+    const first = parts[0];
+    const validText = parts.every((p) => !('text' in p) || !/[\u0000-\u0020<>"{}|^`\\]/.test(p.text));
+    if (first && 'text' in first && /^[A-Za-z][A-Za-z0-9+.-]*:/.test(first.text) && validText) {
+      return (rec, run) => {
+        const vs = values(rec, run);
+        if (vs.length === 1) return [namedNode(vs[0] as string)];
+        return vs.map((v) => namedNode(v as string));
+      };
+    }
+  }
   return (rec, run) => {
     const vs = values(rec, run);
     if (vs.length === 0) return vs as Term[];

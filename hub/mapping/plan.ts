@@ -156,12 +156,21 @@ export class MappingPlan {
         for (const pom of tm.poms) {
           const graphs = pom.graphs.length ? mergeGraphs(tmGraphs, graphsOf(pom.graphs, rec, ctx)) : tmGraphs;
           if (graphs.length === 0) continue;
-          const predicates: Term[] = [];
-          for (const p of pom.predicates) predicates.push(...p(rec, ctx));
+          // One predicate map and one object map is the common case: use their arrays as they are (never mutated).
+          let predicates: Term[];
+          if (pom.predicates.length === 1) predicates = pom.predicates[0]!(rec, ctx);
+          else {
+            predicates = [];
+            for (const p of pom.predicates) predicates.push(...p(rec, ctx));
+          }
           if (predicates.length === 0) continue;
-          const objects: Term[] = [];
-          for (const o of pom.objects) objects.push(...o(rec, ctx));
-          for (const ref of pom.refs) objects.push(...this.refObjects(ref, tm, rec, ctx));
+          let objects: Term[];
+          if (pom.objects.length === 1 && pom.refs.length === 0) objects = pom.objects[0]!(rec, ctx);
+          else {
+            objects = [];
+            for (const o of pom.objects) objects.push(...o(rec, ctx));
+            for (const ref of pom.refs) objects.push(...this.refObjects(ref, tm, rec, ctx));
+          }
           for (const p of predicates as Quad_Predicate[]) for (const o of objects as Quad_Object[]) emit(out, s, p, o, graphs);
         }
       }

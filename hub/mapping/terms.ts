@@ -27,15 +27,29 @@ export function lexical(v: unknown): string {
  * template values in IRIs. Only ASCII letters, digits and `-._~` pass; non-ASCII characters are encoded as UTF-8 octets
  * (the RML-Core test cases expect `Zo%C3%AB`, unlike R2RML which kept ucschar).
  */
+const UNRESERVED = /^[A-Za-z0-9\-._~]*$/;
+const SAFE = new Uint8Array(128).map((_, c) => (UNRESERVED.test(String.fromCharCode(c)) ? 1 : 0));
+const PCT = Array.from({ length: 128 }, (_, c) => `%${c.toString(16).toUpperCase().padStart(2, '0')}`);
+
 export function iriSafe(value: string): string {
+  // One pass over the UTF-16 units with a lookup table: most values (ids, numbers, timestamps) are ASCII.
+  let out = '';
+  let start = 0;
+  for (let i = 0; i < value.length; i += 1) {
+    const c = value.charCodeAt(i);
+    if (c >= 128) return iriSafeUnicode(value);
+    if (SAFE[c] === 1) continue;
+    out += value.slice(start, i) + PCT[c];
+    start = i + 1;
+  }
+  return start === 0 ? value : out + value.slice(start);
+}
+
+function iriSafeUnicode(value: string): string {
   let out = '';
   for (const ch of value) {
-    const cp = ch.codePointAt(0)!;
-    if ((cp >= 0x30 && cp <= 0x39) || (cp >= 0x41 && cp <= 0x5a) || (cp >= 0x61 && cp <= 0x7a) || ch === '-' || ch === '.' || ch === '_' || ch === '~') {
-      out += ch;
-    } else {
-      for (const b of Buffer.from(ch, 'utf8')) out += `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
-    }
+    if (ch.length === 1 && ch.charCodeAt(0) < 128) out += SAFE[ch.charCodeAt(0)] === 1 ? ch : PCT[ch.charCodeAt(0)];
+    else for (const b of Buffer.from(ch, 'utf8')) out += `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
   }
   return out;
 }
