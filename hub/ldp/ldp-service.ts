@@ -46,6 +46,18 @@ export class LdpService {
     this.files = new NonRdfFiles(dataDir);
   }
 
+  /** Operations replacing a resource graph (dropped when `ntriples` is null). */
+  private graphOps(graph: string, ntriples: string | null): string[] {
+    const ops = [`DROP SILENT GRAPH <${graph}>`];
+    if (ntriples) ops.push(`INSERT DATA { GRAPH <${graph}> { ${ntriples} } }`);
+    return ops;
+  }
+
+  /** Runs operations as one SPARQL Update: data and metadata change together, in one durable commit. */
+  private commit(ops: string[]): Promise<void> {
+    return this.store.update(ops.join(' ;\n'));
+  }
+
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.lock.then(fn, fn);
     this.lock = run.catch(() => undefined);
@@ -57,8 +69,10 @@ export class LdpService {
     const m = await this.meta.get(rootIri);
     if (m && m !== 'deleted') return;
     const now = new Date().toISOString();
-    await this.meta.save({ iri: rootIri, model: 'BasicContainer', created: now, modified: now });
-    await this.store.putGraph(rootIri, `<${rootIri}> <${DCTERMS}title> "Linked Data Platform root container of the hub" .\n`);
+    await this.commit([
+      ...this.graphOps(rootIri, `<${rootIri}> <${DCTERMS}title> "Linked Data Platform root container of the hub" .\n`),
+      ...this.meta.saveOps({ iri: rootIri, model: 'BasicContainer', created: now, modified: now }),
+    ]);
   }
 
   /** Metadata of an existing resource; 410 for a deleted IRI, 404 for an unknown one. */
@@ -149,9 +163,11 @@ export class LdpService {
       await this.files.write(iri, body.bytes);
       const describedBy = `${iri}${META_SUFFIX}`;
       const m: ResourceMeta = { iri, model, parent, contentType: mediaType, bytesHash: bytesTag(body.bytes, mediaType), describedBy, created: now, modified: now };
-      await this.meta.save({ iri: describedBy, model: 'RDFSource', describes: iri, created: now, modified: now });
-      await this.store.putGraph(describedBy, `<${iri}> <${DCTERMS}format> ${JSON.stringify(mediaType)} .\n<${iri}> <${DCTERMS}extent> "${body.bytes.length}"^^<http://www.w3.org/2001/XMLSchema#integer> .\n`);
-      await this.meta.save(m);
+      await this.commit([
+        ...this.graphOps(describedBy, `<${iri}> <${DCTERMS}format> ${JSON.stringify(mediaType)} .\n<${iri}> <${DCTERMS}extent> "${body.bytes.length}"^^<http://www.w3.org/2001/XMLSchema#integer> .\n`),
+        ...this.meta.saveOps({ iri: describedBy, model: 'RDFSource', describes: iri, created: now, modified: now }),
+        ...this.meta.saveOps(m),
+      ]);
       return m;
     }
     if (!isRdfMediaType(body.mediaType)) {
@@ -164,8 +180,7 @@ export class LdpService {
     if (model === 'DirectContainer' || model === 'IndirectContainer') this.configure(m, quads);
     const state: RdfState = { user: [], types: typeTriples(m), config: configTriples(m), containment: [], membership: [] };
     const user = userTriples(quads, m, state);
-    await this.store.putGraph(iri, toNTriples(user));
-    await this.meta.save(m);
+    await this.commit([...this.graphOps(iri, toNTriples(user)), ...this.meta.saveOps(m)]);
     return m;
   }
 
@@ -205,8 +220,7 @@ export class LdpService {
       if (!isRdfMediaType(body.mediaType)) throw new UnsupportedMediaTypeError(`${m.iri} is an RDF source: send an RDF body`);
       const incoming = this.parse(body, fresh.iri);
       const { state } = await this.state(fresh);
-      await this.store.putGraph(fresh.iri, toNTriples(userTriples(incoming, fresh, state)));
-      await this.meta.save({ ...fresh, modified: now });
+      await this.commit([...this.graphOps(fresh.iri, toNTriples(userTriples(incoming, fresh, state))), ...this.meta.saveOps({ ...fresh, modified: now })]);
     });
   }
 
@@ -219,8 +233,8 @@ export class LdpService {
       const { state } = await this.state(fresh);
       const all = [...state.types, ...state.config, ...state.user, ...state.containment, ...state.membership];
       const result = applyPatch(all, mediaType, text, fresh.iri);
-      await this.store.putGraph(fresh.iri, toNTriples(userTriples(result, fresh, state, true)));
-      await this.meta.save({ ...fresh, modified: new Date().toISOString() });
+      const user = toNTriples(userTriples(result, fresh, state, true));
+      await this.commit([...this.graphOps(fresh.iri, user), ...this.meta.saveOps({ ...fresh, modified: new Date().toISOString() })]);
     });
   }
 
@@ -233,13 +247,10 @@ export class LdpService {
       if (isContainerModel(fresh.model) && (await this.meta.children(fresh.iri)).length) {
         throw constraintViolation('Delete the members of a container before the container');
       }
-      if (fresh.describedBy) {
-        await this.store.deleteGraph(fresh.describedBy);
-        await this.meta.tombstone(fresh.describedBy);
-      }
+      const ops = [...this.graphOps(fresh.iri, null), ...this.meta.tombstoneOps(fresh.iri)];
+      if (fresh.describedBy) ops.push(...this.graphOps(fresh.describedBy, null), ...this.meta.tombstoneOps(fresh.describedBy));
+      await this.commit(ops);
       if (fresh.model === 'NonRDFSource') await this.files.remove(fresh.iri);
-      await this.store.deleteGraph(fresh.iri);
-      await this.meta.tombstone(fresh.iri);
     });
   }
 

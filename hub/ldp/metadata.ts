@@ -72,8 +72,8 @@ export class LdpMetadata {
     return this.store.ask(`ASK { GRAPH ${iri(this.graph)} { ${iri(resource)} ?p ?o } }`);
   }
 
-  /** Replaces the metadata of a resource. */
-  async save(meta: ResourceMeta): Promise<void> {
+  /** SPARQL Update operations replacing the metadata of a resource (to run in one update with the data they describe). */
+  saveOps(meta: ResourceMeta): string[] {
     const triples = [
       `${iri(meta.iri)} ${iri(hubLdp.model)} ${iri(LDP + meta.model)} .`,
       `${iri(meta.iri)} ${iri(hubLdp.created)} ${lit(meta.created)}^^${iri(XSD_DATETIME)} .`,
@@ -83,18 +83,23 @@ export class LdpMetadata {
       const v = meta[field];
       if (v !== undefined) triples.push(`${iri(meta.iri)} ${iri(predicate)} ${kind === 'iri' ? iri(v) : lit(v)} .`);
     }
-    await this.store.update(
-      `DELETE WHERE { GRAPH ${iri(this.graph)} { ${iri(meta.iri)} ?p ?o } };\n` +
-        `INSERT DATA { GRAPH ${iri(this.graph)} { ${triples.join('\n')} } }`,
-    );
+    return [
+      `DELETE WHERE { GRAPH ${iri(this.graph)} { ${iri(meta.iri)} ?p ?o } }`,
+      `INSERT DATA { GRAPH ${iri(this.graph)} { ${triples.join('\n')} } }`,
+    ];
   }
 
-  /** Marks the IRI deleted: its metadata goes, a tombstone stays so that it is never minted again. */
-  async tombstone(resource: string): Promise<void> {
-    await this.store.update(
-      `DELETE WHERE { GRAPH ${iri(this.graph)} { ${iri(resource)} ?p ?o } };\n` +
-        `INSERT DATA { GRAPH ${iri(this.graph)} { ${iri(resource)} ${iri(hubLdp.deleted)} true } }`,
-    );
+  /** Operations marking the IRI deleted: its metadata goes, a tombstone stays so that it is never minted again. */
+  tombstoneOps(resource: string): string[] {
+    return [
+      `DELETE WHERE { GRAPH ${iri(this.graph)} { ${iri(resource)} ?p ?o } }`,
+      `INSERT DATA { GRAPH ${iri(this.graph)} { ${iri(resource)} ${iri(hubLdp.deleted)} true } }`,
+    ];
+  }
+
+  /** Replaces the metadata of a resource on its own. */
+  async save(meta: ResourceMeta): Promise<void> {
+    await this.store.update(this.saveOps(meta).join(' ;\n'));
   }
 
   /** Members of a container (objects of its containment triples), in IRI order. */

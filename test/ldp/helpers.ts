@@ -3,6 +3,7 @@ import n3 from 'n3';
 import type { Quad } from '@rdfjs/types';
 import { isomorphic } from 'rdf-isomorphic';
 import { startTestHub, type TestHub } from '../helpers/hub.ts';
+import { MemoryQuadStore } from '../../hub/store/memory-quad-store.ts';
 
 export const LDP = 'http://www.w3.org/ns/ldp#';
 export const DCT = 'http://purl.org/dc/terms/';
@@ -60,6 +61,7 @@ export function sameGraph(actual: Quad[], expected: Quad[]): boolean {
   return isomorphic(actual, expected);
 }
 
+/** A hub on the in-process store (fast); durability.test.ts uses the durable embedded store. */
 export async function ldpHub(overrides: Record<string, unknown> = {}): Promise<Ldp> {
-  return new Ldp(await startTestHub(overrides));
+  return new Ldp(await startTestHub(overrides, { store: new MemoryQuadStore() }));
 }

@@ -2,6 +2,7 @@
 import n3 from 'n3';
 import type { Quad } from '@rdfjs/types';
 import { startTestHub, type TestHub } from '../../helpers/hub.ts';
+import { MemoryQuadStore } from '../../../hub/store/memory-quad-store.ts';
 
 export const LDP = 'http://www.w3.org/ns/ldp#';
 export const RDF_TYPE = 'http://www.w3.org/1999/02/22-rdf-syntax-ns#type';
@@ -107,9 +108,12 @@ export interface Subjects {
   nrMeta: string;
 }
 
-/** A listening hub with one container of each kind, an LDP-RS and an LDP-NR (what testng.xml configures). */
+/**
+ * A listening hub with one container of each kind, an LDP-RS and an LDP-NR (what testng.xml configures). The store is
+ * the in-process one: these cases test the protocol; test/ldp/durability.test.ts covers the durable embedded store.
+ */
 export async function setup(): Promise<{ hub: TestHub; c: LdpClient; s: Subjects }> {
-  const hub = await startTestHub({}, { listen: true });
+  const hub = await startTestHub({}, { listen: true, store: new MemoryQuadStore() });
   const base = hub.config.baseUrl;
   const c = new LdpClient(hub, base);
   const link = (m: string) => ({ link: `<${LDP}${m}>; rel="type"` });
@@ -132,4 +136,11 @@ export async function setup(): Promise<{ hub: TestHub; c: LdpClient; s: Subjects
   await c.post(direct);
   await c.post(indirect);
   return { hub, c, s: { basic, direct, indirect, rs, nr, nrMeta } };
+}
+
+/** What the case modules share: the hub, a client and the resources under test. */
+export interface Ctx {
+  hub: TestHub;
+  c: LdpClient;
+  s: Subjects;
 }
