@@ -5,6 +5,7 @@ import { queryForm } from '../store/oxigraph-engine.ts';
 import type { QuadStore, QueryForm } from '../store/quad-store.ts';
 import { RDF_OUTPUT_TYPES, RDF_TYPE_ALIASES, serializeNTriples } from './rdf-formats.ts';
 import { applyUsingGraphs } from './update-dataset.ts';
+import { assertManageable } from './complexity.ts';
 
 /** Result media types of SELECT (SPARQL 1.1 Query Results JSON, XML, CSV/TSV), JSON first as the default. */
 export const SELECT_TYPES = [
@@ -61,6 +62,7 @@ export async function runQuery(
   mediaType: string,
   options: RunOptions = {},
 ): Promise<{ mediaType: string; body: string }> {
+  assertManageable(query);
   const storeType = STORE_GRAPH_TYPES.has(mediaType) || !RDF_OUTPUT_TYPES.includes(mediaType as never) ? mediaType : 'application/n-triples';
   const result = await store.query(query, {
     resultFormat: storeType,
@@ -79,6 +81,7 @@ export async function runUpdate(
   update: string,
   options: { usingGraphUris?: string[]; usingNamedGraphUris?: string[]; timeoutMs?: number; baseIri: string },
 ): Promise<void> {
+  assertManageable(update);
   const text = applyUsingGraphs(update, options.usingGraphUris ?? [], options.usingNamedGraphUris ?? [], options.baseIri);
   await store.update(text, { baseIri: options.baseIri, timeoutMs: options.timeoutMs });
 }

@@ -33,6 +33,50 @@ function canonical(mediaType: string): string {
 }
 
 /**
+ * Deepest nesting accepted in JSON-LD and RDF/XML bodies. Oxigraph's JSON-LD parser traps (WASM out of bounds, which
+ * breaks every later call on the module) at ~1,000 nested objects, and its RDF/XML parser slows quadratically with
+ * depth (20,000 nested elements: 52 s); real documents nest a few levels.
+ */
+export const MAX_DOCUMENT_DEPTH = 256;
+
+/** Nesting depth of a JSON text (objects and arrays), strings skipped; linear. */
+function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++;
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) max = Math.max(max, ++depth);
+    else if (c === 125 || c === 93) depth--;
+  }
+  return max;
+}
+
+/** Element nesting depth of an XML text (comments, CDATA and processing instructions ignored); linear. */
+function xmlDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  const tag = /<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<[?!][^>]*>|<(\/?)[^\s/>]+(?:[^>"']|"[^"]*"|'[^']*')*?(\/?)>/g;
+  for (const m of text.matchAll(tag)) {
+    if (m[1] === undefined) continue;
+    if (m[1] === '/') depth--;
+    else if (m[2] !== '/') max = Math.max(max, ++depth);
+  }
+  return max;
+}
+
+function assertShallow(body: string, format: string): void {
+  const depth = format === 'application/ld+json' ? jsonDepth(body) : format === 'application/rdf+xml' ? xmlDepth(body) : 0;
+  if (depth > MAX_DOCUMENT_DEPTH) {
+    throw new BadRequestError(`The ${format} document nests ${depth} levels deep; at most ${MAX_DOCUMENT_DEPTH} are accepted`, undefined, 'rdf-too-deep');
+  }
+}
+
+/**
  * Parses an RDF document into N-Triples (named graphs of a quad syntax are refused: a graph holds triples).
  * Blank nodes get fresh labels so that two documents never share one by accident (RDF 1.1 Concepts §3.4: blank
  * node identifiers are local to a document). Relative IRIs resolve against `baseIri` (RFC 3986 §5.1).
@@ -42,6 +86,7 @@ export function parseRdfToNTriples(body: string, mediaType: string, baseIri?: st
   if (!RDF_INPUT_TYPES.has(mediaType)) {
     throw new UnsupportedMediaTypeError(`Cannot read '${mediaType}'; send one of ${[...RDF_INPUT_TYPES].join(', ')}`);
   }
+  assertShallow(body, canonical(mediaType));
   let quads: OxQuad[];
   try {
     const options: { format: string; base_iri?: string } = { format: canonical(mediaType) };
