@@ -5,13 +5,12 @@ import { join } from 'node:path';
 import { BadRequestError, NotFoundError, ValidationError } from '../errors.ts';
 import type { QuadStore } from '../store/quad-store.ts';
 import { thingGraph } from '../store/graphs.ts';
-import { applyMergePatch, createMergePatch } from './merge-patch.ts';
-import { computeExpires, enrich, splitRegistration, type DirectoryEntry, type ThingDescription } from './registration.ts';
+import { applyMergePatch } from './merge-patch.ts';
+import { computeExpires, enrich, entryDiff, splitRegistration, type DirectoryEntry, type ThingDescription } from './registration.ts';
 import { TdFiles } from './td-files.ts';
-import { tdToNTriples } from './td-rdf.ts';
 import { TdValidator } from './validator.ts';
 import { compareCodePoints } from './code-points.ts';
-import { TdGraphs } from './td-graphs.ts';
+import { entryToNTriples, TdGraphs } from './td-graphs.ts';
 
 export type { ThingDescription } from './registration.ts';
 
@@ -74,9 +73,9 @@ export class Directory {
       for (const entry of await this.files.open()) {
         this.entries.set(entry.id, entry);
         this.track(entry);
-        if (!(await this.rdf.has(entry.id))) await this.rdf.put(entry.id, await this.toRdf(entry));
+        if (!(await this.rdf.has(entry.id))) await this.rdf.put(entry.id, await entryToNTriples(entry));
       }
-      this.changed();
+      this.version++;
     }
     await this.purgeExpired();
     this.timer = setInterval(() => void this.purgeExpired().catch(() => undefined), this.purgeIntervalMs);
@@ -91,13 +90,10 @@ export class Directory {
   }
 
   on(type: DirectoryEventType, listener: (event: DirectoryEvent) => void): this {
-    this.events.on(type, listener);
-    return this;
+    return this.events.on(type, listener), this;
   }
-
   off(type: DirectoryEventType, listener: (event: DirectoryEvent) => void): this {
-    this.events.off(type, listener);
-    return this;
+    return this.events.off(type, listener), this;
   }
 
   /** Creates or replaces the TD with this id (tdd-things-create-known-td, tdd-things-update). */
@@ -110,7 +106,7 @@ export class Directory {
       }
       const existing = this.live(id);
       const entry = await this.write(id, td, existing, td.id === undefined);
-      if (existing) this.emit('thing_updated', { id, td: enrich(entry), diff: this.diff(existing, entry) });
+      if (existing) this.emit('thing_updated', { id, td: enrich(entry), diff: entryDiff(existing, entry) });
       else this.emit('thing_created', { id, td: enrich(entry) });
       return { created: !existing, td: enrich(entry) };
     });
@@ -144,7 +140,7 @@ export class Directory {
       }
       if (existing.anonymous) delete merged.id;
       const entry = await this.write(id, merged, existing, existing.anonymous);
-      this.emit('thing_updated', { id, td: enrich(entry), diff: this.diff(existing, entry) });
+      this.emit('thing_updated', { id, td: enrich(entry), diff: entryDiff(existing, entry) });
       return { td: enrich(entry) };
     });
   }
@@ -175,7 +171,7 @@ export class Directory {
     return (await this.list()).items;
   }
 
-  /** Named graphs of every live TD: the default graph of a SPARQL search. */
+  /** Named graphs of every live TD (one per TD, thingGraph(baseUrl, id)). */
   graphs(): string[] {
     return this.liveIds().map((id) => thingGraph(this.baseUrl, id));
   }
@@ -262,13 +258,13 @@ export class Directory {
     };
     const exp = computeExpires(now, ttl, expires);
     if (exp) entry.expires = exp;
-    const rdf = await this.toRdf(entry);
+    const rdf = await entryToNTriples(entry);
     await this.rdf.put(id, rdf);
     await this.files?.save(entry);
     if (!existing) this.sortedIds = undefined;
     this.entries.set(id, entry);
     this.track(entry);
-    this.changed();
+    this.version++;
     return entry;
   }
 
@@ -278,21 +274,7 @@ export class Directory {
     this.entries.delete(id);
     this.expiring.delete(id);
     this.sortedIds = undefined;
-    this.changed();
-  }
-
-  private async toRdf(entry: DirectoryEntry): Promise<string> {
-    try {
-      return await tdToNTriples(enrich(entry), entry.id);
-    } catch (e) {
-      throw new ValidationError('The TD is not valid JSON-LD 1.1', [{ field: '/@context', description: (e as Error).message }], { cause: e });
-    }
-  }
-
-  private diff(before: DirectoryEntry, after: DirectoryEntry): Record<string, unknown> {
-    const patch = createMergePatch(enrich(before), enrich(after)) as Record<string, unknown>;
-    // tdd-notification-data-update-id: the id is always in the diff.
-    return { id: after.id, ...patch };
+    this.version++;
   }
 
   private ids(): string[] {
@@ -304,10 +286,6 @@ export class Directory {
   private track(entry: DirectoryEntry): void {
     if (entry.expires) this.expiring.set(entry.id, Date.parse(entry.expires));
     else this.expiring.delete(entry.id);
-  }
-
-  private changed(): void {
-    this.version++;
   }
 
   private emit(type: DirectoryEventType, event: DirectoryEvent): void {

@@ -1,5 +1,6 @@
 // Registration information of a TD in the directory (WoT Discovery §6.2) and the Enriched TD built from it.
 import { DISCOVERY_CONTEXT } from './td-rdf.ts';
+import { createMergePatch } from './merge-patch.ts';
 
 /** A Thing Description as JSON; the directory keeps exactly what the client sent. */
 export type ThingDescription = Record<string, unknown> & { id?: string };
@@ -59,4 +60,10 @@ export function enrich(entry: DirectoryEntry, retrieved?: Date): ThingDescriptio
   if (entry.anonymous) td.id = entry.id;
   td.registration = registration;
   return td;
+}
+
+/** The merge patch between two versions of a TD, with the id always present (tdd-notification-data-update-id). */
+export function entryDiff(before: DirectoryEntry, after: DirectoryEntry): Record<string, unknown> {
+  const patch = createMergePatch(enrich(before), enrich(after)) as Record<string, unknown>;
+  return { id: after.id, ...patch };
 }

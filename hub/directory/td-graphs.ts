@@ -4,6 +4,18 @@
 // for one triple pattern, the same query over one union graph ~0.4 ms. So every TD triple is written twice.
 import type { QuadStore } from '../store/quad-store.ts';
 import { thingGraph } from '../store/graphs.ts';
+import { ValidationError } from '../errors.ts';
+import { enrich, type DirectoryEntry } from './registration.ts';
+import { tdToNTriples } from './td-rdf.ts';
+
+/** The entry's Enriched TD (without `retrieved`) as N-Triples; JSON-LD errors are the client's: 400 on /@context. */
+export async function entryToNTriples(entry: DirectoryEntry): Promise<string> {
+  try {
+    return await tdToNTriples(enrich(entry), entry.id);
+  } catch (e) {
+    throw new ValidationError('The TD is not valid JSON-LD 1.1', [{ field: '/@context', description: (e as Error).message }], { cause: e });
+  }
+}
 
 /** The union of every TD graph: `<base>/graphs/things`. */
 export function thingsUnionGraph(baseUrl: string): string {
