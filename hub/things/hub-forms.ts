@@ -18,6 +18,20 @@ export function hubSecurity(): { securityDefinitions: Record<string, unknown>; s
   };
 }
 
+/** What invoking a device action answers: the queued command (hub/things/command-sink.ts). */
+export const COMMAND_OUTPUT: WoT.DataSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', format: 'uri' },
+    status: { type: 'string', enum: ['QUEUED', 'SENT', 'DELIVERED', 'FAILED', 'EXPIRED'] },
+  },
+  required: ['id', 'status'],
+};
+export const PAUSED_OUTPUT: WoT.DataSchema = { type: 'object', properties: { paused: { type: 'boolean' } }, required: ['paused'] };
+
+/** Terms of a registered TD that are the directory's, not the exposed Thing's (security is replaced by the hub's). */
+export const DROPPED_TERMS = ['forms', 'registration'];
+
 /** Path of a Thing on the hub: `/wot/{encodeURIComponent(id)}` (the directory owns `/things`). */
 export function thingPath(id: string): string {
   return `/wot/${encodeURIComponent(id)}`;

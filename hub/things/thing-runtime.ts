@@ -10,7 +10,7 @@ import { CoapRouter } from './coap-router.ts';
 import { HubCoapServer } from './coap-server.ts';
 import type { CommandSink } from './command-sink.ts';
 import type { DirectoryChange, DirectoryPort, ThingDescription } from './directory-port.ts';
-import { hubSecurity } from './hub-forms.ts';
+import { COMMAND_OUTPUT, DROPPED_TERMS, hubSecurity, PAUSED_OUTPUT } from './hub-forms.ts';
 import { FastifyProtocolServer } from './http-server.ts';
 import type { InteractionResult, ThingInteractions } from './interactions.ts';
 import { wotCore, type ExposedThing, type Servient } from './node-wot.ts';
@@ -48,20 +48,6 @@ interface Entry {
   unsubscribe?: () => void;
 }
 
-/** What invoking a device action answers: the queued command (hub/things/command-sink.ts). */
-const COMMAND_OUTPUT: WoT.DataSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string', format: 'uri' },
-    status: { type: 'string', enum: ['QUEUED', 'SENT', 'DELIVERED', 'FAILED', 'EXPIRED'] },
-  },
-  required: ['id', 'status'],
-};
-const PAUSED_OUTPUT: WoT.DataSchema = { type: 'object', properties: { paused: { type: 'boolean' } }, required: ['paused'] };
-
-/** Terms of a registered TD that are the directory's, not the exposed Thing's (security is replaced by the hub's). */
-const DROPPED_TERMS = ['forms', 'registration'];
-
 /**
  * Owns the Servient (W3C WoT Scripting API / node-wot) and keeps it in step with the Thing Directory: every TD there
  * becomes an ExposedThing whose property reads return LiveState values, whose events fire on uplinks and whose actions
@@ -80,6 +66,8 @@ export class ThingRuntime implements ThingInteractions {
   private timer?: NodeJS.Timeout;
   private started = false;
   private models?: ThingModelSource;
+  /** Directory changes are applied one at a time, in order, so quick updates of one Thing cannot interleave. */
+  private changes: Promise<unknown> = Promise.resolve();
   onError: (error: unknown, context: string) => void;
 
   constructor(private readonly options: ThingRuntimeOptions) {
@@ -127,6 +115,7 @@ export class ThingRuntime implements ThingInteractions {
     this.started = false;
     if (this.timer) clearInterval(this.timer);
     for (const event of ['thing_created', 'thing_updated', 'thing_deleted'] as const) this.directory?.off?.(event, this.directoryListener);
+    await this.changes;
     this.coapRouter.closeAll();
     for (const id of [...this.entries.keys()]) await this.remove(id);
     await this.servient.shutdown();
@@ -296,7 +285,11 @@ export class ThingRuntime implements ThingInteractions {
   }
 
   private onDirectoryChange(change: DirectoryChange): void {
-    const work = change.td ? this.exposeDevice(change.td) : this.isOwn(change.id) ? Promise.resolve() : this.remove(change.id);
-    work.catch((e) => this.onError(e, `cannot follow directory change of ${change.id}`));
+    const apply = async () => {
+      if (!this.started) return;
+      if (change.td) await this.exposeDevice(change.td);
+      else if (!this.isOwn(change.id)) await this.remove(change.id);
+    };
+    this.changes = this.changes.then(apply).catch((e) => this.onError(e, `cannot follow directory change of ${change.id}`));
   }
 }

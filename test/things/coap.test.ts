@@ -125,30 +125,37 @@ describe('device Things over CoAP', () => {
       }
     }
   });
-});
 
-describe('CoAP socket hygiene', () => {
+  it('serves the TD over CoAP (application/td+json) and event notifications to coap-client-notls', async () => {
+    const tdRun = await coapClient(['-m', 'get', '-B', '5', base]);
+    expect(JSON.parse(tdRun.stdout)).toMatchObject({ id: DEVICE_ID });
+    const run = coapClient(['-m', 'get', '-s', '2', '-B', '3', `${base}/events/temperature`], 10_000);
+    const before = hub.things.observers.count;
+    await waitFor(() => (hub.things.observers.count > before ? true : undefined), 5000, 'event subscription');
+    for (const t of [61.5, 62.5, 63.5]) {
+      hub.liveState.publish(uplink(DEVICE_ID, { temperature: t }));
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    const out = await run;
+    for (const t of ['61.5', '62.5', '63.5']) expect(out.stdout).toContain(t);
+  });
+
   it('binds only the configured host and opens no mDNS socket (node-wot would bind 0.0.0.0:5353)', async () => {
     const { readFileSync, readdirSync, readlinkSync } = await import('node:fs');
-    const hub = await startTestHub();
-    try {
-      const mine = new Set<string>();
-      for (const fd of readdirSync('/proc/self/fd')) {
-        try {
-          const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`));
-          if (m) mine.add(m[1]!);
-        } catch {
-          /* fd closed meanwhile */
-        }
+    const mine = new Set<string>();
+    for (const fd of readdirSync('/proc/self/fd')) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`));
+        if (m) mine.add(m[1]!);
+      } catch {
+        /* fd closed meanwhile */
       }
-      const rows = readFileSync('/proc/self/net/udp', 'utf8').trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/));
-      const ours = rows.filter((r) => mine.has(r[9]!)).map((r) => r[1]!);
-      const coapHex = hub.things.coapPort.toString(16).toUpperCase().padStart(4, '0');
-      expect(ours).toContain(`0100007F:${coapHex}`);
-      expect(ours.filter((a) => a.endsWith(':14E9'))).toEqual([]);
-      expect(ours.filter((a) => a.startsWith('00000000:'))).toEqual([]);
-    } finally {
-      await hub.stop();
     }
+    const rows = readFileSync('/proc/self/net/udp', 'utf8').trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/));
+    const ours = rows.filter((r) => mine.has(r[9]!)).map((r) => r[1]!);
+    const coapHex = hub.things.coapPort.toString(16).toUpperCase().padStart(4, '0');
+    expect(ours).toContain(`0100007F:${coapHex}`);
+    expect(ours.filter((a) => a.endsWith(':14E9'))).toEqual([]);
+    expect(ours.filter((a) => a.startsWith('00000000:'))).toEqual([]);
   });
 });
