@@ -1,0 +1,65 @@
+// ThingRuntime on its own (no HTTP app): observation limits, fan-out of one notification to many observers, removal.
+import { afterEach, describe, expect, it } from 'vitest';
+import { ServiceUnavailableError } from '../../hub/errors.ts';
+import { TokenAuth } from '../../hub/http/auth.ts';
+import { LiveState } from '../../hub/routing/live-state.ts';
+import { MemoryCommandSink } from '../../hub/things/command-sink.ts';
+import { ThingRuntime } from '../../hub/things/thing-runtime.ts';
+import { DEVICE_ID, deviceTd, uplink, waitFor } from './fixtures.ts';
+
+describe('ThingRuntime', () => {
+  let runtime: ThingRuntime | undefined;
+  afterEach(async () => {
+    await runtime?.stop();
+    runtime = undefined;
+  });
+
+  async function start(maxObservers: number): Promise<{ runtime: ThingRuntime; live: LiveState }> {
+    const live = new LiveState();
+    const auth = new TokenAuth({ tokens: [], readsOpen: 'loopback', host: '127.0.0.1' }, 'runtime-admin-token-0123456789');
+    runtime = new ThingRuntime({
+      config: { host: '127.0.0.1', coapPort: 0, baseUrl: 'http://127.0.0.1:8080' },
+      auth,
+      liveState: live,
+      commands: new MemoryCommandSink(),
+      maxObservers,
+    });
+    await runtime.start();
+    await runtime.exposeDevice(deviceTd());
+    return { runtime, live };
+  }
+
+  it('gives every observer its own complete copy of each notification', async () => {
+    const { runtime, live } = await start(10);
+    const seen: string[][] = [[], [], [], []];
+    const stops = await Promise.all(seen.map((list) => runtime.observe(DEVICE_ID, 'property', 'temperature', (b) => list.push(b.toString()))));
+    live.publish(uplink(DEVICE_ID, { temperature: 12.5 }));
+    live.publish(uplink(DEVICE_ID, { temperature: 13.5 }));
+    await waitFor(() => (seen.every((l) => l.length === 2) ? true : undefined), 2000, 'notifications');
+    for (const list of seen) expect(list).toEqual(['12.5', '13.5']);
+    stops[0]!();
+    stops[0]!(); // idempotent
+    expect(runtime.observers.count).toBe(3);
+  });
+
+  it('refuses observations past the limit with 503 overloaded, and frees them on removal', async () => {
+    const { runtime } = await start(2);
+    await runtime.observe(DEVICE_ID, 'property', 'temperature', () => {});
+    await runtime.observe(DEVICE_ID, 'event', 'uplink', () => {});
+    const third = runtime.observe(DEVICE_ID, 'property', 'humidity', () => {});
+    await expect(third).rejects.toBeInstanceOf(ServiceUnavailableError);
+    await expect(third).rejects.toMatchObject({ status: 503, code: 'overloaded' });
+    await runtime.remove(DEVICE_ID);
+    expect(runtime.observers.count).toBe(0);
+    await expect(runtime.readProperty(DEVICE_ID, 'temperature')).rejects.toMatchObject({ status: 404, code: 'not-found' });
+  });
+
+  it('rejects unknown affordances (404) and action input that is not JSON (415)', async () => {
+    const { runtime } = await start(10);
+    await expect(runtime.observe(DEVICE_ID, 'property', 'nope', () => {})).rejects.toMatchObject({ status: 404 });
+    await expect(runtime.invokeAction(DEVICE_ID, 'nope', undefined, undefined)).rejects.toMatchObject({ status: 404 });
+    await expect(runtime.invokeAction(DEVICE_ID, 'setInterval', Buffer.from('<x/>'), 'application/xml')).rejects.toMatchObject({
+      status: 415,
+    });
+  });
+});
