@@ -18,6 +18,28 @@ export interface CompileOptions {
   functions?: FunctionRegistry;
   /** Reject file sources: in the hub a mapfile may only read hub:CurrentMessage. */
   perMessageOnly?: boolean;
+  /** Reject rml: predicates this engine does not know or does not implement (typos, RML-CC/RML-LV features). */
+  strictVocabulary?: boolean;
+}
+
+/** RML predicates the engine reads (RML-Core, RML-FNML, the sources it implements) or may safely ignore. */
+const KNOWN = new Set(
+  ('logicalSource source iterator referenceFormulation path root subjectMap subject predicateObjectMap predicateMap predicate ' +
+    'objectMap object graphMap graph template reference constant termType class datatype datatypeMap language languageMap ' +
+    'parentTriplesMap joinCondition child parent childMap parentMap baseIRI functionExecution function functionMap input ' +
+    'parameter parameterMap inputValue inputValueMap return returnMap functionValue fnoExecutes encoding null compression').split(' '),
+);
+/** RML predicates of modules this engine does not implement: refused rather than silently ignored. */
+const UNSUPPORTED = new Set('gather gatherAs strategy cartesianProduct allowEmptyListAndContainer logicalTarget target serialization sqlQuery tableName query sqlVersion logicalIterable'.split(' '));
+
+function checkVocabulary(store: Store): void {
+  for (const q of store.getQuads(null, null, null, null)) {
+    const p = q.predicate.value;
+    if (!p.startsWith(rml(''))) continue;
+    const local = p.slice(rml('').length);
+    if (UNSUPPORTED.has(local)) throw new MappingError(`rml:${local} is not supported by the hub's RML engine`, { term: `rml:${local}` });
+    if (!KNOWN.has(local)) throw new MappingError(`Unknown RML term rml:${local}`, { term: `rml:${local}` });
+  }
 }
 
 let defaultFunctions: FunctionRegistry | undefined;
@@ -29,6 +51,7 @@ export function compileMapping(text: string, format: MappingFormat = 'turtle', o
 
 export function compileParsed(parsed: ParsedMapping, options: CompileOptions = {}): MappingPlan {
   const { store } = parsed;
+  if (options.strictVocabulary) checkVocabulary(store);
   const functions = options.functions ?? (defaultFunctions ??= builtinFunctions());
   const sources = new Map<string, SourcePlan>();
   const ids = new Set<string>();

@@ -31,9 +31,13 @@ export function parseTurtle(text: string, baseIri?: string): ParsedMapping {
   try {
     quads = new Parser({ format: 'text/turtle', baseIRI: baseIri }).parse(text) as Quad[];
   } catch (e) {
-    const err = e as Error & { context?: { line?: number; token?: { value?: string } } };
-    const line = err.context?.line;
-    throw new MappingError(`Turtle syntax error: ${err.message}`, { line, term: err.context?.token?.value }, { cause: e }, 'mapping-syntax');
+    type Token = { value?: string; prefix?: string; start?: number; end?: number };
+    const err = e as Error & { context?: { line?: number; token?: Token; previousToken?: Token } };
+    const { line, token, previousToken } = err.context ?? {};
+    // n3 tokens carry their offset within the line: the column of the offending token, or just after the last good one.
+    const column = typeof token?.start === 'number' ? token.start + 1 : typeof previousToken?.end === 'number' ? previousToken.end + 1 : undefined;
+    const term = token?.value === undefined ? undefined : token.prefix ? `${token.prefix}:${token.value}` : token.value;
+    throw new MappingError(`Turtle syntax error: ${err.message}${column ? ` (column ${column})` : ''}`, { line, column, term }, { cause: e }, 'mapping-syntax');
   }
   const base = /^\s*(?:@base\s*<([^>]*)>\s*\.|BASE\s*<([^>]*)>)/im.exec(text);
   return { ...normalise(quads), documentBase: base ? base[1] ?? base[2] : baseIri };

@@ -53,7 +53,7 @@ export class MappingRegistry {
 
   /** Parses, checks and compiles a mapfile for the hub (only hub:CurrentMessage sources); throws MappingError. */
   compile(text: string, format: MappingFormat): MappingPlan {
-    return compileMapping(text, format, { baseIri: this.options.baseIri, functions: this.options.functions, perMessageOnly: true });
+    return compileMapping(text, format, { baseIri: this.options.baseIri, functions: this.options.functions, perMessageOnly: true, strictVocabulary: true });
   }
 
   /** Same as compile, discarding the plan: the upload check. */

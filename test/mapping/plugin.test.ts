@@ -74,6 +74,10 @@ describe('/mappings and /ingest', () => {
     expect(undefinedParent.json()).toMatchObject({ code: 'invalid-mapping', term: '<http://ex/nowhere>' });
     const fileSource = await put('bad', readFileSync(join(ROOT, '../shared/conformance/rml/core/RMLTC0001a-JSON/mapping.ttl'), 'utf8'));
     expect(fileSource.json()).toMatchObject({ code: 'invalid-mapping', detail: expect.stringMatching(/hub:CurrentMessage/) });
+    const typo = await put('bad', UPLINK_TTL.replace('rml:reference "$.payload.decoded.temperature"', 'rml:refernce "$.payload.decoded.temperature"'));
+    expect(typo.json()).toMatchObject({ code: 'invalid-mapping', term: 'rml:refernce', detail: 'Unknown RML term rml:refernce' });
+    const prefix = await put('bad', '@prefix rml: <http://w3id.org/rml/> .\n<http://ex/tm> a rml:TriplesMap ;\n  rml:subjectMap [ rml:template "x" ; foo:bar 1 ] .\n');
+    expect(prefix.json()).toMatchObject({ code: 'mapping-syntax', line: 3, column: 39, term: 'foo:bar' });
     expect((await put('bad', UPLINK_TTL, 'application/json')).statusCode).toBe(415);
     expect((await put('bad name', UPLINK_TTL)).statusCode).toBe(400);
     expect((await hub.app.inject({ method: 'GET', url: '/mappings' })).json().mappings).toEqual([]);
