@@ -62,6 +62,6 @@ export function sameGraph(actual: Quad[], expected: Quad[]): boolean {
 }
 
 /** A hub on the in-process store (fast); durability.test.ts uses the durable embedded store. */
-export async function ldpHub(overrides: Record<string, unknown> = {}): Promise<Ldp> {
-  return new Ldp(await startTestHub(overrides, { store: new MemoryQuadStore() }));
+export async function ldpHub(overrides: Record<string, unknown> = {}, listen = false): Promise<Ldp> {
+  return new Ldp(await startTestHub(overrides, { store: new MemoryQuadStore(), listen }));
 }
