@@ -1,7 +1,7 @@
 // Applies log records and insert batches to an OxigraphEngine: the one code path shared by live writes and replay.
 import { DEFAULT_GRAPH, type GraphName } from '../quad-store.ts';
 import type { OxigraphEngine } from '../oxigraph-engine.ts';
-import { RecordType, decodeInsert, type LogRecord } from './log-format.ts';
+import { RecordType, decodeInsert, readRecords, type LogRecord } from './log-format.ts';
 
 /** One insert() call as it crosses to the worker: `graph` null = no target graph (quads keep their own graph). */
 export interface InsertItem {
@@ -53,6 +53,18 @@ export function applyInserts(engine: OxigraphEngine, batch: InsertItem[]): { err
     }
   }
   return { errors, lastError };
+}
+
+/** Decodes a buffer of framed insert records (as built by encodeInserts) into insert items. */
+export function decodeInserts(records: Uint8Array): InsertItem[] {
+  const buf = Buffer.from(records.buffer, records.byteOffset, records.byteLength);
+  const items: InsertItem[] = [];
+  const outcome = readRecords(buf, (r) => {
+    const { graph, nquads } = decodeInsert(r.payload);
+    items.push({ nquads, graph: graph ?? null });
+  });
+  if (outcome.kind !== 'end') throw new Error(`bad insert batch at byte ${outcome.offset}: ${outcome.reason}`);
+  return items;
 }
 
 interface GraphPayload {

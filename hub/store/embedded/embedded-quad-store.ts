@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { BadRequestError, OverloadedError, StoreError } from '../../errors.ts';
 import type { GraphName, JsonBinding, QueryOptions, QueryResult, QuadStore, UpdateOptions } from '../quad-store.ts';
 import { toWire, type InsertItem } from './apply.ts';
-import { RecordType, encodeInsert, encodeJson } from './log-format.ts';
+import { RecordType, encodeInserts, encodeJson } from './log-format.ts';
 import type { RecoveryPlan, RecoveryReport } from './recover.ts';
 import { Snapshotter } from './snapshotter.ts';
 import { mapWireError, type EmbeddedStoreOptions } from './options.ts';
@@ -150,17 +150,17 @@ export class EmbeddedQuadStore implements QuadStore {
     this.queue = [];
     this.queueAck = undefined;
     this.queueResolvers = undefined;
-    this.host!.request({ op: 'insert', batch }).then(
+    const records = encodeInserts(batch);
+    const n = batch.length; // keep only the count: the batch's strings can be collected once encoded
+    this.host!.request({ op: 'insert', records }).then(
       (r) => {
-        this.counters.pendingWrites -= batch.length;
+        this.counters.pendingWrites -= n;
         this.counters.applyErrors += r.errors;
       },
-      () => (this.counters.pendingWrites -= batch.length),
+      () => (this.counters.pendingWrites -= n),
     );
-    let synced!: Promise<void>;
-    for (const item of batch) synced = this.log.append(encodeInsert(item.nquads, item.graph ?? undefined));
-    synced.then(
-      () => ((this.counters.ackedWrites += batch.length), resolvers.res()),
+    this.log.append(records).then(
+      () => ((this.counters.ackedWrites += n), resolvers.res()),
       (e) => resolvers.rej(e),
     );
   }

@@ -1,11 +1,12 @@
 // Messages between the embedded store and its worker threads (structured-clone safe: no symbols, no class instances).
 import type { QueryOptions, QueryResult, UpdateOptions } from '../quad-store.ts';
-import type { InsertItem, WireGraph } from './apply.ts';
+import type { WireGraph } from './apply.ts';
 import type { RecoveryPlan, RecoveryReport } from './recover.ts';
 
 export type WorkerRequest =
   | { op: 'recover'; plan: RecoveryPlan }
-  | { op: 'insert'; batch: InsertItem[] }
+  /** Framed insert records (log-format.ts), the very bytes appended to the log. */
+  | { op: 'insert'; records: Uint8Array }
   | { op: 'query'; sparql: string; options: QueryOptions }
   | { op: 'update'; sparql: string; options: UpdateOptions }
   | { op: 'getGraph'; graph: WireGraph }

@@ -4,7 +4,7 @@ import { parentPort } from 'node:worker_threads';
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { OxigraphEngine } from '../oxigraph-engine.ts';
 import { parseObservationGraph } from '../graphs.ts';
-import { applyInserts, expiredGraphs, fromWire } from './apply.ts';
+import { applyInserts, decodeInserts, expiredGraphs, fromWire } from './apply.ts';
 import { CorruptLogError, recover } from './recover.ts';
 import type { Envelope, WireError, WorkerReply } from './protocol.ts';
 
@@ -19,7 +19,7 @@ function handle(req: Envelope): unknown {
       engine = new OxigraphEngine();
       return recover(engine, req.plan);
     case 'insert':
-      return applyInserts(engine, req.batch);
+      return applyInserts(engine, decodeInserts(req.records));
     case 'query':
       return engine.query(req.sparql, req.options);
     case 'update':

@@ -73,7 +73,7 @@ export class WorkerHost {
     this.pending.set(id, p);
     this.worker.postMessage({ ...p.req, id } satisfies Envelope);
     // An insert batch is never posted twice (after a restart the log replays it): let its strings be collected now.
-    if (p.req.op === 'insert') p.req = { op: 'insert', batch: [] };
+    if (p.req.op === 'insert') p.req = { op: 'insert', records: new Uint8Array(0) };
     if (this.pending.size === 1) this.armHead();
   }
 
