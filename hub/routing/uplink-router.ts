@@ -1,5 +1,6 @@
 // Minimal ingestion path: a Thing's `{meta, payload}` message -> its mapfile's compiled plan -> store + live state.
-import { Writer } from 'n3';
+import { randomBytes } from 'node:crypto';
+import { DataFactory, Writer } from 'n3';
 import type { Quad } from '@rdfjs/types';
 import { HubError, MappingError } from '../errors.ts';
 import type { MappingPlan } from '../mapping/plan.ts';
@@ -85,7 +86,7 @@ export class UplinkRouter {
     const graph = observationGraph(this.deps.baseUrl, thingId, receivedAt);
     if (quads.length > 0) {
       try {
-        await this.deps.store.insert(toNQuads(quads), graph);
+        await this.deps.store.insert(toNQuads(scopeBlankNodes(quads)), graph);
       } catch (e) {
         return { status: 'failed', error: asHubError(e) };
       }
@@ -99,6 +100,29 @@ export class UplinkRouter {
 function asHubError(e: unknown): HubError {
   if (e instanceof HubError) return e;
   return new MappingError(`Mapping failed: ${(e as Error)?.message ?? String(e)}`, {}, { cause: e }, 'mapping-failed');
+}
+
+const RUN = randomBytes(6).toString('hex');
+let messageSeq = 0;
+
+/**
+ * Blank nodes are scoped to one message: the plan labels them by value (`_:v42`) or by a process counter, and a store
+ * keeps labels as given, so each message's labels get a prefix unique across messages and restarts.
+ */
+export function scopeBlankNodes(quads: Quad[]): Quad[] {
+  let prefix: string | undefined;
+  const fix = <T extends Quad['subject'] | Quad['object'] | Quad['graph']>(t: T): T => {
+    if (t.termType !== 'BlankNode') return t;
+    prefix ??= `m${RUN}x${(messageSeq += 1).toString(36)}_`;
+    return DataFactory.blankNode(prefix + t.value) as unknown as T;
+  };
+  let changed = false;
+  const out = quads.map((q) => {
+    if (q.subject.termType !== 'BlankNode' && q.object.termType !== 'BlankNode' && q.graph.termType !== 'BlankNode') return q;
+    changed = true;
+    return DataFactory.quad(fix(q.subject), q.predicate, fix(q.object), fix(q.graph));
+  });
+  return changed ? out : quads;
 }
 
 export function toNQuads(quads: Quad[]): string {
