@@ -13,26 +13,9 @@ import { compareCodePoints } from './code-points.ts';
 import { entryToNTriples, TdGraphs } from './td-graphs.ts';
 
 export type { ThingDescription } from './registration.ts';
+import type { DirectoryEvent, DirectoryEventType, DirectoryOptions } from './directory-types.ts';
 
-export type DirectoryEventType = 'thing_created' | 'thing_updated' | 'thing_deleted';
-
-/** Payload of a lifecycle event (WoT Discovery §7.3.2.5): `td` is the enriched TD, `diff` the merge patch of an update. */
-export interface DirectoryEvent {
-  id: string;
-  td?: ThingDescription;
-  diff?: Record<string, unknown>;
-}
-
-export interface DirectoryOptions {
-  store: QuadStore;
-  baseUrl: string;
-  clock?: () => Date;
-  /** Where TDs are kept across restarts (`<dataDir>/directory`); without it the directory lives in memory only. */
-  dataDir?: string;
-  /** How often expired TDs are purged (tdd-registrationinfo-expiry-purge). */
-  purgeIntervalMs?: number;
-  validator?: TdValidator;
-}
+export type { DirectoryEvent, DirectoryEventType, DirectoryOptions } from './directory-types.ts';
 
 /**
  * W3C WoT Discovery 1.0 §7.3 Thing Description Directory. Keeps every TD as the client sent it (exact round-trip),
@@ -52,6 +35,7 @@ export class Directory {
   private readonly expiring = new Map<string, number>();
   private readonly events = new EventEmitter();
   private sortedIds?: string[];
+  private snapshot?: { version: number; items: ThingDescription[] };
   private version = 0;
   private queue: Promise<unknown> = Promise.resolve();
   private timer?: NodeJS.Timeout;
@@ -70,11 +54,14 @@ export class Directory {
   /** Loads persisted TDs, restores their graphs when the store lost them, purges expired ones, starts the purge timer. */
   async open(): Promise<void> {
     if (this.files) {
-      for (const entry of await this.files.open()) {
+      const missing: Array<{ id: string; ntriples: string }> = [];
+      for (const { entry, ntriples } of await this.files.open()) {
         this.entries.set(entry.id, entry);
         this.track(entry);
-        if (!(await this.rdf.has(entry.id))) await this.rdf.put(entry.id, await entryToNTriples(entry));
+        // A durable store still has the graph; an in-memory one gets it back from the saved N-Triples.
+        if (!(await this.rdf.has(entry.id))) missing.push({ id: entry.id, ntriples: ntriples ?? (await entryToNTriples(entry)) });
       }
+      await this.rdf.putMany(missing);
       this.version++;
     }
     await this.purgeExpired();
@@ -171,6 +158,18 @@ export class Directory {
     return (await this.list()).items;
   }
 
+  /**
+   * Every live Enriched TD without `retrieved`, cached until the next change: JSONPath search walks all TDs per query,
+   * and rebuilding 10,000 enriched copies each time cost more than the search. Callers must not mutate the result.
+   */
+  searchable(): readonly ThingDescription[] {
+    const ids = this.liveIds();
+    if (this.snapshot?.version !== this.version || this.snapshot.items.length !== ids.length) {
+      this.snapshot = { version: this.version, items: ids.map((id) => enrich(this.entries.get(id)!)) };
+    }
+    return this.snapshot.items;
+  }
+
   /** Named graphs of every live TD (one per TD, thingGraph(baseUrl, id)). */
   graphs(): string[] {
     return this.liveIds().map((id) => thingGraph(this.baseUrl, id));
@@ -259,8 +258,8 @@ export class Directory {
     const exp = computeExpires(now, ttl, expires);
     if (exp) entry.expires = exp;
     const rdf = await entryToNTriples(entry);
-    await this.rdf.put(id, rdf);
-    await this.files?.save(entry);
+    await this.rdf.put(id, rdf, this.entries.has(id));
+    await this.files?.save(entry, rdf);
     if (!existing) this.sortedIds = undefined;
     this.entries.set(id, entry);
     this.track(entry);

@@ -82,7 +82,7 @@ export async function searchRoutes(app: FastifyInstance, deps: HubDeps): Promise
     const path = request.query.query.trim();
     if (!path.startsWith('$')) throw new BadRequestError("A JSONPath query starts with '$' (RFC 9535 §2.2)", undefined, 'jsonpath-syntax');
     await directory.purgeDue();
-    const tds = await directory.all();
+    const tds = directory.searchable();
     let result: unknown;
     try {
       result = JSONPath({ path, json: tds, wrap: true, eval: 'safe' });

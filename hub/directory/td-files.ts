@@ -12,12 +12,18 @@ function fileName(id: string): string {
   return `${createHash('sha256').update(id).digest('hex')}.json`;
 }
 
+/** A persisted entry and, when saved with it, its RDF (N-Triples): a restart then reloads the store without JSON-LD work. */
+export interface StoredEntry {
+  entry: DirectoryEntry;
+  ntriples?: string;
+}
+
 export class TdFiles {
   constructor(private readonly dir: string) {}
 
-  async open(): Promise<DirectoryEntry[]> {
+  async open(): Promise<StoredEntry[]> {
     await mkdir(this.dir, { recursive: true });
-    const entries: DirectoryEntry[] = [];
+    const entries: StoredEntry[] = [];
     for (const name of await readdir(this.dir)) {
       if (name.endsWith('.tmp')) {
         await rm(join(this.dir, name), { force: true });
@@ -25,8 +31,10 @@ export class TdFiles {
       }
       if (!name.endsWith('.json')) continue;
       try {
-        const entry = JSON.parse(await readFile(join(this.dir, name), 'utf8')) as DirectoryEntry;
-        if (typeof entry.id === 'string' && typeof entry.td === 'object') entries.push(entry);
+        const { ntriples, ...entry } = JSON.parse(await readFile(join(this.dir, name), 'utf8')) as DirectoryEntry & { ntriples?: unknown };
+        if (typeof entry.id === 'string' && typeof entry.td === 'object') {
+          entries.push({ entry, ntriples: typeof ntriples === 'string' ? ntriples : undefined });
+        }
       } catch {
         // A file that does not parse was never renamed into place by us; skip it rather than refuse to start.
       }
@@ -34,10 +42,10 @@ export class TdFiles {
     return entries;
   }
 
-  async save(entry: DirectoryEntry): Promise<void> {
+  async save(entry: DirectoryEntry, ntriples?: string): Promise<void> {
     const target = join(this.dir, fileName(entry.id));
     const tmp = `${target}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(entry));
+    await writeFile(tmp, JSON.stringify(ntriples === undefined ? entry : { ...entry, ntriples }));
     await rename(tmp, target);
   }
 

@@ -37,10 +37,23 @@ export class TdGraphs {
 
   /**
    * Replaces the TD's graph and its share of the union graph. Both copies go in one N-Quads load so that a blank node
-   * label names the same node in both graphs, which lets remove() find the union copies again.
+   * label names the same node in both graphs, which lets remove() find the union copies again. `replacing` false
+   * (a TD the directory has never held) skips the removal.
    */
-  async put(id: string, ntriples: string): Promise<void> {
-    await this.remove(id);
+  async put(id: string, ntriples: string, replacing = true): Promise<void> {
+    // A new TD has nothing to remove; the removal update costs about as much as the insert.
+    if (replacing) await this.remove(id);
+    const nquads = this.quads(id, ntriples);
+    if (nquads) await this.store.insert(nquads);
+  }
+
+  /** Loads many new TDs in one insert (a restart restoring the store). */
+  async putMany(items: Array<{ id: string; ntriples: string }>): Promise<void> {
+    const nquads = items.map((i) => this.quads(i.id, i.ntriples)).join('');
+    if (nquads) await this.store.insert(nquads);
+  }
+
+  private quads(id: string, ntriples: string): string {
     const graph = thingGraph(this.baseUrl, id);
     let nquads = '';
     for (const line of ntriples.split('\n')) {
@@ -48,7 +61,7 @@ export class TdGraphs {
       const triple = line.slice(0, -2);
       nquads += `${triple} <${graph}> .\n${triple} <${this.union}> .\n`;
     }
-    if (nquads) await this.store.insert(nquads);
+    return nquads;
   }
 
   /** Drops the TD's graph and the union triples no other TD graph still holds. */
