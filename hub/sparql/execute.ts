@@ -27,6 +27,8 @@ const RESULT_ALIASES: Record<string, string> = {
 const STORE_GRAPH_TYPES = new Set(['text/turtle', 'application/n-triples', 'application/n-quads', 'application/rdf+xml']);
 
 export interface RunOptions {
+  /** The default graph is the union of all graphs (ignored when defaultGraphUris are given). */
+  unionDefaultGraph?: boolean;
   defaultGraphUris?: string[];
   namedGraphUris?: string[];
   timeoutMs?: number;
@@ -68,6 +70,7 @@ export async function runQuery(
     resultFormat: storeType,
     defaultGraphUris: options.defaultGraphUris,
     namedGraphUris: options.namedGraphUris,
+    unionDefaultGraph: options.unionDefaultGraph,
     timeoutMs: options.timeoutMs,
     baseIri: options.baseIri,
   });

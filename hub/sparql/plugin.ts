@@ -52,6 +52,7 @@ export async function sparqlPlugin(app: FastifyInstance, deps: HubDeps): Promise
     const result = await runQuery(deps.store, op.text, mediaType, {
       defaultGraphUris: op.defaultGraphUris,
       namedGraphUris: op.namedGraphUris,
+      unionDefaultGraph: op.unionDefaultGraph,
       timeoutMs: deps.config.queryTimeoutMs,
       baseIri: endpoint,
     });

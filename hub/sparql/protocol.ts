@@ -6,6 +6,11 @@ import { charsetOf, mediaTypeOf } from '../http/conneg.ts';
 export interface ProtocolDataset {
   defaultGraphUris: string[];
   namedGraphUris: string[];
+  /**
+   * `union-default-graph` (an extension Oxigraph's server also offers): the default graph is the union of every
+   * graph, so queries reach the observations kept in named graphs without GRAPH clauses.
+   */
+  unionDefaultGraph: boolean;
 }
 
 export type SparqlOperation =
@@ -65,7 +70,12 @@ function operation(kind: 'query' | 'update', text: string, params: URLSearchPara
   for (const p of params) {
     if (p.has(otherD) || p.has(otherN)) throw new BadRequestError(`A ${kind} takes ${d} and ${n}, not ${otherD} or ${otherN}`);
   }
-  return { kind, text, defaultGraphUris: absoluteIris(params, d), namedGraphUris: absoluteIris(params, n) } as SparqlOperation;
+  const union = params.some((p) => p.has('union-default-graph') && !['false', '0'].includes(p.get('union-default-graph')!));
+  const defaultGraphUris = absoluteIris(params, d);
+  if (union && (kind === 'update' || defaultGraphUris.length)) {
+    throw new BadRequestError(`union-default-graph applies to queries without ${d}`);
+  }
+  return { kind, text, defaultGraphUris, namedGraphUris: absoluteIris(params, n), unionDefaultGraph: union } as SparqlOperation;
 }
 
 /**

@@ -113,6 +113,17 @@ describe('protocol dataset and updates', () => {
     expect(parseSrj(f.body).rows!.map((x) => x.get('g'))).toEqual(['u:http://example.org/g2']);
   });
 
+  it('queries the union of all graphs with union-default-graph', async () => {
+    await load('<http://example.org/a> <http://example.org/in> "g1" .', 'http://example.org/g1');
+    const count = 'SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }';
+    const plain = await hub.app.inject({ url: q(count) });
+    expect(parseSrj(plain.body).rows![0]!.get('n')).toBe('l:3|http://www.w3.org/2001/XMLSchema#integer|');
+    const union = await hub.app.inject({ url: `${q(count)}&union-default-graph` });
+    expect(parseSrj(union.body).rows![0]!.get('n')).toBe('l:4|http://www.w3.org/2001/XMLSchema#integer|');
+    const both = await hub.app.inject({ url: `${q(count)}&union-default-graph&default-graph-uri=${encodeURIComponent('http://example.org/g1')}` });
+    expect(both.statusCode).toBe(400);
+  });
+
   it('runs updates with the write scope, and using-graph-uri', async () => {
     await load('<http://example.org/a> <http://example.org/in> "g1" .', 'http://example.org/g1');
     const update = 'INSERT { GRAPH <http://example.org/copy> { ?s ?p ?o } } WHERE { ?s ?p ?o }';
