@@ -47,12 +47,13 @@ function rdfSource(iri: string, triples: Quad[]): VirtualResource {
   return { model: 'RDFSource', allow: READ_ONLY, quads, tag: tagOf(quads) };
 }
 
-/** limit/offset of a paged listing from the query string (limit 1..1000, default 100). */
-function paging(url: string): { limit: number; offset: number } {
+/** limit, offset and day cursor of a paged listing from the query string (limit 1..1000, default 100). */
+function paging(url: string): { limit: number; offset: number; day?: string } {
   const q = new URLSearchParams(url.split('?')[1] ?? '');
   const limit = Math.min(MAX_PAGE, Math.max(1, Number.parseInt(q.get('limit') ?? '', 10) || DEFAULT_PAGE));
   const offset = Math.max(0, Number.parseInt(q.get('offset') ?? '', 10) || 0);
-  return { limit, offset };
+  const day = /^\d{4}-\d{2}-\d{2}$/.test(q.get('day') ?? '') ? q.get('day')! : undefined;
+  return { limit, offset, day };
 }
 
 export class HubContent {
@@ -113,18 +114,7 @@ export class HubContent {
     const containerIri = `${this.observations}${rest.slice(0, slash)}/`;
     const prefix = JSON.stringify(`${this.deps.config.baseUrl}/graphs/observations/${encodeURIComponent(id)}/`);
     const member = rest.slice(slash + 1);
-    if (!member) {
-      // One page of members; a busy device has millions, so the listing is never unbounded (rel="next" continues it).
-      const { limit, offset } = paging(url);
-      const rows = await this.deps.store.select(
-        `SELECT ?o WHERE { GRAPH ?g { ?o a <${SOSA_OBSERVATION}> } FILTER(STRSTARTS(STR(?g), ${prefix})) } LIMIT ${limit + 1} OFFSET ${offset}`,
-      );
-      const members = rows.slice(0, limit).filter((r) => r.o!.type === 'uri').map((r) => `${containerIri}${Buffer.from(r.o!.value).toString('base64url')}`);
-      const links: Array<[string, string]> = [];
-      if (rows.length > limit) links.push([`${containerIri}?limit=${limit}&offset=${offset + limit}`, 'next']);
-      if (offset > 0) links.push([`${containerIri}?limit=${limit}&offset=${Math.max(0, offset - limit)}`, 'prev']);
-      return container(containerIri, `Observations of Thing ${id}`, members, links);
-    }
+    if (!member) return this.observationPage(id, containerIri, url);
     if (member.includes('/') || !/^[A-Za-z0-9_-]+$/.test(member)) return undefined;
     const obs = Buffer.from(member, 'base64url').toString('utf8');
     if (!/^[a-z][a-z0-9+.-]*:[^\s<>"{}|^`\\]*$/i.test(obs)) return undefined;
@@ -134,6 +124,45 @@ export class HubContent {
     if (!rows.length) return undefined;
     const lines = rows.map((r) => `<${obs}> <${r.p!.value}> ${jsonTermNt(r.o!)} .`).join('\n');
     return rdfSource(iri, [t(iri, FOAF_PRIMARY_TOPIC, namedNode(obs)), ...parseNTriples(lines)]);
+  }
+
+  /**
+   * One page of a Thing's observations, newest day first. A busy device has millions, so a page never scans them all:
+   * it walks the Thing's day graphs (observationGraph) from the cursor day and reads each through the graph index;
+   * rel="next" carries the cursor (day + offset within that day).
+   */
+  private async observationPage(id: string, containerIri: string, url: string): Promise<VirtualResource> {
+    const { limit, offset, day } = paging(url);
+    const prefix = `${this.deps.config.baseUrl}/graphs/observations/${encodeURIComponent(id)}/`;
+    const graphs = await this.deps.store.select(`SELECT DISTINCT ?g WHERE { GRAPH ?g { } FILTER(STRSTARTS(STR(?g), ${JSON.stringify(prefix)})) }`);
+    const days = graphs
+      .map((r) => r.g!.value.slice(prefix.length))
+      .filter((d) => /^\d{4}-\d{2}-\d{2}$/.test(d) && (!day || d <= day))
+      .sort()
+      .reverse();
+    const members: string[] = [];
+    let next: [string, number] | undefined;
+    let skip = offset;
+    for (const d of days) {
+      const want = limit - members.length;
+      const rows = await this.deps.store.select(
+        `SELECT ?o WHERE { GRAPH <${prefix}${d}> { ?o a <${SOSA_OBSERVATION}> } } LIMIT ${want + 1} OFFSET ${skip}`,
+      );
+      members.push(...rows.slice(0, want).filter((r) => r.o!.type === 'uri').map((r) => `${containerIri}${Buffer.from(r.o!.value).toString('base64url')}`));
+      if (rows.length > want) {
+        next = [d, skip + want];
+        break;
+      }
+      skip = 0;
+      if (members.length >= limit) {
+        const later = days[days.indexOf(d) + 1];
+        if (later) next = [later, 0];
+        break;
+      }
+    }
+    const links: Array<[string, string]> = [[`${containerIri}?limit=${limit}`, 'first']];
+    if (next) links.push([`${containerIri}?limit=${limit}&day=${next[0]}&offset=${next[1]}`, 'next']);
+    return container(containerIri, `Observations of Thing ${id}`, members, links);
   }
 
   private query(iri: string): VirtualResource | undefined {
