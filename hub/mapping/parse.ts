@@ -53,6 +53,9 @@ export function parseYarrrml(text: string): ParsedMapping {
     convert(yaml: string): Quad[];
     getLogger(): { getAll(): Array<{ level: string; message: string }> };
   };
+  // The parser also prints its messages through js-logger; they are returned to the caller instead, so keep it quiet.
+  const jsLogger = require(require.resolve('js-logger', { paths: [require.resolve('@rmlio/yarrrml-parser/lib/logger.js')] })) as { setLevel(l: unknown): void; OFF: unknown };
+  jsLogger.setLevel(jsLogger.OFF);
   const generator = new Generator();
   let quads: Quad[];
   try {
