@@ -125,9 +125,7 @@ export class CoapRouter {
   private async observe(res: CoapResponse, id: string, kind: 'property' | 'event', name: string, initial: Buffer | undefined): Promise<void> {
     let ended = false;
     const writable = () => !ended && !res.writableEnded && !res.destroyed;
-    const unsubscribe = await this.things.observe(id, kind, name, (body) => {
-      if (writable()) res.write(body);
-    });
+    let unsubscribe = () => {};
     const end = () => {
       if (ended) return;
       ended = true;
@@ -139,6 +137,15 @@ export class CoapRouter {
       end();
       if (open) res.end();
     };
+    unsubscribe = await this.things.observe(
+      id,
+      kind,
+      name,
+      (body) => {
+        if (writable()) res.write(body);
+      },
+      close,
+    );
     this.relations.add(close);
     res.on('finish', end);
     res.on('close', end);

@@ -15,8 +15,11 @@ export interface ThingInteractions {
   readProperty(thingId: string, name: string): Promise<InteractionResult>;
   /** invokeaction: validates the input against the action's schema, then runs the action. */
   invokeAction(thingId: string, name: string, body: Buffer | undefined, contentType: string | undefined): Promise<InteractionResult>;
-  /** observeproperty / subscribeevent; resolves to the function that ends the observation. */
-  observe(thingId: string, kind: ObservedKind, name: string, observer: Observer): Promise<() => void>;
+  /**
+   * observeproperty / subscribeevent; resolves to the function that ends the observation. `onEnd` runs when the hub
+   * ends it (the Thing was removed).
+   */
+  observe(thingId: string, kind: ObservedKind, name: string, observer: Observer, onEnd?: () => void): Promise<() => void>;
   /** The TD of an exposed Thing with the hub's forms. */
   thingDescription(thingId: string): Record<string, unknown>;
   /** Whether a Thing with this id is exposed. */

@@ -7,6 +7,8 @@ export type ObservedKind = 'property' | 'event';
 
 interface Fanout {
   observers: Set<Observer>;
+  /** What each observer wants run when its Thing goes away (end the SSE response, the CoAP relation). */
+  ends: Map<Observer, () => void>;
   listener: ContentListener;
   formIndex: number;
 }
@@ -34,7 +36,7 @@ export class ObserverHub {
   }
 
   /** Adds an observer; returns the function that removes it (idempotent). */
-  async observe(thing: ExposedThing, kind: ObservedKind, name: string, observer: Observer): Promise<() => void> {
+  async observe(thing: ExposedThing, kind: ObservedKind, name: string, observer: Observer, onEnd?: () => void): Promise<() => void> {
     if (this.total >= this.maxObservers) {
       throw new ServiceUnavailableError(`The hub already serves ${this.maxObservers} observations`, {}, 'overloaded');
     }
@@ -49,6 +51,7 @@ export class ObserverHub {
       } else this.fanouts.set(k, fanout);
     }
     fanout.observers.add(observer);
+    if (onEnd) fanout.ends.set(observer, onEnd);
     this.total++;
     let removed = false;
     return () => {
@@ -56,18 +59,25 @@ export class ObserverHub {
       removed = true;
       this.total--;
       const f = this.fanouts.get(k);
+      f?.ends.delete(observer);
       if (!f || !f.observers.delete(observer) || f.observers.size > 0) return;
       this.fanouts.delete(k);
       this.close(thing, kind, name, f);
     };
   }
 
-  /** Drops every fan-out of a Thing (it was destroyed); its observers get nothing more. */
+  /** Drops every fan-out of a Thing (it was destroyed) and ends its observations. */
   forget(thingId: string): void {
     for (const [k, f] of this.fanouts) {
-      if (k.startsWith(`${thingId}\u0000`)) {
-        this.total -= f.observers.size;
-        this.fanouts.delete(k);
+      if (!k.startsWith(`${thingId}\u0000`)) continue;
+      this.total -= f.observers.size;
+      this.fanouts.delete(k);
+      for (const end of f.ends.values()) {
+        try {
+          end();
+        } catch (e) {
+          this.onError(e);
+        }
       }
     }
   }
@@ -94,7 +104,7 @@ export class ObserverHub {
     };
     if (kind === 'property') await thing.handleObserveProperty(name, listener, { formIndex });
     else await thing.handleSubscribeEvent(name, listener, { formIndex });
-    return { observers, listener, formIndex };
+    return { observers, ends: new Map(), listener, formIndex };
   }
 
   private close(thing: ExposedThing, kind: ObservedKind, name: string, f: Fanout): void {

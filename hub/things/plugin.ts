@@ -61,22 +61,29 @@ export async function thingsPlugin(app: FastifyInstance, deps: HubDeps & { thing
     return async (request: FastifyRequest<{ Params: Params }>, reply: FastifyReply): Promise<void> => {
       let unsubscribe: (() => void) | undefined;
       const raw: ServerResponse = reply.raw;
-      // Subscribe before hijacking so that an unknown Thing or affordance is still a problem+json answer.
-      unsubscribe = await things.observe(request.params.id, kind, request.params.name, (body) => {
-        if (!raw.writableEnded) raw.write(`data: ${body.toString('utf8').replace(/\n/g, '\ndata: ')}\n\n`);
-      });
-      reply.hijack();
-      raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-      raw.write(': observing\n\n');
       const end = () => {
         unsubscribe?.();
         unsubscribe = undefined;
         streams.delete(end);
         if (!raw.writableEnded) raw.end();
       };
+      // Subscribe before hijacking so that an unknown Thing or affordance is still a problem+json answer.
+      unsubscribe = await things.observe(
+        request.params.id,
+        kind,
+        request.params.name,
+        (body) => {
+          if (!raw.writableEnded) raw.write(`data: ${body.toString('utf8').replace(/\n/g, '\ndata: ')}\n\n`);
+        },
+        end,
+      );
+      reply.hijack();
+      raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      raw.write(': observing\n\n');
       streams.add(end);
       request.raw.on('close', end);
       raw.on('error', end);
+      if (request.raw.destroyed) end(); // the client left while we subscribed
     };
   }
 

@@ -187,12 +187,12 @@ export class ThingRuntime implements ThingInteractions {
     return { body: await output.toBuffer(), contentType: output.type };
   }
 
-  async observe(thingId: string, kind: ObservedKind, name: string, observer: Observer): Promise<() => void> {
+  async observe(thingId: string, kind: ObservedKind, name: string, observer: Observer, onEnd?: () => void): Promise<() => void> {
     const entry = this.entry(thingId);
     if (kind === 'property' ? !entry.thing.properties[name] : !entry.thing.events[name]) {
       throw new NotFoundError(`Thing '${thingId}' has no ${kind} '${name}'`);
     }
-    return this.observers.observe(entry.thing, kind, name, observer);
+    return this.observers.observe(entry.thing, kind, name, observer, onEnd);
   }
 
   /** The adapter's TD from its Thing Model when the hub has one, else the built-in one (hub/things/adapter.ts). */

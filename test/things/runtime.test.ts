@@ -44,13 +44,15 @@ describe('ThingRuntime', () => {
 
   it('refuses observations past the limit with 503 overloaded, and frees them on removal', async () => {
     const { runtime } = await start(2);
-    await runtime.observe(DEVICE_ID, 'property', 'temperature', () => {});
-    await runtime.observe(DEVICE_ID, 'event', 'uplink', () => {});
+    const ended: string[] = [];
+    await runtime.observe(DEVICE_ID, 'property', 'temperature', () => {}, () => ended.push('temperature'));
+    await runtime.observe(DEVICE_ID, 'event', 'uplink', () => {}, () => ended.push('uplink'));
     const third = runtime.observe(DEVICE_ID, 'property', 'humidity', () => {});
     await expect(third).rejects.toBeInstanceOf(ServiceUnavailableError);
     await expect(third).rejects.toMatchObject({ status: 503, code: 'overloaded' });
     await runtime.remove(DEVICE_ID);
     expect(runtime.observers.count).toBe(0);
+    expect(ended.sort()).toEqual(['temperature', 'uplink']);
     await expect(runtime.readProperty(DEVICE_ID, 'temperature')).rejects.toMatchObject({ status: 404, code: 'not-found' });
   });
 
