@@ -95,6 +95,17 @@ try {
     jp.push(await timed(`/search/jsonpath?query=${encodeURIComponent(`$[?(@.title=='Device ${Math.floor(Math.random() * COUNT)}')].id`)}`));
   }
 
+  // Restart: a fresh in-memory store and a new Directory on the same dataDir (files + saved N-Triples, one insert).
+  await directory.close();
+  const store2 = new MemoryQuadStore();
+  const reopened = new Directory({ store: store2, baseUrl: config.baseUrl, dataDir });
+  const r0 = performance.now();
+  await reopened.open();
+  const reopenMs = Math.round(performance.now() - r0);
+  if (reopened.size !== COUNT) throw new Error(`reopened ${reopened.size} of ${COUNT} TDs`);
+  const reopenQuads = (await store2.stats()).quads;
+  await reopened.close();
+
   const results = {
     date: new Date().toISOString(),
     node: process.version,
@@ -106,6 +117,7 @@ try {
     sparqlMs: sparql,
     jsonpathMs: stats(jp),
     storeQuads: (await store.stats()).quads,
+    restart: { ms: reopenMs, tds: COUNT, quadsRestored: reopenQuads },
     targets: { pageMs: 50, sparqlMs: 200 },
     rssMB: Math.round(process.memoryUsage().rss / 1024 / 1024),
   };
