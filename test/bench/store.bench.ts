@@ -1,0 +1,198 @@
+// Store benchmark (issue 2 item 9): 1M SOSA triples in a real hub (embedded store, /sparql over HTTP) vs Comunica over n3.
+// Run: node --import tsx test/bench/store.bench.ts [observations=125000] [insertMessages=100000]
+// Writes test/bench/results/store.json.
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { validateConfig } from '../../hub/config.ts';
+import { createHub } from '../../hub/hub.ts';
+import { freePort } from '../helpers/hub.ts';
+import { ComunicaSide } from './store/comunica-side.ts';
+import { countQuery, dayAverageByFilter, dayAverageByGraphs, latestQuery } from './store/queries.ts';
+import { dayOf, observationChunks, observationQuads, type DataShape } from './store/sosa-data.ts';
+
+// Observations per sensor must be whole: round to a multiple of the 1,000 sensors.
+const OBSERVATIONS = Math.round(Number(process.argv[2] ?? 125_000) / 1000) * 1000;
+const INSERT_MESSAGES = Number(process.argv[3] ?? 100_000);
+const shape: DataShape = { sensors: 1000, observations: OBSERVATIONS, days: 5 };
+const TARGETS = { latestMs: 5, dayAverageMs: 250, countMs: 100, insertMsgsPerS: 35_000 };
+const HUB_RUNS = 11;
+const COMUNICA_RUNS = 3;
+
+const r2 = (x: number) => Math.round(x * 100) / 100;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const mb = (bytes: number) => r2(bytes / 1024 / 1024);
+const log = (s: string) => process.stdout.write(`${s}\n`);
+
+function dirBytes(dir: string): number {
+  let total = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    total += e.isDirectory() ? dirBytes(p) : statSync(p).size;
+  }
+  return total;
+}
+
+// ---- the hub: embedded store, /sparql on a loopback port --------------------------------------------------------
+const dataDir = mkdtempSync(join(tmpdir(), 'hub-bench-store-'));
+const port = await freePort();
+const config = validateConfig({ host: '127.0.0.1', httpPort: port, coapPort: 0, dataDir, logLevel: 'silent', adminToken: 'bench-admin-token-0123456789abcdef' });
+const hub = await createHub(config, { logger: false });
+await hub.start();
+const base = `http://127.0.0.1:${port}`;
+const rssBefore = process.memoryUsage().rss;
+
+async function httpSelect(query: string): Promise<{ ms: number; rows: Array<Record<string, { value: string }>> }> {
+  const t0 = performance.now();
+  const url = `${base}/sparql?query=${encodeURIComponent(query)}`;
+  const accept = 'application/sparql-results+json';
+  // GET as a dashboard would; a query too long for a request line (the day's 1,000 graph IRIs) goes as POST.
+  const res =
+    url.length < 8000
+      ? await fetch(url, { headers: { accept } })
+      : await fetch(`${base}/sparql`, { method: 'POST', headers: { accept, 'content-type': 'application/sparql-query' }, body: query });
+  const body = await res.text();
+  const ms = performance.now() - t0;
+  if (res.status !== 200) throw new Error(`/sparql answered ${res.status}: ${body.slice(0, 300)}`);
+  return { ms, rows: (JSON.parse(body) as { results: { bindings: Array<Record<string, { value: string }>> } }).results.bindings };
+}
+
+async function timeHub(query: string, runs = HUB_RUNS) {
+  await httpSelect(query); // warm-up
+  const ms: number[] = [];
+  let rows: Array<Record<string, { value: string }>> = [];
+  for (let i = 0; i < runs; i++) ({ ms: ms[i]!, rows } = await httpSelect(query));
+  return { medianMs: r2(median(ms)), minMs: r2(Math.min(...ms)), rows };
+}
+
+// ---- load 1M triples through the store's write path, and the same quads into Comunica's n3 Store ---------------
+log(`store bench: ${shape.observations} observations x 8 = ${shape.observations * 8} triples, ${shape.sensors} sensors, ${shape.days} days`);
+// The hub may hold observations of its own (demo Things); the counts below are relative to them.
+const baseline = Number((await httpSelect(countQuery)).rows[0]!.n!.value);
+const comunica = new ComunicaSide();
+const chunks = [...observationChunks(config.baseUrl, shape, 1000)];
+let t0 = performance.now();
+{
+  const inFlight = new Set<Promise<void>>();
+  for (const c of chunks) {
+    const p: Promise<void> = hub.store.insert(c).then(() => void inFlight.delete(p));
+    inFlight.add(p);
+    if (inFlight.size >= 8) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+}
+const loadMs = performance.now() - t0;
+const stats = await hub.store.stats();
+const rssAfterLoad = process.memoryUsage().rss;
+const diskAfterLoad = dirBytes(dataDir);
+log(`load: ${r2(loadMs / 1000)} s (${Math.round((shape.observations * 8) / (loadMs / 1000))} triples/s), quads=${stats.quads}, RSS ${mb(rssAfterLoad)} MB (+${mb(rssAfterLoad - rssBefore)}), disk ${mb(diskAfterLoad)} MB`);
+
+t0 = performance.now();
+for (const c of chunks) comunica.load(c);
+const comunicaLoadMs = performance.now() - t0;
+log(`comunica n3 Store load: ${r2(comunicaLoadMs / 1000)} s, ${comunica.store.size} quads`);
+
+// ---- queries through the hub's HTTP endpoint ------------------------------------------------------------------
+const day = dayOf(2);
+const sensor = 42;
+const latest = await timeHub(latestQuery(sensor));
+const dayFilter = await timeHub(dayAverageByFilter(day), 5);
+const dayGraphs = await timeHub(dayAverageByGraphs(config.baseUrl, day, shape.sensors));
+const count = await timeHub(countQuery);
+const expectCount = baseline + shape.observations;
+if (Number(count.rows[0]!.n!.value) !== expectCount) throw new Error(`count: got ${count.rows[0]!.n!.value}, expected ${expectCount}`);
+if (latest.rows.length !== 1) throw new Error('latest: no row');
+if (dayGraphs.rows.length !== shape.sensors || dayFilter.rows.length !== shape.sensors) {
+  throw new Error(`day average: ${dayGraphs.rows.length} / ${dayFilter.rows.length} sensors, expected ${shape.sensors}`);
+}
+const avgOf = (rows: Array<Record<string, { value: string }>>) => new Map(rows.map((r) => [r.sensor!.value, Number(r.avg!.value)]));
+const byFilter = avgOf(dayFilter.rows);
+for (const [s, v] of avgOf(dayGraphs.rows)) if (Math.abs(v - byFilter.get(s)!) > 1e-9) throw new Error(`day average differs for ${s}`);
+log(`hub /sparql (median of ${HUB_RUNS}): latest ${latest.medianMs} ms, day average ${dayGraphs.medianMs} ms (naive time FILTER: ${dayFilter.medianMs} ms), count ${count.medianMs} ms`);
+
+// ---- Comunica over n3, same queries -----------------------------------------------------------------------------
+async function timeComunica(query: string) {
+  const ms: number[] = [];
+  let rows: Array<Record<string, string>> = [];
+  for (let i = 0; i < COMUNICA_RUNS; i++) {
+    const t = performance.now();
+    rows = await comunica.select(query);
+    ms.push(performance.now() - t);
+  }
+  return { medianMs: r2(median(ms)), rows };
+}
+const cLatest = await timeComunica(latestQuery(sensor));
+const cDayGraphs = await timeComunica(dayAverageByGraphs(config.baseUrl, day, shape.sensors));
+const cDayFilter = await timeComunica(dayAverageByFilter(day));
+const cCount = await timeComunica(countQuery);
+if (Number(cCount.rows[0]!.n) !== shape.observations) throw new Error(`comunica count: ${cCount.rows[0]!.n}`);
+if (cLatest.rows[0]!.obs !== latest.rows[0]!.obs!.value) throw new Error('comunica and the hub disagree on the latest observation');
+const ratio = (c: number, h: number) => r2(c / h);
+log(`comunica (median of ${COMUNICA_RUNS}): latest ${cLatest.medianMs} ms, day average ${cDayGraphs.medianMs} ms (FILTER: ${cDayFilter.medianMs} ms), count ${cCount.medianMs} ms`);
+log(`ratios comunica/hub: latest x${ratio(cLatest.medianMs, latest.medianMs)}, day average x${ratio(cDayGraphs.medianMs, dayGraphs.medianMs)} (FILTER x${ratio(cDayFilter.medianMs, dayFilter.medianMs)}), count x${ratio(cCount.medianMs, count.medianMs)}`);
+
+// ---- durable insert rate of 8-triple messages through store.insert (one call per message, as ingestion does) -----
+const WINDOW = 4096;
+t0 = performance.now();
+{
+  const inFlight = new Set<Promise<void>>();
+  for (let i = 0; i < INSERT_MESSAGES; i++) {
+    const nq = observationQuads(config.baseUrl, shape, i % shape.sensors, shape.observations / shape.sensors + Math.floor(i / shape.sensors), `live-${i}`);
+    const p: Promise<void> = hub.store.insert(nq).then(() => void inFlight.delete(p));
+    inFlight.add(p);
+    if (inFlight.size >= WINDOW) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+}
+const insertMs = performance.now() - t0;
+const insertRate = Math.round(INSERT_MESSAGES / (insertMs / 1000));
+t0 = performance.now();
+let visibleMs = -1;
+while (performance.now() - t0 < 60_000) {
+  const { rows } = await httpSelect(countQuery);
+  if (Number(rows[0]!.n!.value) === expectCount + INSERT_MESSAGES) {
+    visibleMs = performance.now() - t0;
+    break;
+  }
+}
+const rssEnd = process.memoryUsage().rss;
+const diskEnd = dirBytes(dataDir);
+log(`durable inserts: ${INSERT_MESSAGES} messages x 8 triples in ${r2(insertMs / 1000)} s = ${insertRate} msgs/s (window ${WINDOW}); all visible ${visibleMs < 0 ? 'NOT within 60 s' : `${r2(visibleMs)} ms after the last ack`}`);
+
+const results = {
+  date: new Date().toISOString(),
+  machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+  data: { ...shape, triples: shape.observations * 8, graphs: 'one per sensor per UTC day (hub/store/graphs.ts observationGraph)' },
+  load: { seconds: r2(loadMs / 1000), triplesPerSecond: Math.round((shape.observations * 8) / (loadMs / 1000)), rssMB: mb(rssAfterLoad), rssGrowthMB: mb(rssAfterLoad - rssBefore), diskMB: mb(diskAfterLoad) },
+  hubHttp: {
+    runs: HUB_RUNS,
+    latestMs: latest.medianMs,
+    dayAverageMs: dayGraphs.medianMs,
+    dayAverageTimeFilterMs: dayFilter.medianMs,
+    countMs: count.medianMs,
+  },
+  comunica: { runs: COMUNICA_RUNS, loadSeconds: r2(comunicaLoadMs / 1000), latestMs: cLatest.medianMs, dayAverageMs: cDayGraphs.medianMs, dayAverageTimeFilterMs: cDayFilter.medianMs, countMs: cCount.medianMs },
+  ratiosComunicaOverHub: {
+    latest: ratio(cLatest.medianMs, latest.medianMs),
+    dayAverage: ratio(cDayGraphs.medianMs, dayGraphs.medianMs),
+    dayAverageTimeFilter: ratio(cDayFilter.medianMs, dayFilter.medianMs),
+    count: ratio(cCount.medianMs, count.medianMs),
+  },
+  durableInsert: { messages: INSERT_MESSAGES, triplesPerMessage: 8, window: WINDOW, seconds: r2(insertMs / 1000), messagesPerSecond: insertRate, visibleAfterLastAckMs: visibleMs < 0 ? null : r2(visibleMs) },
+  end: { rssMB: mb(rssEnd), diskMB: mb(diskEnd) },
+  targets: TARGETS,
+  met: {
+    latest: latest.medianMs <= TARGETS.latestMs,
+    dayAverage: dayGraphs.medianMs <= TARGETS.dayAverageMs,
+    count: count.medianMs <= TARGETS.countMs,
+    insert: insertRate >= TARGETS.insertMsgsPerS,
+  },
+};
+const outDir = join(import.meta.dirname, 'results');
+mkdirSync(outDir, { recursive: true });
+writeFileSync(join(outDir, 'store.json'), `${JSON.stringify(results, null, 2)}\n`);
+log(`targets met: ${JSON.stringify(results.met)}; wrote test/bench/results/store.json`);
+
+await hub.stop();
+rmSync(dataDir, { recursive: true, force: true });
+process.exit(0);
