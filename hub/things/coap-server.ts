@@ -31,6 +31,7 @@ export class HubCoapServer implements ProtocolServer {
     private readonly host: string,
     private readonly port: number,
     private readonly readsOpen: boolean,
+    private readonly formHost: string,
     router: CoapRouter,
     private readonly onError: (error: unknown, context: string) => void,
   ) {
@@ -68,7 +69,7 @@ export class HubCoapServer implements ProtocolServer {
   }
 
   async expose(thing: ExposedThing): Promise<void> {
-    addCoapForms(thing, this.host, this.getPort(), this.readsOpen);
+    addCoapForms(thing, this.formHost, this.getPort(), this.readsOpen);
   }
 
   async destroy(_thingId: string): Promise<boolean> {

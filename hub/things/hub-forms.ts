@@ -83,9 +83,19 @@ export function addHttpForms(thing: ExposedThing, baseUrl: string, readsOpen: bo
   }
 }
 
-/** Adds CoAP forms bound to the configured host only (node-wot would add one per interface address and media type). */
-export function addCoapForms(thing: ExposedThing, host: string, port: number, readsOpen: boolean): void {
-  const hostLiteral = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+/**
+ * The host CoAP forms name: the configured bind address, or the public base URL's host when the hub binds a wildcard
+ * address (forms must never list every interface address, as node-wot's CoapServer does).
+ */
+export function coapFormHost(host: string, baseUrl: string): string {
+  const wildcard = host === '0.0.0.0' || host === '::' || host === '[::]';
+  const name = wildcard ? new URL(baseUrl).hostname : host;
+  return name.includes(':') && !name.startsWith('[') ? `[${name}]` : name;
+}
+
+/** Adds one CoAP form per operation on `formHost` (node-wot would add one per interface address and media type). */
+export function addCoapForms(thing: ExposedThing, formHost: string, port: number, readsOpen: boolean): void {
+  const hostLiteral = formHost;
   const base = `coap://${hostLiteral}:${port}${thingPath(thing.id)}`;
   const readSecurity = readsOpen ? ['nosec_sc'] : ['coap_bearer_sc'];
   for (const [name, p] of Object.entries(thing.properties)) {

@@ -10,7 +10,7 @@ import { CoapRouter } from './coap-router.ts';
 import { HubCoapServer } from './coap-server.ts';
 import type { CommandSink } from './command-sink.ts';
 import type { DirectoryChange, DirectoryPort, ThingDescription } from './directory-port.ts';
-import { COMMAND_OUTPUT, DROPPED_TERMS, hubSecurity, PAUSED_OUTPUT } from './hub-forms.ts';
+import { COMMAND_OUTPUT, coapFormHost, DROPPED_TERMS, hubSecurity, PAUSED_OUTPUT } from './hub-forms.ts';
 import { FastifyProtocolServer } from './http-server.ts';
 import type { InteractionResult, ThingInteractions } from './interactions.ts';
 import { wotCore, type ExposedThing, type Servient } from './node-wot.ts';
@@ -77,7 +77,7 @@ export class ThingRuntime implements ThingInteractions {
     this.observers = new ObserverHub(options.maxObservers ?? 10_000, (e) => report(e, 'observer failed'));
     this.coapRouter = new CoapRouter(this, options.auth, `${options.config.baseUrl}/.well-known/wot`, report);
     const { host, coapPort, baseUrl } = options.config;
-    this.coap = new HubCoapServer(host, coapPort, this.readsOpen, this.coapRouter, report);
+    this.coap = new HubCoapServer(host, coapPort, this.readsOpen, coapFormHost(host, baseUrl), this.coapRouter, report);
     this.servient.addServer(new FastifyProtocolServer(baseUrl, this.readsOpen));
     this.servient.addServer(this.coap);
   }

@@ -65,3 +65,13 @@ describe('ThingRuntime', () => {
     });
   });
 });
+
+describe('coapFormHost', () => {
+  it('names the bind address, or the base URL host when bound to a wildcard address', async () => {
+    const { coapFormHost } = await import('../../hub/things/hub-forms.ts');
+    expect(coapFormHost('127.0.0.1', 'http://127.0.0.1:8080')).toBe('127.0.0.1');
+    expect(coapFormHost('0.0.0.0', 'https://hub.example.org')).toBe('hub.example.org');
+    expect(coapFormHost('::', 'http://[2001:db8::1]:8080')).toBe('[2001:db8::1]');
+    expect(coapFormHost('::1', 'http://[::1]:8080')).toBe('[::1]');
+  });
+});
