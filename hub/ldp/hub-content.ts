@@ -13,6 +13,7 @@ import { DCTERMS, ldp, META_SUFFIX, RDF_TYPE } from './vocab.ts';
 const { namedNode, quad, literal } = n3.DataFactory;
 const SOSA_OBSERVATION = 'http://www.w3.org/ns/sosa/Observation';
 const FOAF_PRIMARY_TOPIC = 'http://xmlns.com/foaf/0.1/primaryTopic';
+const RDFS_SEE_ALSO = 'http://www.w3.org/2000/01/rdf-schema#seeAlso';
 const READ_ONLY = ['GET', 'HEAD', 'OPTIONS'];
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1000;
@@ -101,8 +102,9 @@ export class HubContent {
     const id = decodeURIComponent(iri.slice(this.things.length));
     if (!id || id.includes('/') || !this.deps.directory?.has(id)) return undefined;
     const triples = parseNTriples(await this.deps.store.getGraph(thingGraph(this.deps.config.baseUrl, id)));
-    const r = rdfSource(iri, triples);
-    return r;
+    // The TD document of the directory (application/td+json) is the same Thing as JSON-LD.
+    const td = t(iri, RDFS_SEE_ALSO, namedNode(`${this.deps.config.baseUrl}/things/${encodeURIComponent(id)}`));
+    return rdfSource(iri, [td, ...triples]);
   }
 
   private async observation(iri: string, url: string): Promise<VirtualResource | undefined> {

@@ -106,7 +106,7 @@ export class LdpService {
     }
   }
 
-  /** Mints the IRI of a new member (LDP §5.2.3.10 Slug as a hint; §5.2.3.? never reuses a URI). */
+  /** Mints the IRI of a new member (LDP §5.2.3.10 Slug as a hint, §5.2.3.11 never reuses a URI). */
   private async mint(container: string, slug: string | undefined, model: InteractionModel): Promise<string> {
     const suffix = isContainerModel(model) ? '/' : '';
     let name = slug && !slug.endsWith(META_SUFFIX) ? slug : undefined;
@@ -137,7 +137,7 @@ export class LdpService {
     });
   }
 
-  /** PUT to a URI that is not in use creates the resource there (LDP §5.2.4.? MAY); a deleted URI gives 410. */
+  /** PUT to a URI not in use creates the resource there (LDP §4.2.4.6 MAY); a deleted URI gives 410 (§5.2.4.2). */
   createByPut(iri: string, model: InteractionModel | undefined, body: RequestBody, ifMatch: string | undefined): Promise<ResourceMeta> {
     return this.exclusive(async () => {
       if (ifMatch !== undefined) throw new PreconditionFailedError('If-Match was sent but there is no resource to match');

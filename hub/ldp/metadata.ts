@@ -46,7 +46,7 @@ export class LdpMetadata {
     this.graph = ldpMetaGraph(baseUrl);
   }
 
-  /** The metadata of a resource, 'deleted' for a tombstoned IRI (LDP §5.2.3.? URIs are not reused), else undefined. */
+  /** The metadata of a resource, 'deleted' for a tombstoned IRI (LDP §5.2.3.11: URIs are not reused), else undefined. */
   async get(resource: string): Promise<ResourceMeta | 'deleted' | undefined> {
     const rows = await this.store.select(`SELECT ?p ?o WHERE { GRAPH ${iri(this.graph)} { ${iri(resource)} ?p ?o } }`);
     if (!rows.length) return undefined;

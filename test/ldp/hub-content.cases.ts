@@ -56,6 +56,8 @@ export function hubContentCases(hub: () => Ldp): void {
       expect(res.status).toBe(200);
       const tdGraph = new n3.Parser({ format: 'N-Triples' }).parse((await ldp.hub.store.getGraph(thingGraph(ldp.base, ID)))!) as Quad[];
       expect(sameGraph(quads.filter((q) => q.subject.value !== member), tdGraph)).toBe(true);
+      const seeAlso = quads.find((q) => q.subject.value === member && q.predicate.value.endsWith('#seeAlso'))!.object.value;
+      expect((await ldp.req('GET', seeAlso)).status).toBe(200);
       const put = await ldp.req('PUT', member, { 'content-type': 'text/turtle', 'if-match': String(res.headers.etag) }, '');
       expect(put.status).toBe(405);
       expect(String(put.headers.allow)).toBe('GET, HEAD, OPTIONS');
