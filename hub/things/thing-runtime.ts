@@ -118,7 +118,8 @@ export class ThingRuntime implements ThingInteractions {
     await this.changes;
     this.coapRouter.closeAll();
     for (const id of [...this.entries.keys()]) await this.remove(id);
-    await this.servient.shutdown();
+    // After a failed start (e.g. the CoAP port is taken) node-wot's Servient refuses to shut down: close CoAP directly.
+    await this.servient.shutdown().catch(() => this.coap.stop());
   }
 
   /** Exposes (or re-exposes) a device Thing from its TD; values come from LiveState under the TD's id. */

@@ -75,3 +75,25 @@ describe('coapFormHost', () => {
     expect(coapFormHost('::1', 'http://[::1]:8080')).toBe('[::1]');
   });
 });
+
+describe('ThingRuntime start failure', () => {
+  it('reports a CoAP port in use and still stops cleanly', async () => {
+    const { createSocket } = await import('node:dgram');
+    const blocker = createSocket('udp4');
+    await new Promise<void>((r) => blocker.bind(0, '127.0.0.1', () => r()));
+    const port = blocker.address().port;
+    const auth = new TokenAuth({ tokens: [], readsOpen: 'loopback', host: '127.0.0.1' }, 'runtime-admin-token-0123456789');
+    const runtime = new ThingRuntime({
+      config: { host: '127.0.0.1', coapPort: port, baseUrl: 'http://127.0.0.1:8080' },
+      auth,
+      liveState: new LiveState(),
+      commands: new MemoryCommandSink(),
+    });
+    try {
+      await expect(runtime.start()).rejects.toMatchObject({ code: 'EADDRINUSE' });
+      await expect(runtime.stop()).resolves.toBeUndefined();
+    } finally {
+      blocker.close();
+    }
+  });
+});
