@@ -135,6 +135,40 @@ describe('device Things over HTTP', () => {
     await waitFor(() => (h.things.observers.count === 0 ? true : undefined), 3000, 'observers to leave');
   });
 
+  it('an uplink pushed to POST /ingest updates the property and fires the event (uplink router -> LiveState)', async () => {
+    const h = await hubWithDevice();
+    const controller = new AbortController();
+    const res = await fetch(`${baseUrlOf(h)}${path}/events/temperature`, { signal: controller.signal });
+    const reader = res.body!.getReader();
+    let text = '';
+    const pump = (async () => {
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) return;
+          text += new TextDecoder().decode(value);
+        }
+      } catch {
+        /* aborted */
+      }
+    })();
+    try {
+      const ingest = await h.app.inject({
+        method: 'POST',
+        url: `/ingest/${encodeURIComponent(DEVICE_ID)}`,
+        headers: { authorization: h.bearer, 'content-type': 'application/json' },
+        payload: { temperature: 17.25, humidity: 60 },
+      });
+      expect(ingest.statusCode, ingest.body).toBe(200);
+      await waitFor(() => (text.includes('data: 17.25\n') ? true : undefined), 3000, 'temperature event');
+      const read = await h.app.inject({ method: 'GET', url: `${path}/properties/humidity` });
+      expect(read.json()).toBe(60);
+    } finally {
+      controller.abort();
+      await pump;
+    }
+  });
+
   it('stops exposing a Thing deleted from the directory', async () => {
     const h = await hubWithDevice();
     await h.directory.delete(DEVICE_ID);
