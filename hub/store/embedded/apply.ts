@@ -3,6 +3,12 @@ import { DEFAULT_GRAPH, type GraphName } from '../quad-store.ts';
 import type { OxigraphEngine } from '../oxigraph-engine.ts';
 import { RecordType, decodeInsert, readRecords, type LogRecord } from './log-format.ts';
 
+/**
+ * Oxigraph (WASM) loads N-Quads about twice as fast (CPU time, measured here on a 78 MB snapshot) in ~1 MB pieces as
+ * in one huge string, so big documents are loaded in pieces of about this many characters.
+ */
+export const LOAD_CHUNK_CHARS = 1 << 20;
+
 /** One insert() call as it crosses to the worker: `graph` null = no target graph (quads keep their own graph). */
 export interface InsertItem {
   nquads: string;
@@ -35,7 +41,16 @@ export function applyInserts(engine: OxigraphEngine, batch: InsertItem[]): { err
     }
   };
   let doc = '';
-  const combined: InsertItem[] = [];
+  let combined: InsertItem[] = [];
+  const loadCombined = () => {
+    try {
+      if (doc) engine.load(doc);
+    } catch {
+      combined.forEach(loadOne);
+    }
+    doc = '';
+    combined = [];
+  };
   for (const item of batch) {
     if (batch.length === 1 || item.nquads.includes('_:')) {
       loadOne(item);
@@ -44,14 +59,9 @@ export function applyInserts(engine: OxigraphEngine, batch: InsertItem[]): { err
     const text = item.nquads.endsWith('\n') ? item.nquads : `${item.nquads}\n`;
     doc += item.graph === null ? text : text.replace(/\.[ \t]*(\r?\n)/g, ` <${item.graph}> .$1`);
     combined.push(item);
+    if (doc.length >= LOAD_CHUNK_CHARS) loadCombined();
   }
-  if (doc) {
-    try {
-      engine.load(doc);
-    } catch {
-      combined.forEach(loadOne);
-    }
-  }
+  loadCombined();
   return { errors, lastError };
 }
 

@@ -2,7 +2,7 @@
 import { openSync, readSync, closeSync, fstatSync, readFileSync } from 'node:fs';
 import type { OxigraphEngine } from '../oxigraph-engine.ts';
 import { RecordType, decodeInsert, readRecords, type LogRecord } from './log-format.ts';
-import { applyInserts, applyRecord, type InsertItem } from './apply.ts';
+import { LOAD_CHUNK_CHARS, applyInserts, applyRecord, type InsertItem } from './apply.ts';
 
 /** What to replay: the snapshot (N-Quads) and the segments after it, in order; `length` bounds a segment being appended to. */
 export interface RecoveryPlan {
@@ -30,7 +30,7 @@ export class CorruptLogError extends Error {
 }
 
 /** Consecutive inserts are applied together (they commute); this bounds the batch so memory stays flat. */
-const REPLAY_BATCH = 20_000;
+const REPLAY_BATCH = 5_000;
 
 function readPrefix(path: string, length?: number): Buffer {
   if (length === undefined) return readFileSync(path);
@@ -50,7 +50,7 @@ export function recover(engine: OxigraphEngine, plan: RecoveryPlan): RecoveryRep
   const started = performance.now();
   const report: RecoveryReport = { replayedRecords: 0, failedRecords: 0, snapshotQuads: 0, quads: 0, durationMs: 0 };
   if (plan.snapshot) {
-    engine.load(readFileSync(plan.snapshot, 'utf8'));
+    loadSnapshot(engine, readFileSync(plan.snapshot, 'utf8'));
     report.snapshotQuads = engine.size();
   }
   let batch: InsertItem[] = [];
@@ -85,4 +85,39 @@ export function recover(engine: OxigraphEngine, plan: RecoveryPlan): RecoveryRep
   report.quads = engine.size();
   report.durationMs = Math.round(performance.now() - started);
   return report;
+}
+
+/**
+ * Marks where a snapshot's quads with blank nodes start. Oxigraph gives every load call fresh blank nodes, so quads
+ * holding `_:` must be loaded in one call to keep their identity; the rest load in ~1 MB pieces (twice as fast).
+ * The marker is an N-Quads comment: a snapshot is a valid N-Quads document.
+ */
+export const BNODE_SECTION = '# quads with blank nodes\n';
+
+/** Splits an N-Quads dump into the snapshot layout: quads without `_:`, the marker, quads with `_:`. */
+export function snapshotText(dump: string): string {
+  const plain: string[] = [];
+  const blank: string[] = [];
+  let off = 0;
+  while (off < dump.length) {
+    let end = dump.indexOf('\n', off);
+    if (end < 0) end = dump.length - 1;
+    const line = dump.slice(off, end + 1);
+    (line.includes('_:') ? blank : plain).push(line);
+    off = end + 1;
+  }
+  return `${plain.join('')}${BNODE_SECTION}${blank.join('')}`;
+}
+
+export function loadSnapshot(engine: OxigraphEngine, text: string, chunkChars = LOAD_CHUNK_CHARS): void {
+  const marker = text.indexOf(BNODE_SECTION);
+  const plainEnd = marker < 0 ? 0 : marker;
+  let off = 0;
+  while (off < plainEnd) {
+    let end = Math.min(plainEnd, off + chunkChars);
+    if (end < plainEnd) end = text.indexOf('\n', end) + 1 || plainEnd;
+    engine.load(text.slice(off, end));
+    off = end;
+  }
+  engine.load(marker < 0 ? text : text.slice(marker));
 }

@@ -5,7 +5,7 @@ import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { OxigraphEngine } from '../oxigraph-engine.ts';
 import { parseObservationGraph } from '../graphs.ts';
 import { applyInserts, decodeInserts, expiredGraphs, fromWire } from './apply.ts';
-import { CorruptLogError, recover } from './recover.ts';
+import { CorruptLogError, recover, snapshotText } from './recover.ts';
 import type { Envelope, WireError, WorkerReply } from './protocol.ts';
 
 const port = parentPort;
@@ -48,7 +48,7 @@ function handle(req: Envelope): unknown {
 }
 
 function writeSnapshot(path: string): { quads: number; bytes: number } {
-  const data = Buffer.from(engine.dump(), 'utf8');
+  const data = Buffer.from(snapshotText(engine.dump()), 'utf8');
   const tmp = `${path}.tmp`;
   const fd = openSync(tmp, 'w');
   try {
