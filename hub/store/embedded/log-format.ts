@@ -7,7 +7,12 @@ import { crc32 } from 'node:zlib';
 export const RecordType = {
   /** N-Quads added by insert(); payload = u16 graph length + graph IRI (empty = default) + N-Quads text. */
   Insert: 1,
-  /** A SPARQL Update that succeeded; payload = JSON {sparql, baseIri?}. */
+  /**
+   * A SPARQL Update that succeeded; payload = JSON {sparql, baseIri?}. Replay re-runs the text, so an update using
+   * NOW(), RAND(), UUID()/STRUUID(), BNODE() or blank nodes in its template gets fresh values on replay (a restart,
+   * a snapshot, a worker rebuilt after a timeout), not the ones the live run produced. Hub code that needs stable
+   * values computes them before building the update (or writes with insert()).
+   */
   Update: 2,
   /** Graph Store PUT; payload = JSON {graph|null, data} (null = default graph). */
   PutGraph: 3,
