@@ -1,8 +1,9 @@
 // The hub's mapfiles by name: validated and compiled on put, persisted through a MappingRepository, swapped atomically.
 import { BadRequestError, MappingError, NotFoundError } from '../errors.ts';
-import { compileMapping } from './compile.ts';
+import type { Quad } from '@rdfjs/types';
+import { compileParsed } from './compile.ts';
 import type { FunctionRegistry } from './functions.ts';
-import type { MappingFormat } from './parse.ts';
+import { parseMapping, type MappingFormat } from './parse.ts';
 import type { MappingPlan } from './plan.ts';
 import type { MappingRepository, StoredMapping } from './repository.ts';
 
@@ -16,6 +17,11 @@ export interface MappingRegistryOptions {
   functions?: FunctionRegistry;
   /** Told about stored mapfiles that no longer compile at load (e.g. a function was removed); they are skipped. */
   onLoadError?: (name: string, error: unknown) => void;
+  /**
+   * Told after a mapfile was stored (with its triples, legacy terms normalised to RML-Core) or deleted (undefined), e.g.
+   * to keep a queryable copy in the store. Failures are reported through the returned promise, never undo the change.
+   */
+  onChange?: (name: string, quads: Quad[] | undefined) => Promise<void>;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -53,7 +59,13 @@ export class MappingRegistry {
 
   /** Parses, checks and compiles a mapfile for the hub (only hub:CurrentMessage sources); throws MappingError. */
   compile(text: string, format: MappingFormat): MappingPlan {
-    return compileMapping(text, format, { baseIri: this.options.baseIri, functions: this.options.functions, perMessageOnly: true, strictVocabulary: true });
+    return this.compileWithQuads(text, format).plan;
+  }
+
+  private compileWithQuads(text: string, format: MappingFormat): { plan: MappingPlan; quads: Quad[] } {
+    const parsed = parseMapping(text, format);
+    const plan = compileParsed(parsed, { baseIri: this.options.baseIri, functions: this.options.functions, perMessageOnly: true, strictVocabulary: true });
+    return { plan, quads: parsed.store.getQuads(null, null, null, null) as Quad[] };
   }
 
   /** Same as compile, discarding the plan: the upload check. */
@@ -78,12 +90,13 @@ export class MappingRegistry {
   async put(name: string, text: string, format: MappingFormat, mediaType: string): Promise<{ created: boolean; entry: MappingEntry }> {
     MappingRegistry.checkName(name);
     if (text.trim() === '') throw new MappingError('The mapfile is empty', {});
-    const plan = this.compile(text, format);
+    const { plan, quads } = this.compileWithQuads(text, format);
     const stored: StoredMapping = { name, format, mediaType, text, updatedAt: new Date().toISOString() };
     await this.repository.put(stored);
     const created = !this.entries.has(name);
     const entry = { ...stored, plan };
     this.entries.set(name, entry);
+    await this.options.onChange?.(name, quads);
     return { created, entry };
   }
 
@@ -92,5 +105,6 @@ export class MappingRegistry {
     if (!this.entries.has(name)) throw new NotFoundError(`No mapping named '${name}'`);
     await this.repository.delete(name);
     this.entries.delete(name);
+    await this.options.onChange?.(name, undefined);
   }
 }

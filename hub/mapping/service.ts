@@ -2,7 +2,9 @@
 import { join, resolve } from 'node:path';
 import type { HubConfig } from '../config.ts';
 import { LiveState } from '../routing/live-state.ts';
-import { UplinkRouter } from '../routing/uplink-router.ts';
+import { scopeBlankNodes, UplinkRouter } from '../routing/uplink-router.ts';
+import { DataFactory, Writer } from 'n3';
+import { mappingGraph } from '../store/graphs.ts';
 import type { QuadStore } from '../store/quad-store.ts';
 import type { FunctionRegistry } from './functions.ts';
 import { MappingRegistry } from './registry.ts';
@@ -33,6 +35,16 @@ export async function createMappingService(options: MappingServiceOptions): Prom
     baseIri: `${config.baseUrl}/`,
     functions: options.functions,
     onLoadError: (name, err) => log?.warn({ err, mapping: name }, 'stored mapfile does not compile; skipped'),
+    // A queryable copy of each mapfile in its graph (hub/store/graphs.ts mappingGraph); the repository stays the source.
+    onChange: async (name, quads) => {
+      const graph = mappingGraph(config.baseUrl, name);
+      try {
+        if (quads) await store.putGraph(graph, new Writer({ format: 'application/n-triples' }).quadsToString(scopeBlankNodes(quads).map((q) => DataFactory.quad(q.subject, q.predicate, q.object))));
+        else await store.deleteGraph(graph);
+      } catch (err) {
+        log?.warn({ err, mapping: name }, 'mapfile graph not updated');
+      }
+    },
   });
   await registry.load();
   const things = new ThingMappings();

@@ -44,7 +44,10 @@ describe('/mappings and /ingest', () => {
     expect(got.body).toBe(UPLINK_TTL);
     const list = (await hub.app.inject({ method: 'GET', url: '/mappings' })).json();
     expect(list.mappings.map((m: { name: string }) => m.name)).toEqual(['uplink']);
+    const graph = `${hub.config.baseUrl}/graphs/mappings/uplink`;
+    expect(await hub.store.ask(`ASK { GRAPH <${graph}> { ?tm a <http://w3id.org/rml/TriplesMap> } }`)).toBe(true);
     expect((await hub.app.inject({ method: 'DELETE', url: '/mappings/uplink', headers: { authorization: hub.bearer } })).statusCode).toBe(204);
+    expect(await hub.store.hasGraph(graph)).toBe(false);
     expect((await hub.app.inject({ method: 'GET', url: '/mappings/uplink' })).statusCode).toBe(404);
   });
 
