@@ -87,7 +87,7 @@ beforeAll(async () => {
 afterAll(() => hub?.stop());
 
 describe('SSE notifications', () => {
-  it('tdd-notification-sse tdd-notification-event-types tdd-notification-data tdd-notification-data-td-id tdd-notification-event-id: create, update, delete in order with ids', async () => {
+  it('tdd-notification tdd-notification-sse tdd-notification-event-types tdd-notification-data tdd-notification-data-td-id tdd-notification-event-id: create, update, delete in order with ids', async () => {
     const sse = await SseClient.open(`${base}/events`);
     try {
       expect(sse.status).toBe(200);

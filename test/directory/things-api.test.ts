@@ -14,8 +14,8 @@ beforeEach(async () => {
   for (const td of await hub.directory.all()) await hub.directory.delete(td.id as string);
 });
 
-describe('create, read, update, delete', () => {
-  it('tdd-things-create-known-td tdd-things-create-known-td-resp tdd-things-retrieve-resp tdd-things-retrieve-resp-content-type tdd-context-injection: PUT then GET round-trips with registration info', async () => {
+describe('tdd-things-crud tdd-things-crudl: create, read, update, delete (listing below)', () => {
+  it('tdd-things-default-representation tdd-things-create-known-contenttype tdd-things-create-known-td tdd-things-create-known-td-resp tdd-things-retrieve tdd-things-retrieve-resp tdd-things-retrieve-resp-content-type tdd-context-injection: PUT then GET round-trips with registration info', async () => {
     const td = sampleTd('https://example.org/things/lamp-1');
     const put = await putTd(hub, td.id as string, td);
     expect(put.statusCode).toBe(201);
@@ -32,12 +32,13 @@ describe('create, read, update, delete', () => {
     expect(Date.parse(registration.retrieved)).toBeGreaterThanOrEqual(Date.parse(registration.created));
   });
 
-  it('tdd-things-update tdd-things-update-resp: a second PUT replaces the TD with 204 and keeps created', async () => {
+  it('tdd-things-update tdd-things-update-resp tdd-things-update-contenttype tdd-things-representation-alternate-input: a second PUT replaces the TD with 204 and keeps created', async () => {
     const td = sampleTd('urn:example:lamp-2');
     expect((await putTd(hub, 'urn:example:lamp-2', td)).statusCode).toBe(201);
     const first = (await hub.app.inject({ url: thingUrl('urn:example:lamp-2') })).json();
     await new Promise((r) => setTimeout(r, 5));
-    const replaced = await putTd(hub, 'urn:example:lamp-2', { ...td, title: 'Renamed' });
+    // application/json is accepted as well as application/td+json.
+    const replaced = await putTd(hub, 'urn:example:lamp-2', { ...td, title: 'Renamed' }, 'application/json');
     expect(replaced.statusCode).toBe(204);
     const after = (await hub.app.inject({ url: thingUrl('urn:example:lamp-2') })).json();
     expect(after.title).toBe('Renamed');
@@ -45,7 +46,7 @@ describe('create, read, update, delete', () => {
     expect(after.registration.modified > first.registration.modified).toBe(true);
   });
 
-  it('tdd-things-create-anonymous-td tdd-things-create-anonymous-td-resp tdd-things-create-anonymous-id tdd-anonymous-td-identifier tdd-anonymous-td-local-uuid', async () => {
+  it('tdd-things-create-anonymous-contenttype tdd-things-create-anonymous-td tdd-things-create-anonymous-td-resp tdd-things-create-anonymous-id tdd-anonymous-td-identifier tdd-anonymous-td-local-uuid', async () => {
     const res = await hub.app.inject({ method: 'POST', url: '/things', headers: { authorization: hub.bearer, 'content-type': 'application/td+json' }, payload: JSON.stringify(sampleTd(undefined)) });
     expect(res.statusCode).toBe(201);
     const location = res.headers.location as string;
@@ -122,7 +123,7 @@ describe('create, read, update, delete', () => {
 });
 
 describe('listing', () => {
-  it('tdd-things-list-method tdd-things-list-resp tdd-things-list-resp-content-type tdd-things-list-pagination-order-default: sorted by id in code point order', async () => {
+  it('tdd-things-list-only tdd-things-list-method tdd-things-list-resp tdd-things-list-resp-content-type tdd-things-list-pagination-order-default: sorted by id in code point order', async () => {
     const ids = ['urn:x:b', 'urn:x:B', 'urn:x:a', 'urn:x:\u{1F600}', 'urn:x:\uFF5E'];
     for (const id of ids) await putTd(hub, id, sampleTd(id));
     const res = await hub.app.inject({ url: '/things' });

@@ -55,7 +55,7 @@ describe('hostile input over HTTP', () => {
     }
   });
 
-  it('bad JSON, an array body and an empty body are 400', async () => {
+  it('tdd-validation-syntactic: bad JSON, an array body and an empty body are 400', async () => {
     const headers = { authorization: hub.bearer, 'content-type': 'application/td+json' };
     for (const payload of ['{"title": ', '[1,2]', 'null', '"str"']) {
       const res = await hub.app.inject({ method: 'PUT', url: thingUrl('urn:x:j'), headers, payload });
