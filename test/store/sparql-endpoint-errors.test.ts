@@ -85,6 +85,20 @@ describe('SparqlEndpointQuadStore failures', () => {
     expect(auths[2]).toMatch(/nc=00000002/);
   });
 
+  it('answers a Basic challenge (RFC 7617)', async () => {
+    const auths: string[] = [];
+    const url = await fakeEndpoint((req, res) => {
+      auths.push(req.headers.authorization ?? '');
+      if (!req.headers.authorization) res.writeHead(401, { 'www-authenticate': 'Basic realm="store"' }).end();
+      else res.writeHead(200).end();
+    });
+    const store = storeAt(url, { user: 'hub', password: 's3cret' });
+    await store.update('CLEAR ALL');
+    await store.update('CLEAR ALL');
+    const basic = `Basic ${Buffer.from('hub:s3cret').toString('base64')}`;
+    expect(auths).toEqual(['', basic, basic]);
+  });
+
   it('parses digest challenges', () => {
     expect(parseDigestChallenge('Digest realm="r", nonce="n", qop="auth,auth-int"')).toMatchObject({ realm: 'r', nonce: 'n', qop: 'auth' });
     expect(parseDigestChallenge('Basic realm="r"')).toBeUndefined();
