@@ -1,5 +1,5 @@
 // Runs a protocol operation against the QuadStore and serialises the result in the negotiated media type.
-import { NotAcceptableError } from '../errors.ts';
+import { BadRequestError, NotAcceptableError, StoreError } from '../errors.ts';
 import { negotiate } from '../http/conneg.ts';
 import { queryForm } from '../store/oxigraph-engine.ts';
 import type { QuadStore, QueryForm } from '../store/quad-store.ts';
@@ -35,6 +35,22 @@ export interface RunOptions {
   baseIri?: string;
 }
 
+/** Engine refusals that are about the request, not a failing store: Oxigraph (WASM) has no HTTP client. */
+const UNSUPPORTED = /service <[^>]*> is not supported|HTTP client is not available/i;
+
+/** Turns the engine's "no SERVICE / no remote LOAD" failures into a 400 the client can act on; rethrows the rest. */
+function unsupported(e: unknown): never {
+  const cause = e instanceof StoreError ? (e.cause as Error | undefined) : undefined;
+  if (cause && UNSUPPORTED.test(String(cause.message ?? cause))) {
+    throw new BadRequestError(
+      'This endpoint does not evaluate SERVICE (federated query) nor LOAD remote documents; use SERVICE SILENT or load data with the Graph Store',
+      { cause: e },
+      'unsupported-feature',
+    );
+  }
+  throw e;
+}
+
 /** The media types a query form can be answered in, preferred first. */
 export function offeredTypes(form: QueryForm): readonly string[] {
   if (form === 'select') return SELECT_TYPES;
@@ -66,14 +82,16 @@ export async function runQuery(
 ): Promise<{ mediaType: string; body: string }> {
   assertManageable(query);
   const storeType = STORE_GRAPH_TYPES.has(mediaType) || !RDF_OUTPUT_TYPES.includes(mediaType as never) ? mediaType : 'application/n-triples';
-  const result = await store.query(query, {
-    resultFormat: storeType,
-    defaultGraphUris: options.defaultGraphUris,
-    namedGraphUris: options.namedGraphUris,
-    unionDefaultGraph: options.unionDefaultGraph,
-    timeoutMs: options.timeoutMs,
-    baseIri: options.baseIri,
-  });
+  const result = await store
+    .query(query, {
+      resultFormat: storeType,
+      defaultGraphUris: options.defaultGraphUris,
+      namedGraphUris: options.namedGraphUris,
+      unionDefaultGraph: options.unionDefaultGraph,
+      timeoutMs: options.timeoutMs,
+      baseIri: options.baseIri,
+    })
+    .catch(unsupported);
   if (storeType !== mediaType) return { mediaType, body: serializeNTriples(result.body, mediaType) };
   return { mediaType, body: result.body };
 }
@@ -86,5 +104,5 @@ export async function runUpdate(
 ): Promise<void> {
   assertManageable(update);
   const text = applyUsingGraphs(update, options.usingGraphUris ?? [], options.usingNamedGraphUris ?? [], options.baseIri);
-  await store.update(text, { baseIri: options.baseIri, timeoutMs: options.timeoutMs });
+  await store.update(text, { baseIri: options.baseIri, timeoutMs: options.timeoutMs }).catch(unsupported);
 }
