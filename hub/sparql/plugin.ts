@@ -17,6 +17,8 @@ export function installRawBodyParser(app: FastifyInstance): void {
 /**
  * Registers /sparql. Queries need the 'read' scope (open on loopback by default), updates the 'write' scope.
  * SPARQL 1.1 Protocol: https://www.w3.org/TR/sparql11-protocol/ (query §2.1, update §2.2, responses §2.1.6, §2.2.4).
+ * Parameters are read by protocol.ts from the raw query string and body instead of a fastify JSON Schema: the protocol
+ * repeats parameters (default-graph-uri), splits them between the URL and a form body, and decodes them exactly once.
  */
 export async function sparqlPlugin(app: FastifyInstance, deps: HubDeps): Promise<void> {
   installRawBodyParser(app);
