@@ -59,6 +59,11 @@ export async function thingsPlugin(app: FastifyInstance, deps: HubDeps & { thing
 
   function sse(kind: ObservedKind) {
     return async (request: FastifyRequest<{ Params: Params }>, reply: FastifyReply): Promise<void> => {
+      if (request.method === 'HEAD') {
+        // HEAD (e.g. a client's handshake) checks the affordance exists without opening a stream.
+        (await things.observe(request.params.id, kind, request.params.name, () => {}))();
+        return void reply.type('text/event-stream').send();
+      }
       let unsubscribe: (() => void) | undefined;
       const raw: ServerResponse = reply.raw;
       const end = () => {

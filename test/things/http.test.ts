@@ -169,6 +169,16 @@ describe('device Things over HTTP', () => {
     }
   });
 
+  it('answers HEAD on observe and event hrefs without opening a stream', async () => {
+    const h = await hubWithDevice();
+    const head = await h.app.inject({ method: 'HEAD', url: `${path}/properties/temperature/observable` });
+    expect(head.statusCode).toBe(200);
+    expect(head.headers['content-type']).toMatch(/^text\/event-stream/);
+    expect(h.things.observers.count).toBe(0);
+    const missing = await h.app.inject({ method: 'HEAD', url: `${path}/events/nope` });
+    expect(missing.statusCode).toBe(404);
+  });
+
   it('stops exposing a Thing deleted from the directory', async () => {
     const h = await hubWithDevice();
     await h.directory.delete(DEVICE_ID);
