@@ -56,6 +56,20 @@ describe('EmbeddedQuadStore query timeout', () => {
     expect(await store.ask(`ASK { GRAPH <${EX}u> { <${EX}u> <${EX}p> "u" } }`)).toBe(true);
   });
 
+  it('rebuilds a worker that died unexpectedly, answering the queries that were waiting', async () => {
+    const before = await store.stats();
+    const host = (store as unknown as { host: { worker: { terminate(): Promise<number> } } }).host;
+    const pending = store.ask(`ASK { GRAPH <${EX}u> { <${EX}u> <${EX}p> "u" } }`);
+    await host.worker.terminate();
+    const outcome = await pending.then((v) => v, (e: unknown) => e);
+    // the request that was running when the worker died fails with a typed error; the store carries on
+    if (outcome !== true) expect(outcome).toMatchObject({ code: 'store-failed' });
+    expect(await store.ask(`ASK { GRAPH <${EX}u> { <${EX}u> <${EX}p> "u" } }`)).toBe(true);
+    const after = await store.stats();
+    expect(after.workerRestarts).toBe(before.workerRestarts + 1);
+    expect(after.quads).toBe(before.quads);
+  });
+
   it('ends a runaway update without logging it', async () => {
     const before = (await store.stats()).quads;
     const err = await store

@@ -110,6 +110,8 @@ export class WorkerHost {
     if (!first.done) {
       this.pending.delete(first.value[0]);
       first.value[1].reject(new StoreError('The store worker failed while running this request', { cause: e }));
+      // A worker that dies while rebuilding would die again: stop instead of looping.
+      if (first.value[1].req.op === 'recover') return this.fail(new StoreError('The store worker failed during recovery', { cause: e }));
     }
     void this.restart(`worker crashed: ${e.message}`);
   }
@@ -153,6 +155,7 @@ export class WorkerHost {
   }
 
   private fail(e: Error): void {
+    if (this.failed) return;
     this.failed = e;
     for (const p of this.pending.values()) p.reject(e), p.timer && clearTimeout(p.timer);
     this.pending.clear();
