@@ -232,7 +232,7 @@ export class LdpService {
       await this.checkIfMatch(fresh, ifMatch, false);
       const { state } = await this.state(fresh);
       const all = [...state.types, ...state.config, ...state.user, ...state.containment, ...state.membership];
-      const result = applyPatch(all, mediaType, text, fresh.iri);
+      const result = await applyPatch(this.store, this.baseUrl, all, mediaType, text, fresh.iri);
       const user = toNTriples(userTriples(result, fresh, state, true));
       await this.commit([...this.graphOps(fresh.iri, user), ...this.meta.saveOps({ ...fresh, modified: new Date().toISOString() })]);
     });

@@ -1,24 +1,19 @@
 // PATCH of an LDP-RS (LDP §4.2.7) with N3 Patch (Solid Protocol §5.3.1, text/n3 solid:InsertDeletePatch) or
-// SPARQL 1.1 Update; both run on a scratch copy of the resource so that a failing patch changes nothing.
-import oxigraph from 'oxigraph';
+// SPARQL 1.1 Update. Both run in the store on a scratch copy of the resource (a graph of its own), so the store's
+// query timeout bounds a runaway patch, and a failing patch changes nothing: the caller stores the result.
+import { randomUUID } from 'node:crypto';
 import n3 from 'n3';
 import type { Quad, Term } from '@rdfjs/types';
-import { BadRequestError, ConflictError, HubError, UnsupportedMediaTypeError } from '../errors.ts';
+import { BadRequestError, ConflictError, UnsupportedMediaTypeError } from '../errors.ts';
+import type { JsonTerm, QuadStore } from '../store/quad-store.ts';
 import { parseNTriples, toNTriples } from './representation.ts';
+import { scopeUpdate } from './sparql-scope.ts';
+import { UnprocessablePatchError } from './patch-errors.ts';
 import { SOLID, RDF_TYPE } from './vocab.ts';
 
-const { Store, defaultGraph } = oxigraph;
-type Scratch = InstanceType<typeof Store>;
+export { UnprocessablePatchError };
 
-/** 422: a well-formed document that is not a usable patch. */
-export class UnprocessablePatchError extends HubError {
-  override name = 'UnprocessablePatchError';
-  constructor(message: string) {
-    super(422, 'invalid-patch', message);
-  }
-}
-
-/** A term as SPARQL text (IRIs, literals with language/datatype, variables). */
+/** A term as SPARQL text (IRIs, literals with language/datatype, variables, blank nodes). */
 export function termToSparql(term: Term): string {
   switch (term.termType) {
     case 'NamedNode':
@@ -37,31 +32,12 @@ export function termToSparql(term: Term): string {
   }
 }
 
-function withScratch<T>(state: Quad[], fn: (s: Scratch) => T): T {
-  const s = new Store();
-  try {
-    const nt = toNTriples(state);
-    if (nt) s.load(nt, { format: 'application/n-triples' });
-    return fn(s);
-  } finally {
-    (s as unknown as { free?: () => void }).free?.();
-  }
-}
-
-function dump(s: Scratch): Quad[] {
-  return parseNTriples(s.dump({ format: 'application/n-triples', from_graph_name: defaultGraph() }) as string);
-}
-
-/** SPARQL Update on the resource alone: the resource is the default graph; GRAPH clauses only touch scratch graphs. */
-export function applySparqlUpdate(state: Quad[], update: string, base: string): Quad[] {
-  return withScratch(state, (s) => {
-    try {
-      s.update(update, { base_iri: base });
-    } catch (e) {
-      throw new BadRequestError(`The SPARQL Update is not valid: ${(e as Error).message}`, { cause: e }, 'sparql-syntax');
-    }
-    return dump(s);
-  });
+function jsonTermToSparql(t: JsonTerm): string {
+  if (t.type === 'uri') return `<${t.value}>`;
+  if (t.type !== 'literal') throw new UnprocessablePatchError('solid:where bound a variable to a blank node; such triples cannot be patched');
+  const s = JSON.stringify(t.value);
+  if (t['xml:lang']) return `${s}@${t['xml:lang']}`;
+  return t.datatype && t.datatype !== 'http://www.w3.org/2001/XMLSchema#string' ? `${s}^^<${t.datatype}>` : s;
 }
 
 interface N3Patch {
@@ -92,12 +68,7 @@ export function parseN3Patch(text: string, base: string): N3Patch {
     const id = refs[0]!.object.value;
     return quads.filter((q) => q.graph.termType === 'BlankNode' && q.graph.value === id);
   };
-  return { where: formula('where'), inserts: formula('inserts'), deletes: formula('deletes') };
-}
-
-/** Applies an N3 Patch: the where formula must match exactly once, every delete must exist (else 409). */
-export function applyN3Patch(state: Quad[], text: string, base: string): Quad[] {
-  const patch = parseN3Patch(text, base);
+  const patch = { where: formula('where'), inserts: formula('inserts'), deletes: formula('deletes') };
   for (const q of [...patch.where, ...patch.deletes]) {
     if ([q.subject, q.predicate, q.object].some((x) => x.termType === 'BlankNode')) {
       throw new UnprocessablePatchError('Blank nodes are not allowed in solid:where or solid:deletes');
@@ -109,29 +80,47 @@ export function applyN3Patch(state: Quad[], text: string, base: string): Quad[] 
       if (x.termType === 'Variable' && !whereVars.has(x.value)) throw new UnprocessablePatchError(`Variable ?${x.value} is not bound by solid:where`);
     }
   }
-  const triple = (q: Quad) => `${termToSparql(q.subject)} ${termToSparql(q.predicate)} ${termToSparql(q.object)} .`;
-  return withScratch(state, (s) => {
-    let binding = new Map<string, string>();
-    if (patch.where.length) {
-      const rows = s.query(`SELECT * WHERE { ${patch.where.map(triple).join(' ')} } LIMIT 2`) as Array<Map<string, Term>>;
-      if (rows.length !== 1) throw new ConflictError(`The solid:where formula matched ${rows.length === 0 ? 'nothing' : 'more than once'}`, undefined, 'patch-conflict');
-      binding = new Map([...rows[0]!.entries()].map(([k, v]) => [k, termToSparql(v)]));
-    }
-    const bind = (q: Quad) =>
-      [q.subject, q.predicate, q.object].map((x) => (x.termType === 'Variable' ? binding.get(x.value)! : termToSparql(x))).join(' ') + ' .';
-    const deletes = patch.deletes.map(bind);
-    if (deletes.length && !(s.query(`ASK { ${deletes.join(' ')} }`) as boolean)) {
-      throw new ConflictError('A triple in solid:deletes is not in the resource', undefined, 'patch-conflict');
-    }
-    const inserts = patch.inserts.map(bind);
-    s.update(`DELETE DATA { ${deletes.join(' ')} } ; INSERT DATA { ${inserts.join(' ')} }`, { base_iri: base });
-    return dump(s);
-  });
+  return patch;
 }
 
-/** Dispatches on the patch media type (Accept-Patch: text/n3, application/sparql-update). */
-export function applyPatch(state: Quad[], mediaType: string | undefined, body: string, base: string): Quad[] {
-  if (mediaType === 'text/n3') return applyN3Patch(state, body, base);
-  if (mediaType === 'application/sparql-update') return applySparqlUpdate(state, body, base);
-  throw new UnsupportedMediaTypeError(`PATCH accepts text/n3 (N3 Patch) or application/sparql-update, not '${mediaType ?? 'none'}'`);
+/** Applies an N3 Patch to the scratch graph: where must match exactly once, every delete must exist (else 409). */
+async function n3PatchInStore(store: QuadStore, graph: string, text: string, base: string): Promise<void> {
+  const patch = parseN3Patch(text, base);
+  const triple = (q: Quad) => `${termToSparql(q.subject)} ${termToSparql(q.predicate)} ${termToSparql(q.object)} .`;
+  const scoped = { defaultGraphUris: [graph] };
+  let binding = new Map<string, string>();
+  if (patch.where.length) {
+    const rows = await store.select(`SELECT * WHERE { ${patch.where.map(triple).join(' ')} } LIMIT 2`, scoped);
+    if (rows.length !== 1) throw new ConflictError(`The solid:where formula matched ${rows.length === 0 ? 'nothing' : 'more than once'}`, undefined, 'patch-conflict');
+    binding = new Map(Object.entries(rows[0]!).map(([k, v]) => [k, jsonTermToSparql(v)]));
+  }
+  const bind = (q: Quad) => [q.subject, q.predicate, q.object].map((x) => (x.termType === 'Variable' ? binding.get(x.value)! : termToSparql(x))).join(' ') + ' .';
+  const deletes = patch.deletes.map(bind);
+  if (deletes.length && !(await store.ask(`ASK { ${deletes.join(' ')} }`, scoped))) {
+    throw new ConflictError('A triple in solid:deletes is not in the resource', undefined, 'patch-conflict');
+  }
+  const inserts = patch.inserts.map(bind);
+  await store.update(`DELETE DATA { GRAPH <${graph}> { ${deletes.join(' ')} } } ; INSERT DATA { GRAPH <${graph}> { ${inserts.join(' ')} } }`);
+}
+
+/**
+ * Applies a patch (Accept-Patch: text/n3, application/sparql-update) to `state` and returns the patched triples.
+ * The scratch graph lives under `<base>/graphs/ldp-patch/` only while the patch runs.
+ */
+export async function applyPatch(store: QuadStore, baseUrl: string, state: Quad[], mediaType: string | undefined, body: string, base: string): Promise<Quad[]> {
+  if (mediaType !== 'text/n3' && mediaType !== 'application/sparql-update') {
+    throw new UnsupportedMediaTypeError(`PATCH accepts text/n3 (N3 Patch) or application/sparql-update, not '${mediaType ?? 'none'}'`);
+  }
+  const graph = `${baseUrl}/graphs/ldp-patch/${randomUUID()}`;
+  // Parse and scope before copying anything, so a bad document costs no store write.
+  const scopedUpdate = mediaType === 'application/sparql-update' ? scopeUpdate(body, graph, base) : undefined;
+  const nt = toNTriples(state);
+  await store.update(nt ? `INSERT DATA { GRAPH <${graph}> { ${nt} } }` : `CREATE SILENT GRAPH <${graph}>`);
+  try {
+    if (scopedUpdate) await store.update(scopedUpdate);
+    else await n3PatchInStore(store, graph, body, base);
+    return parseNTriples(await store.getGraph(graph));
+  } finally {
+    await store.update(`DROP SILENT GRAPH <${graph}>`);
+  }
 }

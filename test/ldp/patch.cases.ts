@@ -86,14 +86,29 @@ export function patchCases(hub: () => Ldp): void {
       expect(sameGraph(userGraph(quads), expected)).toBe(true);
     });
 
-    it('is scoped to the resource: GRAPH clauses cannot reach other graphs', async () => {
+    it('is scoped to the resource: GRAPH, WITH, USING, SERVICE and graph management are refused (422), nothing changes', async () => {
       const r = await fresh();
       const other = await fresh(`<> <${DCT}title> "untouched" .`);
       const before = await ldp.etag(other);
-      const update = `INSERT DATA { GRAPH <${other}> { <${other}> <${DCT}title> "hijacked" } } ; DELETE WHERE { GRAPH <${other}> { ?s ?p ?o } }`;
-      expect((await ldp.req('PATCH', r, SU, update)).status).toBe(204);
+      const mine = await ldp.etag(r);
+      for (const update of [
+        `INSERT DATA { GRAPH <${other}> { <${other}> <${DCT}title> "hijacked" } }`,
+        `DELETE WHERE { GRAPH <${other}> { ?s ?p ?o } }`,
+        `WITH <${other}> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }`,
+        `DELETE { <> <${DCT}title> ?t } USING <${other}> WHERE { ?s <${DCT}title> ?t }`,
+        `INSERT { <> <${DCT}title> ?t } WHERE { GRAPH ?g { ?s <${DCT}title> ?t } }`,
+        `INSERT { <> <${DCT}title> ?t } WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s <${DCT}title> ?t } }`,
+        `DROP GRAPH <${other}>`,
+        `LOAD <http://127.0.0.1:9/x.ttl>`,
+        `CLEAR ALL`,
+      ]) {
+        const res = await ldp.req('PATCH', r, SU, update);
+        expect(res.status, update).toBe(422);
+      }
       expect(await ldp.etag(other)).toBe(before);
-      expect(await ldp.hub.store.ask(`ASK { GRAPH <${other}> { <${other}> <${DCT}title> "untouched" } }`)).toBe(true);
+      expect(await ldp.etag(r)).toBe(mine);
+      // The scratch graphs of patches never stay behind.
+      expect(await ldp.hub.store.ask(`ASK { GRAPH ?g { ?s ?p ?o } FILTER(CONTAINS(STR(?g), "/graphs/ldp-patch/")) }`)).toBe(false);
     });
 
     it('answers 400 for a syntax error and 415 for an unknown patch type; LDP-NRs take no PATCH (405)', async () => {
