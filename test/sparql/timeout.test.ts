@@ -4,7 +4,7 @@ import { startTestHub, type TestHub } from '../helpers/hub.ts';
 
 let hub: TestHub;
 beforeAll(async () => {
-  hub = await startTestHub({ queryTimeoutMs: 800 });
+  hub = await startTestHub({ queryTimeoutMs: 3000 });
   const triples = Array.from({ length: 200 }, (_, i) => `<http://example.org/s${i}> <http://example.org/p> ${i} .`).join('\n');
   const r = await hub.app.inject({ method: 'PUT', url: '/graph-store?default', headers: { 'content-type': 'text/turtle', authorization: hub.bearer }, payload: triples });
   expect(r.statusCode).toBeLessThan(300);
@@ -13,15 +13,16 @@ afterAll(() => hub?.stop());
 
 describe('query timeout (embedded store)', () => {
   it('answers 503 query-timeout for a runaway query, stays responsive meanwhile, and works afterwards', async () => {
-    // 200^4 = 1.6e9 joined rows: far beyond 800 ms.
+    // 200^4 = 1.6e9 joined rows: far beyond 3 s.
     const runaway = 'SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?b . ?c ?q ?d . ?e ?r ?f . ?g ?t ?h }';
     const started = Date.now();
-    const pending = hub.app.inject({ url: `/sparql?query=${encodeURIComponent(runaway)}` });
+    let settled = false;
+    const pending = hub.app.inject({ url: `/sparql?query=${encodeURIComponent(runaway)}` }).finally(() => (settled = true));
     await new Promise((resolve) => setTimeout(resolve, 100));
-    const t0 = Date.now();
+    // The event loop is free while the worker runs the query: another request is answered before the query ends.
     const description = await hub.app.inject({ url: '/sparql' });
     expect(description.statusCode).toBe(200);
-    expect(Date.now() - t0).toBeLessThan(500);
+    expect(settled).toBe(false);
     const r = await pending;
     expect(r.statusCode).toBe(503);
     expect(r.headers['content-type']).toMatch(/^application\/problem\+json/);
