@@ -1,8 +1,9 @@
 // Minimal ingestion path: a Thing's `{meta, payload}` message -> its mapfile's compiled plan -> store + live state.
 import { randomBytes } from 'node:crypto';
-import { DataFactory, Writer } from 'n3';
+import { DataFactory } from 'n3';
 import type { Quad } from '@rdfjs/types';
 import { HubError, MappingError } from '../errors.ts';
+import { writeNQuads } from '../mapping/nquads.ts';
 import type { MappingPlan } from '../mapping/plan.ts';
 import { observationGraph } from '../store/graphs.ts';
 import type { QuadStore } from '../store/quad-store.ts';
@@ -126,5 +127,5 @@ export function scopeBlankNodes(quads: Quad[]): Quad[] {
 }
 
 export function toNQuads(quads: Quad[]): string {
-  return new Writer({ format: 'application/n-quads' }).quadsToString(quads);
+  return writeNQuads(quads);
 }

@@ -145,3 +145,21 @@ describe('per-message execution', () => {
     expect(b[0]!.subject).toEqual(DataFactory.namedNode('x:2'));
   });
 });
+
+describe('writeNQuads', () => {
+  it('round-trips through a strict N-Quads parser, escapes included', async () => {
+    const { writeNQuads } = await import('../../hub/mapping/nquads.ts');
+    const { namedNode, literal, blankNode, quad } = DataFactory;
+    const quads = [
+      quad(namedNode('http://x/a b'), namedNode('http://x/p'), literal('line\n"quoted" \\ back'), namedNode('http://x/g')),
+      quad(blankNode('b1'), namedNode('http://x/p'), literal('chat', 'fr')),
+      quad(blankNode('b1'), namedNode('http://x/p'), literal('1.5', namedNode('http://www.w3.org/2001/XMLSchema#double'))),
+      quad(blankNode('b1'), namedNode('http://x/p'), literal('plain')),
+    ];
+    const back = nq(writeNQuads(quads));
+    expect(back).toHaveLength(4);
+    expect(back[0]!.subject.value).toBe('http://x/a%20b');
+    expect(back[0]!.object.value).toBe('line\n"quoted" \\ back');
+    expect(isomorphic(back.slice(1), quads.slice(1))).toBe(true);
+  });
+});
