@@ -34,14 +34,14 @@ export class EmbeddedQuadStore implements QuadStore {
   private hold = 0;
   private writeChain: Promise<unknown> = Promise.resolve();
   private snapshots!: Snapshotter;
+  private rebuilding: Promise<void> | undefined;
+  private rebuilt: (() => void) | undefined;
   private retention: Retention | undefined;
   private opened = false;
   private closed = false;
   private closing: Promise<void> | undefined;
-  private readonly counters = {
-    pendingWrites: 0, ackedWrites: 0, applyErrors: 0,
-    replayedRecords: 0, replayFailedRecords: 0, recoveryMs: 0, workerRestarts: 0, retentionDroppedGraphs: 0, tornTails: 0,
-  };
+  private readonly counters = { pendingWrites: 0, ackedWrites: 0, applyErrors: 0, replayedRecords: 0, replayFailedRecords: 0,
+    recoveryMs: 0, workerRestarts: 0, retentionDroppedGraphs: 0, tornTails: 0 };
 
   constructor(private readonly options: EmbeddedStoreOptions) {
     this.timeoutMs = options.queryTimeoutMs ?? 30_000;
@@ -70,7 +70,7 @@ export class EmbeddedQuadStore implements QuadStore {
     }
     this.noteRecovery(report);
     if (report.torn) await truncateDurably(report.torn.path, report.torn.offset).then(() => this.counters.tornTails++);
-    this.snapshots = new Snapshotter(dir, snap, segments);
+    this.snapshots = new Snapshotter(dir, snap, segments, async () => void (await this.rebuilding));
     await deleteBefore(dir, files, snap ?? 0);
     this.log = new WriteLog({
       dir,
@@ -91,13 +91,17 @@ export class EmbeddedQuadStore implements QuadStore {
     this.counters.replayedRecords = r.replayedRecords;
     this.counters.replayFailedRecords = r.failedRecords;
     this.counters.recoveryMs = r.durationMs;
+    this.rebuilt?.();
   }
 
-  /** Worker restart: hold new writes, wait until everything already posted is in the log file, replay up to there. */
+  /**
+   * Worker restart: hold new writes, wait until everything already posted is in the log file, replay up to there.
+   * A snapshot finishing meanwhile does not delete the files named in the plan until the rebuild is over.
+   */
   private async restartPlan(): Promise<RecoveryPlan> {
     this.hold++;
+    this.rebuilding ??= new Promise<void>((resolve) => (this.rebuilt = () => ((this.rebuilding = undefined), resolve())));
     try {
-      await this.snapshots.idle(); // a finishing snapshot deletes files: let it settle so the plan names files that exist
       await this.log!.drain();
       return recoveryPlan(this.options.dir, this.snapshots.seq, [...this.snapshots.sealed, this.log!.seq], this.log!.offset);
     } finally {
@@ -114,8 +118,6 @@ export class EmbeddedQuadStore implements QuadStore {
     if (!this.opened || this.closed) throw this.unavailable();
     return { host: this.host!, log: this.log! };
   }
-
-  // ---- writes -------------------------------------------------------------------------------------------------
 
   /** Adds N-Quads; resolves once durable (group commit). Rejects with OverloadedError past maxPendingWrites. */
   insert(nquads: string, graph?: GraphName): Promise<void> {
@@ -228,8 +230,6 @@ export class EmbeddedQuadStore implements QuadStore {
     return graphs;
   }
 
-  // ---- reads --------------------------------------------------------------------------------------------------
-
   query(sparql: string, options: QueryOptions = {}): Promise<QueryResult> {
     const { timeoutMs, ...rest } = options;
     try {
@@ -256,8 +256,6 @@ export class EmbeddedQuadStore implements QuadStore {
   hasGraph(graph: GraphName): Promise<boolean> {
     return this.active.host.request({ op: 'hasGraph', graph: toWire(graph) }, this.timeoutMs);
   }
-
-  // ---- snapshots, stats, close --------------------------------------------------------------------------------
 
   /** Waits for a running background snapshot (tests, benchmarks). */
   snapshotIdle = (): Promise<void> => this.snapshots.idle();
@@ -290,6 +288,7 @@ export class EmbeddedQuadStore implements QuadStore {
       this.flush();
       this.closed = true;
       await this.log!.close();
+      this.rebuilt?.();
       await this.snapshots.stop();
       await this.host!.close();
     })();

@@ -51,6 +51,8 @@ export class Snapshotter {
     public seq: number | undefined,
     /** Sealed segments not yet covered by a snapshot, ascending. */
     public sealed: number[],
+    /** Resolves when no worker is reading the files a finished snapshot makes obsolete (a rebuild in progress). */
+    private readonly filesFree: () => Promise<void> = async () => {},
   ) {}
 
   /** Bytes of the sealed segments. */
@@ -73,6 +75,7 @@ export class Snapshotter {
         const r = await takeSnapshot(this.dir, this.seq, segments);
         this.seq = r.seq;
         this.sealed = this.sealed.filter((s) => s >= r.seq);
+        await this.filesFree();
         await deleteBefore(this.dir, await scanStoreDir(this.dir), r.seq);
         this.snapshots++;
         this.lastSnapshotMs = r.durationMs;
