@@ -2,10 +2,10 @@
 import { createRequire } from 'node:module';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import sparqljs from 'sparqljs';
-import { JSONPath } from 'jsonpath-plus';
 import { BadRequestError, SparqlSyntaxError, UnsupportedMediaTypeError } from '../errors.ts';
 import type { HubDeps } from '../http/deps.ts';
 import { jsonpathQuery, sparqlQuery } from './schemas.ts';
+import { queryJsonPath } from './jsonpath.ts';
 
 const require = createRequire(import.meta.url);
 const jsonld = require('jsonld') as { fromRDF(nquads: string, options: Record<string, unknown>): Promise<unknown> };
@@ -77,18 +77,10 @@ export async function searchRoutes(app: FastifyInstance, deps: HubDeps): Promise
     return sparql(typeof body.query === 'string' ? body.query : undefined, request, reply);
   });
 
-  // JSONPath (RFC 9535 syntax; evaluated by jsonpath-plus in its safe mode, no script eval) over the array of TDs.
+  // JSONPath (RFC 9535) over the array of TDs.
   app.get<{ Querystring: { query: string } }>('/search/jsonpath', { schema: { querystring: jsonpathQuery }, preHandler: read }, async (request, reply) => {
-    const path = request.query.query.trim();
-    if (!path.startsWith('$')) throw new BadRequestError("A JSONPath query starts with '$' (RFC 9535 §2.2)", undefined, 'jsonpath-syntax');
     await directory.purgeDue();
-    const tds = directory.searchable();
-    let result: unknown;
-    try {
-      result = JSONPath({ path, json: tds, wrap: true, eval: 'safe' });
-    } catch (e) {
-      throw new BadRequestError(`The JSONPath query is not valid: ${(e as Error).message}`, { cause: e }, 'jsonpath-syntax');
-    }
-    return reply.type('application/json').send(result ?? []);
+    const result = queryJsonPath(request.query.query, directory.searchable());
+    return reply.type('application/json').send(result);
   });
 }

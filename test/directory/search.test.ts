@@ -103,12 +103,16 @@ describe('JSONPath search', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     expect(res.json()).toEqual(['urn:s:fan']);
+    const rfc = await hub.app.inject({ url: `/search/jsonpath?query=${encodeURIComponent("$[?@.title == 'Fan'].id")}` });
+    expect(rfc.json()).toEqual(['urn:s:fan']);
+    const nested = await hub.app.inject({ url: `/search/jsonpath?query=${encodeURIComponent("$[?@.properties[?@.readOnly == true]].id")}` });
+    expect(nested.json()).toEqual(expect.arrayContaining(['urn:s:fan', 'urn:s:lamp']));
     const all = await hub.app.inject({ url: `/search/jsonpath?query=${encodeURIComponent('$[*].id')}` });
     expect(all.json()).toEqual(['urn:s:fan', 'urn:s:lamp']);
   });
 
   it('a bad or missing expression is 400 and scripts do not run', async () => {
-    for (const q of ['$[?(@.title==', 'title', '$[?(@.constructor.constructor("return process")().exit())]']) {
+    for (const q of ['$[?(@.title==', 'title', "$[?@.title == 'x'", '$[?(@.constructor.constructor("return process")().exit())]']) {
       const res = await hub.app.inject({ url: `/search/jsonpath?query=${encodeURIComponent(q)}` });
       expect(res.statusCode, q).toBe(400);
     }
