@@ -152,6 +152,10 @@ export class LdpService {
       }
       if (iri.endsWith(META_SUFFIX) || this.reserved(iri)) throw constraintViolation(`${iri} is reserved by the server`);
       const effective = model ?? (iri.endsWith('/') ? 'BasicContainer' : isRdfMediaType(body.mediaType) ? 'RDFSource' : 'NonRDFSource');
+      // Members are minted as <container IRI><name>, so container IRIs end with '/' and nothing else does.
+      if (isContainerModel(effective) !== iri.endsWith('/')) {
+        throw constraintViolation(`Container IRIs end with '/' and other resources' IRIs do not; ${iri} does not fit a ${effective}`);
+      }
       return this.createAt(iri, parentIri, effective, body);
     });
   }

@@ -115,9 +115,11 @@ export async function ldpPlugin(app: FastifyInstance, deps: HubDeps): Promise<vo
           return reply.code(204).send();
         case 'GET':
         case 'HEAD': {
+          if (m.model === 'NonRDFSource') reply.header('last-modified', new Date(m.modified).toUTCString());
           if (m.model === 'NonRDFSource') return sendBytes(request, reply, await service.files.read(iri), m.contentType!, m.bytesHash!);
           const extra = iri === root ? [...content.rootMembers(), ...(mappings ? [mappings.iri] : [])] : [];
           const { state, hash } = await service.state(m, extra);
+          if (m.modified) reply.header('last-modified', new Date(m.modified).toUTCString());
           return sendRdf(request, reply, (pref) => selectTriples(state, pref), hash);
         }
         case 'POST': {

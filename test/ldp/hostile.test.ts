@@ -76,6 +76,14 @@ describe('hostile input', () => {
     expect((await ldp.req('PUT', loc, { ...TTL, 'if-match': nt }, `<> <${DCT}title> "v3" .`)).status).toBe(204);
   });
 
+  it('PUT-create keeps container IRIs ending with / and only them (409)', async () => {
+    expect((await ldp.req('PUT', '/ldp/not-a-dir', { ...TTL, link: `<${LDP}BasicContainer>; rel="type"` }, '')).status).toBe(409);
+    expect((await ldp.req('PUT', '/ldp/a-dir/', { ...TTL, link: `<${LDP}RDFSource>; rel="type"` }, '')).status).toBe(409);
+    expect((await ldp.req('PUT', '/ldp/a-dir/', TTL, '')).status).toBe(201);
+    expect((await ldp.req('PUT', '/ldp/a-dir/doc', TTL, `<> <${DCT}title> "in a dir" .`)).status).toBe(201);
+    expect((await ldp.req('PUT', '/ldp/no-such-dir/doc', TTL, '')).status).toBe(409);
+  });
+
   it('refuses an unknown interaction model with 409 and constrainedBy', async () => {
     const r = await ldp.req('POST', '/ldp/', { ...TTL, link: `<${LDP}Fancy>; rel="type"` }, '');
     expect(r.status).toBe(409);
