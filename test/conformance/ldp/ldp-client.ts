@@ -113,7 +113,9 @@ export interface Subjects {
  * the in-process one: these cases test the protocol; test/ldp/durability.test.ts covers the durable embedded store.
  */
 export async function setup(): Promise<{ hub: TestHub; c: LdpClient; s: Subjects }> {
-  const hub = await startTestHub({}, { listen: true, store: new MemoryQuadStore() });
+  // LDP_CONFORMANCE_STORE=embedded runs the same cases on the durable embedded store.
+  const store = process.env.LDP_CONFORMANCE_STORE === 'embedded' ? undefined : new MemoryQuadStore();
+  const hub = await startTestHub({}, { listen: true, store });
   const base = hub.config.baseUrl;
   const c = new LdpClient(hub, base);
   const link = (m: string) => ({ link: `<${LDP}${m}>; rel="type"` });
