@@ -16,10 +16,17 @@ export interface SnapshotResult {
  * Writes `snapshot-<last+1>.nq` = snapshot `from` (if any) + `segments` (sealed, complete, ascending). The file appears
  * atomically (tmp + fsync + rename + directory fsync).
  */
-export async function takeSnapshot(dir: string, fromSnapshot: number | undefined, segments: number[]): Promise<SnapshotResult> {
+export async function takeSnapshot(
+  dir: string,
+  fromSnapshot: number | undefined,
+  segments: number[],
+  /** Receives the snapshot worker's host, so that a closing store can end the snapshot at once. */
+  onHost?: (host: WorkerHost) => void,
+): Promise<SnapshotResult> {
   const started = performance.now();
   const seq = segments[segments.length - 1]! + 1;
   const host = new WorkerHost(await workerEntry(), { mapError: (e) => new StoreError(`Snapshot failed: ${e.name}: ${e.message}`) });
+  onHost?.(host);
   try {
     await host.request({
       op: 'recover',
@@ -39,6 +46,7 @@ export async function takeSnapshot(dir: string, fromSnapshot: number | undefined
 /** Tracks the latest snapshot and the sealed segments after it; runs one snapshot at a time. */
 export class Snapshotter {
   private running: Promise<void> | undefined;
+  private host: WorkerHost | undefined;
   private stopped = false;
   snapshots = 0;
   lastSnapshotMs = 0;
@@ -72,7 +80,7 @@ export class Snapshotter {
     const segments = [...this.sealed];
     this.running = (async () => {
       try {
-        const r = await takeSnapshot(this.dir, this.seq, segments);
+        const r = await takeSnapshot(this.dir, this.seq, segments, (h) => (this.host = h));
         this.seq = r.seq;
         this.sealed = this.sealed.filter((s) => s >= r.seq);
         await this.filesFree();
@@ -81,10 +89,10 @@ export class Snapshotter {
         this.lastSnapshotMs = r.durationMs;
         this.snapshotQuads = r.quads;
       } catch (e) {
-        this.failures++;
-        process.emitWarning(`store snapshot failed: ${(e as Error).message}`);
+        if (!this.stopped) this.failures++, process.emitWarning(`store snapshot failed: ${(e as Error).message}`);
       } finally {
         this.running = undefined;
+        this.host = undefined;
       }
       if (this.sealed.length && this.failures < 3) this.start();
     })();
@@ -95,8 +103,10 @@ export class Snapshotter {
     while (this.running) await this.running;
   }
 
+  /** Ends a running snapshot at once (its .tmp file is removed on the next open; the log still holds everything). */
   async stop(): Promise<void> {
     this.stopped = true;
+    await this.host?.close();
     await this.idle();
   }
 }
