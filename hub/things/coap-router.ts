@@ -9,6 +9,8 @@ export interface CoapRequest {
   options: Array<{ name: string | number; value: unknown }>;
   headers: Record<string, unknown>;
   payload: Buffer;
+  rsinfo?: { address: string; port: number };
+  _packet?: { token?: Buffer };
 }
 
 /** The parts of a node-coap OutgoingMessage / ObserveWriteStream the router writes. */
@@ -33,6 +35,8 @@ const JSON_TYPE = 'application/json';
  */
 export class CoapRouter {
   private readonly relations = new Set<() => void>();
+  /** Relations by client endpoint and token, for deregistration with Observe: 1 (RFC 7641 §3.6). */
+  private readonly byToken = new Map<string, () => void>();
 
   constructor(
     private readonly things: ThingInteractions,
@@ -80,10 +84,12 @@ export class CoapRouter {
     const kind = path[2]!;
     const name = lenientDecode(path[3]!);
     const observe = req.headers.Observe === 0;
+    const relationKey = `${req.rsinfo?.address}|${req.rsinfo?.port}|${req._packet?.token?.toString('hex') ?? ''}`;
+    if (req.headers.Observe === 1) this.byToken.get(relationKey)?.();
     if (kind === 'properties') {
       if (req.method !== 'GET') return this.send(res, '4.05', 'Method Not Allowed');
       this.auth.check(authorization, 'read');
-      return observe ? this.observeProperty(res, id, name) : this.reply(res, await this.things.readProperty(id, name));
+      return observe ? this.observeProperty(res, id, name, relationKey) : this.reply(res, await this.things.readProperty(id, name));
     }
     if (kind === 'actions') {
       if (req.method !== 'POST') return this.send(res, '4.05', 'Method Not Allowed');
@@ -96,7 +102,7 @@ export class CoapRouter {
       if (req.method !== 'GET') return this.send(res, '4.05', 'Method Not Allowed');
       this.auth.check(authorization, 'read');
       if (!observe) return this.send(res, '4.00', 'Subscribing to an event needs the Observe option');
-      return this.observe(res, id, 'event', name, undefined);
+      return this.observe(res, id, 'event', name, undefined, relationKey);
     }
     return this.send(res, '4.04', 'Not Found');
   }
@@ -110,7 +116,7 @@ export class CoapRouter {
     return lenientDecode(segment);
   }
 
-  private async observeProperty(res: CoapResponse, id: string, name: string): Promise<void> {
+  private async observeProperty(res: CoapResponse, id: string, name: string, relationKey: string): Promise<void> {
     // RFC 7641 §4.2: the registration response carries the current state; `null` until a first value arrived.
     let initial: Buffer;
     try {
@@ -119,10 +125,17 @@ export class CoapRouter {
       if (!(e instanceof HubError) || e.code !== 'no-value') throw e;
       initial = Buffer.from('null');
     }
-    await this.observe(res, id, 'property', name, initial);
+    await this.observe(res, id, 'property', name, initial, relationKey);
   }
 
-  private async observe(res: CoapResponse, id: string, kind: 'property' | 'event', name: string, initial: Buffer | undefined): Promise<void> {
+  private async observe(
+    res: CoapResponse,
+    id: string,
+    kind: 'property' | 'event',
+    name: string,
+    initial: Buffer | undefined,
+    relationKey: string,
+  ): Promise<void> {
     let ended = false;
     const writable = () => !ended && !res.writableEnded && !res.destroyed;
     let unsubscribe = () => {};
@@ -131,6 +144,7 @@ export class CoapRouter {
       ended = true;
       unsubscribe();
       this.relations.delete(close);
+      if (this.byToken.get(relationKey) === close) this.byToken.delete(relationKey);
     };
     const close = () => {
       const open = writable();
@@ -147,6 +161,8 @@ export class CoapRouter {
       close,
     );
     this.relations.add(close);
+    this.byToken.get(relationKey)?.(); // a re-registration with the same token replaces the relation
+    this.byToken.set(relationKey, close);
     res.on('finish', end);
     res.on('close', end);
     res.on('error', (e) => {

@@ -126,6 +126,28 @@ describe('device Things over CoAP', () => {
     }
   });
 
+  it('ends an observe relation when the client deregisters with Observe: 1 (RFC 7641 §3.6)', async () => {
+    const port = hub.things.coapPort;
+    const s = createSocket('udp4');
+    s.on('error', () => {});
+    await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+    try {
+      const baseline = hub.things.coapRouter.observeRelations;
+      const token = Buffer.from([0x42, 0x43]);
+      const segments = ['wot', DEVICE_ID, 'properties', 'humidity'];
+      s.send(coapRequest(1, 900, token, pathOptions(segments, true)), port, '127.0.0.1');
+      await waitFor(() => (hub.things.coapRouter.observeRelations === baseline + 1 ? true : undefined), 3000, 'registration');
+      const deregister = pathOptions(segments, false);
+      deregister.push([6, Buffer.from([1])]);
+      const reply = new Promise<Buffer>((resolve) => s.once('message', resolve));
+      s.send(coapRequest(1, 901, token, deregister), port, '127.0.0.1');
+      await waitFor(() => (hub.things.coapRouter.observeRelations === baseline ? true : undefined), 3000, 'deregistration');
+      expect((await reply)[1]).toBeGreaterThanOrEqual(0x40); // a response (2.05 or 4.04 no-value), not silence
+    } finally {
+      s.close();
+    }
+  });
+
   it('serves the TD over CoAP (application/td+json) and event notifications to coap-client-notls', async () => {
     const tdRun = await coapClient(['-m', 'get', '-B', '5', base]);
     expect(JSON.parse(tdRun.stdout)).toMatchObject({ id: DEVICE_ID });
