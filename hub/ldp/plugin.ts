@@ -51,7 +51,7 @@ export async function ldpPlugin(app: FastifyInstance, deps: HubDeps): Promise<vo
   const root = `${baseUrl}/ldp/`;
   const content = new HubContent(deps, root);
   // The mapping registry (hub/mapping) validates and stores mapfiles; /ldp/mappings/ delegates to it when it is wired.
-  const registry = (deps as { mapping?: { registry?: MapfileRegistry } }).mapping?.registry;
+  const registry: MapfileRegistry | undefined = deps.mapping?.registry;
   const mappings = registry ? new MappingsContainer(root, registry, baseUrl) : undefined;
   const mappingsIri = `${root}mappings/`;
   const reserved = (iri: string) => content.reserved(iri) || iri.startsWith(mappingsIri) || iri === mappingsIri.slice(0, -1);
