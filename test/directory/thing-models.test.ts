@@ -109,5 +109,8 @@ describe('instantiation rules', () => {
     expect(res.json().registration.created).toBeDefined();
     const found = await hub.app.inject({ url: `/search/jsonpath?query=${encodeURIComponent("$[?(@['hub:mapping'])].id")}` });
     expect(found.json()).toContain('urn:dev:sigfox-1');
+    const ask = `ASK { <urn:dev:sigfox-1> <${HUB_NS}mapping> "mappings/test.rml.ttl" ; a <${HUB_NS}SigfoxDevice> }`;
+    const sparql = await hub.app.inject({ url: `/search/sparql?query=${encodeURIComponent(ask)}` });
+    expect(sparql.json().boolean).toBe(true);
   });
 });
