@@ -1,4 +1,5 @@
 // The hub's mapfiles (mappings/*.ttl) on sample payloads of every ingested type: expected SOSA + NGSI-LD triples.
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Parser, Store } from 'n3';
@@ -53,6 +54,13 @@ describe('mappings/*.ttl', () => {
       expect(times[0]!.termType === 'Literal' && times[0]!.datatype.value).toBe(XSD_DATETIME);
       const results = [...store.getObjects(o, `${SOSA}hasSimpleResult`, null), ...store.getObjects(o, `${SOSA}hasResult`, null)];
       expect(results.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('are standard Turtle for an independent parser (rapper, raptor2-utils)', () => {
+    for (const f of readdirSync(join(ROOT, 'mappings')).filter((x) => x.endsWith('.ttl'))) {
+      const out = execFileSync('rapper', ['-q', '-i', 'turtle', '-o', 'ntriples', join(ROOT, 'mappings', f)], { encoding: 'utf8', timeout: 20_000, maxBuffer: 64 * 1024 * 1024 });
+      expect(out.split('\n').filter(Boolean).length, f).toBeGreaterThan(50);
     }
   });
 
