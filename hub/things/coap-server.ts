@@ -34,6 +34,8 @@ export class HubCoapServer implements ProtocolServer {
     private readonly formHost: string,
     router: CoapRouter,
     private readonly onError: (error: unknown, context: string) => void,
+    /** When false, a port that cannot be bound is reported and the hub runs without CoAP (and without CoAP forms). */
+    private readonly required = false,
   ) {
     this.inner = new wotCoap.CoapServer({ port, address: host });
     // The node-coap request callback calls `this.handleRequest(req, res)` on the CoapServer instance: shadow it.
@@ -42,6 +44,24 @@ export class HubCoapServer implements ProtocolServer {
 
   async start(_servient: Servient): Promise<void> {
     const server = (this.inner as unknown as CoapServerInternals).server;
+    try {
+      await this.listen(server);
+    } catch (e) {
+      if (this.required) throw e;
+      this.onError(e, `CoAP server not started on ${this.host}:${this.port}; Things are exposed over HTTP only`);
+      return;
+    }
+    // Socket errors after start (e.g. ICMP unreachable) are logged, never thrown.
+    server.on('error', (err) => this.onError(err, 'CoAP socket error'));
+    this.listening = true;
+  }
+
+  /** Whether the CoAP socket is bound (false after a tolerated bind failure). */
+  get isListening(): boolean {
+    return this.listening;
+  }
+
+  private async listen(server: NodeCoapServer): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       const failed = (err: Error) => reject(err);
       server.once('error', failed);
@@ -51,9 +71,6 @@ export class HubCoapServer implements ProtocolServer {
         else resolve();
       });
     });
-    // Socket errors after start (e.g. ICMP unreachable) are logged, never thrown.
-    server.on('error', (err) => this.onError(err, 'CoAP socket error'));
-    this.listening = true;
   }
 
   async stop(): Promise<void> {
@@ -69,6 +86,7 @@ export class HubCoapServer implements ProtocolServer {
   }
 
   async expose(thing: ExposedThing): Promise<void> {
+    if (!this.listening) return;
     addCoapForms(thing, this.formHost, this.getPort(), this.readsOpen);
   }
 

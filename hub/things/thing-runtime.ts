@@ -27,6 +27,8 @@ export interface ThingRuntimeOptions {
   /** How often observed adapter counters are compared (ms). */
   adapterPollMs?: number;
   onError?: (error: unknown, context: string) => void;
+  /** Fail start() when the CoAP port cannot be bound (default: report it through onError and serve HTTP only). */
+  coapRequired?: boolean;
   /** The hub's Thing Models (thing-models/), made on first use; adapter TDs come from `<kind>-adapter` or `hub-adapter`. */
   models?: () => ThingModelSource;
 }
@@ -77,9 +79,22 @@ export class ThingRuntime implements ThingInteractions {
     this.observers = new ObserverHub(options.maxObservers ?? 10_000, (e) => report(e, 'observer failed'));
     this.coapRouter = new CoapRouter(this, options.auth, `${options.config.baseUrl}/.well-known/wot`, report);
     const { host, coapPort, baseUrl } = options.config;
-    this.coap = new HubCoapServer(host, coapPort, this.readsOpen, coapFormHost(host, baseUrl), this.coapRouter, report);
+    this.coap = new HubCoapServer(
+      host,
+      coapPort,
+      this.readsOpen,
+      coapFormHost(host, baseUrl),
+      this.coapRouter,
+      report,
+      options.coapRequired === true,
+    );
     this.servient.addServer(new FastifyProtocolServer(baseUrl, this.readsOpen));
     this.servient.addServer(this.coap);
+  }
+
+  /** Whether CoAP is served (false when its port could not be bound and CoAP is not required). */
+  get coapListening(): boolean {
+    return this.coap.isListening;
   }
 
   /** The UDP port CoAP listens on. */

@@ -77,21 +77,37 @@ describe('coapFormHost', () => {
 });
 
 describe('ThingRuntime start failure', () => {
-  it('reports a CoAP port in use and still stops cleanly', async () => {
+  it('fails on a CoAP port in use when CoAP is required, else serves HTTP only and reports it', async () => {
     const { createSocket } = await import('node:dgram');
     const blocker = createSocket('udp4');
     await new Promise<void>((r) => blocker.bind(0, '127.0.0.1', () => r()));
     const port = blocker.address().port;
     const auth = new TokenAuth({ tokens: [], readsOpen: 'loopback', host: '127.0.0.1' }, 'runtime-admin-token-0123456789');
-    const runtime = new ThingRuntime({
-      config: { host: '127.0.0.1', coapPort: port, baseUrl: 'http://127.0.0.1:8080' },
-      auth,
-      liveState: new LiveState(),
-      commands: new MemoryCommandSink(),
-    });
+    const errors: string[] = [];
+    const make = (coapRequired: boolean) =>
+      new ThingRuntime({
+        config: { host: '127.0.0.1', coapPort: port, baseUrl: 'http://127.0.0.1:8080' },
+        auth,
+        liveState: new LiveState(),
+        commands: new MemoryCommandSink(),
+        coapRequired,
+        onError: (e, context) => errors.push(`${context}: ${(e as { code?: string }).code}`),
+      });
     try {
-      await expect(runtime.start()).rejects.toMatchObject({ code: 'EADDRINUSE' });
-      await expect(runtime.stop()).resolves.toBeUndefined();
+      const strict = make(true);
+      await expect(strict.start()).rejects.toMatchObject({ code: 'EADDRINUSE' });
+      await expect(strict.stop()).resolves.toBeUndefined();
+      const tolerant = make(false);
+      await tolerant.start();
+      try {
+        expect(tolerant.coapListening).toBe(false);
+        expect(errors).toEqual([expect.stringMatching(/^CoAP server not started .*EADDRINUSE$/)]);
+        await tolerant.exposeDevice(deviceTd());
+        const td = tolerant.thingDescription(DEVICE_ID) as { properties: Record<string, { forms: Array<{ href: string }> }> };
+        expect(td.properties.temperature!.forms.map((f) => f.href.split(':')[0])).toEqual(['http', 'http']);
+      } finally {
+        await tolerant.stop();
+      }
     } finally {
       blocker.close();
     }
