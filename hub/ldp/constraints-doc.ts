@@ -9,6 +9,7 @@ export function CONSTRAINTS_TURTLE(baseUrl: string): string {
     'A deleted URI is never reused: it answers 410 Gone and POST never mints it again.',
     'A container is deleted only once it is empty (409).',
     'Resources under /ldp/things/, /ldp/observations/ and /ldp/queries/ mirror hub content and are read-only (405).',
+    'Mapfiles under /ldp/mappings/ are validated and compiled by the mapping registry before they are stored (4xx when they do not compile); a mapfile is named by its Slug, and its name can be used again after a delete.',
     'Slug hints are reduced to one path segment of [A-Za-z0-9._~-]; names ending in .meta are reserved for describedby resources.',
     'PATCH accepts text/n3 (Solid N3 Patch, solid:InsertDeletePatch) and application/sparql-update scoped to the resource.',
   ];

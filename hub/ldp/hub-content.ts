@@ -1,5 +1,5 @@
 // The hub's own content as read-only LDP containers under /ldp/: Things (their TDs as RDF), observations per Thing
-// (paged with limit/offset and rel="next"), and the saved SPARQL queries of sparql/ (LDP-NRs with describedby).
+// (paged: limit, day + offset cursor, rel="next"), and the saved SPARQL queries of sparql/ (LDP-NRs with describedby).
 import { createHash } from 'node:crypto';
 import n3 from 'n3';
 import type { Quad } from '@rdfjs/types';
