@@ -153,6 +153,17 @@ describe('EmbeddedQuadStore durability', () => {
     }
   });
 
+  it('refuses a second open of the same directory while the first process holds it, and takes over a stale lock', async () => {
+    const dir = tempDir();
+    const a = await openStore(dir);
+    await expect(openStore(dir)).rejects.toThrow(/in use by process/);
+    await a.close();
+    writeFileSync(join(dir, 'LOCK'), '999999999\n'); // a pid that does not run: left by a crashed process
+    const b = await openStore(dir);
+    expect(readFileSync(join(dir, 'LOCK'), 'utf8').trim()).toBe(String(process.pid));
+    await b.close();
+  });
+
   it('close() is idempotent and later calls fail with a typed error', async () => {
     const a = await openStore(tempDir());
     await a.insert(triple(1));

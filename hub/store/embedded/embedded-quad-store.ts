@@ -13,7 +13,7 @@ import type { RecoveryPlan, RecoveryReport } from './recover.ts';
 import { Snapshotter } from './snapshotter.ts';
 import { mapWireError, type EmbeddedStoreOptions } from './options.ts';
 export { embeddedStoreOptions, type EmbeddedStoreOptions } from './options.ts';
-import { deleteBefore, recoveryPlan, scanStoreDir, truncateDurably } from './store-files.ts';
+import { acquireLock, deleteBefore, recoveryPlan, scanStoreDir, truncateDurably } from './store-files.ts';
 import { WorkerHost } from './worker-host.ts';
 import { workerEntry } from './worker-entry.ts';
 import { WriteLog } from './write-log.ts';
@@ -36,6 +36,7 @@ export class EmbeddedQuadStore implements QuadStore {
   private snapshots!: Snapshotter;
   private rebuilding: Promise<void> | undefined;
   private rebuilt: (() => void) | undefined;
+  private unlock: () => Promise<void> = async () => {};
   private retention: Retention | undefined;
   private opened = false;
   private closed = false;
@@ -52,6 +53,7 @@ export class EmbeddedQuadStore implements QuadStore {
     if (this.opened) return;
     const dir = this.options.dir;
     await mkdir(dir, { recursive: true });
+    this.unlock = await acquireLock(dir);
     const files = await scanStoreDir(dir);
     const snap = files.snapshots.at(-1);
     const segments = files.segments.filter((s) => snap === undefined || s >= snap);
@@ -66,6 +68,7 @@ export class EmbeddedQuadStore implements QuadStore {
       report = await this.host.request({ op: 'recover', plan: recoveryPlan(dir, snap, segments) });
     } catch (e) {
       await this.host.close();
+      await this.unlock();
       throw e;
     }
     this.noteRecovery(report);
@@ -110,9 +113,7 @@ export class EmbeddedQuadStore implements QuadStore {
     }
   }
 
-  private unavailable(): StoreError {
-    return new StoreError(this.closed ? 'The store is closed' : 'The store is not open');
-  }
+  private unavailable = () => new StoreError(this.closed ? 'The store is closed' : 'The store is not open');
 
   private get active(): { host: WorkerHost; log: WriteLog } {
     if (!this.opened || this.closed) throw this.unavailable();
@@ -291,6 +292,7 @@ export class EmbeddedQuadStore implements QuadStore {
       this.rebuilt?.();
       await this.snapshots.stop();
       await this.host!.close();
+      await this.unlock();
     })();
     return this.closing;
   }

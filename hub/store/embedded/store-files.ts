@@ -2,7 +2,8 @@
 //
 // `log-<seq>.wal` are log segments; `snapshot-<seq>.nq` is the store's content after every segment numbered below seq
 // (N-Quads, written to a .tmp file, fsynced and renamed, so a snapshot file that exists is complete).
-import { open, readdir, rm, stat, truncate } from 'node:fs/promises';
+import { open, readdir, readFile, rm, stat, truncate } from 'node:fs/promises';
+import { StoreError } from '../../errors.ts';
 import { join } from 'node:path';
 import type { RecoveryPlan } from './recover.ts';
 
@@ -66,5 +67,38 @@ export async function truncateDurably(path: string, length: number): Promise<voi
     await fh.sync();
   } finally {
     await fh.close();
+  }
+}
+
+/**
+ * Takes `<dir>/LOCK` (holding our pid) so that two processes never append to one store. A lock left by a process that
+ * no longer runs (a crash, SIGKILL) is taken over. Returns the release function.
+ */
+export async function acquireLock(dir: string): Promise<() => Promise<void>> {
+  const path = join(dir, 'LOCK');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fh = await open(path, 'wx');
+      await fh.writeFile(`${process.pid}\n`);
+      await fh.close();
+      return () => rm(path, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+        throw new StoreError(`The store in ${dir} is in use by process ${pid}`);
+      }
+      await rm(path, { force: true });
+    }
+  }
+  throw new StoreError(`Cannot lock the store in ${dir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
