@@ -1,4 +1,5 @@
 // Adapters (binding instances) as Things: the Adapter interface and the TD that exposes its counters and pause/resume.
+import type { ThingDescription } from './directory-port.ts';
 
 /** Message counters of one adapter; every figure only grows except `queueLength`. */
 export interface AdapterCounters {
@@ -58,8 +59,30 @@ export function adapterThingDescription(adapter: Pick<Adapter, 'id' | 'kind'>): 
   };
 }
 
+/** The adapter's property values now, and the names whose value differs from `last`. */
+export function adapterChanges(adapter: Adapter, last: Record<string, unknown> | undefined): { now: Record<string, unknown>; changed: string[] } {
+  const now: Record<string, unknown> = { ...adapter.counters(), paused: adapter.paused };
+  return { now, changed: Object.keys(now).filter((k) => last?.[k] !== now[k]) };
+}
+
 /** Current value of one adapter property. */
 export function adapterProperty(adapter: Adapter, name: string): unknown {
   if (name === 'paused') return adapter.paused;
   return (adapter.counters() as unknown as Record<string, unknown>)[name];
+}
+
+/** The part of hub/directory's ThingModelCatalog the runtime uses (W3C WoT TD 1.1 §10.4 TM instantiation). */
+export interface ThingModelSource {
+  names(): string[];
+  instantiate(name: string, request: { placeholders: Record<string, unknown>; id?: string }): ThingDescription;
+}
+
+/** The adapter's TD instantiated from `<kind>-adapter` or `hub-adapter` (thing-models/), else the built-in one. */
+export function adapterThingDescriptionFrom(models: ThingModelSource | undefined, adapter: Pick<Adapter, 'id' | 'kind'>): ThingDescription {
+  const name = [`${adapter.kind}-adapter`, 'hub-adapter'].find((n) => models?.names().includes(n));
+  if (!models || !name) return adapterThingDescription(adapter);
+  return models.instantiate(name, {
+    id: adapter.id,
+    placeholders: { TITLE: `Adapter ${adapter.kind} (${adapter.id})`, ADAPTER_KIND: adapter.kind },
+  });
 }

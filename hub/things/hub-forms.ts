@@ -1,5 +1,6 @@
 // The hub's security definitions and HTTP forms of an exposed Thing (W3C WoT TD 1.1 §5.3.4 Form, §5.3.3 security).
 import type { ExposedThing } from './node-wot.ts';
+import type { ThingDescription } from './directory-port.ts';
 
 /**
  * Security definitions every hub TD carries. The Thing-level requirement is the bearer token (actions need it); read
@@ -119,4 +120,21 @@ export function addCoapForms(thing: ExposedThing, formHost: string, port: number
       security: readSecurity,
     });
   }
+}
+
+/** `td` with each affordance's forms replaced by the exposed Thing's (HTTP + CoAP) and the hub's security definitions. */
+export function mergeHubForms(td: ThingDescription, exposed: ExposedThing): ThingDescription {
+  const out = structuredClone(td) as Record<string, unknown>;
+  const groups = exposed as unknown as Record<string, Record<string, { forms?: unknown[] }>>;
+  for (const kind of ['properties', 'actions', 'events'] as const) {
+    const group = out[kind] as Record<string, Record<string, unknown>> | undefined;
+    for (const [name, affordance] of Object.entries(group ?? {})) {
+      const forms = groups[kind]?.[name]?.forms;
+      if (forms?.length) affordance.forms = structuredClone(forms);
+    }
+  }
+  const hub = hubSecurity();
+  out.securityDefinitions = { ...(out.securityDefinitions as object | undefined), ...hub.securityDefinitions };
+  out.security = hub.security;
+  return out as ThingDescription;
 }

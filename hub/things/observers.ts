@@ -20,6 +20,8 @@ interface Fanout {
  */
 export class ObserverHub {
   private readonly fanouts = new Map<string, Fanout>();
+  /** Open fan-outs per Thing, so a per-Thing check costs one lookup. */
+  private readonly perThing = new Map<string, number>();
   private total = 0;
 
   constructor(
@@ -35,6 +37,11 @@ export class ObserverHub {
     return this.fanouts.has(key(thingId, kind, name));
   }
 
+  /** Whether anything of this Thing is observed. */
+  hasAny(thingId: string): boolean {
+    return (this.perThing.get(thingId) ?? 0) > 0;
+  }
+
   /** Adds an observer; returns the function that removes it (idempotent). */
   async observe(thing: ExposedThing, kind: ObservedKind, name: string, observer: Observer, onEnd?: () => void): Promise<() => void> {
     if (this.total >= this.maxObservers) {
@@ -48,7 +55,10 @@ export class ObserverHub {
       if (existing) {
         this.close(thing, kind, name, fanout);
         fanout = existing;
-      } else this.fanouts.set(k, fanout);
+      } else {
+        this.fanouts.set(k, fanout);
+        this.perThing.set(thing.id, (this.perThing.get(thing.id) ?? 0) + 1);
+      }
     }
     fanout.observers.add(observer);
     if (onEnd) fanout.ends.set(observer, onEnd);
@@ -57,11 +67,14 @@ export class ObserverHub {
     return () => {
       if (removed) return;
       removed = true;
-      this.total--;
       const f = this.fanouts.get(k);
-      f?.ends.delete(observer);
-      if (!f || !f.observers.delete(observer) || f.observers.size > 0) return;
+      // Not there when forget() already dropped it (its Thing went away), or a new fan-out replaced it.
+      if (!f || !f.observers.delete(observer)) return;
+      f.ends.delete(observer);
+      this.total--;
+      if (f.observers.size > 0) return;
       this.fanouts.delete(k);
+      this.dropOne(thing.id);
       this.close(thing, kind, name, f);
     };
   }
@@ -72,6 +85,7 @@ export class ObserverHub {
       if (!k.startsWith(`${thingId}\u0000`)) continue;
       this.total -= f.observers.size;
       this.fanouts.delete(k);
+      this.dropOne(thingId);
       for (const end of f.ends.values()) {
         try {
           end();
@@ -80,6 +94,12 @@ export class ObserverHub {
         }
       }
     }
+  }
+
+  private dropOne(thingId: string): void {
+    const n = (this.perThing.get(thingId) ?? 1) - 1;
+    if (n > 0) this.perThing.set(thingId, n);
+    else this.perThing.delete(thingId);
   }
 
   private async open(thing: ExposedThing, kind: ObservedKind, name: string): Promise<Fanout> {

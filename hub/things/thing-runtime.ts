@@ -5,12 +5,12 @@ import { HubError, NotFoundError } from '../errors.ts';
 import type { TokenAuth } from '../http/auth.ts';
 import type { LiveState, MessageEnvelope } from '../routing/live-state.ts';
 import { ActionInputValidator } from './action-input.ts';
-import { adapterProperty, adapterThingDescription, type Adapter } from './adapter.ts';
+import { adapterChanges, adapterProperty, adapterThingDescriptionFrom, type Adapter, type ThingModelSource } from './adapter.ts';
 import { CoapRouter } from './coap-router.ts';
 import { HubCoapServer } from './coap-server.ts';
 import type { CommandSink } from './command-sink.ts';
 import type { DirectoryChange, DirectoryPort, ThingDescription } from './directory-port.ts';
-import { COMMAND_OUTPUT, coapFormHost, DROPPED_TERMS, hubSecurity, PAUSED_OUTPUT } from './hub-forms.ts';
+import { COMMAND_OUTPUT, coapFormHost, DROPPED_TERMS, hubSecurity, mergeHubForms, PAUSED_OUTPUT } from './hub-forms.ts';
 import { FastifyProtocolServer } from './http-server.ts';
 import type { InteractionResult, ThingInteractions } from './interactions.ts';
 import { wotCore, type ExposedThing, type Servient } from './node-wot.ts';
@@ -33,13 +33,8 @@ export interface ThingRuntimeOptions {
   models?: () => ThingModelSource;
 }
 
-/** The part of hub/directory's ThingModelCatalog the runtime uses (W3C WoT TD 1.1 §10.4 TM instantiation). */
-export interface ThingModelSource {
-  names(): string[];
-  instantiate(name: string, request: { placeholders: Record<string, unknown>; id?: string }): ThingDescription;
-}
-
 type ThingKind = 'device' | 'adapter' | 'virtual';
+const DIRECTORY_EVENTS = ['thing_created', 'thing_updated', 'thing_deleted'] as const;
 
 interface Entry {
   kind: ThingKind;
@@ -79,15 +74,8 @@ export class ThingRuntime implements ThingInteractions {
     this.observers = new ObserverHub(options.maxObservers ?? 10_000, (e) => report(e, 'observer failed'));
     this.coapRouter = new CoapRouter(this, options.auth, `${options.config.baseUrl}/.well-known/wot`, report);
     const { host, coapPort, baseUrl } = options.config;
-    this.coap = new HubCoapServer(
-      host,
-      coapPort,
-      this.readsOpen,
-      coapFormHost(host, baseUrl),
-      this.coapRouter,
-      report,
-      options.coapRequired === true,
-    );
+    const formHost = coapFormHost(host, baseUrl);
+    this.coap = new HubCoapServer(host, coapPort, this.readsOpen, formHost, this.coapRouter, report, options.coapRequired === true);
     this.servient.addServer(new FastifyProtocolServer(baseUrl, this.readsOpen));
     this.servient.addServer(this.coap);
   }
@@ -118,9 +106,7 @@ export class ThingRuntime implements ThingInteractions {
     this.timer = setInterval(() => this.pollAdapters(), this.options.adapterPollMs ?? 1000);
     this.timer.unref();
     if (this.directory) {
-      this.directory.on('thing_created', this.directoryListener);
-      this.directory.on('thing_updated', this.directoryListener);
-      this.directory.on('thing_deleted', this.directoryListener);
+      for (const event of DIRECTORY_EVENTS) this.directory.on(event, this.directoryListener);
       for (const td of await this.directory.all()) await this.exposeDevice(td).catch((e) => this.onError(e, `cannot expose ${td.id}`));
     }
   }
@@ -129,7 +115,7 @@ export class ThingRuntime implements ThingInteractions {
     if (!this.started) return;
     this.started = false;
     if (this.timer) clearInterval(this.timer);
-    for (const event of ['thing_created', 'thing_updated', 'thing_deleted'] as const) this.directory?.off?.(event, this.directoryListener);
+    for (const event of DIRECTORY_EVENTS) this.directory?.off?.(event, this.directoryListener);
     await this.changes;
     this.coapRouter.closeAll();
     for (const id of [...this.entries.keys()]) await this.remove(id);
@@ -147,15 +133,15 @@ export class ThingRuntime implements ThingInteractions {
   /** Exposes an adapter (binding instance) and registers its TD in the directory. */
   async registerAdapter(adapter: Adapter): Promise<void> {
     const entry = await this.expose('adapter', this.adapterTd(adapter), (name) => adapterProperty(adapter, name), adapter);
-    entry.lastCounters = { ...adapter.counters(), paused: adapter.paused };
-    await this.directory?.put(adapter.id, this.servedTd(entry));
+    entry.lastCounters = adapterChanges(adapter, undefined).now;
+    await this.directory?.put(adapter.id, served(entry.thing));
   }
 
   /** Exposes a virtual sensor (values it publishes to LiveState) and registers its TD in the directory. */
   async registerVirtualSensor(sensor: VirtualSensor): Promise<void> {
     const td = { ...sensor.td, id: sensor.id };
     const entry = await this.expose('virtual', td, (name) => this.options.liveState.property(sensor.id, name));
-    await this.directory?.put(sensor.id, this.servedTd(entry));
+    await this.directory?.put(sensor.id, served(entry.thing));
   }
 
   /** Stops exposing a Thing; its observers get nothing more. */
@@ -179,6 +165,16 @@ export class ThingRuntime implements ThingInteractions {
 
   thingDescription(thingId: string): Record<string, unknown> {
     return this.entry(thingId).thing.getThingDescription() as unknown as Record<string, unknown>;
+  }
+
+  /**
+   * A registered TD with the hub's forms (HTTP on this origin, CoAP) in place of its own, and the hub's security
+   * definitions, for whoever serves TDs (the directory) to offer the hub as the Thing's access point. Everything else of
+   * the TD is kept as registered. A TD of a Thing that is not exposed is returned unchanged.
+   */
+  withHubForms(td: ThingDescription): ThingDescription {
+    const entry = typeof td.id === 'string' ? this.entries.get(td.id) : undefined;
+    return entry ? mergeHubForms(td, entry.thing) : td;
   }
 
   async readProperty(thingId: string, name: string): Promise<InteractionResult> {
@@ -214,17 +210,7 @@ export class ThingRuntime implements ThingInteractions {
   /** The adapter's TD from its Thing Model when the hub has one, else the built-in one (hub/things/adapter.ts). */
   private adapterTd(adapter: Adapter): ThingDescription {
     this.models ??= this.options.models?.();
-    const name = [`${adapter.kind}-adapter`, 'hub-adapter'].find((n) => this.models?.names().includes(n));
-    if (!this.models || !name) return adapterThingDescription(adapter);
-    return this.models.instantiate(name, {
-      id: adapter.id,
-      placeholders: { TITLE: `Adapter ${adapter.kind} (${adapter.id})`, ADAPTER_KIND: adapter.kind },
-    });
-  }
-
-  /** The TD registered in the directory for Things the hub owns: with the hub's forms and security. */
-  private servedTd(entry: Entry): ThingDescription {
-    return entry.thing.getThingDescription() as unknown as ThingDescription;
+    return adapterThingDescriptionFrom(this.models, adapter);
   }
 
   private entry(thingId: string): Entry {
@@ -234,8 +220,7 @@ export class ThingRuntime implements ThingInteractions {
   }
 
   private isOwn(id: string): boolean {
-    const kind = this.entries.get(id)?.kind;
-    return kind === 'adapter' || kind === 'virtual';
+    return ['adapter', 'virtual'].includes(this.entries.get(id)?.kind ?? 'device');
   }
 
   private async expose(kind: ThingKind, td: ThingDescription, read: (name: string) => unknown, adapter?: Adapter): Promise<Entry> {
@@ -283,17 +268,16 @@ export class ThingRuntime implements ThingInteractions {
     }
   }
 
+  /** Observed adapter properties change when its counters do (adapters have no push; compared every adapterPollMs). */
   private pollAdapters(): void {
     for (const entry of this.entries.values()) {
-      if (!entry.adapter) continue;
+      if (!entry.adapter || !this.observers.hasAny(entry.thing.id)) continue;
       try {
-        const now: Record<string, unknown> = { ...entry.adapter.counters(), paused: entry.adapter.paused };
-        for (const [name, value] of Object.entries(now)) {
-          if (entry.lastCounters?.[name] !== value && this.observers.has(entry.thing.id, 'property', name)) {
-            entry.thing.emitPropertyChange(name).catch((e) => this.onError(e, `adapter ${entry.thing.id}`));
-          }
-        }
+        const { now, changed } = adapterChanges(entry.adapter, entry.lastCounters);
         entry.lastCounters = now;
+        for (const name of changed.filter((n) => this.observers.has(entry.thing.id, 'property', n))) {
+          entry.thing.emitPropertyChange(name).catch((e) => this.onError(e, `adapter ${entry.thing.id}`));
+        }
       } catch (e) {
         this.onError(e, `adapter ${entry.thing.id} counters failed`);
       }
@@ -309,3 +293,6 @@ export class ThingRuntime implements ThingInteractions {
     this.changes = this.changes.then(apply).catch((e) => this.onError(e, `cannot follow directory change of ${change.id}`));
   }
 }
+
+/** The TD registered in the directory for Things the hub owns: with the hub's forms and security. */
+const served = (thing: ExposedThing): ThingDescription => thing.getThingDescription() as unknown as ThingDescription;

@@ -45,7 +45,14 @@ describe('ThingRuntime', () => {
   it('refuses observations past the limit with 503 overloaded, and frees them on removal', async () => {
     const { runtime } = await start(2);
     const ended: string[] = [];
-    await runtime.observe(DEVICE_ID, 'property', 'temperature', () => {}, () => ended.push('temperature'));
+    // Like the SSE and CoAP front-ends, the end callback also unsubscribes: the count must not go below zero.
+    const stopTemperature: Array<() => void> = [];
+    stopTemperature.push(
+      await runtime.observe(DEVICE_ID, 'property', 'temperature', () => {}, () => {
+        ended.push('temperature');
+        stopTemperature[0]!();
+      }),
+    );
     await runtime.observe(DEVICE_ID, 'event', 'uplink', () => {}, () => ended.push('uplink'));
     const third = runtime.observe(DEVICE_ID, 'property', 'humidity', () => {});
     await expect(third).rejects.toBeInstanceOf(ServiceUnavailableError);

@@ -78,6 +78,20 @@ describe('node-wot client against the hub', () => {
     }
   });
 
+  it('puts the hub forms into a registered TD (withHubForms) and the result still validates', async () => {
+    const registered = (await hub.directory.get(DEVICE_ID))!;
+    const served = hub.things.withHubForms(registered) as Td & Record<string, unknown>;
+    expect(served.title).toBe(registered.title);
+    const hrefs = served.properties.temperature!.forms.map((f) => f.href);
+    expect(hrefs).toContain(`${hub.config.baseUrl}/wot/${encodeURIComponent(DEVICE_ID)}/properties/temperature`);
+    expect(hrefs.some((h) => h.startsWith('coap://127.0.0.1:'))).toBe(true);
+    expect(hrefs.some((h) => h.includes('device.invalid'))).toBe(false);
+    const { registration: _r, ...withoutRegistration } = served as Record<string, unknown>;
+    const result = await playgroundValidate(withoutRegistration);
+    expect(failures(result)).toEqual([]);
+    expect(hub.things.withHubForms({ id: 'urn:not:exposed', title: 'x' })).toEqual({ id: 'urn:not:exposed', title: 'x' });
+  });
+
   it('serves TDs that pass @thing-description-playground/core (schema, JSON-LD, additional checks) offline', async () => {
     const adapter: Adapter = {
       id: 'urn:hub:adapter:sigfox:1',
