@@ -1,5 +1,5 @@
 // Handles every CoAP request of the hub's CoAP server: TDs, /.well-known/core, property read/observe, actions, events.
-import { HubError } from '../errors.ts';
+import { HubError, ServiceUnavailableError } from '../errors.ts';
 import type { TokenAuth } from '../http/auth.ts';
 import type { ThingInteractions } from './interactions.ts';
 
@@ -37,12 +37,15 @@ export class CoapRouter {
   private readonly relations = new Set<() => void>();
   /** Relations by client endpoint and token, for deregistration with Observe: 1 (RFC 7641 §3.6). */
   private readonly byToken = new Map<string, () => void>();
+  private readonly perEndpoint = new Map<string, number>();
 
   constructor(
     private readonly things: ThingInteractions,
     private readonly auth: TokenAuth,
     private readonly directoryUrl: string,
     private readonly onError: (error: unknown, context: string) => void,
+    /** Most observe relations one client endpoint (address and port) may hold; more get 5.03 (RFC 7641 §4.1). */
+    private readonly maxPerEndpoint = 64,
   ) {}
 
   get observeRelations(): number {
@@ -136,6 +139,12 @@ export class CoapRouter {
     initial: Buffer | undefined,
     relationKey: string,
   ): Promise<void> {
+    const endpoint = relationKey.slice(0, relationKey.lastIndexOf('|'));
+    const held = this.perEndpoint.get(endpoint) ?? 0;
+    if (held >= this.maxPerEndpoint && !this.byToken.has(relationKey)) {
+      throw new ServiceUnavailableError(`This client already holds ${held} observations`, {}, 'overloaded');
+    }
+    this.perEndpoint.set(endpoint, held + 1); // reserved before the await so parallel registrations count too
     let ended = false;
     const writable = () => !ended && !res.writableEnded && !res.destroyed;
     let unsubscribe = () => {};
@@ -145,23 +154,23 @@ export class CoapRouter {
       unsubscribe();
       this.relations.delete(close);
       if (this.byToken.get(relationKey) === close) this.byToken.delete(relationKey);
+      const n = (this.perEndpoint.get(endpoint) ?? 1) - 1;
+      if (n > 0) this.perEndpoint.set(endpoint, n);
+      else this.perEndpoint.delete(endpoint);
     };
     const close = () => {
       const open = writable();
       end();
       if (open) res.end();
     };
-    unsubscribe = await this.things.observe(
-      id,
-      kind,
-      name,
-      (body) => {
-        if (writable()) res.write(body);
-      },
-      close,
-    );
-    this.relations.add(close);
+    try {
+      unsubscribe = await this.things.observe(id, kind, name, (body) => void (writable() && res.write(body)), close);
+    } catch (e) {
+      end();
+      throw e;
+    }
     this.byToken.get(relationKey)?.(); // a re-registration with the same token replaces the relation
+    this.relations.add(close);
     this.byToken.set(relationKey, close);
     res.on('finish', end);
     res.on('close', end);

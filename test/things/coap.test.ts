@@ -148,6 +148,26 @@ describe('device Things over CoAP', () => {
     }
   });
 
+  it('caps the observe relations of one client endpoint at 64 and answers more with 5.03', async () => {
+    const port = hub.things.coapPort;
+    const s = createSocket('udp4');
+    const codes: number[] = [];
+    s.on('error', () => {});
+    s.on('message', (msg) => codes.push(msg[1]!));
+    await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+    try {
+      const baseline = hub.things.coapRouter.observeRelations;
+      for (let i = 0; i < 70; i++) {
+        const token = Buffer.from([0x77, i]);
+        s.send(coapRequest(1, 2000 + i, token, pathOptions(['wot', DEVICE_ID, 'properties', 'humidity'], true)), port, '127.0.0.1');
+      }
+      await waitFor(() => (codes.filter((c) => c === 0xa3).length === 6 ? true : undefined), 5000, 'six 5.03 answers');
+      expect(hub.things.coapRouter.observeRelations).toBe(baseline + 64);
+    } finally {
+      s.close();
+    }
+  });
+
   it('serves the TD over CoAP (application/td+json) and event notifications to coap-client-notls', async () => {
     const tdRun = await coapClient(['-m', 'get', '-B', '5', base]);
     expect(JSON.parse(tdRun.stdout)).toMatchObject({ id: DEVICE_ID });
