@@ -61,6 +61,26 @@ describe('EmbeddedQuadStore durability', () => {
     expect(stats.replayFailedRecords).toBe(0);
   });
 
+  it('logs interleaved inserts and updates in the order they were applied', async () => {
+    const dir = tempDir();
+    const a = await openStore(dir);
+    const g = `${EX}order`;
+    const writes: Array<Promise<unknown>> = [];
+    for (let i = 0; i < 30; i++) {
+      writes.push(a.update(`INSERT DATA { GRAPH <${g}> { <${EX}u${i}> <${EX}p> "u" } }`));
+      writes.push(a.insert(triple(i), g));
+      writes.push(a.update(`DELETE DATA { GRAPH <${g}> { <${EX}s${i}> <${EX}p> "${i}" } }`)); // deletes the insert just before
+      writes.push(a.insert(triple(100 + i), g));
+    }
+    await Promise.all(writes);
+    const live = (await a.getGraph(g))!;
+    expect((await a.stats()).quads).toBe(60);
+    await a.close();
+    const b = await openStore(dir);
+    expect(sameRdf((await b.getGraph(g))!, live, 'application/n-triples')).toBe(true);
+    expect(await b.ask(`ASK { GRAPH <${g}> { <${EX}s5> ?p ?o } }`)).toBe(false);
+  });
+
   it('takes a background snapshot past snapshotLogBytes, deletes covered segments and recovers from it', async () => {
     const dir = tempDir();
     const a = await openStore(dir, { snapshotLogBytes: 2048 });

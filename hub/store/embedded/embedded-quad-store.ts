@@ -2,8 +2,8 @@
 //
 // Writes: insert() frames a log record, posts the batch to the worker (FIFO, so any later query sees it) and resolves
 // after the group-commit fdatasync. update() and Graph Store writes are applied in the worker first (a failing update
-// is never logged), then logged, then resolved. Inserts are held while such a write is in flight so the log order is
-// the apply order. Start: latest snapshot + log replay. Snapshots: snapshotter.ts. Runaway queries: worker-host.ts.
+// is never logged), then logged, then resolved; append-order.ts keeps the log in apply order. Start: latest snapshot +
+// log replay. Snapshots: snapshotter.ts. Runaway queries and worker rebuilds: worker-host.ts.
 import { mkdir } from 'node:fs/promises';
 import { BadRequestError, OverloadedError, StoreError } from '../../errors.ts';
 import type { GraphName, JsonBinding, QueryOptions, QueryResult, QuadStore, UpdateOptions } from '../quad-store.ts';
@@ -18,6 +18,7 @@ import { WorkerHost } from './worker-host.ts';
 import { workerEntry } from './worker-entry.ts';
 import { WriteLog } from './write-log.ts';
 import { Retention } from './retention.ts';
+import { AppendOrder } from './append-order.ts';
 import { askVia, constructVia, selectVia } from './query-results.ts';
 
 const UNSAFE_IRI = /[\s<>"{}|^`\\]/;
@@ -30,9 +31,9 @@ export class EmbeddedQuadStore implements QuadStore {
   private queueAck: Promise<void> | undefined;
   private queueResolvers: { res(): void; rej(e: unknown): void } | undefined;
   private flushScheduled = false;
-  /** Set while a logged-after-apply write (update, GSP, retention) is in flight, or while the worker is rebuilt. */
+  /** Set while the worker is rebuilt: inserts wait so the rebuild's plan and the posts after it do not overlap. */
   private hold = 0;
-  private writeChain: Promise<unknown> = Promise.resolve();
+  private readonly order = new AppendOrder();
   private snapshots!: Snapshotter;
   private rebuilding: Promise<void> | undefined;
   private rebuilt: (() => void) | undefined;
@@ -62,6 +63,7 @@ export class EmbeddedQuadStore implements QuadStore {
       recoveryPlan: () => this.restartPlan(),
       onRecovered: (r) => this.noteRecovery(r),
       onRestart: () => this.counters.workerRestarts++,
+      inPlan: (req) => req.op === 'insert' && this.order.appended.has(req.records),
     });
     let report: RecoveryReport;
     try {
@@ -162,7 +164,7 @@ export class EmbeddedQuadStore implements QuadStore {
       },
       () => (this.counters.pendingWrites -= n),
     );
-    this.log.append(records).then(
+    this.order.appendInserts(this.log, records).then(
       () => ((this.counters.ackedWrites += n), resolvers.res()),
       (e) => resolvers.rej(e),
     );
@@ -173,27 +175,11 @@ export class EmbeddedQuadStore implements QuadStore {
    * then logs `record()` of its result in answer order and resolves once that record is durable. Several such writes
    * pipeline: the worker answers in FIFO order, so the log order is the apply order, and they share group commits.
    */
-  private async loggedWrite<T>(apply: (host: WorkerHost) => Promise<T>, record: (result: T) => Buffer | undefined): Promise<T> {
+  private loggedWrite<T>(apply: (host: WorkerHost) => Promise<T>, record: (result: T) => Buffer | undefined): Promise<T> {
     const { host, log } = this.active;
     this.flush();
-    this.hold++;
     this.counters.pendingWrites++;
-    const applied = apply(host);
-    const appended = this.writeChain.then(async () => {
-      try {
-        const result = await applied;
-        const rec = record(result);
-        return { result, durable: rec ? log.append(rec) : Promise.resolve() };
-      } finally {
-        this.counters.pendingWrites--;
-        this.hold--;
-        this.scheduleFlush();
-      }
-    });
-    this.writeChain = appended.catch(() => {}); // orders appends only: durability is the log's group commit
-    const { result, durable } = await appended;
-    await durable;
-    return result;
+    return this.order.appendAfterApply(log, apply(host), record, () => this.counters.pendingWrites--);
   }
 
   async update(sparql: string, options: UpdateOptions = {}): Promise<void> {
@@ -285,7 +271,7 @@ export class EmbeddedQuadStore implements QuadStore {
     this.closing ??= (async () => {
       this.retention?.stop();
       this.flush();
-      await this.writeChain;
+      await this.order.idle();
       this.flush();
       this.closed = true;
       await this.log!.close();

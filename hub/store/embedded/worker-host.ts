@@ -23,6 +23,8 @@ export interface WorkerHostOptions {
   /** Called on restart: waits until every write posted so far is in the log, then says what to replay. */
   recoveryPlan?(): Promise<RecoveryPlan>;
   onRecovered?(report: RecoveryReport): void;
+  /** Whether an unanswered request is already in the recovery plan (an insert batch appended to the log). */
+  inPlan?(req: WorkerRequest): boolean;
   onRestart?(reason: string): void;
 }
 
@@ -72,8 +74,6 @@ export class WorkerHost {
     const id = this.nextId++;
     this.pending.set(id, p);
     this.worker.postMessage({ ...p.req, id } satisfies Envelope);
-    // An insert batch is never posted twice (after a restart the log replays it): let its strings be collected now.
-    if (p.req.op === 'insert') p.req = { op: 'insert', records: new Uint8Array(0) };
     if (this.pending.size === 1) this.armHead();
   }
 
@@ -146,9 +146,9 @@ export class WorkerHost {
       (r) => this.options.onRecovered?.(r),
       (e) => this.fail(new StoreError('The store could not be rebuilt after a worker restart', { cause: e })),
     );
-    // Insert batches are already in the log, so the recovery applies them: they settle when it does.
+    // Insert batches the plan covers are applied by the recovery (they settle with it); the rest are posted again.
     for (const p of orphans) {
-      if (p.req.op === 'insert') recovered.then(() => p.resolve({ errors: 0 }), p.reject);
+      if (this.options.inPlan?.(p.req)) recovered.then(() => p.resolve({ errors: 0 }), p.reject);
       else this.post(p);
     }
     for (const p of queued) this.post(p);

@@ -75,7 +75,8 @@ export class WriteLog {
     this.running = true;
     let prevSync: Promise<void> = Promise.resolve();
     try {
-      while (this.current.bufs.length > 0) {
+      // Appends that arrive during the last sync find `running` set: loop until none is left after a sync.
+      while (this.current.bufs.length > 0 || (await prevSync, this.current.bufs.length > 0)) {
         const g = this.current;
         this.current = newGroup();
         const data = g.bufs.length === 1 ? g.bufs[0]! : Buffer.concat(g.bufs, g.bytes);
@@ -101,7 +102,6 @@ export class WriteLog {
           await this.rotate();
         }
       }
-      await prevSync;
     } catch (e) {
       this.failure = new StoreError('Writing the store log failed', { cause: e });
       this.current.reject(this.failure);
