@@ -9,7 +9,7 @@ import { createHub } from '../../hub/hub.ts';
 import { freePort } from '../helpers/hub.ts';
 import { ComunicaSide } from './store/comunica-side.ts';
 import { countQuery, dayAverageByFilter, dayAverageByGraphs, latestQuery } from './store/queries.ts';
-import { dayOf, observationChunks, observationQuads, type DataShape } from './store/sosa-data.ts';
+import { dayOf, observationChunks, observationMessage, type DataShape } from './store/sosa-data.ts';
 
 // Observations per sensor must be whole: round to a multiple of the 1,000 sensors.
 const OBSERVATIONS = Math.round(Number(process.argv[2] ?? 125_000) / 1000) * 1000;
@@ -133,8 +133,10 @@ t0 = performance.now();
 {
   const inFlight = new Set<Promise<void>>();
   for (let i = 0; i < INSERT_MESSAGES; i++) {
-    const nq = observationQuads(config.baseUrl, shape, i % shape.sensors, shape.observations / shape.sensors + Math.floor(i / shape.sensors), `live-${i}`);
-    const p: Promise<void> = hub.store.insert(nq).then(() => void inFlight.delete(p));
+    const k = shape.observations / shape.sensors + Math.floor(i / shape.sensors);
+    const m = observationMessage(config.baseUrl, shape, i % shape.sensors, k, `live-${i}`);
+    // As hub/routing/uplink-router.ts writes a mapped message: its triples, into the Thing's observation graph.
+    const p: Promise<void> = hub.store.insert(m.ntriples, m.graph).then(() => void inFlight.delete(p));
     inFlight.add(p);
     if (inFlight.size >= WINDOW) await Promise.race(inFlight);
   }

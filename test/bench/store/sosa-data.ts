@@ -22,23 +22,28 @@ export function observationTime(shape: DataShape, sensor: number, k: number): Da
   return new Date(START + Math.floor(k * step + (sensor * 997) % step));
 }
 
-/** The 8 N-Quads of one observation (SOSA: sosa:Observation with sensor, property, feature, times, result, procedure). */
-export function observationQuads(baseUrl: string, shape: DataShape, sensor: number, k: number, id = `${sensor}-${k}`): string {
+/** One observation as the uplink router writes it: 8 triples (N-Triples) and the graph they go to. */
+export function observationMessage(baseUrl: string, shape: DataShape, sensor: number, k: number, id = `${sensor}-${k}`): { ntriples: string; graph: string } {
   const t = observationTime(shape, sensor, k);
-  const g = `<${observationGraph(baseUrl, sensorThingId(sensor), t)}>`;
   const o = `<${EX}obs/${id}>`;
   const time = `"${t.toISOString()}"^^<${XSD}dateTime>`;
   const value = (15 + ((sensor * 7 + k * 13) % 200) / 10).toFixed(1);
-  return (
-    `${o} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <${SOSA}Observation> ${g} .\n` +
-    `${o} <${SOSA}madeBySensor> <${sensorIri(sensor)}> ${g} .\n` +
-    `${o} <${SOSA}observedProperty> <${EX}property/temperature> ${g} .\n` +
-    `${o} <${SOSA}hasFeatureOfInterest> <${EX}room/r${sensor % 100}> ${g} .\n` +
-    `${o} <${SOSA}usedProcedure> <${EX}procedure/p${sensor % 10}> ${g} .\n` +
-    `${o} <${SOSA}phenomenonTime> ${time} ${g} .\n` +
-    `${o} <${SOSA}resultTime> ${time} ${g} .\n` +
-    `${o} <${SOSA}hasSimpleResult> "${value}"^^<${XSD}double> ${g} .\n`
-  );
+  const ntriples =
+    `${o} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <${SOSA}Observation> .\n` +
+    `${o} <${SOSA}madeBySensor> <${sensorIri(sensor)}> .\n` +
+    `${o} <${SOSA}observedProperty> <${EX}property/temperature> .\n` +
+    `${o} <${SOSA}hasFeatureOfInterest> <${EX}room/r${sensor % 100}> .\n` +
+    `${o} <${SOSA}usedProcedure> <${EX}procedure/p${sensor % 10}> .\n` +
+    `${o} <${SOSA}phenomenonTime> ${time} .\n` +
+    `${o} <${SOSA}resultTime> ${time} .\n` +
+    `${o} <${SOSA}hasSimpleResult> "${value}"^^<${XSD}double> .\n`;
+  return { ntriples, graph: observationGraph(baseUrl, sensorThingId(sensor), t) };
+}
+
+/** The 8 N-Quads of one observation (SOSA: sosa:Observation with sensor, property, feature, times, result, procedure). */
+export function observationQuads(baseUrl: string, shape: DataShape, sensor: number, k: number, id = `${sensor}-${k}`): string {
+  const { ntriples, graph } = observationMessage(baseUrl, shape, sensor, k, id);
+  return ntriples.replace(/ \.\n/g, ` <${graph}> .\n`);
 }
 
 /** All observations in chunks of `chunk` observations (N-Quads text each), ordered by time as ingestion would see them. */
