@@ -16,7 +16,7 @@ const OBSERVATIONS = Math.round(Number(process.argv[2] ?? 125_000) / 1000) * 100
 const INSERT_MESSAGES = Number(process.argv[3] ?? 100_000);
 const shape: DataShape = { sensors: 1000, observations: OBSERVATIONS, days: 5 };
 const TARGETS = { latestMs: 5, dayAverageMs: 250, countMs: 100, insertMsgsPerS: 35_000 };
-const HUB_RUNS = 11;
+const HUB_RUNS = 21;
 const COMUNICA_RUNS = 3;
 
 const r2 = (x: number) => Math.round(x * 100) / 100;
