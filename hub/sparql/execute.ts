@@ -5,7 +5,7 @@ import { queryForm } from '../store/oxigraph-engine.ts';
 import type { QuadStore, QueryForm } from '../store/quad-store.ts';
 import { RDF_OUTPUT_TYPES, RDF_TYPE_ALIASES, serializeNTriples } from './rdf-formats.ts';
 import { applyUsingGraphs } from './update-dataset.ts';
-import { assertManageable } from './complexity.ts';
+import { assertManageable } from '../store/query-complexity.ts';
 
 /** Result media types of SELECT (SPARQL 1.1 Query Results JSON, XML, CSV/TSV), JSON first as the default. */
 export const SELECT_TYPES = [

@@ -1,12 +1,13 @@
 // In-process, non-durable QuadStore over Oxigraph: for tests, previews and scratch work. Queries run on the caller's thread.
-import { QueryTimeoutError, SparqlSyntaxError, StoreError } from '../errors.ts';
+import { HubError, SparqlSyntaxError, StoreError } from '../errors.ts';
 import type { GraphName, JsonBinding, QueryOptions, QueryResult, QuadStore, UpdateOptions } from './quad-store.ts';
 import { EngineSyntaxError, OxigraphEngine } from './oxigraph-engine.ts';
+import { assertManageable } from './query-complexity.ts';
 
 /** Maps engine errors to the hub's typed errors. */
 export function mapEngineError(e: unknown): Error {
   if (e instanceof EngineSyntaxError) return new SparqlSyntaxError(e.message, e.position, { cause: e });
-  if (e instanceof QueryTimeoutError || e instanceof SparqlSyntaxError || e instanceof StoreError) return e;
+  if (e instanceof HubError) return e;
   return new StoreError('The store failed', { cause: e });
 }
 
@@ -25,7 +26,10 @@ export class MemoryQuadStore implements QuadStore {
   }
 
   query(sparql: string, options?: QueryOptions): Promise<QueryResult> {
-    return this.run(() => this.engine.query(sparql, options));
+    return this.run(() => {
+      assertManageable(sparql);
+      return this.engine.query(sparql, options);
+    });
   }
 
   async select(sparql: string, options?: QueryOptions): Promise<JsonBinding[]> {
@@ -43,7 +47,10 @@ export class MemoryQuadStore implements QuadStore {
   }
 
   update(sparql: string, options?: UpdateOptions): Promise<void> {
-    return this.run(() => this.engine.update(sparql, options));
+    return this.run(() => {
+      assertManageable(sparql);
+      this.engine.update(sparql, options);
+    });
   }
 
   insert(nquads: string, graph?: GraphName): Promise<void> {

@@ -1,6 +1,6 @@
 // The lexical complexity guard: what it counts, what it skips, and where it refuses.
 import { describe, expect, it } from 'vitest';
-import { assertManageable, measure } from '../../hub/sparql/complexity.ts';
+import { assertManageable, measure } from '../../hub/store/query-complexity.ts';
 import { BadRequestError } from '../../hub/errors.ts';
 
 describe('measure', () => {
@@ -20,6 +20,14 @@ INSERT DATA { ex-1:a-b.c ex-1:p "{{{ ((( +++ " , '''}}}''' , <http://x/?a=1&b=2>
 });
 
 describe('assertManageable', () => {
+  it('accepts large flat INSERT DATA / DELETE DATA (typed and signed literals are data, not operators)', () => {
+    const rows = Array.from({ length: 3000 }, (_, i) => `<http://s/${i}> <http://p> "${i}"^^<http://www.w3.org/2001/XMLSchema#integer>, -${i}.5e3 .`);
+    expect(() => assertManageable(`INSERT DATA { GRAPH <http://g> { ${rows.join('\n')} } }`)).not.toThrow();
+    expect(() => assertManageable(`DELETE DATA { ${rows.join('\n')} }`)).not.toThrow();
+    // ...but operators after the data block are counted again.
+    expect(() => assertManageable(`INSERT DATA { <a:b> <a:c> 1 } ; DELETE WHERE { ?s ?p ?o FILTER(1${'+1'.repeat(600)} > 0) }`)).toThrow(BadRequestError);
+  });
+
   it('accepts ordinary queries and refuses deep or long ones', () => {
     expect(() => assertManageable('SELECT * WHERE { ?s ?p ?o FILTER(?o > 1) }')).not.toThrow();
     expect(() => assertManageable(`SELECT * WHERE ${'{'.repeat(200)}${'}'.repeat(200)}`)).toThrow(BadRequestError);

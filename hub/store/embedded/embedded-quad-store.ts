@@ -4,6 +4,7 @@
 // after the group-commit fdatasync. update() and Graph Store writes are applied in the worker first (a failing update
 // is never logged), then logged, then resolved; append-order.ts keeps the log in apply order. Start: latest snapshot +
 // log replay. Snapshots: snapshotter.ts. Runaway queries and worker rebuilds: worker-host.ts.
+import { assertManageable } from '../query-complexity.ts';
 import { mkdir } from 'node:fs/promises';
 import { BadRequestError, OverloadedError, StoreError } from '../../errors.ts';
 import type { GraphName, JsonBinding, QueryOptions, QueryResult, QuadStore, UpdateOptions } from '../quad-store.ts';
@@ -183,6 +184,7 @@ export class EmbeddedQuadStore implements QuadStore {
   }
 
   async update(sparql: string, options: UpdateOptions = {}): Promise<void> {
+    assertManageable(sparql);
     await this.loggedWrite(
       (h) => h.request({ op: 'update', sparql, options: { baseIri: options.baseIri } }, options.timeoutMs ?? this.timeoutMs),
       () => encodeJson(RecordType.Update, { sparql, baseIri: options.baseIri }),
@@ -220,6 +222,7 @@ export class EmbeddedQuadStore implements QuadStore {
   query(sparql: string, options: QueryOptions = {}): Promise<QueryResult> {
     const { timeoutMs, ...rest } = options;
     try {
+      assertManageable(sparql);
       return this.active.host.request({ op: 'query', sparql, options: rest }, timeoutMs ?? this.timeoutMs);
     } catch (e) {
       return Promise.reject(e);

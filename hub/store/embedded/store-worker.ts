@@ -77,6 +77,12 @@ port.on('message', (req: Envelope) => {
     reply = { id: req.id, ok: true, value: handle(req) };
   } catch (e) {
     reply = { id: req.id, ok: false, error: toWireError(e) };
+    if (e instanceof WebAssembly.RuntimeError) {
+      // A WASM trap (stack overflow, out-of-bounds access) leaves Oxigraph's memory in an unknown state and every later
+      // call fails: answer this request, then end the thread so the host rebuilds a fresh engine from snapshot + log.
+      port.postMessage(reply);
+      process.exit(70);
+    }
   }
   port.postMessage(reply);
 });

@@ -37,6 +37,9 @@ export function measure(text: string): Complexity {
   let groups = 0;
   let operators = 0;
   let lastWord = '';
+  // Depth at which an INSERT DATA / DELETE DATA block opened (0 = outside): its content is flat data, parsed
+  // iteratively by the engine, so its signs and datatype markers are not expression operators.
+  let dataDepth = 0;
   let i = 0;
   while (i < text.length) {
     const c = text[i]!;
@@ -66,12 +69,14 @@ export function measure(text: string): Complexity {
     if (c === '{' || c === '(' || c === '[') {
       depth++;
       if (depth > maxDepth) maxDepth = depth;
-      if (c === '{' && lastWord !== 'DATA') groups++;
+      if (c === '{' && lastWord === 'DATA' && dataDepth === 0) dataDepth = depth;
+      else if (c === '{' && dataDepth === 0) groups++;
       lastWord = '';
       i++;
       continue;
     }
     if (c === '}' || c === ')' || c === ']') {
+      if (depth === dataDepth) dataDepth = 0;
       depth = Math.max(0, depth - 1);
       lastWord = '';
       i++;
@@ -89,7 +94,7 @@ export function measure(text: string): Complexity {
     }
     const op = OPERATOR.exec(rest);
     if (op) {
-      operators++;
+      if (dataDepth === 0 && op[0] !== '^^') operators++;
       i += op[0].length;
       lastWord = '';
       continue;
