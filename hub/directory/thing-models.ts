@@ -154,7 +154,14 @@ export class ThingModelCatalog {
       if (!isObject(group)) continue;
       for (const [affordance, def] of Object.entries(group)) {
         if (!isObject(def) || Array.isArray(def.forms)) continue;
-        def.forms = [{ href: `${base}/${kind}/${encodeURIComponent(affordance)}`, contentType: 'application/json', ...formOps(kind, def) }];
+        const href = `${base}/${kind}/${encodeURIComponent(affordance)}`;
+        const forms: Json[] = [{ href, contentType: 'application/json', ...formOps(kind, def) }];
+        def.forms = forms;
+        // Observation has its own href with the SSE subprotocol, as hub/things/hub-forms.ts serves it: on the read href a
+        // client without the subprotocol would long-poll a resource that answers at once.
+        if (kind === 'properties' && def.observable === true) {
+          forms.push({ href: `${href}/observable`, contentType: 'application/json', op: ['observeproperty', 'unobserveproperty'], subprotocol: 'sse' });
+        }
       }
     }
     return td;
@@ -164,9 +171,8 @@ export class ThingModelCatalog {
 function formOps(kind: (typeof AFFORDANCES)[number], def: Json): Json {
   if (kind === 'actions') return { op: 'invokeaction' };
   if (kind === 'events') return { op: ['subscribeevent', 'unsubscribeevent'], subprotocol: 'sse' };
-  const ops = def.writeOnly ? ['writeproperty'] : def.readOnly ? ['readproperty'] : ['readproperty', 'writeproperty'];
-  if (def.observable) ops.push('observeproperty', 'unobserveproperty');
-  return { op: ops };
+  // The hub serves no writeproperty (device configuration goes through actions), so no form may promise it.
+  return { op: ['readproperty'] };
 }
 
 /** Replaces `{{NAME}}` in every string; a string that is exactly one placeholder takes the value's JSON type. */
