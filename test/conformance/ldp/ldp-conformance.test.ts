@@ -1,4 +1,4 @@
-// W3C LDP 1.0 test suite (its 71 AUTOMATED non-paging cases, /work/shared/conformance/ldp) as HTTP tests against one
+// W3C LDP 1.0 test suite (its 71 AUTOMATED non-paging cases, ../shared/conformance/ldp) as HTTP tests against one
 // listening hub: a basic, a direct and an indirect container, an LDP-RS and an LDP-NR. One hub for all cases keeps the
 // folder fast; the case modules are grouped as the suite's classes are.
 import { afterAll, beforeAll } from 'vitest';

@@ -2,6 +2,7 @@
 // catalogue. Usage: npx vitest run test/conformance/ldp --reporter=json --outputFile=/tmp/ldp.json &&
 //                   node --import tsx test/conformance/ldp/report.ts /tmp/ldp.json
 import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 
 interface Case { cls: string; name: string; groups: string[]; spec: { method: string; ref: string } }
 interface Report { testResults: Array<{ assertionResults: Array<{ ancestorTitles: string[]; title: string; status: string }> }> }
@@ -18,7 +19,7 @@ const NOTES: Record<string, string> = {
   testPublishConstraintsReadOnlyProp: 'read-only property: ldp:contains on containers, the interaction-model type on the LDP-RS; 409 + Link rel=constrainedBy',
 };
 
-const catalogue = (JSON.parse(readFileSync('/work/shared/conformance/ldp/ldp-testcases.json', 'utf8')) as Case[]).filter(
+const catalogue = (JSON.parse(readFileSync(resolve(import.meta.dirname, '../../../../shared/conformance/ldp/ldp-testcases.json'), 'utf8')) as Case[]).filter(
   (c) => c.spec.method === 'AUTOMATED' && !c.groups.includes('PAGING'),
 );
 const report = JSON.parse(readFileSync(process.argv[2] ?? '/tmp/ldp.json', 'utf8')) as Report;

@@ -1,9 +1,10 @@
 // Reads the W3C SPARQL 1.1 test manifests (mf:, qt:, ut: vocabularies) into plain test records.
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Parser, Store, type Quad, type Term } from 'n3';
 
-export const SUITE_DIR = '/work/shared/conformance/sparql11';
+export const SUITE_DIR = resolve(import.meta.dirname, '../../../../shared/conformance/sparql11');
 
 const MF = 'http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#';
 const QT = 'http://www.w3.org/2001/sw/DataAccess/tests/test-query#';

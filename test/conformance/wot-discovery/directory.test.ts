@@ -1,11 +1,11 @@
 // WoT Discovery conformance: the Introduction and the directory's own TD over real HTTP, and which assertions the tests cover.
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baseUrlOf, startTestHub, type TestHub } from '../../helpers/hub.ts';
 import { failures, playgroundValidate } from '../../directory/playground.ts';
 
-const ASSERTIONS = '/work/shared/conformance/wot-discovery/assertions.tsv';
+const ASSERTIONS = resolve(import.meta.dirname, '../../../../shared/conformance/wot-discovery/assertions.tsv');
 let hub: TestHub;
 let base: string;
 beforeAll(async () => {
