@@ -22,14 +22,25 @@ export type MessageListener = (message: MessageEnvelope) => void;
  */
 export class LiveState {
   private readonly latestByThing = new Map<string, MessageEnvelope>();
+  private readonly valuesByThing = new Map<string, Record<string, unknown>>();
   private readonly emitter = new EventEmitter();
 
   constructor(private readonly onListenerError: (error: unknown) => void = () => {}) {
     this.emitter.setMaxListeners(0);
   }
 
-  publish(message: MessageEnvelope): void {
+  /**
+   * Records a Thing's latest message. Property values are, in increasing precedence: `lastSeen` / `lastInterface`
+   * from the envelope, the payload's top-level fields, and `values` derived from the mapped observations (the router
+   * passes each observation's simple result under the name of its observed property), so a TD property named like
+   * the observed property reads the value the mapfile produced, whatever the payload's shape.
+   */
+  publish(message: MessageEnvelope, values: Record<string, unknown> = {}): void {
     this.latestByThing.set(message.meta.thingId, message);
+    const meta: Record<string, unknown> = { lastSeen: message.meta.receivedAt };
+    if (message.meta.interface !== undefined) meta.lastInterface = message.meta.interface;
+    const payload = message.payload !== null && typeof message.payload === 'object' ? message.payload : {};
+    this.valuesByThing.set(message.meta.thingId, { ...meta, ...payload, ...values });
     for (const listener of this.emitter.listeners(message.meta.thingId) as MessageListener[]) {
       try {
         listener(message);
@@ -43,9 +54,10 @@ export class LiveState {
     return this.latestByThing.get(thingId);
   }
 
-  /** The latest value of a payload field (a property of the Thing), or undefined when never received. */
+  /** The latest value of a property of the Thing (see publish), or undefined when never received. */
   property(thingId: string, name: string): unknown {
-    return this.latestByThing.get(thingId)?.payload[name];
+    const values = this.valuesByThing.get(thingId);
+    return values && Object.hasOwn(values, name) ? values[name] : undefined;
   }
 
   subscribe(thingId: string, listener: MessageListener): () => void {
@@ -55,5 +67,6 @@ export class LiveState {
 
   forget(thingId: string): void {
     this.latestByThing.delete(thingId);
+    this.valuesByThing.delete(thingId);
   }
 }

@@ -22,7 +22,7 @@ export interface UplinkRouterDeps {
 }
 
 export type IngestResult =
-  | { status: 'stored'; mapping: string; quads: number; graph: string }
+  | { status: 'stored'; mapping: string; quads: number; graph: string; values: Record<string, unknown> }
   | { status: 'unmapped' }
   | { status: 'failed'; error: HubError };
 
@@ -61,7 +61,7 @@ export class UplinkRouter {
     }
     if (result.status === 'unmapped') this.counters.unmapped += 1;
     // The live state carries the latest decoded message whether or not it could be mapped.
-    if (typeof message?.meta?.thingId === 'string') this.deps.live.publish(message);
+    if (typeof message?.meta?.thingId === 'string') this.deps.live.publish(message, result.status === 'stored' ? result.values : {});
     return result;
   }
 
@@ -94,7 +94,7 @@ export class UplinkRouter {
     }
     this.counters.stored += 1;
     this.counters.quads += quads.length;
-    return { status: 'stored', mapping: name, quads: quads.length, graph };
+    return { status: 'stored', mapping: name, quads: quads.length, graph, values: observedValues(quads) };
   }
 }
 
@@ -124,6 +124,43 @@ export function scopeBlankNodes(quads: Quad[]): Quad[] {
     return DataFactory.quad(fix(q.subject), q.predicate, fix(q.object), fix(q.graph));
   });
   return changed ? out : quads;
+}
+
+const SOSA = 'http://www.w3.org/ns/sosa/';
+const XSD = 'http://www.w3.org/2001/XMLSchema#';
+const NUMERIC = new Set(['integer', 'decimal', 'double', 'float', 'int', 'long', 'short', 'byte', 'nonNegativeInteger',
+  'positiveInteger', 'negativeInteger', 'nonPositiveInteger', 'unsignedInt', 'unsignedLong', 'unsignedShort', 'unsignedByte'].map((t) => XSD + t));
+
+/**
+ * Latest property values from mapped SOSA observations: each `sosa:hasSimpleResult` under the name of the
+ * observation's `sosa:observedProperty` when that IRI ends in `/properties/<name>` (the shipped mapfiles' convention,
+ * matching the property names of the Thing Models). Typed numbers and booleans become JSON numbers and booleans.
+ */
+export function observedValues(quads: Quad[]): Record<string, unknown> {
+  const propertyOf = new Map<string, string>();
+  const resultOf = new Map<string, unknown>();
+  for (const q of quads) {
+    if (q.predicate.value === `${SOSA}observedProperty` && q.object.termType === 'NamedNode') {
+      const m = /\/properties\/([^/?#]+)$/.exec(q.object.value);
+      if (m) {
+        try {
+          propertyOf.set(q.subject.value, decodeURIComponent(m[1]!));
+        } catch {
+          // a malformed %-escape names no property
+        }
+      }
+    } else if (q.predicate.value === `${SOSA}hasSimpleResult` && q.object.termType === 'Literal') {
+      const dt = q.object.datatype.value;
+      const lexical = q.object.value;
+      resultOf.set(
+        q.subject.value,
+        NUMERIC.has(dt) && Number.isFinite(Number(lexical)) ? Number(lexical) : dt === `${XSD}boolean` ? lexical === 'true' || lexical === '1' : lexical,
+      );
+    }
+  }
+  const values: Record<string, unknown> = {};
+  for (const [observation, name] of propertyOf) if (resultOf.has(observation)) values[name] = resultOf.get(observation);
+  return values;
 }
 
 export function toNQuads(quads: Quad[]): string {

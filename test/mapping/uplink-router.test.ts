@@ -30,7 +30,7 @@ describe('UplinkRouter', () => {
   it('stores the mapped quads in the Thing observation graph of the day and publishes the message', async () => {
     const { router, inserts, live } = setup();
     const r = await router.ingest(msg('t1', { v: 5 }));
-    expect(r).toEqual({ status: 'stored', mapping: 'm', quads: 2, graph: 'http://hub/graphs/observations/t1/2024-05-01' });
+    expect(r).toEqual({ status: 'stored', mapping: 'm', quads: 2, graph: 'http://hub/graphs/observations/t1/2024-05-01', values: {} });
     expect(inserts).toHaveLength(1);
     expect(inserts[0]!.nq).toContain('<http://ex/t1> <http://ex/v> "5"^^<http://www.w3.org/2001/XMLSchema#integer>');
     expect(live.latest('t1')?.payload).toEqual({ v: 5 });
