@@ -1,5 +1,5 @@
 // The hub's mapfiles (mappings/*.ttl) on sample payloads of every ingested type: expected SOSA + NGSI-LD triples.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Parser, Store } from 'n3';
@@ -9,6 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { compileMapping } from '../../hub/mapping/compile.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
+// rapper (Debian raptor2-utils) is installed by .ci/run; on a developer machine without it that check is skipped, under CI it runs.
+const RUN_RAPPER = spawnSync('rapper', ['--version'], { timeout: 5000 }).error === undefined || process.env.CI === 'true';
 const FIXTURES = join(ROOT, 'test/fixtures/mapping');
 const SOSA = 'http://www.w3.org/ns/sosa/';
 const XSD_DATETIME = 'http://www.w3.org/2001/XMLSchema#dateTime';
@@ -57,7 +59,7 @@ describe('mappings/*.ttl', () => {
     }
   });
 
-  it('are standard Turtle for an independent parser (rapper, raptor2-utils)', () => {
+  it.skipIf(!RUN_RAPPER)('are standard Turtle for an independent parser (rapper, raptor2-utils; skipped when it is not installed)', () => {
     for (const f of readdirSync(join(ROOT, 'mappings')).filter((x) => x.endsWith('.ttl'))) {
       const out = execFileSync('rapper', ['-q', '-i', 'turtle', '-o', 'ntriples', join(ROOT, 'mappings', f)], { encoding: 'utf8', timeout: 20_000, maxBuffer: 64 * 1024 * 1024 });
       expect(out.split('\n').filter(Boolean).length, f).toBeGreaterThan(50);
