@@ -40,7 +40,7 @@ export const HubConfigSchema = Type.Object(
         retentionDays: Type.Number({ minimum: 0, default: 0 }),
         /** Take a background snapshot once the log has grown past this many bytes. */
         snapshotLogBytes: Type.Integer({ minimum: 1024, default: 256 * 1024 * 1024 }),
-        /** Most writes waiting for one group commit before new writes are refused (503). */
+        /** Writes accepted but not yet applied by the store worker (one insert() = one); beyond it writes get 503 overloaded. */
         maxPendingWrites: Type.Integer({ minimum: 1, default: 100_000 }),
         queryEndpoint: Type.Optional(Type.String({ format: 'uri' })),
         updateEndpoint: Type.Optional(Type.String({ format: 'uri' })),
