@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Adapter, AdapterCounters } from '../../hub/things/adapter.ts';
 import type { VirtualSensor } from '../../hub/things/virtual-sensor.ts';
 import { baseUrlOf, startTestHub, type TestHub } from '../helpers/hub.ts';
-import { uplink, waitFor } from './fixtures.ts';
+import { openSse, uplink, waitFor } from './fixtures.ts';
 
 class FakeAdapter implements Adapter {
   readonly kind = 'lorawan';
@@ -61,29 +61,12 @@ describe('adapter and virtual sensor Things', () => {
   it('notifies observers of adapter counters when they change', async () => {
     const adapter = new FakeAdapter('urn:hub:adapter:test:1');
     await hub.things.registerAdapter(adapter);
-    const controller = new AbortController();
-    const res = await fetch(`${baseUrlOf(hub)}/wot/${encodeURIComponent(adapter.id)}/properties/received/observable`, {
-      signal: controller.signal,
-    });
-    const reader = res.body!.getReader();
-    let text = '';
-    const pump = (async () => {
-      try {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) return;
-          text += new TextDecoder().decode(value);
-        }
-      } catch {
-        /* aborted */
-      }
-    })();
+    const sse = await openSse(`${baseUrlOf(hub)}/wot/${encodeURIComponent(adapter.id)}/properties/received/observable`);
     adapter.counts.received = 42;
     try {
-      await waitFor(() => (text.includes('data: 42\n') ? true : undefined), 4000, 'counter notification');
+      await waitFor(() => (sse.text().includes('data: 42\n') ? true : undefined), 4000, 'counter notification');
     } finally {
-      controller.abort();
-      await pump;
+      await sse.close();
     }
   });
 

@@ -48,3 +48,35 @@ export async function waitFor<T>(check: () => T | undefined, ms = 3000, what = '
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** An open Server-Sent Events response whose text accumulates in `text()`; `close()` aborts it and waits for the reader. */
+export interface SseStream {
+  text(): string;
+  close(): Promise<void>;
+}
+
+export async function openSse(url: string): Promise<SseStream> {
+  const controller = new AbortController();
+  const res = await fetch(url, { signal: controller.signal });
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  const pump = (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        text += decoder.decode(value, { stream: true });
+      }
+    } catch {
+      /* aborted */
+    }
+  })();
+  return {
+    text: () => text,
+    async close() {
+      controller.abort();
+      await pump;
+    },
+  };
+}

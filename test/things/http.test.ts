@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryCommandSink } from '../../hub/things/command-sink.ts';
 import { baseUrlOf, startTestHub, type TestHub } from '../helpers/hub.ts';
-import { DEVICE_ID, deviceTd, uplink, waitFor } from './fixtures.ts';
+import { DEVICE_ID, deviceTd, openSse, uplink, waitFor } from './fixtures.ts';
 
 const path = `/wot/${encodeURIComponent(DEVICE_ID)}`;
 
@@ -137,21 +137,7 @@ describe('device Things over HTTP', () => {
 
   it('an uplink pushed to POST /ingest updates the property and fires the event (uplink router -> LiveState)', async () => {
     const h = await hubWithDevice();
-    const controller = new AbortController();
-    const res = await fetch(`${baseUrlOf(h)}${path}/events/temperature`, { signal: controller.signal });
-    const reader = res.body!.getReader();
-    let text = '';
-    const pump = (async () => {
-      try {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) return;
-          text += new TextDecoder().decode(value);
-        }
-      } catch {
-        /* aborted */
-      }
-    })();
+    const sse = await openSse(`${baseUrlOf(h)}${path}/events/temperature`);
     try {
       const ingest = await h.app.inject({
         method: 'POST',
@@ -160,12 +146,11 @@ describe('device Things over HTTP', () => {
         payload: { temperature: 17.25, humidity: 60 },
       });
       expect(ingest.statusCode, ingest.body).toBe(200);
-      await waitFor(() => (text.includes('data: 17.25\n') ? true : undefined), 3000, 'temperature event');
+      await waitFor(() => (sse.text().includes('data: 17.25\n') ? true : undefined), 3000, 'temperature event');
       const read = await h.app.inject({ method: 'GET', url: `${path}/properties/humidity` });
       expect(read.json()).toBe(60);
     } finally {
-      controller.abort();
-      await pump;
+      await sse.close();
     }
   });
 
