@@ -1,10 +1,10 @@
 // Scopes a SPARQL 1.1 Update to one graph for PATCH (LDP §4.2.7): every operation is rewritten to act on that graph
 // only (WITH / GRAPH), and what could reach other graphs (GRAPH, SERVICE, USING, WITH, graph management) is refused.
 import sparqljs from 'sparqljs';
-import { SparqlSyntaxError } from '../errors.ts';
+import { parseSparqlForRewrite } from '../sparql/parse-update.ts';
 import { UnprocessablePatchError } from './patch-errors.ts';
 
-const { Parser, Generator } = sparqljs;
+const { Generator } = sparqljs;
 
 interface Block {
   type: string;
@@ -37,13 +37,7 @@ function triplesOnly(blocks: Block[] | undefined): Block[] {
 
 /** Rewrites `update` so that it reads and writes `graph` only; relative IRIs resolve against `base`. */
 export function scopeUpdate(update: string, graph: string, base: string): string {
-  let parsed: { type: string; updates: Op[] };
-  try {
-    parsed = new Parser({ baseIRI: base }).parse(update) as unknown as { type: string; updates: Op[] };
-  } catch (e) {
-    const loc = (e as { hash?: { loc?: { first_line: number; first_column: number } } }).hash?.loc;
-    throw new SparqlSyntaxError((e as Error).message, loc ? { line: loc.first_line, column: loc.first_column + 1 } : undefined);
-  }
+  const parsed = parseSparqlForRewrite<Op>(update, base);
   if (parsed.type !== 'update') throw new UnprocessablePatchError('Expected a SPARQL Update, got a query');
   const target = { termType: 'NamedNode', value: graph };
   const inGraph = (blocks: Block[]) => blocks.map((b) => ({ type: 'graph', name: target, triples: b.triples }));

@@ -1,8 +1,9 @@
 // Applies the protocol's using-graph-uri / using-named-graph-uri to an update by rewriting it (SPARQL 1.1 Protocol §2.2.3).
 import sparqljs from 'sparqljs';
-import { BadRequestError, SparqlSyntaxError } from '../errors.ts';
+import { BadRequestError } from '../errors.ts';
+import { parseSparqlForRewrite } from './parse-update.ts';
 
-const { Parser, Generator } = sparqljs;
+const { Generator } = sparqljs;
 
 interface NamedNodeTerm {
   termType: 'NamedNode';
@@ -37,13 +38,7 @@ function blocksAsPatterns(blocks: QuadsBlock[]): unknown[] {
  */
 export function applyUsingGraphs(update: string, usingGraphs: string[], usingNamedGraphs: string[], baseIri: string): string {
   if (!usingGraphs.length && !usingNamedGraphs.length) return update;
-  let parsed: { type: string; updates: UpdateOp[] };
-  try {
-    parsed = new Parser({ baseIRI: baseIri }).parse(update) as unknown as { type: string; updates: UpdateOp[] };
-  } catch (e) {
-    const loc = (e as { hash?: { loc?: { first_line: number; first_column: number } } }).hash?.loc;
-    throw new SparqlSyntaxError((e as Error).message, loc ? { line: loc.first_line, column: loc.first_column + 1 } : undefined);
-  }
+  const parsed = parseSparqlForRewrite<UpdateOp>(update, baseIri);
   if (parsed.type !== 'update') throw new BadRequestError('Expected a SPARQL update, got a query');
   const using = {
     default: usingGraphs.map((value): NamedNodeTerm => ({ termType: 'NamedNode', value })),
