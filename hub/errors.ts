@@ -205,3 +205,19 @@ export class ConfigError extends Error {
     super(problems.length ? `${message}:\n  - ${problems.join('\n  - ')}` : message);
   }
 }
+
+/** A request whose Host names neither loopback nor a configured host while the hub is bound to loopback (DNS rebinding). */
+export class HostNotAllowedError extends HubError {
+  override name = 'HostNotAllowedError';
+  constructor(message: string, options?: HubErrorOptions) {
+    super(421, 'host-not-allowed', message, options);
+  }
+}
+
+/** A client over one of its quotas (e.g. event streams per client); `Retry-After` says when to try again (RFC 6585 §4). */
+export class TooManyRequestsError extends HubError {
+  override name = 'TooManyRequestsError';
+  constructor(message: string, retryAfterSeconds: number, options: HubErrorOptions = {}, code = 'too-many-requests') {
+    super(429, code, message, { ...options, headers: { 'retry-after': String(retryAfterSeconds), ...options.headers } });
+  }
+}
