@@ -1,6 +1,7 @@
 // Fastify plugin of the Thing Description Directory: /things, /events, /search/*, /.well-known/wot and /thing-models.
 import type { FastifyInstance } from 'fastify';
 import type { HubDeps } from '../http/deps.ts';
+import { installStrictBodyParsers } from '../http/body.ts';
 import { directoryTd } from './directory-td.ts';
 import { eventsRoutes, type EventsOptions } from './events-routes.ts';
 import { searchRoutes } from './search-routes.ts';
@@ -13,13 +14,13 @@ export type DirectoryPluginOptions = EventsOptions;
 /**
  * W3C WoT Discovery 1.0: the Introduction (§5.2 well-known URI) and the TDD HTTP API (§7.3.2). Bodies are JSON
  * (tdd-things-default-representation) as application/json, application/td+json, application/ld+json or, for PATCH,
- * application/merge-patch+json; fastify's JSON parser refuses __proto__ / constructor poisoning.
+ * application/merge-patch+json, decoded strictly (invalid UTF-8, JSON deeper than 64, __proto__ / constructor poisoning: 400).
  */
 export async function directoryPlugin(app: FastifyInstance, deps: HubDeps, options: DirectoryPluginOptions = {}): Promise<void> {
-  const json = app.getDefaultJsonParser('error', 'error');
-  // A TD is never text/plain: without this, fastify's default text parser would hand handlers a string (400, not 415).
+  // Strict UTF-8 and bounded depth (hub/http/body.ts) for every JSON type the API takes.
+  installStrictBodyParsers(app, [TD_MEDIA_TYPE, MERGE_PATCH_MEDIA_TYPE, 'application/ld+json']);
+  // A TD is never text/plain: without this, the text parser would hand handlers a string (400, not 415).
   app.removeContentTypeParser('text/plain');
-  app.addContentTypeParser([TD_MEDIA_TYPE, MERGE_PATCH_MEDIA_TYPE, 'application/ld+json'], { parseAs: 'string' }, json);
 
   const createdAt = new Date().toISOString();
   // introduction-well-known-path, introduction-direct-directory-description.

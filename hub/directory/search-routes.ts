@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import sparqljs from 'sparqljs';
 import { BadRequestError, SparqlSyntaxError, UnsupportedMediaTypeError } from '../errors.ts';
 import type { HubDeps } from '../http/deps.ts';
+import { decodeUtf8Strict, parseFormStrict } from '../http/body.ts';
 import { jsonpathQuery, sparqlQuery } from './schemas.ts';
 import { queryJsonPath } from './jsonpath.ts';
 
@@ -32,9 +33,12 @@ function wants(accept: string | undefined, type: string): boolean {
 export async function searchRoutes(app: FastifyInstance, deps: HubDeps): Promise<void> {
   const { directory, store, auth } = deps;
   const read = auth.require('read');
-  app.addContentTypeParser('application/sparql-query', { parseAs: 'string' }, (_req, body, done) => done(null, { query: body }));
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
-    done(null, Object.fromEntries(new URLSearchParams(body as string))),
+  // Bodies are UTF-8 only (SPARQL 1.1 Protocol §2.1.2, §2.1.3): malformed bytes are 400 bad-encoding, never U+FFFD.
+  app.addContentTypeParser('application/sparql-query', { parseAs: 'buffer' }, (_req, body, done) =>
+    done(null, { query: decodeUtf8Strict(body as Buffer, 'query') }),
+  );
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (_req, body, done) =>
+    done(null, Object.fromEntries(parseFormStrict(body as Buffer))),
   );
 
   const sparql = async (query: string | undefined, request: FastifyRequest, reply: FastifyReply) => {

@@ -2,6 +2,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { HubDeps } from './deps.ts';
 import { installProblemHandlers } from './problem.ts';
+import { installStrictBodyParsers } from './body.ts';
 import { sparqlPlugin } from '../sparql/plugin.ts';
 import { graphStorePlugin } from '../sparql/graph-store.ts';
 import { ldpPlugin } from '../ldp/plugin.ts';
@@ -22,6 +23,7 @@ export async function buildApp(deps: HubDeps, options: BuildAppOptions = {}): Pr
     forceCloseConnections: true,
   });
   installProblemHandlers(app, deps.config.baseUrl);
+  installStrictBodyParsers(app); // JSON and text bodies: strict UTF-8, bounded depth (hub/http/body.ts)
 
   app.get('/health', async () => ({ status: 'ok', store: await deps.store.stats() }));
 

@@ -4,6 +4,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Quad } from '@rdfjs/types';
 import { ConflictError, GoneError, MethodNotAllowedError, NotFoundError, PreconditionFailedError, PreconditionRequiredError, UnsupportedMediaTypeError } from '../errors.ts';
 import type { QuadStore } from '../store/quad-store.ts';
+import { decodeUtf8Strict } from '../http/body.ts';
 import { parseRdfToNTriples, RDF_INPUT_TYPES } from '../sparql/rdf-formats.ts';
 import { ifMatchMatches } from './headers.ts';
 import { LdpMetadata, type ResourceMeta } from './metadata.ts';
@@ -121,7 +122,7 @@ export class LdpService {
 
   /** Parses an RDF body with relative IRIs resolved against `base` (LDP §4.2.1.5). */
   private parse(body: RequestBody, base: string): Quad[] {
-    return parseNTriples(parseRdfToNTriples(body.bytes.toString('utf8'), body.mediaType!, base));
+    return parseNTriples(parseRdfToNTriples(decodeUtf8Strict(body.bytes, 'RDF body'), body.mediaType!, base));
   }
 
   /** POST to a container (LDP §5.2.3): returns the new resource's metadata. */

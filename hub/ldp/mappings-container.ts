@@ -6,6 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import n3 from 'n3';
 import { MethodNotAllowedError, NotFoundError, PreconditionFailedError, PreconditionRequiredError, UnsupportedMediaTypeError } from '../errors.ts';
 import { mediaTypeOf } from '../http/conneg.ts';
+import { decodeUtf8Strict } from '../http/body.ts';
 import { formatOfMediaType, type MappingFormat } from '../mapping/parse.ts';
 import { ifMatchMatches, sanitizeSlug } from './headers.ts';
 import { sendBytes, sendRdf, setResourceHeaders } from './responses.ts';
@@ -125,7 +126,7 @@ export class MappingsContainer {
     const mediaType = mediaTypeOf(request.headers['content-type']) ?? '';
     const format = formatOfMediaType(mediaType);
     if (!format) throw new UnsupportedMediaTypeError(`A mapfile is text/turtle or YARRRML (application/yaml, text/yaml), not '${mediaType}'`);
-    const text = Buffer.isBuffer(request.body) ? request.body.toString('utf8') : '';
+    const text = Buffer.isBuffer(request.body) ? decodeUtf8Strict(request.body, 'mapfile') : '';
     await this.registry.put(name, text, format, mediaType);
   }
 }

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BadRequestError, MethodNotAllowedError } from '../errors.ts';
 import type { HubDeps } from '../http/deps.ts';
 import { mediaTypeOf } from '../http/conneg.ts';
+import { decodeUtf8Strict } from '../http/body.ts';
 import { linkHeader, requestedModel, sanitizeSlug } from './headers.ts';
 import { LdpService, type RequestBody } from './ldp-service.ts';
 import { selectTriples } from './representation.ts';
@@ -132,7 +133,7 @@ export async function ldpPlugin(app: FastifyInstance, deps: HubDeps): Promise<vo
           await service.replace(m, model(request), body(request), request.headers['if-match']);
           return reply.code(204).send();
         case 'PATCH':
-          await service.patch(m, body(request).mediaType, body(request).bytes.toString('utf8'), request.headers['if-match']);
+          await service.patch(m, body(request).mediaType, decodeUtf8Strict(body(request).bytes, 'patch'), request.headers['if-match']);
           return reply.code(204).send();
         case 'DELETE':
           await service.remove(m, request.headers['if-match']);

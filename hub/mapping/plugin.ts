@@ -4,6 +4,7 @@ import { Writer } from 'n3';
 import type { Quad } from '@rdfjs/types';
 import { NotFoundError, UnsupportedMediaTypeError } from '../errors.ts';
 import type { HubDeps } from '../http/deps.ts';
+import { strictTextParser } from '../http/body.ts';
 import type { MessageEnvelope } from '../routing/live-state.ts';
 import { formatOfMediaType } from './parse.ts';
 import { MappingRegistry } from './registry.ts';
@@ -28,7 +29,9 @@ const PREFIXES = {
 export async function mappingPlugin(app: FastifyInstance, deps: HubDeps): Promise<void> {
   const { registry, router } = deps.mapping;
   const base = deps.config.baseUrl;
-  app.addContentTypeParser(MAPFILE_TYPES, { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  // Mapfiles are UTF-8 text (RDF 1.1 Turtle §6.2, YAML 1.2 §5.2 as the hub reads it); /ingest and preview bodies are
+  // JSON through the app-wide strict parser (hub/http/body.ts): malformed UTF-8 is 400 bad-encoding in both.
+  app.addContentTypeParser(MAPFILE_TYPES, { parseAs: 'buffer' }, strictTextParser);
 
   app.get('/mappings', { preHandler: deps.auth.require('read'), schema: { response: mappingListResponse } }, async () => ({
     mappings: registry.list().map((m) => ({ name: m.name, url: `${base}/mappings/${m.name}`, format: m.format, mediaType: m.mediaType, updatedAt: m.updatedAt })),

@@ -2,6 +2,7 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { BadRequestError, UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
+import { parseJsonBody } from '../http/body.ts';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -23,11 +24,8 @@ export class ActionInputValidator {
       if (mt !== 'application/json' && !mt.endsWith('+json')) {
         throw new UnsupportedMediaTypeError(`Action '${action}' takes application/json input, not ${mt}`);
       }
-      try {
-        value = JSON.parse(body.toString('utf8'));
-      } catch (e) {
-        throw new BadRequestError(`The input of action '${action}' is not valid JSON: ${(e as Error).message}`);
-      }
+      // Strict UTF-8 and bounded depth (hub/http/body.ts): malformed bytes are 400 bad-encoding, bad JSON 400 bad-json.
+      value = parseJsonBody(body, `input of action '${action}'`);
     }
     if (schema === undefined) {
       if (!empty) throw new BadRequestError(`Action '${action}' takes no input`);
