@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { HubDeps } from './deps.ts';
 import { installProblemHandlers } from './problem.ts';
 import { installStrictBodyParsers } from './body.ts';
+import { installMethodNotAllowed } from './method-not-allowed.ts';
 import { sparqlPlugin } from '../sparql/plugin.ts';
 import { graphStorePlugin } from '../sparql/graph-store.ts';
 import { ldpPlugin } from '../ldp/plugin.ts';
@@ -24,6 +25,7 @@ export async function buildApp(deps: HubDeps, options: BuildAppOptions = {}): Pr
   });
   installProblemHandlers(app, deps.config.baseUrl);
   installStrictBodyParsers(app); // JSON and text bodies: strict UTF-8, bounded depth (hub/http/body.ts)
+  installMethodNotAllowed(app); // a known path with another method: 405 + Allow, not 404 (before any route)
 
   app.get('/health', async () => ({ status: 'ok', store: await deps.store.stats() }));
 
