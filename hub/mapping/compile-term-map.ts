@@ -6,7 +6,9 @@ import type { FunctionRegistry } from './functions.ts';
 import { compileJsonPath } from './jsonpath.ts';
 import type { TermGen, ValueGen } from './plan.ts';
 import { parseTemplate } from './template.ts';
-import { blankLabel, iriSafe, isLanguageTag, isTerm, lexical, naturalLiteral, toIri, toUnsafeIri } from './terms.ts';
+import { compileXPath, type XmlNode } from './xml.ts';
+import { iriProblem } from './iri.ts';
+import { blankLabel, iriSafe, isLanguageTag, isTerm, lexical, naturalLiteral, resolveIri, uriSafe } from './terms.ts';
 import { rml } from './vocab.ts';
 
 const { namedNode, blankNode, literal, defaultGraph } = DataFactory;
@@ -18,14 +20,24 @@ export interface CompileContext {
   store: Store;
   legacy: boolean;
   base: string | undefined;
-  formulation: 'jsonpath' | 'csv';
+  formulation: 'jsonpath' | 'csv' | 'xpath';
+  /** Prefixes of an XPath source's rml:namespace declarations. */
+  namespaces?: Record<string, string>;
   functions: FunctionRegistry;
+  /**
+   * What a data error (a value that makes no valid IRI) does: `fail` (default) throws MappingError `invalid-iri`;
+   * `skip` generates no term for it, as R2RML §11 lets a processor do (the legacy R2RML-derived test cases expect it).
+   */
+  dataErrors?: 'fail' | 'skip';
+  /** The triples map being compiled, for error messages. */
+  triplesMap?: string;
 }
 
 const EMPTY: unknown[] = [];
 // Local bindings: imported functions reached through module getters cost a call each on the per-message path.
 const lexicalOf = lexical;
 const iriSafeOf = iriSafe;
+const uriSafeOf = uriSafe;
 
 /** Short name of a node for error messages. */
 export function show(t: Term): string {
@@ -52,7 +64,12 @@ function scalarOnly(ref: string, v: unknown): void {
 }
 
 /** Compiles an rml:reference for the logical source's reference formulation into a ValueGen. */
-export function compileReference(ref: string, ctx: Pick<CompileContext, 'formulation'>): ReferenceGen {
+export function compileReference(ref: string, ctx: Pick<CompileContext, 'formulation' | 'namespaces'>): ReferenceGen {
+  if (ctx.formulation === 'xpath') {
+    // XPath references are relative to the iterated node; every selected node's string value is a value.
+    const x = compileXPath(ref, ctx.namespaces);
+    return (rec: unknown) => x.values(rec as XmlNode);
+  }
   if (ctx.formulation === 'csv') {
     const one = (rec: unknown): unknown => {
       const v = (rec as Record<string, unknown>)[ref];
@@ -93,9 +110,12 @@ export function compileReference(ref: string, ctx: Pick<CompileContext, 'formula
   };
 }
 
-function compileTemplate(template: string, encode: boolean, ctx: CompileContext): ValueGen {
+/** Template values in IRIs are IRI-safe (rml:IRI) or URI-safe (rml:URI); in literals and unsafe IRIs, kept as they are. */
+type Encoding = 'iri' | 'uri' | 'none';
+
+function compileTemplate(template: string, encode: Encoding, ctx: CompileContext): ValueGen {
   const parts = parseTemplate(template).map((p) => ('ref' in p ? compileReference(p.ref, ctx) : p.text));
-  const str = (v: unknown): string => (encode ? iriSafeOf(lexicalOf(v)) : lexicalOf(v));
+  const str = encode === 'iri' ? (v: unknown): string => iriSafeOf(lexicalOf(v)) : encode === 'uri' ? (v: unknown): string => uriSafeOf(lexicalOf(v)) : lexicalOf;
   if (parts.every((p) => typeof p === 'string' || p.one)) {
     // Every reference is single-valued: one string, built without intermediate arrays (the per-message hot path).
     const ones = parts.map((p) => (typeof p === 'string' ? p : p.one!));
@@ -131,7 +151,7 @@ function compileTemplate(template: string, encode: boolean, ctx: CompileContext)
 }
 
 /** Reads the expression of a term map: exactly one of constant, reference, template or function execution. */
-function compileValues(node: Term, termType: TermType, ctx: CompileContext, compileFunction: FunctionCompiler): { values?: ValueGen; kind: string; constant?: Term } {
+function compileValues(node: Term, termType: TermType, ctx: CompileContext, compileFunction: FunctionCompiler, uri = false): { values?: ValueGen; kind: string; constant?: Term } {
   const { store } = ctx;
   const constant = single(store, node, rml('constant'));
   const reference = single(store, node, rml('reference'));
@@ -146,7 +166,7 @@ function compileValues(node: Term, termType: TermType, ctx: CompileContext, comp
   }
   if (template) {
     if (template.termType !== 'Literal') throw new MappingError(`rml:template of ${show(node)} must be a string`, { term: show(template) });
-    return { kind: 'template', values: compileTemplate(template.value, termType === 'IRI', ctx) };
+    return { kind: 'template', values: compileTemplate(template.value, termType !== 'IRI' ? 'none' : uri ? 'uri' : 'iri', ctx) };
   }
   if (fn) return { kind: 'function', values: compileFunction(fn, ctx) };
   return { kind: 'none' };
@@ -175,18 +195,20 @@ export function compileTermMap(node: Term, position: Position, ctx: CompileConte
   const datatypeMap = single(store, node, rml('datatypeMap'));
   const hasLiteralHints = Boolean(language || languageMap || datatype || datatypeMap);
   const explicit = tt ? (tt.value.startsWith(rml('')) ? tt.value.slice(rml('').length) : tt.value) : undefined;
-  if (explicit && !['IRI', 'UnsafeIRI', 'BlankNode', 'Literal', 'URI'].includes(explicit)) {
+  if (explicit && !['IRI', 'UnsafeIRI', 'BlankNode', 'Literal', 'URI', 'UnsafeURI'].includes(explicit)) {
     throw new MappingError(`Unknown rml:termType ${show(tt!)}`, { term: show(tt!) });
   }
   const peek = { constant: single(store, node, rml('constant')), reference: single(store, node, rml('reference')), fn: single(store, node, rml('functionExecution')) ?? single(store, node, rml('functionValue')) };
   let termType: TermType;
-  if (explicit) termType = explicit === 'URI' ? 'IRI' : (explicit as TermType);
+  // rml:URI is an IRI whose template values are URI-safe; rml:UnsafeURI, like rml:UnsafeIRI, keeps them as they are.
+  const uri = explicit === 'URI' || explicit === 'UnsafeURI';
+  if (explicit) termType = explicit === 'URI' ? 'IRI' : explicit === 'UnsafeURI' ? 'UnsafeIRI' : (explicit as TermType);
   else if (peek.constant) termType = peek.constant.termType === 'Literal' ? 'Literal' : peek.constant.termType === 'BlankNode' ? 'BlankNode' : 'IRI';
   else if (position === 'object' && (peek.reference || peek.fn || hasLiteralHints)) termType = 'Literal';
   else if (position === 'value') termType = 'Literal';
   else termType = 'IRI';
 
-  const where = `${position} map ${show(node)}`;
+  const where = `${position} map ${show(node)}${ctx.triplesMap ? ` of triples map ${ctx.triplesMap}` : ''}`;
   if (position === 'subject' && termType === 'Literal') throw new MappingError(`A subject map cannot generate literals (${where})`, { term: show(tt ?? node) });
   if (position === 'predicate' && termType !== 'IRI' && termType !== 'UnsafeIRI') throw new MappingError(`A predicate map must generate IRIs (${where})`, { term: show(tt ?? node) });
   if (position === 'graph' && termType !== 'IRI' && termType !== 'UnsafeIRI') throw new MappingError(`A graph map must generate IRIs (${where})`, { term: show(tt ?? node) });
@@ -198,7 +220,7 @@ export function compileTermMap(node: Term, position: Position, ctx: CompileConte
   }
   if (datatype && datatype.termType !== 'NamedNode') throw new MappingError(`rml:datatype must be an IRI (${where})`, { term: show(datatype) });
 
-  const { values, constant, kind } = compileValues(node, termType, ctx, compileFunction);
+  const { values, constant, kind } = compileValues(node, termType, ctx, compileFunction, uri);
   if (constant) {
     const want = termType === 'UnsafeIRI' ? 'IRI' : termType;
     const is = constant.termType === 'NamedNode' ? 'IRI' : constant.termType;
@@ -218,6 +240,7 @@ export function compileTermMap(node: Term, position: Position, ctx: CompileConte
     throw new MappingError(`Term map ${show(node)} has no rml:constant, rml:reference, rml:template or function`, { term: show(node) });
   }
   const base = ctx.base;
+  const skipDataErrors = ctx.dataErrors === 'skip';
   const natural = !ctx.legacy && (kind === 'reference' || kind === 'function');
   const langGen = languageMap ? compileValueMap(languageMap, ctx, compileFunction) : undefined;
   // A datatype map generates IRIs: IRI-safe template values, relative values resolved against the base IRI.
@@ -228,9 +251,10 @@ export function compileTermMap(node: Term, position: Position, ctx: CompileConte
   if (kind === 'template' && termType === 'IRI') {
     // IRI-safe values are only unreserved characters and %XX, so a template whose text parts are valid IRI text and
     // begin with a scheme always yields a valid absolute IRI: no per-message validation or base resolution needed.
+    // Each text part is checked alone (conservatively: a '%' or iprivate text part takes the checked path below).
     const parts = parseTemplate(single(store, node, rml('template'))!.value);
     const first = parts[0];
-    const validText = parts.every((p) => !('text' in p) || !/[\u0000-\u0020<>"{}|^`\\]/.test(p.text));
+    const validText = parts.every((p) => !('text' in p) || iriProblem(`x:${p.text}`) === undefined);
     if (first && 'text' in first && /^[A-Za-z][A-Za-z0-9+.-]*:/.test(first.text) && validText) {
       return (rec, run) => {
         const vs = values(rec, run);
@@ -247,8 +271,14 @@ export function compileTermMap(node: Term, position: Position, ctx: CompileConte
       if (termType === 'IRI' || termType === 'UnsafeIRI') {
         if (isTerm(v) && v.termType === 'NamedNode') out.push(v);
         else {
-          const iri = termType === 'IRI' ? toIri(lexical(v), base) : toUnsafeIri(lexical(v), base);
-          if (iri !== undefined) out.push(namedNode(iri));
+          if (!skipDataErrors) out.push(namedNode(resolveIri(lexical(v), base, where, termType === 'IRI')));
+          else {
+            try {
+              out.push(namedNode(resolveIri(lexical(v), base, where, termType === 'IRI')));
+            } catch (e) {
+              if (!(e instanceof MappingError) || e.code !== 'invalid-iri') throw e;
+            }
+          }
         }
       } else if (termType === 'BlankNode') {
         out.push(isTerm(v) && v.termType === 'BlankNode' ? v : blankNode(blankLabel(lexical(v))));

@@ -4,11 +4,11 @@ import type { NamedNode, Term } from '@rdfjs/types';
 import { MappingError } from '../errors.ts';
 import { compileTermMap, compileValueMap, objects, show, single, type CompileContext, type FunctionCompiler } from './compile-term-map.ts';
 import { builtinFunctions, type FunctionRegistry } from './functions.ts';
-import { compileJsonPath } from './jsonpath.ts';
+import { compileSource } from './compile-source.ts';
 import { parseMapping, type MappingFormat, type ParsedMapping } from './parse.ts';
 import { MappingPlan, type JoinPlan, type PomPlan, type RefObjectPlan, type SourcePlan, type TriplesMapPlan, type ValueGen } from './plan.ts';
 import { isTerm, lexical } from './terms.ts';
-import { CURRENT_MESSAGE, RDF, rml } from './vocab.ts';
+import { RDF, rml } from './vocab.ts';
 
 const { namedNode } = DataFactory;
 
@@ -20,6 +20,8 @@ export interface CompileOptions {
   perMessageOnly?: boolean;
   /** Reject rml: predicates this engine does not know or does not implement (typos, RML-CC/RML-LV features). */
   strictVocabulary?: boolean;
+  /** Data errors (values that make no valid IRI): `fail` (default, MappingError `invalid-iri`) or `skip` the term. */
+  dataErrors?: 'fail' | 'skip';
 }
 
 /** RML predicates the engine reads (RML-Core, RML-FNML, the sources it implements) or may safely ignore. */
@@ -27,7 +29,8 @@ const KNOWN = new Set(
   ('logicalSource source iterator referenceFormulation path root subjectMap subject predicateObjectMap predicateMap predicate ' +
     'objectMap object graphMap graph template reference constant termType class datatype datatypeMap language languageMap ' +
     'parentTriplesMap joinCondition child parent childMap parentMap baseIRI functionExecution function functionMap input ' +
-    'parameter parameterMap inputValue inputValueMap return returnMap functionValue fnoExecutes encoding null compression').split(' '),
+    'parameter parameterMap inputValue inputValueMap return returnMap functionValue fnoExecutes encoding null compression ' +
+    'namespace namespacePrefix namespaceURL').split(' '),
 );
 /** RML predicates of modules this engine does not implement: refused rather than silently ignored. */
 const UNSUPPORTED = new Set('gather gatherAs strategy cartesianProduct allowEmptyListAndContainer logicalTarget target serialization sqlQuery tableName query sqlVersion logicalIterable'.split(' '));
@@ -68,7 +71,7 @@ export function compileParsed(parsed: ParsedMapping, options: CompileOptions = {
     if (!ls) throw new MappingError(`Triples map ${show(node)} has no rml:logicalSource`, { term: show(node) });
     const source = compileSource(store, ls, sources, options);
     const tmBase = single(store, node, rml('baseIRI'));
-    const ctx: CompileContext = { store, legacy: parsed.legacy, base: tmBase?.value ?? options.baseIri ?? parsed.documentBase, formulation: source.formulation, functions };
+    const ctx: CompileContext = { store, legacy: parsed.legacy, base: tmBase?.value ?? options.baseIri ?? parsed.documentBase, formulation: source.formulation, namespaces: source.namespaces, functions, dataErrors: options.dataErrors, triplesMap: show(node) };
     const subjectMaps = objects(store, node, rml('subjectMap'));
     const subjectShortcut = objects(store, node, rml('subject'));
     if (subjectMaps.length + subjectShortcut.length === 0) throw new MappingError(`Triples map ${show(node)} has no subject map`, { term: show(node) });
@@ -164,41 +167,6 @@ function referenceStore(ref: string): Store {
   const store = new Store();
   store.addQuad(namedNode('urn:join'), namedNode(rml('reference')), DataFactory.literal(ref));
   return store;
-}
-
-function compileSource(store: Store, ls: Term, sources: Map<string, SourcePlan>, options: CompileOptions): SourcePlan {
-  const src = single(store, ls, rml('source'));
-  if (!src) throw new MappingError(`Logical source ${show(ls)} has no rml:source`, { term: show(ls) });
-  const rf = single(store, ls, rml('referenceFormulation'));
-  const it = single(store, ls, rml('iterator'));
-  let kind: SourcePlan['kind'] = 'file';
-  let path: string | undefined;
-  let root: SourcePlan['root'] = 'mapping';
-  if (src.value === CURRENT_MESSAGE || (src.termType === 'Literal' && src.value === 'hub:CurrentMessage')) kind = 'message';
-  else if (src.termType === 'Literal') path = src.value;
-  else {
-    const p = single(store, src, rml('path'));
-    if (!p) throw new MappingError(`Unsupported rml:source ${show(src)}: use hub:CurrentMessage or a file path`, { term: show(src) });
-    path = p.value;
-    root = single(store, src, rml('root'))?.value === rml('CurrentWorkingDirectory') ? 'cwd' : 'mapping';
-  }
-  if (kind === 'file' && options.perMessageOnly) {
-    throw new MappingError(`rml:source ${show(src)} is a file; hub mapfiles read rml:source hub:CurrentMessage`, { term: show(src) });
-  }
-  let formulation: SourcePlan['formulation'];
-  if (!rf) formulation = path?.toLowerCase().endsWith('.csv') ? 'csv' : 'jsonpath';
-  else if (rf.value === rml('JSONPath')) formulation = 'jsonpath';
-  else if (rf.value === rml('CSV')) formulation = 'csv';
-  else throw new MappingError(`Unsupported rml:referenceFormulation ${show(rf)}`, { term: show(rf) });
-  if (it && it.termType !== 'Literal') throw new MappingError(`rml:iterator ${show(it)} must be a string`, { term: show(it) });
-  const iterator = formulation === 'jsonpath' ? compileJsonPath(it?.value ?? '$') : undefined;
-  const key = `${kind}|${root}|${path ?? ''}|${formulation}|${it?.value ?? '$'}`;
-  let plan = sources.get(key);
-  if (!plan) {
-    plan = { key, kind, path, root, formulation, iterator, envelopeFilter: kind === 'message' && /^\$\[\s*\?/.test(it?.value ?? '') };
-    sources.set(key, plan);
-  }
-  return plan;
 }
 
 /**

@@ -2,7 +2,10 @@
 import { DataFactory } from 'n3';
 import type { NamedNode, Quad, Quad_Graph, Quad_Object, Quad_Predicate, Quad_Subject, Term } from '@rdfjs/types';
 import { MappingError } from '../errors.ts';
+import type { CsvDialect } from './csv.ts';
 import type { CompiledPath } from './jsonpath.ts';
+import type { Compression } from './source-bytes.ts';
+import type { CompiledXPath, XmlNode } from './xml.ts';
 import { lexical } from './terms.ts';
 
 const { quad, defaultGraph, namedNode } = DataFactory;
@@ -26,10 +29,22 @@ export interface SourcePlan {
   /** File sources: path as written, and whether it is relative to the mapping file or the working directory. */
   path?: string;
   root?: 'mapping' | 'cwd';
-  formulation: 'jsonpath' | 'csv';
+  formulation: 'jsonpath' | 'csv' | 'xpath';
   iterator?: CompiledPath;
+  /** rml:XPath sources: the iterator and the prefixes of rml:namespace declarations. */
+  xpathIterator?: CompiledXPath;
+  namespaces?: Record<string, string>;
+  /** File sources: how to read the bytes (RML-IO encoding, compression, nulls, CSVW dialect). */
+  io?: SourceIo;
   /** hub:CurrentMessage with a `$[?(...)]` iterator: the filter applies to the envelope, not to its members. */
   envelopeFilter?: boolean;
+}
+
+/** RML-IO access description of a file source (https://w3id.org/rml/io/spec). */
+export interface SourceIo {
+  encoding?: string;
+  compression: Compression;
+  dialect: CsvDialect;
 }
 
 export interface JoinPlan {
@@ -89,7 +104,8 @@ export class MappingPlan {
   }
 
   /**
-   * Runs the plan. `load` returns the parsed document of a source (JSON value, or CSV rows as objects). Throws
+   * Runs the plan. `load` returns the parsed document of a source (JSON value, CSV rows as objects, or an XML
+   * document node). Throws
    * MappingError (code mapping-failed) on a data error that the spec makes fatal; never returns a partial result then.
    */
   run(load: (source: SourcePlan) => unknown): Quad[] {
@@ -101,6 +117,7 @@ export class MappingPlan {
         if (!r) {
           const doc = load(source);
           if (source.formulation === 'csv') r = doc as unknown[];
+          else if (source.formulation === 'xpath') r = source.xpathIterator!.nodes(doc as XmlNode);
           else if (!source.iterator) r = [doc];
           // A filter iterator on hub:CurrentMessage (`$[?(@.payload.address == '/euler')]`) tests the envelope itself:
           // the triples map runs only for messages that pass, and its records still see $.meta and $.payload.

@@ -1,6 +1,8 @@
 // RDF term construction rules of RML-Core: IRI-safe template values, base IRIs, natural datatypes, language tags.
 import { DataFactory } from 'n3';
 import type { Literal, NamedNode, Term } from '@rdfjs/types';
+import { MappingError } from '../errors.ts';
+import { iriProblem, isAbsolute } from './iri.ts';
 import { XSD } from './vocab.ts';
 
 const { namedNode, literal } = DataFactory;
@@ -22,51 +24,22 @@ export function lexical(v: unknown): string {
   return String(v);
 }
 
+/** IRI-safe template values (RML-Core "IRI-safe"): see iri.ts. */
+export { iriSafe, uriSafe } from './iri.ts';
+
 /**
- * Percent-encodes every character that is not iunreserved (RFC 3987), as RML-Core's IRI-safe function requires for
- * template values in IRIs. Only ASCII letters, digits and `-._~` pass; non-ASCII characters are encoded as UTF-8 octets
- * (the RML-Core test cases expect `Zo%C3%AB`, unlike R2RML which kept ucschar).
+ * An absolute IRI from a generated value (RML-Core "Term generation rules" for IRIs): a relative value is appended to
+ * the base IRI; a value that still is not an RFC 3987 IRI is a data error, MappingError `invalid-iri` naming the term
+ * map and the value (never a silently dropped term). rml:UnsafeIRI values are only required to be absolute.
  */
-const UNRESERVED = /^[A-Za-z0-9\-._~]*$/;
-const SAFE = new Uint8Array(128).map((_, c) => (UNRESERVED.test(String.fromCharCode(c)) ? 1 : 0));
-const PCT = Array.from({ length: 128 }, (_, c) => `%${c.toString(16).toUpperCase().padStart(2, '0')}`);
-
-export function iriSafe(value: string): string {
-  // One pass over the UTF-16 units with a lookup table: most values (ids, numbers, timestamps) are ASCII.
-  let out = '';
-  let start = 0;
-  for (let i = 0; i < value.length; i += 1) {
-    const c = value.charCodeAt(i);
-    if (c >= 128) return iriSafeUnicode(value);
-    if (SAFE[c] === 1) continue;
-    out += value.slice(start, i) + PCT[c];
-    start = i + 1;
+export function resolveIri(value: string, base: string | undefined, where: string, checked: boolean): string {
+  const iri = isAbsolute(value) ? value : base !== undefined ? base + value : undefined;
+  const problem = iri === undefined ? 'it is relative and there is no base IRI' : checked ? iriProblem(iri) : undefined;
+  if (problem !== undefined) {
+    const shown = value.length > 200 ? `${value.slice(0, 200)}...` : value;
+    throw new MappingError(`The ${where} generated '${shown}', which is not a valid IRI: ${problem}`, { term: where }, { extensions: { value: shown } }, 'invalid-iri');
   }
-  return start === 0 ? value : out + value.slice(start);
-}
-
-function iriSafeUnicode(value: string): string {
-  let out = '';
-  for (const ch of value) {
-    if (ch.length === 1 && ch.charCodeAt(0) < 128) out += SAFE[ch.charCodeAt(0)] === 1 ? ch : PCT[ch.charCodeAt(0)];
-    else for (const b of Buffer.from(ch, 'utf8')) out += `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
-}
-
-const ABSOLUTE = /^[A-Za-z][A-Za-z0-9+.-]*:/;
-const INVALID_IRI_CHAR = /[\u0000-\u0020<>"{}|^`\\]/;
-
-/** An absolute IRI from a generated value: relative values are prefixed with the base IRI (RML-Core "base IRI"). */
-export function toIri(value: string, base: string | undefined): string | undefined {
-  const iri = ABSOLUTE.test(value) ? value : base ? base + value : undefined;
-  if (iri === undefined || INVALID_IRI_CHAR.test(iri)) return undefined;
-  return iri;
-}
-
-/** Like toIri for rml:UnsafeIRI: no validation beyond being absolute after applying the base. */
-export function toUnsafeIri(value: string, base: string | undefined): string | undefined {
-  return ABSOLUTE.test(value) ? value : base ? base + value : undefined;
+  return iri!;
 }
 
 /** Natural RDF literal of a JSON value (RML-Core: numbers -> xsd:integer / xsd:double, booleans -> xsd:boolean). */

@@ -9,8 +9,8 @@ import { mapFile, toNQuads } from '../../hub/mapping/cli.ts';
 const FIXTURES = resolve(import.meta.dirname, '../fixtures/mapping');
 
 describe('mapFile', () => {
-  it('runs a YARRRML mapfile on a message envelope', () => {
-    const quads = mapFile(join(FIXTURES, 'yarrrml/observation.yml'), {
+  it('runs a YARRRML mapfile on a message envelope', async () => {
+    const quads = await mapFile(join(FIXTURES, 'yarrrml/observation.yml'), {
       message: { meta: { thingId: 'th-1', protocol: 'x', receivedAt: '2024-05-01T10:00:00.000Z' }, payload: { temperature: 19.5 } },
     });
     const obs = '<http://hub.example/things/th-1/observations/2024-05-01T10%3A00%3A00.000Z>';
@@ -22,7 +22,7 @@ ${obs} <http://www.w3.org/ns/sosa/resultTime> "2024-05-01T10:00:00.000Z"^^<http:
     expect(toNQuads(quads).split('\n').filter(Boolean)).toHaveLength(4);
   });
 
-  it('asks for a message when the mapfile reads hub:CurrentMessage', () => {
-    expect(() => mapFile(join(FIXTURES, 'yarrrml/observation.yml'))).toThrow(/pass a message/);
+  it('asks for a message when the mapfile reads hub:CurrentMessage', async () => {
+    await expect(mapFile(join(FIXTURES, 'yarrrml/observation.yml'))).rejects.toThrow(/pass a message/);
   });
 });

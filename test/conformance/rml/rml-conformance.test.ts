@@ -7,6 +7,7 @@ import { Parser } from 'n3';
 import type { Quad } from '@rdfjs/types';
 import { isomorphic } from 'rdf-isomorphic';
 import { describe, expect, it } from 'vitest';
+import { mapFile } from '../../../hub/mapping/cli.ts';
 import { loadSuite, runCase } from './rml-cases.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -18,8 +19,15 @@ describe.each(['core', 'legacy'] as const)('RML %s test cases', (suite) => {
     expect(cases.length).toBeGreaterThan(50);
   });
 
-  it.each(cases.map((c) => [c.id, c] as const))('%s', (_id, c) => {
-    expect(runCase(c)).toEqual({ ok: true });
+  it.each(cases.filter((c) => !c.dataError).map((c) => [c.id, c] as const))('%s', async (_id, c) => {
+    expect(await runCase(c)).toEqual({ ok: true });
+  });
+
+  // R2RML-derived cases "with data error" expect the terms that make no valid IRI to be skipped: the engine fails by
+  // default (MappingError invalid-iri) and produces exactly the expected output when told to skip data errors.
+  it.each(cases.filter((c) => c.dataError).map((c) => [c.id, c] as const))('%s (data error: fails, or skips on request)', async (_id, c) => {
+    await expect(mapFile(join(c.dir, 'mapping.ttl'), { base: c.base })).rejects.toMatchObject({ name: 'MappingError', code: 'invalid-iri' });
+    expect(await runCase(c, 'skip')).toEqual({ ok: true });
   });
 });
 
