@@ -101,9 +101,47 @@ function parseValue(setting: Setting, raw: string, origin: string): unknown {
       try {
         return JSON.parse(raw);
       } catch (e) {
-        throw new ConfigError(`${origin}: not valid JSON (${(e as Error).message})`);
+        throw new ConfigError(`${origin}: not valid JSON (${jsonErrorWhere(e)})`);
       }
   }
+}
+
+/**
+ * Where JSON.parse failed, without the text around it: Node's messages quote the input (`Unexpected token ...,
+ * "[{"token": "s3cr..." is not valid JSON`), and a tokens list or a config file holds secrets.
+ */
+function jsonErrorWhere(e: unknown): string {
+  const m = /position (\d+)/.exec((e as Error).message);
+  return m ? `syntax error at position ${m[1]}` : 'syntax error';
+}
+
+/** Keys whose values are secrets: adminToken, tokens[*].token, store.password (and look-alikes such as a misspelt key). */
+const SECRET_KEY = /token|password|secret|credential/i;
+const REDACTED = '<redacted>';
+
+/**
+ * A copy of `value` fit to print: inside a secret (`secret`, or below a secret-looking key) every scalar becomes
+ * `<redacted>`; `scopes` lists are not secret; the user:password of a URL is cut out.
+ */
+function redact(value: unknown, secret: boolean, depth = 0): unknown {
+  if (typeof value === 'string' && !secret) return value.replace(/\/\/[^/@\s]*@/g, '//<redacted>@'); // URL userinfo
+  if (typeof value !== 'object' || value === null) return secret ? REDACTED : value;
+  if (depth > 16) return REDACTED;
+  if (Array.isArray(value)) return value.map((v) => redact(v, secret, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v, k === 'scopes' ? false : secret || SECRET_KEY.test(k), depth + 1)]));
+}
+
+/**
+ * The `(got ...)` part of a config problem, with secrets left out: a value at or below a secret path (`/adminToken`,
+ * `/tokens/0/token`, `/tokens` given as a string, `/store/password`) is never shown; a value above one (the whole
+ * `tokens` list, the root) is shown with its secrets replaced by `<redacted>`.
+ */
+export function describeRejected(path: string, value: unknown): string {
+  if (value === undefined) return '';
+  let secret = false;
+  for (const s of path.split('/').filter(Boolean)) secret = s === 'scopes' ? false : secret || SECRET_KEY.test(s);
+  const shown = redact(value, secret);
+  return shown === REDACTED ? ' (a secret: the value is not shown)' : ` (got ${JSON.stringify(shown)})`;
 }
 
 function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
@@ -131,7 +169,8 @@ export function loadConfig(sources: ConfigSources = {}): HubConfig {
   const flags = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (!arg.startsWith('--')) throw new ConfigError(`Unexpected argument '${arg}'`);
+    // Not echoed: a stray argument is often the second word of a secret (--admin-token 'two words').
+    if (!arg.startsWith('--')) throw new ConfigError(`Unexpected argument #${i + 1}: flags are --name value or --name=value`);
     const eq = arg.indexOf('=');
     if (eq > 0) flags.set(arg.slice(0, eq), arg.slice(eq + 1));
     else {
@@ -155,7 +194,7 @@ export function loadConfig(sources: ConfigSources = {}): HubConfig {
     try {
       Object.assign(raw, JSON.parse(text));
     } catch (e) {
-      throw new ConfigError(`Config file ${file} is not valid JSON: ${(e as Error).message}`);
+      throw new ConfigError(`Config file ${file} is not valid JSON: ${jsonErrorWhere(e)}`);
     }
   }
   for (const s of SETTINGS) {
@@ -174,7 +213,7 @@ export function loadConfig(sources: ConfigSources = {}): HubConfig {
 export function validateConfig(raw: Record<string, unknown>): HubConfig {
   const withDefaults = Value.Default(HubConfigSchema, structuredClone(raw)) as Record<string, unknown>;
   const problems = [...Value.Errors(HubConfigSchema as TSchema, withDefaults)].map(
-    (e) => `${e.path || '/'}: ${e.message}${e.value === undefined ? '' : ` (got ${JSON.stringify(e.value)})`}`,
+    (e) => `${e.path || '/'}: ${e.message}${describeRejected(e.path, e.value)}`,
   );
   if (problems.length) throw new ConfigError('Invalid hub configuration', problems);
   const cfg = withDefaults as Static<typeof HubConfigSchema>;
