@@ -32,7 +32,10 @@ export interface IngestCounters {
   stored: number;
   quads: number;
   unmapped: number;
+  /** Every message not stored: rejected ones plus those the store could not take. */
   failed: number;
+  /** Messages refused for what they hold (a 4xx error: a data error such as invalid-iri, a missing mapfile). */
+  rejected: number;
   failedByCode: Record<string, number>;
 }
 
@@ -43,7 +46,7 @@ export interface IngestCounters {
  * throws, so a bad message cannot stop a transport.
  */
 export class UplinkRouter {
-  readonly counters: IngestCounters = { received: 0, stored: 0, quads: 0, unmapped: 0, failed: 0, failedByCode: {} };
+  readonly counters: IngestCounters = { received: 0, stored: 0, quads: 0, unmapped: 0, failed: 0, rejected: 0, failedByCode: {} };
 
   constructor(private readonly deps: UplinkRouterDeps) {}
 
@@ -52,6 +55,7 @@ export class UplinkRouter {
     const result = await this.route(message);
     if (result.status === 'failed') {
       this.counters.failed += 1;
+      if (result.error.status < 500) this.counters.rejected += 1;
       this.counters.failedByCode[result.error.code] = (this.counters.failedByCode[result.error.code] ?? 0) + 1;
       try {
         this.deps.onError?.(result.error, message);

@@ -56,6 +56,8 @@ describe('UplinkRouter', () => {
       throw new StoreError('disk full');
     });
     expect(await failing.router.ingest(msg('t1', { v: 1 }))).toMatchObject({ status: 'failed', error: { code: 'store-failed' } });
-    expect(router.counters).toEqual({ received: 5, stored: 0, quads: 0, unmapped: 1, failed: 4, failedByCode: { 'mapping-missing': 1, 'mapping-failed': 3 } });
+    // A store failure is not the message's fault: failed, but not rejected.
+    expect(failing.router.counters).toMatchObject({ failed: 1, rejected: 0, failedByCode: { 'store-failed': 1 } });
+    expect(router.counters).toEqual({ received: 5, stored: 0, quads: 0, unmapped: 1, failed: 4, rejected: 4, failedByCode: { 'mapping-missing': 1, 'mapping-failed': 3 } });
   });
 });
