@@ -3,7 +3,7 @@
 // The store holds each TD as RDF for search; RDF cannot give back the client's JSON byte for byte (key order,
 // compact IRIs, number forms), so the original JSON lives here. Writes are atomic (temp file + rename).
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DirectoryEntry } from './registration.ts';
 
@@ -18,11 +18,16 @@ export interface StoredEntry {
   ntriples?: string;
 }
 
+/** TD files and their directory are the owner's only (like `<dataDir>/admin.token`): TDs name devices and keys. */
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
+
 export class TdFiles {
   constructor(private readonly dir: string) {}
 
   async open(): Promise<StoredEntry[]> {
-    await mkdir(this.dir, { recursive: true });
+    await mkdir(this.dir, { recursive: true, mode: DIR_MODE });
+    await chmod(this.dir, DIR_MODE); // a directory an older hub created 0755
     const entries: StoredEntry[] = [];
     for (const name of await readdir(this.dir)) {
       if (name.endsWith('.tmp')) {
@@ -30,6 +35,7 @@ export class TdFiles {
         continue;
       }
       if (!name.endsWith('.json')) continue;
+      await chmod(join(this.dir, name), FILE_MODE).catch(() => {}); // files an older hub wrote 0644
       try {
         const { ntriples, ...entry } = JSON.parse(await readFile(join(this.dir, name), 'utf8')) as DirectoryEntry & { ntriples?: unknown };
         if (typeof entry.id === 'string' && typeof entry.td === 'object') {
@@ -45,7 +51,7 @@ export class TdFiles {
   async save(entry: DirectoryEntry, ntriples?: string): Promise<void> {
     const target = join(this.dir, fileName(entry.id));
     const tmp = `${target}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(ntriples === undefined ? entry : { ...entry, ntriples }));
+    await writeFile(tmp, JSON.stringify(ntriples === undefined ? entry : { ...entry, ntriples }), { mode: FILE_MODE });
     await rename(tmp, target);
   }
 

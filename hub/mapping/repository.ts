@@ -1,5 +1,5 @@
 // Durable storage of mapfile sources (as uploaded): one file per mapfile under <dataDir>/mappings/, or in memory for tests.
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MappingFormat } from './parse.ts';
 
@@ -22,13 +22,20 @@ export interface MappingRepository {
 
 const EXT: Record<MappingFormat, string> = { turtle: '.ttl', yarrrml: '.yaml' };
 
+/** Mapfiles and their directory are the owner's only, like `<dataDir>/admin.token`. */
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
+
 /**
  * Mapfiles as `<dir>/<name>.ttl` or `<dir>/<name>.yaml`, written to a temporary file, fsynced and renamed so that a crash
  * leaves the old or the new version, never a torn one. The media type is kept in a sidecar `<name>.<ext>.type`.
  */
 export class FileMappingRepository implements MappingRepository {
   constructor(private readonly dir: string) {
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+    // Narrow what an older hub wrote with 0755/0644.
+    chmodSync(dir, DIR_MODE);
+    for (const f of readdirSync(dir)) if (/\.(ttl|yaml)(\.type)?$/.test(f)) chmodSync(join(dir, f), FILE_MODE);
   }
 
   async list(): Promise<StoredMapping[]> {
@@ -78,7 +85,7 @@ export class FileMappingRepository implements MappingRepository {
 
 function writeDurably(file: string, text: string): void {
   const tmp = `${file}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w', 0o644);
+  const fd = openSync(tmp, 'w', FILE_MODE);
   try {
     writeSync(fd, text);
     fsyncSync(fd);

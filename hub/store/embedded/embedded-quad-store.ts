@@ -14,7 +14,7 @@ import type { RecoveryPlan, RecoveryReport } from './recover.ts';
 import { Snapshotter } from './snapshotter.ts';
 import { mapWireError, type EmbeddedStoreOptions } from './options.ts';
 export { embeddedStoreOptions, type EmbeddedStoreOptions } from './options.ts';
-import { acquireLock, deleteBefore, recoveryPlan, scanStoreDir, truncateDurably } from './store-files.ts';
+import { acquireLock, deleteBefore, DIR_MODE, recoveryPlan, scanStoreDir, truncateDurably } from './store-files.ts';
 import { WorkerHost } from './worker-host.ts';
 import { workerEntry } from './worker-entry.ts';
 import { WriteLog } from './write-log.ts';
@@ -54,7 +54,7 @@ export class EmbeddedQuadStore implements QuadStore {
   async open(): Promise<void> {
     if (this.opened) return;
     const dir = this.options.dir;
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: DIR_MODE });
     this.unlock = await acquireLock(dir);
     const files = await scanStoreDir(dir);
     const snap = files.snapshots.at(-1);

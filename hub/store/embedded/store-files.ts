@@ -2,12 +2,19 @@
 //
 // `log-<seq>.wal` are log segments; `snapshot-<seq>.nq` is the store's content after every segment numbered below seq
 // (N-Quads, written to a .tmp file, fsynced and renamed, so a snapshot file that exists is complete).
-import { open, readdir, readFile, rm, stat, truncate } from 'node:fs/promises';
+import { chmod, open, readdir, readFile, rm, stat, truncate } from 'node:fs/promises';
 import { StoreError } from '../../errors.ts';
 import { join } from 'node:path';
 import type { RecoveryPlan } from './recover.ts';
 
 const pad = (n: number) => String(n).padStart(12, '0');
+
+/**
+ * Modes of the store's files and directory: owner only, like `<dataDir>/admin.token`. The log and snapshots hold every
+ * quad, TDs included; other local users have no business reading them.
+ */
+export const FILE_MODE = 0o600;
+export const DIR_MODE = 0o700;
 
 export const segmentPath = (dir: string, seq: number) => join(dir, `log-${pad(seq)}.wal`);
 export const snapshotPath = (dir: string, seq: number) => join(dir, `snapshot-${pad(seq)}.nq`);
@@ -17,14 +24,20 @@ export interface StoreFiles {
   snapshots: number[];
 }
 
-/** Lists segments and snapshots (ascending) and removes leftover .tmp files of interrupted snapshots. */
+/**
+ * Lists segments and snapshots (ascending) and removes leftover .tmp files of interrupted snapshots. Files written by
+ * an older hub with mode 0644 (and the directory) are narrowed to FILE_MODE / DIR_MODE on the way.
+ */
 export async function scanStoreDir(dir: string): Promise<StoreFiles> {
   const files: StoreFiles = { segments: [], snapshots: [] };
+  await chmod(dir, DIR_MODE);
   for (const name of await readdir(dir)) {
     let m: RegExpExecArray | null;
     if (name.endsWith('.tmp')) await rm(join(dir, name), { force: true });
     else if ((m = /^log-(\d+)\.wal$/.exec(name))) files.segments.push(Number(m[1]));
     else if ((m = /^snapshot-(\d+)\.nq$/.exec(name))) files.snapshots.push(Number(m[1]));
+    else continue;
+    await chmod(join(dir, name), FILE_MODE);
   }
   files.segments.sort((a, b) => a - b);
   files.snapshots.sort((a, b) => a - b);
@@ -78,7 +91,7 @@ export async function acquireLock(dir: string): Promise<() => Promise<void>> {
   const path = join(dir, 'LOCK');
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const fh = await open(path, 'wx');
+      const fh = await open(path, 'wx', FILE_MODE);
       await fh.writeFile(`${process.pid}\n`);
       await fh.close();
       return () => rm(path, { force: true });

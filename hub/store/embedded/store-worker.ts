@@ -50,7 +50,7 @@ function handle(req: Envelope): unknown {
 function writeSnapshot(path: string): { quads: number; bytes: number } {
   const data = Buffer.from(snapshotText(engine.dump()), 'utf8');
   const tmp = `${path}.tmp`;
-  const fd = openSync(tmp, 'w');
+  const fd = openSync(tmp, 'w', 0o600); // FILE_MODE of store-files.ts: owner only
   try {
     let off = 0;
     while (off < data.length) off += writeSync(fd, data, off, data.length - off);

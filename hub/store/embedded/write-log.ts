@@ -4,7 +4,7 @@
 // the disk's sync latency times the batch size, not by one sync per write.
 import { open, type FileHandle } from 'node:fs/promises';
 import { StoreError } from '../../errors.ts';
-import { fsyncDir, segmentPath } from './store-files.ts';
+import { FILE_MODE, fsyncDir, segmentPath } from './store-files.ts';
 
 interface Group {
   bufs: Buffer[];
@@ -51,7 +51,7 @@ export class WriteLog {
   }
 
   async open(): Promise<void> {
-    this.fh = await open(segmentPath(this.options.dir, this.seq), 'wx');
+    this.fh = await open(segmentPath(this.options.dir, this.seq), 'wx', FILE_MODE);
     await fsyncDir(this.options.dir);
   }
 
