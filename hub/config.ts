@@ -28,7 +28,32 @@ export const HubConfigSchema = Type.Object(
     /** Whether reads need no token: 'loopback' = open only while bound to a loopback address. */
     readsOpen: Type.Union([Type.Literal('loopback'), Type.Literal('always'), Type.Literal('never')], { default: 'loopback' }),
     queryTimeoutMs: Type.Integer({ minimum: 1, default: 30_000 }),
+    /** Largest body of an RDF write (SPARQL Update, Graph Store, LDP), which needs a write token. */
     bodyLimit: Type.Integer({ minimum: 1024, default: 10 * 1024 * 1024 }),
+    /** Largest SPARQL query text in a body with a token (/sparql, /search/sparql); without a token 64 KiB. */
+    queryBodyLimit: Type.Integer({ minimum: 1024, default: 1024 * 1024 }),
+    /** Largest mapfile (PUT /mappings/{name}, LDP /ldp/mappings/). */
+    mapfileBodyLimit: Type.Integer({ minimum: 1024, default: 1024 * 1024 }),
+    /** Largest message pushed to /ingest/{thingId} or POST /mappings/{name}/preview. */
+    ingestBodyLimit: Type.Integer({ minimum: 1024, default: 256 * 1024 }),
+    /** Time to receive a whole request (headers and body); slower uploads are cut off. */
+    requestTimeoutMs: Type.Integer({ minimum: 100, default: 60_000 }),
+    /** Time to receive the request headers (at most requestTimeoutMs). */
+    headersTimeoutMs: Type.Integer({ minimum: 100, default: 10_000 }),
+    /** How long an idle keep-alive connection is kept between requests. */
+    keepAliveTimeoutMs: Type.Integer({ minimum: 100, default: 5_000 }),
+    /** A connection with no traffic either way for this long is closed (never below queryTimeoutMs + 5 s). */
+    idleTimeoutMs: Type.Integer({ minimum: 1000, default: 120_000 }),
+    /** Open HTTP connections in total; beyond it new connections are dropped. */
+    maxConnections: Type.Integer({ minimum: 1, default: 2048 }),
+    /** Open HTTP connections per client address; beyond it that client's new connections are dropped. */
+    maxConnectionsPerClient: Type.Integer({ minimum: 1, default: 256 }),
+    /** Open Server-Sent Event streams (/events, Thing observations and events) in total; beyond it 429. */
+    maxEventStreams: Type.Integer({ minimum: 1, default: 1024 }),
+    /** Open Server-Sent Event streams per client address; beyond it 429. */
+    maxEventStreamsPerClient: Type.Integer({ minimum: 1, default: 16 }),
+    /** Host names (besides loopback and baseUrl's host) that requests may name while the hub is bound to loopback. */
+    allowedHosts: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
     logLevel: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
       { default: 'info' },
@@ -75,6 +100,18 @@ export const SETTINGS: Setting[] = [
   { path: ['readsOpen'], env: 'HUB_READS_OPEN', flag: '--reads-open', parse: 'string' },
   { path: ['queryTimeoutMs'], env: 'HUB_QUERY_TIMEOUT_MS', flag: '--query-timeout-ms', parse: 'int' },
   { path: ['bodyLimit'], env: 'HUB_BODY_LIMIT', flag: '--body-limit', parse: 'int' },
+  { path: ['queryBodyLimit'], env: 'HUB_QUERY_BODY_LIMIT', flag: '--query-body-limit', parse: 'int' },
+  { path: ['mapfileBodyLimit'], env: 'HUB_MAPFILE_BODY_LIMIT', flag: '--mapfile-body-limit', parse: 'int' },
+  { path: ['ingestBodyLimit'], env: 'HUB_INGEST_BODY_LIMIT', flag: '--ingest-body-limit', parse: 'int' },
+  { path: ['requestTimeoutMs'], env: 'HUB_REQUEST_TIMEOUT_MS', flag: '--request-timeout-ms', parse: 'int' },
+  { path: ['headersTimeoutMs'], env: 'HUB_HEADERS_TIMEOUT_MS', flag: '--headers-timeout-ms', parse: 'int' },
+  { path: ['keepAliveTimeoutMs'], env: 'HUB_KEEP_ALIVE_TIMEOUT_MS', flag: '--keep-alive-timeout-ms', parse: 'int' },
+  { path: ['idleTimeoutMs'], env: 'HUB_IDLE_TIMEOUT_MS', flag: '--idle-timeout-ms', parse: 'int' },
+  { path: ['maxConnections'], env: 'HUB_MAX_CONNECTIONS', flag: '--max-connections', parse: 'int' },
+  { path: ['maxConnectionsPerClient'], env: 'HUB_MAX_CONNECTIONS_PER_CLIENT', flag: '--max-connections-per-client', parse: 'int' },
+  { path: ['maxEventStreams'], env: 'HUB_MAX_EVENT_STREAMS', flag: '--max-event-streams', parse: 'int' },
+  { path: ['maxEventStreamsPerClient'], env: 'HUB_MAX_EVENT_STREAMS_PER_CLIENT', flag: '--max-event-streams-per-client', parse: 'int' },
+  { path: ['allowedHosts'], env: 'HUB_ALLOWED_HOSTS', flag: '--allowed-hosts', parse: 'json' },
   { path: ['logLevel'], env: 'HUB_LOG_LEVEL', flag: '--log-level', parse: 'string' },
   { path: ['store', 'kind'], env: 'HUB_STORE', flag: '--store', parse: 'string' },
   { path: ['store', 'retentionDays'], env: 'HUB_RETENTION_DAYS', flag: '--retention-days', parse: 'number' },

@@ -1,6 +1,7 @@
 // WoT Discovery §7.3.2.5 Notification API: Server-Sent Events at /events and /events/{type}, diffs, Last-Event-ID replay.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { HubDeps } from '../http/deps.ts';
+import { SECURITY_HEADERS } from '../http/security-headers.ts';
 import type { DirectoryEventType } from './directory.ts';
 import { EVENT_TYPES, EventLog, type LoggedEvent } from './event-log.ts';
 import { eventsParams, eventsQuery } from './schemas.ts';
@@ -38,6 +39,7 @@ export async function eventsRoutes(app: FastifyInstance, deps: HubDeps, options:
 
   const stream = (types: DirectoryEventType[]) => async (request: FastifyRequest, reply: FastifyReply) => {
     const headers = {
+      ...SECURITY_HEADERS,
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
       connection: 'keep-alive',
@@ -46,6 +48,8 @@ export async function eventsRoutes(app: FastifyInstance, deps: HubDeps, options:
     if (request.method === 'HEAD') return reply.headers(headers).send();
     const diff = (request.query as { diff?: boolean }).diff === true;
     const wanted = new Set(types);
+    // A stream slot per client and in total (429/503 beyond: hub/http/stream-limits.ts), taken before hijacking.
+    const release = deps.streams?.acquire(request) ?? (() => {});
     reply.hijack();
     const raw = reply.raw;
     raw.writeHead(200, headers);
@@ -67,6 +71,7 @@ export async function eventsRoutes(app: FastifyInstance, deps: HubDeps, options:
       if (ended) return;
       ended = true;
       clearInterval(heartbeat);
+      release();
       unsubscribe();
       streams.delete(end);
       if (!raw.writableEnded) raw.end();
@@ -75,12 +80,13 @@ export async function eventsRoutes(app: FastifyInstance, deps: HubDeps, options:
     request.raw.on('close', end);
     raw.on('close', end);
     raw.on('error', end);
+    if (request.raw.destroyed || raw.destroyed) end(); // the client left before the listeners were in place
   };
 
-  app.get('/events', { schema: { querystring: eventsQuery }, preHandler: read }, stream(EVENT_TYPES));
+  app.get('/events', { schema: { querystring: eventsQuery }, onRequest: read }, stream(EVENT_TYPES));
   app.get<{ Params: { type: DirectoryEventType } }>(
     '/events/:type',
-    { schema: { params: eventsParams, querystring: eventsQuery }, preHandler: read },
+    { schema: { params: eventsParams, querystring: eventsQuery }, onRequest: read },
     (request, reply) => stream([request.params.type])(request, reply),
   );
 }

@@ -1,5 +1,5 @@
 // /thing-models: list and read the hub's Thing Models; instantiate one into a TD and optionally register it.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ValidationError } from '../errors.ts';
 import type { HubDeps } from '../http/deps.ts';
 import { instantiateQuery, thingModelParams, TD_MEDIA_TYPE } from './schemas.ts';
@@ -27,17 +27,21 @@ function readRequest(body: unknown): InstantiateRequest {
 export async function thingModelRoutes(app: FastifyInstance, deps: HubDeps): Promise<void> {
   const catalog = new ThingModelCatalog(deps.config.baseUrl, new TdValidator());
   const read = deps.auth.require('read');
+  // ?register=true writes to the directory: its write token is checked before the body is read, as on every write.
+  const registerNeedsWrite = async (request: FastifyRequest) => {
+    if (String((request.query as { register?: unknown }).register) === 'true') deps.auth.check(request.headers.authorization, 'write');
+  };
 
-  app.get('/thing-models', { preHandler: read }, async () => catalog.list());
+  app.get('/thing-models', { onRequest: read }, async () => catalog.list());
 
-  app.get<{ Params: { name: string } }>('/thing-models/:name', { schema: { params: thingModelParams }, preHandler: read }, async (request, reply) =>
+  app.get<{ Params: { name: string } }>('/thing-models/:name', { schema: { params: thingModelParams }, onRequest: read }, async (request, reply) =>
     reply.type('application/tm+json').send(catalog.get(request.params.name)),
   );
 
   // TD 1.1 §10.4: TM -> TD; ?register=true also registers it in the directory (needs the 'write' scope).
   app.post<{ Params: { name: string }; Querystring: { register?: boolean } }>(
     '/thing-models/:name/instantiate',
-    { schema: { params: thingModelParams, querystring: instantiateQuery }, preHandler: read, bodyLimit: 256 * 1024 },
+    { schema: { params: thingModelParams, querystring: instantiateQuery }, onRequest: [read, registerNeedsWrite], bodyLimit: 256 * 1024 },
     async (request, reply) => {
       const register = request.query.register === true;
       if (register) deps.auth.check(request.headers.authorization, 'write');

@@ -28,7 +28,7 @@ export async function thingsRoutes(app: FastifyInstance, deps: HubDeps): Promise
   // tdd-things-list-method, tdd-things-list-pagination-*: sorted by id, Link next + canonical with etag.
   app.get<{ Querystring: { limit?: number; offset?: number; format?: 'array' | 'collection' } }>(
     '/things',
-    { schema: { querystring: listQuery }, preHandler: read },
+    { schema: { querystring: listQuery }, onRequest: read },
     async (request, reply) => {
       const { limit, offset = 0, format = 'array' } = request.query;
       const page = await directory.list({ limit, offset });
@@ -57,13 +57,13 @@ export async function thingsRoutes(app: FastifyInstance, deps: HubDeps): Promise
   );
 
   // tdd-things-create-anonymous-td: POST an anonymous TD, 201 + Location of the new urn:uuid id.
-  app.post('/things', { preHandler: write, bodyLimit: MAX_TD_BYTES }, async (request, reply) => {
+  app.post('/things', { onRequest: write, bodyLimit: MAX_TD_BYTES }, async (request, reply) => {
     const { id } = await directory.create(requireObject(request.body));
     return reply.code(201).header('location', thingPath(id)).send();
   });
 
   // tdd-things-retrieve: the Enriched TD as application/td+json.
-  app.get<{ Params: { id: string } }>('/things/:id', { schema: { params: idParams }, preHandler: read }, async (request, reply) => {
+  app.get<{ Params: { id: string } }>('/things/:id', { schema: { params: idParams }, onRequest: read }, async (request, reply) => {
     const td = await directory.get(request.params.id);
     if (!td) throw new NotFoundError(`No Thing Description with id '${request.params.id}'`);
     return reply.type(TD_MEDIA_TYPE).send(td);
@@ -72,7 +72,7 @@ export async function thingsRoutes(app: FastifyInstance, deps: HubDeps): Promise
   // tdd-things-create-known-td (201) and tdd-things-update (204).
   app.put<{ Params: { id: string } }>(
     '/things/:id',
-    { schema: { params: idParams }, preHandler: write, bodyLimit: MAX_TD_BYTES },
+    { schema: { params: idParams }, onRequest: write, bodyLimit: MAX_TD_BYTES },
     async (request, reply) => {
       const td = requireObject(request.body);
       if (td.id === undefined) {
@@ -89,7 +89,7 @@ export async function thingsRoutes(app: FastifyInstance, deps: HubDeps): Promise
   // tdd-things-update-partial-*: JSON Merge Patch, validated after merging.
   app.patch<{ Params: { id: string } }>(
     '/things/:id',
-    { schema: { params: idParams }, preHandler: write, bodyLimit: MAX_TD_BYTES },
+    { schema: { params: idParams }, onRequest: write, bodyLimit: MAX_TD_BYTES },
     async (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
       const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
       if (type !== MERGE_PATCH_MEDIA_TYPE) {
@@ -101,7 +101,7 @@ export async function thingsRoutes(app: FastifyInstance, deps: HubDeps): Promise
   );
 
   // tdd-things-delete.
-  app.delete<{ Params: { id: string } }>('/things/:id', { schema: { params: idParams }, preHandler: write }, async (request, reply) => {
+  app.delete<{ Params: { id: string } }>('/things/:id', { schema: { params: idParams }, onRequest: write }, async (request, reply) => {
     if (!(await directory.delete(request.params.id))) throw new NotFoundError(`No Thing Description with id '${request.params.id}'`);
     return reply.code(204).send();
   });

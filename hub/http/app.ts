@@ -1,7 +1,13 @@
 // buildApp(deps): the hub's single fastify instance with every plugin registered; it does not listen (tests inject).
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { HubDeps } from './deps.ts';
-import { installProblemHandlers } from './problem.ts';
+import { installProblemHandlers, sendProblem } from './problem.ts';
+import { clientErrorHandler } from './client-errors.ts';
+import { limitConnections, serverTimeouts } from './connections.ts';
+import { hostCheck } from './host-check.ts';
+import { DEFAULT_BODY_LIMIT } from './limits.ts';
+import { installSecurityHeaders } from './security-headers.ts';
+import { StreamLimiter } from './stream-limits.ts';
 import { installStrictBodyParsers } from './body.ts';
 import { installMethodNotAllowed } from './method-not-allowed.ts';
 import { sparqlPlugin } from '../sparql/plugin.ts';
@@ -15,15 +21,29 @@ export interface BuildAppOptions {
   logger?: FastifyServerOptions['logger'];
 }
 
-export async function buildApp(deps: HubDeps, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+export async function buildApp(hubDeps: HubDeps, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const { config } = hubDeps;
+  const deps: HubDeps = {
+    ...hubDeps,
+    streams: hubDeps.streams ?? new StreamLimiter({ total: config.maxEventStreams, perClient: config.maxEventStreamsPerClient }),
+  };
   const app = Fastify({
-    logger: options.logger ?? { level: deps.config.logLevel },
-    bodyLimit: deps.config.bodyLimit,
+    logger: options.logger ?? { level: config.logLevel },
+    // Routes with bodies set their own limit (hub/http/limits.ts); this is the limit of every other route.
+    bodyLimit: DEFAULT_BODY_LIMIT,
     // Keep the raw query string semantics of the SPARQL Protocol (repeated default-graph-uri etc.).
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 2048 },
     forceCloseConnections: true,
+    ...serverTimeouts(config),
+    clientErrorHandler: clientErrorHandler(config.baseUrl),
+    // Bad URL encodings and over-long path parameters (414) are problem+json too.
+    frameworkErrors: (error, request, reply) => sendProblem(reply, request, error, config.baseUrl),
   });
-  installProblemHandlers(app, deps.config.baseUrl);
+  limitConnections(app.server, { total: config.maxConnections, perClient: config.maxConnectionsPerClient });
+  installProblemHandlers(app, config.baseUrl);
+  installSecurityHeaders(app);
+  const host = hostCheck(config);
+  if (host) app.addHook('onRequest', host);
   installStrictBodyParsers(app); // JSON and text bodies: strict UTF-8, bounded depth (hub/http/body.ts)
   installMethodNotAllowed(app); // a known path with another method: 405 + Allow, not 404 (before any route)
 

@@ -2,6 +2,7 @@
 import type { HubConfig } from '../config.ts';
 import type { QuadStore } from '../store/quad-store.ts';
 import type { TokenAuth } from './auth.ts';
+import type { StreamLimiter } from './stream-limits.ts';
 import type { Directory } from '../directory/directory.ts';
 import type { MappingService } from '../mapping/service.ts';
 import type { LiveState } from '../routing/live-state.ts';
@@ -22,4 +23,6 @@ export interface HubDeps {
   things: ThingRuntime;
   /** Mapfiles (registry), their attachment to Things and the uplink router (hub/mapping). */
   mapping: MappingService;
+  /** Quotas on open event streams (SSE), shared by /events and the Things' observations; buildApp makes one. */
+  streams?: StreamLimiter;
 }

@@ -13,6 +13,7 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'bad-request',
   FST_ERR_CTP_INVALID_JSON_BODY: 'bad-request',
   FST_ERR_BAD_URL: 'bad-request',
+  FST_ERR_MAX_PARAM_LENGTH: 'uri-too-long',
 };
 
 export interface Problem {
@@ -32,14 +33,18 @@ const TITLES: Record<number, string> = {
   404: 'Not Found',
   405: 'Method Not Allowed',
   406: 'Not Acceptable',
+  408: 'Request Timeout',
   409: 'Conflict',
   410: 'Gone',
   412: 'Precondition Failed',
   413: 'Content Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
+  421: 'Misdirected Request',
   422: 'Unprocessable Content',
   428: 'Precondition Required',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -90,7 +95,34 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, error:
   if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
   else request.log.debug({ code: problem.code }, problem.detail);
   reply.code(problem.status).headers(headers).type(PROBLEM_TYPE);
+  // A refused request whose body is still on the way (e.g. 401 before a 9 MiB upload): close rather than read it all.
+  if (bodyPending(request)) reply.header('connection', 'close');
   return request.method === 'HEAD' ? reply.send() : reply.send(JSON.stringify(problem));
+}
+
+function bodyPending(request: FastifyRequest): boolean {
+  const raw = request.raw;
+  if (raw.complete) return false;
+  const length = raw.headers['content-length'];
+  return raw.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/**
+ * A whole HTTP/1.1 error response as bytes, for the errors Node reports on the socket before any request exists
+ * (headers too large, header timeout, a malformed request): same problem+json body as every other error, the security
+ * headers, and `Connection: close` since the connection cannot be reused.
+ */
+export function rawProblemResponse(error: HubError, baseUrl: string, extraHeaders: Record<string, string> = {}): string {
+  const { problem, headers } = toProblem(error, baseUrl);
+  const body = JSON.stringify(problem);
+  const lines = [
+    `HTTP/1.1 ${problem.status} ${problem.title}`,
+    `content-type: ${PROBLEM_TYPE}`,
+    `content-length: ${Buffer.byteLength(body)}`,
+    ...Object.entries({ ...extraHeaders, ...headers }).map(([k, v]) => `${k}: ${v}`),
+    'connection: close',
+  ];
+  return `${lines.join('\r\n')}\r\n\r\n${body}`;
 }
 
 /** Installs the error and not-found handlers on the root instance; child plugins inherit them. */

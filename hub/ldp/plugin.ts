@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BadRequestError, MethodNotAllowedError } from '../errors.ts';
 import type { HubDeps } from '../http/deps.ts';
 import { mediaTypeOf } from '../http/conneg.ts';
+import { limitBody } from '../http/limits.ts';
 import { decodeUtf8Strict } from '../http/body.ts';
 import { linkHeader, requestedModel, sanitizeSlug } from './headers.ts';
 import { LdpService, type RequestBody } from './ldp-service.ts';
@@ -76,13 +77,19 @@ export async function ldpPlugin(app: FastifyInstance, deps: HubDeps): Promise<vo
   app.get('/ldp-constraints', async (_request, reply) => reply.type('text/turtle; charset=utf-8').send(CONSTRAINTS_TURTLE(baseUrl)));
   app.get('/ldp', async (_request, reply) => reply.redirect(root, 301));
 
+  const isRead = (method: string) => method === 'GET' || method === 'HEAD' || method === 'OPTIONS';
   app.route({
     method: [...METHODS],
     url: '/ldp/*',
     exposeHeadRoute: false,
+    // Auth before the body; writes (write token only) take bodyLimit, mapfiles under /ldp/mappings/ mapfileBodyLimit.
+    onRequest: async (request) => deps.auth.check(request.headers.authorization, isRead(request.method) ? 'read' : 'write'),
+    bodyLimit: deps.config.bodyLimit,
+    preParsing: limitBody((request) =>
+      request.url.startsWith('/ldp/mappings/') ? Math.min(deps.config.mapfileBodyLimit, deps.config.bodyLimit) : deps.config.bodyLimit,
+    ),
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
-      const read = request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS';
-      deps.auth.check(request.headers.authorization, read ? 'read' : 'write');
+      const read = isRead(request.method);
       const iri = requestIri(baseUrl, request);
       if (mappings?.owns(iri)) return mappings.handle(request, reply, iri);
 

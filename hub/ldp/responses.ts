@@ -5,6 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Quad } from '@rdfjs/types';
 import { NotAcceptableError } from '../errors.ts';
 import { negotiate } from '../http/conneg.ts';
+import { storedContentHeaders } from '../http/security-headers.ts';
 import { contentTypeHeader, RDF_TYPE_ALIASES, serializeNTriples } from '../sparql/rdf-formats.ts';
 import { linkHeader, parsePrefer, typeLinks, type ContainerPreference } from './headers.ts';
 import { toNTriples } from './representation.ts';
@@ -72,10 +73,13 @@ export function sendRdf(request: FastifyRequest, reply: FastifyReply, quads: (pr
   return reply.send(body);
 }
 
-/** Sends the bytes of an LDP-NR with its stored media type. */
+/**
+ * Sends the bytes of an LDP-NR with its stored media type. Uploaded active content (HTML, SVG, XML, scripts) goes out
+ * with `Content-Security-Policy: sandbox` and `Content-Disposition: attachment`, never as a page of the hub's origin.
+ */
 export function sendBytes(request: FastifyRequest, reply: FastifyReply, bytes: Buffer, mediaType: string, tag: string): FastifyReply {
   const etag = `"${tag}"`;
-  reply.header('etag', etag).type(mediaType);
+  reply.header('etag', etag).type(mediaType).headers(storedContentHeaders(mediaType));
   const inm = request.headers['if-none-match'];
   if (inm && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) return reply.code(304).send();
   if (request.method === 'HEAD') {

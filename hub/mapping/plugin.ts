@@ -33,23 +33,23 @@ export async function mappingPlugin(app: FastifyInstance, deps: HubDeps): Promis
   // JSON through the app-wide strict parser (hub/http/body.ts): malformed UTF-8 is 400 bad-encoding in both.
   app.addContentTypeParser(MAPFILE_TYPES, { parseAs: 'buffer' }, strictTextParser);
 
-  app.get('/mappings', { preHandler: deps.auth.require('read'), schema: { response: mappingListResponse } }, async () => ({
+  app.get('/mappings', { onRequest: deps.auth.require('read'), schema: { response: mappingListResponse } }, async () => ({
     mappings: registry.list().map((m) => ({ name: m.name, url: `${base}/mappings/${m.name}`, format: m.format, mediaType: m.mediaType, updatedAt: m.updatedAt })),
   }));
 
-  app.get<{ Params: { name: string } }>('/mappings/:name', { preHandler: deps.auth.require('read'), schema: { params: nameParams } }, async (req, reply) => {
+  app.get<{ Params: { name: string } }>('/mappings/:name', { onRequest: deps.auth.require('read'), schema: { params: nameParams } }, async (req, reply) => {
     const entry = registry.get(req.params.name);
     if (!entry) throw new NotFoundError(`No mapping named '${req.params.name}'`);
     return reply.type(entry.mediaType).header('last-modified', new Date(entry.updatedAt).toUTCString()).send(entry.text);
   });
 
-  // The media type is checked before the body is parsed, so a JSON body is a 415 rather than a JSON parse error.
+  // Auth, then the media type, before the body is read: a JSON body is a 415 rather than a JSON parse error.
   const mapfileType = async (req: FastifyRequest): Promise<void> => {
     if (!formatOfMediaType(req.headers['content-type'] ?? '')) {
       throw new UnsupportedMediaTypeError(`A mapfile is text/turtle or YARRRML (application/yaml, text/yaml), not '${req.headers['content-type'] ?? 'none'}'`);
     }
   };
-  app.put<{ Params: { name: string } }>('/mappings/:name', { onRequest: mapfileType, preHandler: deps.auth.require('write'), schema: { params: nameParams } }, async (req, reply) => {
+  app.put<{ Params: { name: string } }>('/mappings/:name', { onRequest: [deps.auth.require('write'), mapfileType], bodyLimit: deps.config.mapfileBodyLimit, schema: { params: nameParams } }, async (req, reply) => {
     const mediaType = req.headers['content-type'] ?? '';
     const format = formatOfMediaType(mediaType);
     if (!format || typeof req.body !== 'string') {
@@ -60,14 +60,14 @@ export async function mappingPlugin(app: FastifyInstance, deps: HubDeps): Promis
     return reply.code(204).send();
   });
 
-  app.delete<{ Params: { name: string } }>('/mappings/:name', { preHandler: deps.auth.require('write'), schema: { params: nameParams } }, async (req, reply) => {
+  app.delete<{ Params: { name: string } }>('/mappings/:name', { onRequest: deps.auth.require('write'), schema: { params: nameParams } }, async (req, reply) => {
     await registry.delete(req.params.name);
     return reply.code(204).send();
   });
 
   app.post<{ Params: { name: string }; Querystring: { thingId?: string; receivedAt?: string }; Body: Record<string, unknown> }>(
     '/mappings/:name/preview',
-    { preHandler: deps.auth.require('read'), schema: { params: nameParams, querystring: previewQuery, body: jsonObjectBody } },
+    { onRequest: deps.auth.require('read'), bodyLimit: deps.config.ingestBodyLimit, schema: { params: nameParams, querystring: previewQuery, body: jsonObjectBody } },
     async (req, reply) => {
       MappingRegistry.checkName(req.params.name);
       const entry = registry.get(req.params.name);
@@ -79,11 +79,11 @@ export async function mappingPlugin(app: FastifyInstance, deps: HubDeps): Promis
     },
   );
 
-  app.get('/ingest', { preHandler: deps.auth.require('read') }, async () => router.counters);
+  app.get('/ingest', { onRequest: deps.auth.require('read') }, async () => router.counters);
 
   app.post<{ Params: { thingId: string }; Body: Record<string, unknown> }>(
     '/ingest/:thingId',
-    { preHandler: deps.auth.require('write'), schema: { params: thingParams, body: jsonObjectBody } },
+    { onRequest: deps.auth.require('write'), bodyLimit: deps.config.ingestBodyLimit, schema: { params: thingParams, body: jsonObjectBody } },
     async (req) => {
       const result = await router.ingest(envelopeOf(req, req.params.thingId, 'http'));
       if (result.status === 'failed') throw result.error;

@@ -96,6 +96,9 @@ export async function graphStorePlugin(app: FastifyInstance, deps: HubDeps): Pro
   };
 
   for (const url of [GRAPH_STORE_PATH, `${GRAPH_STORE_PATH}/*`]) {
-    app.route({ method: ['GET', 'PUT', 'POST', 'DELETE', 'PATCH'], url, handler: handle });
+    // Auth before the body (onRequest); RDF writes (write token only) take up to bodyLimit.
+    const guard = async (request: FastifyRequest) =>
+      deps.auth.check(request.headers.authorization, request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write');
+    app.route({ method: ['GET', 'PUT', 'POST', 'DELETE', 'PATCH'], url, onRequest: guard, bodyLimit: deps.config.bodyLimit, handler: handle });
   }
 }

@@ -1,7 +1,8 @@
 // SPARQL 1.1 Protocol endpoint at /sparql (query and update), with its Service Description on a bare GET.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { HubDeps } from '../http/deps.ts';
-import { negotiate } from '../http/conneg.ts';
+import { mediaTypeOf, negotiate } from '../http/conneg.ts';
+import { ANONYMOUS_BODY_LIMIT, limitBody } from '../http/limits.ts';
 import { NotAcceptableError } from '../errors.ts';
 import { readOperation } from './protocol.ts';
 import { negotiateResultType, runQuery, runUpdate } from './execute.ts';
@@ -61,5 +62,29 @@ export async function sparqlPlugin(app: FastifyInstance, deps: HubDeps): Promise
     return reply.type(contentTypeHeader(result.mediaType)).send(result.body);
   };
 
-  app.route({ method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'], url: '/sparql', handler: handle });
+  // Auth before the body (onRequest): an update body needs a write token up front; a form may hold a query or an
+  // update, so it needs a valid token (or open reads) now and its scope is checked above once parsed. Body limits:
+  // without a token 64 KiB, a query with a token queryBodyLimit, an update (or a form from a write token) bodyLimit.
+  const { auth, config } = deps;
+  const authenticated = auth.authenticated();
+  const guard = async (request: FastifyRequest) => {
+    const type = mediaTypeOf(request.headers['content-type']);
+    if (request.method === 'POST' && type === 'application/sparql-update') return auth.check(request.headers.authorization, 'write');
+    if (request.method === 'GET' || type === 'application/sparql-query') return auth.check(request.headers.authorization, 'read');
+    return authenticated(request);
+  };
+  const limit = limitBody((request) => {
+    const authorization = request.headers.authorization;
+    if (!authorization) return ANONYMOUS_BODY_LIMIT;
+    const update = mediaTypeOf(request.headers['content-type']) === 'application/sparql-update';
+    return update || auth.allows(authorization, 'write') ? config.bodyLimit : Math.min(config.queryBodyLimit, config.bodyLimit);
+  });
+  app.route({
+    method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'],
+    url: '/sparql',
+    onRequest: guard,
+    preParsing: limit,
+    bodyLimit: config.bodyLimit,
+    handler: handle,
+  });
 }

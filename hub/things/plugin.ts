@@ -2,8 +2,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type { HubDeps } from '../http/deps.ts';
+import { ACTION_BODY_LIMIT } from '../http/limits.ts';
+import { SECURITY_HEADERS } from '../http/security-headers.ts';
 import type { ThingRuntime } from './thing-runtime.ts';
 import type { ObservedKind } from './observers.ts';
+
+/** Comment lines on an open stream every 15 s (as /events), well inside the hub's idle timeout. */
+const HEARTBEAT_MS = 15_000;
+/** A slow client that lets this much pile up is dropped rather than buffered without bound (as /events). */
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
 interface Params {
   id: string;
@@ -31,7 +38,7 @@ export async function thingsPlugin(app: FastifyInstance, deps: HubDeps & { thing
     for (const end of [...streams]) end();
   });
 
-  const read = { preHandler: auth.require('read'), schema: { params } };
+  const read = { onRequest: auth.require('read'), schema: { params } };
 
   app.get<{ Params: Params }>('/wot/:id', read, async (request, reply) => {
     reply.type('application/td+json');
@@ -48,7 +55,7 @@ export async function thingsPlugin(app: FastifyInstance, deps: HubDeps & { thing
 
   app.post<{ Params: Params; Body: Buffer | undefined }>(
     '/wot/:id/actions/:name',
-    { preHandler: auth.require('act'), schema: { params } },
+    { onRequest: auth.require('act'), bodyLimit: ACTION_BODY_LIMIT, schema: { params } },
     async (request, reply) => {
       const body = Buffer.isBuffer(request.body) ? request.body : undefined;
       const result = await things.invokeAction(request.params.id, request.params.name, body, request.headers['content-type']);
@@ -64,27 +71,42 @@ export async function thingsPlugin(app: FastifyInstance, deps: HubDeps & { thing
         (await things.observe(request.params.id, kind, request.params.name, () => {}))();
         return void reply.type('text/event-stream').send();
       }
+      // A stream slot per client and in total (429/503 beyond: hub/http/stream-limits.ts).
+      const release = deps.streams?.acquire(request) ?? (() => {});
       let unsubscribe: (() => void) | undefined;
+      let heartbeat: NodeJS.Timeout | undefined;
       const raw: ServerResponse = reply.raw;
       const end = () => {
+        clearInterval(heartbeat);
+        release();
         unsubscribe?.();
         unsubscribe = undefined;
         streams.delete(end);
         if (!raw.writableEnded) raw.end();
       };
       // Subscribe before hijacking so that an unknown Thing or affordance is still a problem+json answer.
-      unsubscribe = await things.observe(
-        request.params.id,
-        kind,
-        request.params.name,
-        (body) => {
-          if (!raw.writableEnded) raw.write(`data: ${body.toString('utf8').replace(/\n/g, '\ndata: ')}\n\n`);
-        },
-        end,
-      );
+      try {
+        unsubscribe = await things.observe(
+          request.params.id,
+          kind,
+          request.params.name,
+          (body) => {
+            if (raw.writableEnded) return;
+            raw.write(`data: ${body.toString('utf8').replace(/\n/g, '\ndata: ')}\n\n`);
+            if (raw.writableLength > MAX_BUFFERED_BYTES) end(); // a client that stopped reading is dropped
+          },
+          end,
+        );
+      } catch (e) {
+        release();
+        throw e;
+      }
       reply.hijack();
-      raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      raw.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
       raw.write(': observing\n\n');
+      // Comment lines keep a quiet stream inside the idle timeout; a client that is gone makes the write fail (close).
+      heartbeat = setInterval(() => raw.write(': heartbeat\n\n'), HEARTBEAT_MS);
+      heartbeat.unref();
       streams.add(end);
       request.raw.on('close', end);
       raw.on('error', end);
