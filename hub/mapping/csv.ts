@@ -102,10 +102,10 @@ function splitRows(text: string, d: CsvDialect, limits: CsvLimits): string[][] {
       i += 1;
       continue;
     }
-    if (q !== '' && c === q && (cell === '' || (d.skipInitialSpace && cell.trim() === '')) && !wasQuoted) {
+    // As in CSVW's cell parsing, a quote opens a quoted run anywhere in a cell (trim then removes the spaces around it).
+    if (q !== '' && c === q) {
       quoted = true;
       wasQuoted = true;
-      cell = '';
       i += 1;
       continue;
     }

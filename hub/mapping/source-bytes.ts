@@ -44,10 +44,16 @@ function gunzip(data: Uint8Array, name: string, max: number): Uint8Array {
 function pickMember<T extends { name: string }>(items: T[], name: string, member: string | undefined, kind: string): T {
   const files = items.filter((f) => !f.name.endsWith('/'));
   const base = name.replace(/^.*\//, '').replace(/\.(zip|gz|tgz|xz|tar)$/gi, '').replace(/\.tar$/i, '');
-  const hit = member !== undefined ? files.find((f) => f.name === member) : files.length === 1 ? files[0] : files.find((f) => f.name.replace(/^.*\//, '') === base);
+  // The named member; else the only file; else the one named like the archive ("people.json.zip" -> people.json,
+  // "people.zip" -> the one people.*).
+  const leaf = (f: T): string => f.name.replace(/^.*\//, '');
+  const stem = files.filter((f) => leaf(f).replace(/\.[^.]*$/, '') === base);
+  const hit = member !== undefined ? files.find((f) => f.name === member) : files.length === 1 ? files[0] : (files.find((f) => leaf(f) === base) ?? (stem.length === 1 ? stem[0] : undefined));
   if (!hit) throw invalid(name, `the ${kind} has ${files.length} files (${files.slice(0, 5).map((f) => f.name).join(', ')}); none is ${member ?? base}`);
   return hit;
 }
+
+const ZIP_PIECE = 4096;
 
 function unzip(data: Uint8Array, name: string, member: string | undefined, max: number): Uint8Array {
   const entries: Array<{ name: string; chunks: Uint8Array[] }> = [];
@@ -61,8 +67,7 @@ function unzip(data: Uint8Array, name: string, member: string | undefined, max: 
       total += chunk.length;
       if (total > max) {
         over = true;
-        file.terminate();
-        return;
+        throw tooLarge(name, max);
       }
       entry.chunks.push(chunk);
     };
@@ -70,7 +75,10 @@ function unzip(data: Uint8Array, name: string, member: string | undefined, max: 
   });
   uz.register(UnzipInflate);
   try {
-    uz.push(data, true);
+    // Fed in 4 KiB pieces: deflate expands at most ~1032:1, so one piece inflates to at most ~4 MiB before the
+    // ondata check above throws; a single push of the whole archive would inflate a bomb entirely first.
+    for (let off = 0; off < data.length; off += ZIP_PIECE) uz.push(data.subarray(off, off + ZIP_PIECE), off + ZIP_PIECE >= data.length);
+    if (data.length === 0) uz.push(data, true);
   } catch (e) {
     if (over) throw tooLarge(name, max);
     throw invalid(name, `not a zip archive (${(e as Error).message})`, e);
