@@ -221,3 +221,15 @@ export class TooManyRequestsError extends HubError {
     super(429, code, message, { ...options, headers: { 'retry-after': String(retryAfterSeconds), ...options.headers } });
   }
 }
+
+/**
+ * A JSONPath query (RFC 9535) the hub will not evaluate: `jsonpath-syntax` (not a valid query; `offset` locates it),
+ * `jsonpath-too-complex` (over the length or nesting cap, or over the evaluation's work budget or deadline) or
+ * `jsonpath-too-large` (selects more nodes or bytes than the cap). 400: the query, not the data, is at fault.
+ */
+export class JsonPathError extends HubError {
+  override name = 'JsonPathError';
+  constructor(code: 'jsonpath-syntax' | 'jsonpath-too-complex' | 'jsonpath-too-large', message: string, options: HubErrorOptions = {}) {
+    super(400, code, message, options);
+  }
+}

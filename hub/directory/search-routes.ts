@@ -6,7 +6,7 @@ import { BadRequestError, SparqlSyntaxError, UnsupportedMediaTypeError } from '.
 import type { HubDeps } from '../http/deps.ts';
 import { decodeUtf8Strict, parseFormStrict } from '../http/body.ts';
 import { jsonpathQuery, sparqlQuery } from './schemas.ts';
-import { queryJsonPath } from './jsonpath.ts';
+import { searchJsonPath } from './jsonpath.ts';
 
 const require = createRequire(import.meta.url);
 const jsonld = require('jsonld') as { fromRDF(nquads: string, options: Record<string, unknown>): Promise<unknown> };
@@ -84,7 +84,8 @@ export async function searchRoutes(app: FastifyInstance, deps: HubDeps): Promise
   // JSONPath (RFC 9535) over the array of TDs.
   app.get<{ Querystring: { query: string } }>('/search/jsonpath', { schema: { querystring: jsonpathQuery }, preHandler: read }, async (request, reply) => {
     await directory.purgeDue();
-    const result = queryJsonPath(request.query.query, directory.searchable());
+    // Serialised here, within the search's node, byte, work and time bounds (jsonpath-too-large / -too-complex 400s).
+    const result = searchJsonPath(request.query.query, directory.searchable());
     return reply.type('application/json').send(result);
   });
 }

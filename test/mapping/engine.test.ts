@@ -35,7 +35,7 @@ describe('JSONPath', () => {
   it('names the path and offset of a syntax error', () => {
     expect(() => compileJsonPath('$.a[*]]')).toThrow(/Invalid JSONPath '\$\.a\[\*\]\]' at offset 6/);
     expect(() => compileJsonPath('a.b')).toThrow(MappingError);
-    expect(() => compileJsonPath("$['x")).toThrow(/unterminated string/);
+    expect(() => compileJsonPath("$['x")).toThrow(/Invalid JSONPath '\$\['x' at offset 4: unclosed string/);
   });
 });
 
