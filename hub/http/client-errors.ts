@@ -4,7 +4,6 @@ import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { HubError } from '../errors.ts';
 import { rawProblemResponse } from './problem.ts';
-import { SECURITY_HEADERS } from './security-headers.ts';
 
 /** What Node's 'clientError' event carries (lib/_http_server.js prepareError adds rawPacket, the chunk being parsed). */
 type ClientError = Error & { code?: string; rawPacket?: unknown };
@@ -47,7 +46,7 @@ export function clientErrorHandler(baseUrl: string) {
     const problem = classifyClientError(err);
     this.log.debug({ code: problem.code, err }, 'client error');
     const inFlight = (socket as Socket & { _httpMessage?: { _headerSent?: boolean } | null })._httpMessage;
-    if (socket.writable && !inFlight?._headerSent) socket.write(rawProblemResponse(problem, baseUrl, { ...SECURITY_HEADERS }));
+    if (socket.writable && !inFlight?._headerSent) socket.write(rawProblemResponse(problem, baseUrl));
     socket.destroy();
   };
 }

@@ -1,6 +1,7 @@
 // The one place that writes error bodies: every error becomes application/problem+json (RFC 9457) with a stable code.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HubError } from '../errors.ts';
+import { SECURITY_HEADERS } from './security-headers.ts';
 
 export const PROBLEM_TYPE = 'application/problem+json';
 
@@ -94,7 +95,8 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, error:
   const { problem, headers } = toProblem(error, baseUrl, request.url);
   if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
   else request.log.debug({ code: problem.code }, problem.detail);
-  reply.code(problem.status).headers(headers).type(PROBLEM_TYPE);
+  // The security headers here too: fastify's frameworkErrors replies skip the onSend hooks that add them elsewhere.
+  reply.code(problem.status).headers(SECURITY_HEADERS).headers(headers).type(PROBLEM_TYPE);
   // A refused request whose body is still on the way (e.g. 401 before a 9 MiB upload): close rather than read it all.
   if (bodyPending(request)) reply.header('connection', 'close');
   return request.method === 'HEAD' ? reply.send() : reply.send(JSON.stringify(problem));
@@ -119,7 +121,7 @@ export function rawProblemResponse(error: HubError, baseUrl: string, extraHeader
     `HTTP/1.1 ${problem.status} ${problem.title}`,
     `content-type: ${PROBLEM_TYPE}`,
     `content-length: ${Buffer.byteLength(body)}`,
-    ...Object.entries({ ...extraHeaders, ...headers }).map(([k, v]) => `${k}: ${v}`),
+    ...Object.entries({ ...SECURITY_HEADERS, ...extraHeaders, ...headers }).map(([k, v]) => `${k}: ${v}`),
     'connection: close',
   ];
   return `${lines.join('\r\n')}\r\n\r\n${body}`;

@@ -36,14 +36,14 @@ export class StreamLimiter {
       throw new TooManyRequestsError(
         `This client already has ${mine} event streams open (at most ${this.quota.perClient}); close one or retry later`,
         STREAM_RETRY_AFTER_S,
-        {},
+        { headers: { connection: 'close' } }, // nor keep the connection
         'too-many-streams',
       );
     }
     if (this.open >= this.quota.total) {
       // Not this client's doing: 503 overloaded (RFC 9110 §15.6.4), with the same Retry-After.
       throw new ServiceUnavailableError(`The hub already serves ${this.open} event streams; retry later`, {
-        headers: { 'retry-after': String(STREAM_RETRY_AFTER_S) },
+        headers: { 'retry-after': String(STREAM_RETRY_AFTER_S), connection: 'close' },
       }, 'overloaded');
     }
     this.perClient.set(client, mine + 1);

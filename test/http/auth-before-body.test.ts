@@ -1,0 +1,101 @@
+// Issue 8 defect 4: the token is checked before a byte of the body is read, so a refused upload costs only its headers.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { baseUrlOf, startTestHub, type TestHub } from '../helpers/hub.ts';
+import { head, rawExchange } from './raw-http.ts';
+
+/** 9 MiB: under the 10 MiB write limit, so before the fix the hub waited for (and buffered) the whole body. */
+const DECLARED = 9437184;
+
+const WRITE_ROUTES: Array<[string, string, string]> = [
+  ['PUT', '/mappings/x', 'text/turtle'],
+  ['POST', '/things', 'application/td+json'],
+  ['PUT', '/things/urn:x', 'application/td+json'],
+  ['PATCH', '/things/urn:x', 'application/merge-patch+json'],
+  ['PUT', '/graph-store?default', 'text/turtle'],
+  ['POST', '/graph-store', 'text/turtle'],
+  ['POST', '/ingest/urn:x', 'application/json'],
+  ['POST', '/ldp/', 'text/turtle'],
+  ['PUT', '/ldp/x', 'text/html'],
+  ['POST', '/sparql', 'application/sparql-update'],
+  ['POST', '/wot/urn:x/actions/reboot', 'application/json'],
+  ['POST', '/thing-models/lorawan-sensor/instantiate?register=true', 'application/json'],
+];
+
+describe('auth before the body', () => {
+  let hub: TestHub;
+  let port: number;
+  beforeAll(async () => {
+    hub = await startTestHub({}, { listen: true });
+    port = Number(new URL(baseUrlOf(hub)).port);
+  });
+  afterAll(() => hub?.stop());
+
+  it.each(WRITE_ROUTES)('%s %s without a token and with a 9 MiB body never sent: 401 at once, connection closed', async (method, path, type) => {
+    const res = await rawExchange(port, head(method, path, { host: `127.0.0.1:${port}`, 'content-type': type, 'content-length': DECLARED }), {
+      waitMs: 8000,
+    });
+    expect(res.status).toBe(401);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(JSON.parse(res.body)).toMatchObject({ status: 401, code: 'unauthorized' });
+    // "At once": the hub did not wait for the 9 MiB (generous bounds for a loaded machine).
+    expect(res.firstByteMs).toBeLessThan(4000);
+    // And it does not read the body to keep the connection: it closes it.
+    expect(res.headers.connection).toBe('close');
+    expect(res.closed).toBe(true);
+  });
+
+  it('a bad token on a route whose scope depends on the body (a form on /sparql) is 401 before the body', async () => {
+    const res = await rawExchange(
+      port,
+      head('POST', '/sparql', {
+        host: `127.0.0.1:${port}`,
+        authorization: 'Bearer not-a-token-not-a-token',
+        'content-type': 'application/x-www-form-urlencoded',
+        'content-length': DECLARED,
+      }),
+      { waitMs: 8000 },
+    );
+    expect(res.status).toBe(401);
+    expect(res.firstByteMs).toBeLessThan(4000);
+    expect(res.closed).toBe(true);
+  });
+
+  it.each([
+    ['POST', '/sparql', 'application/x-www-form-urlencoded'],
+    ['POST', '/sparql', 'application/sparql-query'],
+    ['POST', '/search/sparql', 'application/sparql-query'],
+    ['POST', '/mappings/x/preview', 'application/json'],
+    ['POST', '/thing-models/lorawan-sensor/instantiate', 'application/json'],
+  ])('an open read (%s %s) without a token gets a small body limit: 413 at once for 9 MiB', async (method, path, type) => {
+    const res = await rawExchange(port, head(method, path, { host: `127.0.0.1:${port}`, 'content-type': type, 'content-length': DECLARED }), {
+      waitMs: 8000,
+    });
+    expect(res.status).toBe(413);
+    expect(JSON.parse(res.body)).toMatchObject({ status: 413, code: 'payload-too-large' });
+    expect(res.firstByteMs).toBeLessThan(4000);
+    expect(res.closed).toBe(true);
+  });
+});
+
+describe('auth before the body, reads closed', () => {
+  let hub: TestHub;
+  let port: number;
+  beforeAll(async () => {
+    hub = await startTestHub({ readsOpen: 'never' }, { listen: true });
+    port = Number(new URL(baseUrlOf(hub)).port);
+  });
+  afterAll(() => hub?.stop());
+
+  it.each([
+    ['POST', '/sparql', 'application/x-www-form-urlencoded'],
+    ['POST', '/search/sparql', 'application/sparql-query'],
+    ['POST', '/mappings/x/preview', 'application/json'],
+  ])('%s %s without a token: 401 before the body', async (method, path, type) => {
+    const res = await rawExchange(port, head(method, path, { host: `127.0.0.1:${port}`, 'content-type': type, 'content-length': DECLARED }), {
+      waitMs: 8000,
+    });
+    expect(res.status).toBe(401);
+    expect(res.firstByteMs).toBeLessThan(4000);
+    expect(res.closed).toBe(true);
+  });
+});
