@@ -5,6 +5,7 @@ import sparqljs from 'sparqljs';
 import { BadRequestError, SparqlSyntaxError, UnsupportedMediaTypeError } from '../errors.ts';
 import type { HubDeps } from '../http/deps.ts';
 import { decodeUtf8Strict, parseFormStrict } from '../http/body.ts';
+import { ANONYMOUS_BODY_LIMIT, limitBody } from '../http/limits.ts';
 import { jsonpathQuery, sparqlQuery } from './schemas.ts';
 import { searchJsonPath } from './jsonpath.ts';
 
@@ -70,10 +71,13 @@ export async function searchRoutes(app: FastifyInstance, deps: HubDeps): Promise
     return reply.type('application/ld+json').send(doc);
   };
 
-  app.get<{ Querystring: { query?: string } }>('/search/sparql', { schema: { querystring: sparqlQuery }, preHandler: read }, (request, reply) =>
+  app.get<{ Querystring: { query?: string } }>('/search/sparql', { schema: { querystring: sparqlQuery }, onRequest: read }, (request, reply) =>
     sparql(request.query.query, request, reply),
   );
-  app.post('/search/sparql', { preHandler: read }, (request, reply) => {
+  // A query text: 64 KiB without a token, queryBodyLimit with one (read before the body, like every scope check).
+  const queryLimit = Math.min(deps.config.queryBodyLimit, deps.config.bodyLimit);
+  const searchLimit = limitBody((request) => (request.headers.authorization ? queryLimit : ANONYMOUS_BODY_LIMIT));
+  app.post('/search/sparql', { onRequest: read, preParsing: searchLimit, bodyLimit: queryLimit }, (request, reply) => {
     const body = request.body as { query?: unknown } | undefined;
     if (body === undefined || typeof body !== 'object') {
       throw new UnsupportedMediaTypeError('POST /search/sparql takes application/sparql-query or application/x-www-form-urlencoded');
@@ -82,7 +86,7 @@ export async function searchRoutes(app: FastifyInstance, deps: HubDeps): Promise
   });
 
   // JSONPath (RFC 9535) over the array of TDs.
-  app.get<{ Querystring: { query: string } }>('/search/jsonpath', { schema: { querystring: jsonpathQuery }, preHandler: read }, async (request, reply) => {
+  app.get<{ Querystring: { query: string } }>('/search/jsonpath', { schema: { querystring: jsonpathQuery }, onRequest: read }, async (request, reply) => {
     await directory.purgeDue();
     // Serialised here, within the search's node, byte, work and time bounds (jsonpath-too-large / -too-complex 400s).
     const result = searchJsonPath(request.query.query, directory.searchable());
