@@ -62,6 +62,16 @@ export class CoapRouter {
     promise.catch((e) => this.fail(res, e));
   }
 
+  /**
+   * Ends the observe relation of a client endpoint and token (RFC 7641 §3.6: the client rejected a notification with
+   * a Reset). Returns whether there was one.
+   */
+  cancel(address: string, port: number, tokenHex: string): boolean {
+    const end = this.byToken.get(`${address}|${port}|${tokenHex}`);
+    end?.();
+    return end !== undefined;
+  }
+
   /** Ends every observe relation (server stop). */
   closeAll(): void {
     for (const end of [...this.relations]) end();
@@ -74,7 +84,7 @@ export class CoapRouter {
     const authorization = token ? `Bearer ${token}` : undefined;
     if (path.length === 2 && path[0] === '.well-known' && path[1] === 'core') {
       if (req.method !== 'GET') return this.send(res, '4.05', 'Method Not Allowed');
-      return this.send(res, '2.05', this.coreLinks(query.get('rt')), 'application/link-format');
+      return this.send(res, '2.05', this.coreLinks(query.get('rt'), this.mayRead(authorization)), 'application/link-format');
     }
     if (path[0] !== 'wot' || path.length < 2) return this.send(res, '4.04', 'Not Found');
     const id = this.thingId(path[1]!);
@@ -164,7 +174,7 @@ export class CoapRouter {
       if (open) res.end();
     };
     try {
-      unsubscribe = await this.things.observe(id, kind, name, (body) => void (writable() && res.write(body)), close);
+      unsubscribe = await this.things.observe(id, kind, name, (body) => void (writable() && notify(res, body)), close);
     } catch (e) {
       end();
       throw e;
@@ -179,13 +189,27 @@ export class CoapRouter {
       end();
     });
     res.setOption('Content-Format', JSON_TYPE);
-    if (initial !== undefined) res.write(initial);
+    if (initial !== undefined) notify(res, initial);
   }
 
-  private coreLinks(rt: string | null): string {
-    // RFC 6690 link format; WoT Discovery §6.4 names the resource types wot.thing and wot.directory.
+  /** Whether this request may read (a valid read token, or reads open without one). */
+  private mayRead(authorization: string | undefined): boolean {
+    try {
+      this.auth.check(authorization, 'read');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * RFC 6690 link format; WoT Discovery §6.4 names the resource types wot.thing and wot.directory. The Thing ids are
+   * reads: where reads need a token (readsOpen never, or not on loopback) a client without a valid `?access_token=`
+   * sees only the directory link, which tells it where to authenticate.
+   */
+  private coreLinks(rt: string | null, listThings: boolean): string {
     const links = [`<${this.directoryUrl}>;rt="wot.directory";ct=432`];
-    for (const id of this.things.thingIds()) links.push(`</wot/${encodeURIComponent(id)}>;rt="wot.thing";ct=432`);
+    if (listThings) for (const id of this.things.thingIds()) links.push(`</wot/${encodeURIComponent(id)}>;rt="wot.thing";ct=432`);
     return links.filter((l) => rt === null || rt === '*' || l.includes(`rt="${rt}"`)).join(',');
   }
 
@@ -214,6 +238,17 @@ export class CoapRouter {
       this.onError(e, 'CoAP error response failed');
     }
   }
+}
+
+/**
+ * Writes one notification. node-coap 1.5's ObserveWriteStream sends every notification after the first to a
+ * Non-confirmable registration as an ACK (`ack = request.confirmable === false`), which no client can match or reset:
+ * RFC 7641 §4.5 notifications are CON or NON, so the flag is cleared once the registration response has gone out.
+ */
+function notify(res: CoapResponse, body: Buffer): void {
+  res.write(body);
+  const packet = (res as unknown as { _packet?: { ack?: boolean } })._packet;
+  if (packet) packet.ack = false;
 }
 
 function lenientDecode(segment: string): string {
