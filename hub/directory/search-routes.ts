@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import sparqljs from 'sparqljs';
 import { BadRequestError, SparqlSyntaxError, UnsupportedMediaTypeError } from '../errors.ts';
 import type { HubDeps } from '../http/deps.ts';
-import { decodeUtf8Strict, parseFormStrict } from '../http/body.ts';
+import { decodeUtf8Strict, parseFormStrict, queryParamStrict } from '../http/body.ts';
 import { ANONYMOUS_BODY_LIMIT, limitBody } from '../http/limits.ts';
 import { jsonpathQuery, sparqlQuery } from './schemas.ts';
 import { searchJsonPath } from './jsonpath.ts';
@@ -72,7 +72,8 @@ export async function searchRoutes(app: FastifyInstance, deps: HubDeps): Promise
   };
 
   app.get<{ Querystring: { query?: string } }>('/search/sparql', { schema: { querystring: sparqlQuery }, onRequest: read }, (request, reply) =>
-    sparql(request.query.query, request, reply),
+    // The query as sent: percent-escapes that are not UTF-8 are refused (400 bad-encoding), not turned into U+FFFD.
+    sparql(request.query.query === undefined ? undefined : queryParamStrict(request.url, 'query'), request, reply),
   );
   // A query text: 64 KiB without a token, queryBodyLimit with one (read before the body, like every scope check).
   const queryLimit = Math.min(deps.config.queryBodyLimit, deps.config.bodyLimit);

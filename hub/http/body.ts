@@ -88,6 +88,13 @@ export function parseFormStrict(bytes: Uint8Array | undefined, what = 'form body
   return out;
 }
 
+/** A query-string parameter of `url` decoded as parseFormStrict does (a `%C3%28` is 400 `bad-encoding`, not U+FFFD). */
+export function queryParamStrict(url: string, name: string): string | undefined {
+  const q = url.indexOf('?');
+  if (q < 0) return undefined;
+  return parseFormStrict(Buffer.from(url.slice(q + 1), 'latin1'), 'query string').get(name) ?? undefined;
+}
+
 type Done = (err: Error | null, body?: unknown) => void;
 
 /** A fastify content-type parser (parseAs: 'buffer') for JSON media types. */

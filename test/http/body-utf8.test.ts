@@ -62,6 +62,13 @@ describe('strict UTF-8 request bodies', () => {
     expectBadEncoding(r);
   });
 
+  it('GET /search/sparql with a percent-escape that is not UTF-8: 400 bad-encoding; a valid one answers', async () => {
+    const bad = await hub.app.inject({ method: 'GET', url: `/search/sparql?query=${encodeURIComponent('ASK { ?s ?p "')}%C3%28${encodeURIComponent('" }')}`, headers: { authorization: hub.bearer } });
+    expectBadEncoding(bad);
+    const good = await hub.app.inject({ method: 'GET', url: `/search/sparql?query=${encodeURIComponent('ASK { ?s ?p "Zoë" }')}`, headers: { authorization: hub.bearer } });
+    expect([good.statusCode, JSON.parse(good.body).boolean]).toEqual([200, false]);
+  });
+
   it('leaves the stored state untouched: the LDP source and the TD keep their valid text', async () => {
     const doc = await hub.app.inject({ method: 'GET', url: '/ldp/doc', headers: { authorization: hub.bearer, accept: 'application/n-triples' } });
     expect(doc.body).toContain('"ok"');
