@@ -1,108 +1,305 @@
-// Refuses SPARQL texts deep or long enough to overflow the engine's stack, before they reach the store.
+// Refuses SPARQL texts deep or large enough to trap the engine, before they reach the store: a tokenizer that follows
+// the SPARQL 1.1 terminals (§19.8) and only ever over-counts.
 //
-// Oxigraph (WASM) parses and evaluates recursively on a fixed-size stack. Measured with oxigraph 0.5.11 on Node 20:
-// 1,000 nested groups, 1,000 chained OPTIONALs, 5,000 chained UNIONs or 5,000 chained `+` / `&&` end in a WASM
-// "memory access out of bounds" trap, after which *every* later call on that store fails too (one 2 KB request would
-// take the whole store down). 500 nested groups, 500 OPTIONALs or 2,000 operators alone still pass, but the costs add
-// up (800 OPTIONALs with 1,500 operators crash), so one budget covers groups and operators together.
+// Oxigraph (WASM) parses and evaluates recursively on a fixed-size stack, and a trap ("memory access out of bounds")
+// breaks every later call on that engine. Measured with oxigraph 0.5.11 on Node 20 (one text, empty store): 1,000 nested
+// groups, 1,000 chained OPTIONALs, 5,000 chained UNIONs, 5,000 chained `+`/`-`/`&&`/`!`, 3,000 FILTERs, 1,000 BINDs or
+// SELECT expressions, 2,000 path alternatives, 3,000 triple patterns or objects of one subject, and 5,000 nested lists or
+// blank nodes in INSERT DATA all trap; 500 BINDs, 2,000 FILTERs and 5,000 flat INSERT DATA operations pass.
+//
+// Why a tokenizer and not a parse: sparqljs (Jison) needs 0.7 s for 1,000 nested groups (superlinear: 10,000 did not end
+// in a minute) and 2.7-5 s for a 2 MB INSERT DATA, on the event loop. This scan is linear and allocation-light.
+//
+// Why it cannot be switched off: every `{ ( [` outside a string, IRI or comment counts towards depth, in every mode.
+// Strings, IRIs, prefixed names (with PN_LOCAL_ESC and PLX) and comments are recognised as the grammar defines them,
+// or more leniently where that can only make a token longer than the engine's (the engine then fails there).
+// INSERT DATA / DELETE DATA and VALUES blocks are data (no expressions can occur), so only their depth counts; they are
+// entered on keyword tokens only, so a prefix named DATA or VALUES (`DATA:g`) is a prefixed name, not a keyword.
+// `<` is ambiguous: inside parentheses after an operand it may be the less-than operator, and `<(((1)))&&?b>` is then
+// an expression, not an IRI. Such IRI-shaped tokens are also measured as expressions and the larger figure is kept.
 import { BadRequestError } from '../errors.ts';
 
 export interface ComplexityLimits {
-  /** Deepest nesting of `{`, `(` and `[`. */
+  /** Deepest nesting of `{`, `(` and `[` (anywhere, data included). */
   maxDepth: number;
   /**
-   * Most group-forming tokens (`{` outside INSERT/DELETE DATA, OPTIONAL, UNION, MINUS) plus operators (arithmetic,
+   * Most group-forming tokens (`{` outside data, OPTIONAL, UNION, MINUS, FILTER, AS) plus operators (arithmetic,
    * logical, comparison, property path) in one text.
    */
   maxNodes: number;
+  /** Most terms (variables, IRIs, literals, blank nodes) outside INSERT/DELETE DATA and VALUES blocks. */
+  maxTerms: number;
 }
 
-export const DEFAULT_LIMITS: ComplexityLimits = { maxDepth: 128, maxNodes: 500 };
-
-const STRING = /^("""[\s\S]*?"""|'''[\s\S]*?'''|"(?:[^"\\\n\r]|\\.)*"|'(?:[^'\\\n\r]|\\.)*')/;
-const IRI = /^<[^<>"{}|^`\\\u0000-\u0020]*>/;
-const WORD = /^[A-Za-z_][\w-]*/;
-const OPERATOR = /^(\|\||&&|!=|<=|>=|\^\^|[+\-*/|^=<>!])/;
+export const DEFAULT_LIMITS: ComplexityLimits = { maxDepth: 128, maxNodes: 500, maxTerms: 1000 };
 
 export interface Complexity {
   depth: number;
   groups: number;
   operators: number;
+  terms: number;
+  /** An IRI-shaped token that could also be an expression holding a string (`?a<'x>'...`): refused outright. */
+  ambiguous: boolean;
 }
 
-/** Measures a query or update lexically (strings, IRIs and comments skipped); linear in the text length. */
-export function measure(text: string): Complexity {
-  let depth = 0;
-  let maxDepth = 0;
-  let groups = 0;
-  let operators = 0;
-  let lastWord = '';
-  // Depth at which an INSERT DATA / DELETE DATA block opened (0 = outside): its content is flat data, parsed
-  // iteratively by the engine, so its signs and datatype markers are not expression operators.
-  let dataDepth = 0;
-  let i = 0;
-  while (i < text.length) {
-    const c = text[i]!;
-    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
+const GROUP_WORDS = new Set(['OPTIONAL', 'UNION', 'MINUS', 'FILTER', 'AS']);
+const TERM_WORDS = new Set(['A', 'TRUE', 'FALSE']);
+
+const enum Prev { Start, Open, Operator, Punct, Operand, Keyword }
+
+const isDigit = (c: number) => c >= 48 && c <= 57;
+const isHex = (c: number) => isDigit(c) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+const isAlpha = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+/** PN_CHARS_BASE, leniently: every non-ASCII code unit (the engine rejects those the grammar does not allow). */
+const isNameStart = (c: number) => isAlpha(c) || c >= 0x80;
+/** PN_CHARS plus '.', leniently (see isNameStart). */
+const isNameChar = (c: number) => isNameStart(c) || isDigit(c) || c === 95 || c === 45 || c === 46;
+/** Characters IRIREF excludes: <>"{}|^`\ and #x00-#x20 ('\' only starts \u / \U escapes, which Oxigraph accepts). */
+const notInIri = (c: number) => c <= 0x20 || c === 60 || c === 62 || c === 34 || c === 123 || c === 125 || c === 124 || c === 94 || c === 96 || c === 92;
+
+function hexRun(text: string, at: number, n: number): boolean {
+  for (let k = 0; k < n; k++) if (!isHex(text.charCodeAt(at + k))) return false;
+  return true;
+}
+
+/** Length of an ECHAR or UCHAR escape at `at` (which holds '\'), or 0 when it is not one. */
+function escapeLength(text: string, at: number): number {
+  const c = text[at + 1];
+  if (c !== undefined && 'tbnrf"\'\\'.includes(c)) return 2;
+  if (c === 'u') return hexRun(text, at + 2, 4) ? 6 : 0;
+  if (c === 'U') return hexRun(text, at + 2, 8) ? 10 : 0;
+  return 0;
+}
+
+/** End of the string literal starting at `i` (STRING_LITERAL1/2, STRING_LITERAL_LONG1/2), or -1 when there is none. */
+function stringEnd(text: string, i: number): number {
+  const q = text.charCodeAt(i);
+  const long = text.charCodeAt(i + 1) === q && text.charCodeAt(i + 2) === q;
+  // The engine commits to the long form on three quotes (measured: `'''a` is an error, not '' followed by 'a).
+  let j = long ? i + 3 : i + 1;
+  while (j < text.length) {
+    const c = text.charCodeAt(j);
+    if (c === 92) {
+      const n = escapeLength(text, j);
+      if (n === 0) return -1;
+      j += n;
+    } else if (c === q && (!long || (text.charCodeAt(j + 1) === q && text.charCodeAt(j + 2) === q))) {
+      return long ? j + 3 : j + 1;
+    } else if (!long && (c === 10 || c === 13)) {
+      return -1;
+    } else j++;
+  }
+  return -1;
+}
+
+/** End of the IRIREF starting at `i` ('<'), or -1. */
+function iriEnd(text: string, i: number): number {
+  let j = i + 1;
+  while (j < text.length) {
+    const c = text.charCodeAt(j);
+    if (c === 62) return j + 1;
+    if (c === 92) {
+      const n = text[j + 1] === 'u' || text[j + 1] === 'U' ? escapeLength(text, j) : 0;
+      if (n === 0) return -1;
+      j += n;
+    } else if (notInIri(c)) return -1;
+    else j++;
+  }
+  return -1;
+}
+
+/** End of a PN_LOCAL starting at `j` (after the ':'): name chars, ':', PLX and PN_LOCAL_ESC, leniently. */
+function localEnd(text: string, j: number): number {
+  while (j < text.length) {
+    const c = text.charCodeAt(j);
+    if (isNameChar(c) || c === 58 || c === 37) j++;
+    else if (c === 92 && j + 1 < text.length) j += 2; // PN_LOCAL_ESC: '\' and the escaped character
+    else break;
+  }
+  return j;
+}
+
+interface State extends Complexity {
+  stack: number[];
+  /** Stack height at which the current data block (INSERT/DELETE DATA, VALUES) opened; -1 outside. */
+  dataAt: number;
+  /** 1 after INSERT/DELETE, 2 after INSERT DATA / DELETE DATA, 3 after VALUES (until its block opens). */
+  pending: number;
+  prev: Prev;
+}
+
+const newState = (): State => ({ depth: 0, groups: 0, operators: 0, terms: 0, ambiguous: false, stack: [], dataAt: -1, pending: 0, prev: Prev.Start });
+
+const OPERATORS = ['||', '&&', '!=', '<=', '>=', '=', '<', '>', '!', '+', '-', '*', '/', '|', '^', '?'];
+
+/** Scans text[from, to) into `s`. Never throws; each step consumes at least one character, so it is linear. */
+function scan(text: string, from: number, to: number, s: State): void {
+  let i = from;
+  const inData = () => s.dataAt >= 0;
+  const term = (end: number) => {
+    if (!inData()) s.terms++;
+    s.prev = Prev.Operand;
+    i = end;
+  };
+  while (i < to) {
+    const c = text.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 10 || c === 13) {
       i++;
       continue;
     }
-    if (c === '#') {
-      const nl = text.indexOf('\n', i);
-      i = nl < 0 ? text.length : nl + 1;
+    if (c === 35) {
+      // Comment: to the end of the line (EOL is \n or \r).
+      while (i < to && text.charCodeAt(i) !== 10 && text.charCodeAt(i) !== 13) i++;
       continue;
     }
-    const rest = text.slice(i, i + 4096);
-    const m = (c === '"' || c === "'" ? STRING.exec(rest) : null) ?? (c === '<' ? IRI.exec(rest) : null);
-    if (m) {
-      // Long literals can exceed the 4 KB window: fall back to a full-text match for them.
-      const full = m[0].length === rest.length ? (STRING.exec(text.slice(i)) ?? m) : m;
-      i += full[0].length;
-      lastWord = '';
-      continue;
-    }
-    if (c === '?' || c === '$') {
-      i++;
-      while (i < text.length && /[\w\u00B7\u0300-\u036F\u203F-\u2040\u00C0-\uFFFF]/.test(text[i]!)) i++;
-      continue;
-    }
-    if (c === '{' || c === '(' || c === '[') {
-      depth++;
-      if (depth > maxDepth) maxDepth = depth;
-      if (c === '{' && lastWord === 'DATA' && dataDepth === 0) dataDepth = depth;
-      else if (c === '{' && dataDepth === 0) groups++;
-      lastWord = '';
+    // A data block opens only right after INSERT DATA / DELETE DATA, or VALUES and its variables: any other token resets.
+    const pending = s.pending;
+    s.pending = 0;
+    if (pending === 3 && (c === 40 || c === 41 || c === 63 || c === 36)) s.pending = 3;
+    if (c === 123 || c === 40 || c === 91) {
+      s.stack.push(c);
+      if (s.stack.length > s.depth) s.depth = s.stack.length;
+      if (c === 123 && !inData() && (pending === 2 || pending === 3)) s.dataAt = s.stack.length;
+      else if (c === 123 && !inData()) s.groups++;
+      s.prev = Prev.Open;
       i++;
       continue;
     }
-    if (c === '}' || c === ')' || c === ']') {
-      if (depth === dataDepth) dataDepth = 0;
-      depth = Math.max(0, depth - 1);
-      lastWord = '';
+    if (c === 125 || c === 41 || c === 93) {
+      if (s.stack.length === s.dataAt) s.dataAt = -1;
+      s.stack.pop();
+      s.prev = c === 125 ? Prev.Punct : Prev.Operand;
       i++;
       continue;
     }
-    const w = WORD.exec(rest);
-    if (w) {
-      const upper = w[0].toUpperCase();
-      if (upper === 'OPTIONAL' || upper === 'UNION' || upper === 'MINUS') groups++;
-      lastWord = upper;
-      i += w[0].length;
-      // Skip the local part of a prefixed name (ex:a-b.c) so that '-' and '.' inside it are not counted.
-      while (i < text.length && /[\w:.%\\-]/.test(text[i]!)) i++;
+    if (c === 34 || c === 39) {
+      const end = stringEnd(text, i);
+      if (end > 0 && end <= to) {
+        term(end);
+        continue;
+      }
+      s.prev = Prev.Punct;
+      i++; // no valid string here: the engine fails at this quote; keep counting what follows
       continue;
     }
-    const op = OPERATOR.exec(rest);
+    if (c === 60) {
+      const end = iriEnd(text, i);
+      if (end > 0 && end <= to) {
+        const top = s.stack[s.stack.length - 1];
+        if (!inData() && top === 40 && (s.prev === Prev.Operand || s.prev === Prev.Keyword)) lessThanReading(text, i + 1, end - 1, s);
+        term(end);
+        continue;
+      }
+    }
+    if (c === 63 || c === 36) {
+      let j = i + 1;
+      while (j < to && (isNameChar(text.charCodeAt(j)) && text.charCodeAt(j) !== 45 && text.charCodeAt(j) !== 46)) j++;
+      if (j > i + 1) {
+        term(j);
+        continue;
+      }
+    }
+    if (c === 95 && text.charCodeAt(i + 1) === 58) {
+      term(Math.min(to, localEnd(text, i + 2)));
+      continue;
+    }
+    if (c === 58) {
+      term(Math.min(to, localEnd(text, i + 1)));
+      continue;
+    }
+    if (isNameStart(c)) {
+      let j = i + 1;
+      while (j < to && isNameChar(text.charCodeAt(j))) j++;
+      if (text.charCodeAt(j) === 58 && j < to) {
+        term(Math.min(to, localEnd(text, j + 1)));
+        continue;
+      }
+      while (j > i + 1 && text.charCodeAt(j - 1) === 46) j--;
+      keyword(text.slice(i, j).toUpperCase(), pending, s);
+      i = j;
+      continue;
+    }
+    if (c === 64) {
+      let j = i + 1;
+      while (j < to && (isAlpha(text.charCodeAt(j)) || isDigit(text.charCodeAt(j)) || text.charCodeAt(j) === 45)) j++;
+      i = Math.max(j, i + 1);
+      continue; // LANGTAG: part of the literal before it
+    }
+    const signed = (c === 43 || c === 45) && (isDigit(text.charCodeAt(i + 1)) || (text.charCodeAt(i + 1) === 46 && isDigit(text.charCodeAt(i + 2))));
+    if (isDigit(c) || (c === 46 && isDigit(text.charCodeAt(i + 1))) || signed) {
+      // In expressions `1 -1` is a subtraction (AdditiveExpression with NumericLiteralNegative): count the sign.
+      if (signed && !inData()) s.operators++;
+      let j = signed ? i + 1 : i;
+      while (j < to && isDigit(text.charCodeAt(j))) j++;
+      if (text.charCodeAt(j) === 46 && isDigit(text.charCodeAt(j + 1))) for (j++; j < to && isDigit(text.charCodeAt(j)); ) j++;
+      if ((text.charCodeAt(j) | 32) === 101) {
+        let k = j + 1;
+        if (text.charCodeAt(k) === 43 || text.charCodeAt(k) === 45) k++;
+        if (isDigit(text.charCodeAt(k))) for (j = k; j < to && isDigit(text.charCodeAt(j)); ) j++;
+      }
+      term(Math.min(to, j));
+      continue;
+    }
+    if (c === 94 && text.charCodeAt(i + 1) === 94) {
+      s.prev = Prev.Punct; // '^^' before a datatype IRI: not an operator
+      i += 2;
+      continue;
+    }
+    if (c === 44 || c === 59 || c === 46) {
+      s.prev = Prev.Punct;
+      i++;
+      continue;
+    }
+    const op = OPERATORS.find((o) => text.startsWith(o, i));
     if (op) {
-      if (dataDepth === 0 && op[0] !== '^^') operators++;
-      i += op[0].length;
-      lastWord = '';
+      if (!inData()) s.operators++;
+      s.prev = Prev.Operator;
+      i += op.length;
       continue;
     }
-    lastWord = '';
+    s.prev = Prev.Start; // a character no SPARQL token starts with: the engine fails here
     i++;
   }
-  return { depth: maxDepth, groups, operators };
+}
+
+function keyword(word: string, pending: number, s: State): void {
+  if (GROUP_WORDS.has(word) && s.dataAt < 0) s.groups++;
+  if (TERM_WORDS.has(word) && s.dataAt < 0) s.terms++;
+  s.prev = TERM_WORDS.has(word) ? Prev.Operand : Prev.Keyword;
+  if (word === 'INSERT' || word === 'DELETE') s.pending = 1;
+  else if (word === 'DATA' && pending === 1) s.pending = 2;
+  else if (word === 'VALUES' && s.dataAt < 0) s.pending = 3;
+  else s.pending = 0;
+}
+
+/**
+ * The IRI-shaped token <content> could be `<` content `>` with content an expression: measure content as one and add
+ * what it could contribute (its deepest opening, its net opening carried on, its operators and terms). A `#` in it
+ * would start a comment under that reading: the rest of the line is counted anyway, as the IRI reading goes on. A
+ * quote in it could start a string running past the `>`, which no single reading can bound: refused.
+ */
+function lessThanReading(text: string, from: number, to: number, s: State): void {
+  const hash = text.indexOf('#', from);
+  const end = hash >= 0 && hash < to ? hash : to;
+  if (text.slice(from, end).includes("'")) {
+    s.ambiguous = true;
+    return;
+  }
+  const inner = newState();
+  scan(text, from, end, inner);
+  s.depth = Math.max(s.depth, s.stack.length + inner.depth);
+  // Parentheses left open by the content stay open under that reading: carry them as unknown openers.
+  for (let k = 0; k < inner.stack.length; k++) s.stack.push(40);
+  s.operators += inner.operators + 2; // the '<' and '>' themselves
+  s.groups += inner.groups;
+  s.terms += inner.terms;
+}
+
+/** Measures a query or update (see the file comment); linear in the text length, never throws. */
+export function measure(text: string): Complexity {
+  const s = newState();
+  scan(text, 0, text.length, s);
+  return { depth: s.depth, groups: s.groups, operators: s.operators, terms: s.terms, ambiguous: s.ambiguous };
 }
 
 /**
@@ -116,6 +313,8 @@ export function assertManageable(text: string, limits: ComplexityLimits = DEFAUL
   if (c.groups + c.operators > limits.maxNodes) {
     over.push(`${c.groups} groups and ${c.operators} operators, more than ${limits.maxNodes} together`);
   }
+  if (c.terms > limits.maxTerms) over.push(`${c.terms} terms outside data blocks > ${limits.maxTerms} (use VALUES or INSERT DATA for data)`);
+  if (c.ambiguous) over.push("a '<' followed by a quote inside an expression: write '< ' with a space, or the IRI without the quote");
   if (over.length) {
     throw new BadRequestError(`The request is too complex for the engine: ${over.join('; ')}`, { extensions: { complexity: c } }, 'query-too-complex');
   }
