@@ -116,9 +116,13 @@ class Translator {
       return `(?:${inner.src})`;
     }
     // RFC 9485 §5.3: '.' is any character but \n and \r; ^ and $ anchor, as in the ECMAScript mapping the CTS checks.
+    // An anchor takes no quantifier (ECMAScript refuses `^*` too).
     if (c === 0x2e) return '[^\\n\\r]';
-    if (c === 0x5e) return '^';
-    if (c === 0x24) return '$';
+    if (c === 0x5e || c === 0x24) {
+      const q = this.peek();
+      if (q === 0x2a || q === 0x2b || q === 0x3f || q === 0x7b) throw new Invalid();
+      return c === 0x5e ? '^' : '$';
+    }
     if (c === 0x5b) return this.charClass();
     if (c === 0x5c) {
       const p = this.property();
@@ -162,6 +166,8 @@ class Translator {
       this.i += 1;
     }
     let items = '';
+    // \p{Cn} and \p{C} are complements in RE2 and cannot sit inside a class: alternatives beside it.
+    const alternatives: string[] = [];
     let first = true;
     for (;;) {
       const c = this.peek();
@@ -178,9 +184,10 @@ class Translator {
       } else if (c === 0x5c && (this.cps[this.i + 1] === 0x70 || this.cps[this.i + 1] === 0x50)) {
         this.i += 1;
         const p = this.property()!;
-        // \p{Cn} and \p{C} are complements in RE2 and cannot sit inside a class: such a pattern is refused (never matches).
-        if (p.inClass === undefined) throw new Invalid();
-        items += p.inClass;
+        if (p.inClass !== undefined) items += p.inClass;
+        // In a negated class the complement would need an intersection, which RE2 lacks: refused (never matches).
+        else if (negated) throw new Invalid();
+        else alternatives.push(p.top);
       } else {
         const from = this.ccChar();
         if (this.peek() === 0x2d && this.cps[this.i + 1] !== 0x5d && this.cps[this.i + 1] !== undefined) {
@@ -192,7 +199,9 @@ class Translator {
       }
       first = false;
     }
-    return `[${negated ? '^' : ''}${items}]`;
+    if (alternatives.length === 0) return `[${negated ? '^' : ''}${items}]`;
+    this.groupSize = alternatives.length + 1;
+    return `(?:${[...(items ? [`[${items}]`] : []), ...alternatives].join('|')})`;
   }
 
   private ccChar(): number {
