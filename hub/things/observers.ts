@@ -45,7 +45,7 @@ export class ObserverHub {
   /** Adds an observer; returns the function that removes it (idempotent). */
   async observe(thing: ExposedThing, kind: ObservedKind, name: string, observer: Observer, onEnd?: () => void): Promise<() => void> {
     if (this.total >= this.maxObservers) {
-      throw new ServiceUnavailableError(`The hub already serves ${this.maxObservers} observations`, {}, 'overloaded');
+      throw new ServiceUnavailableError(`The hub already serves ${this.maxObservers} observations`, { headers: { 'retry-after': '10' } }, 'overloaded');
     }
     const k = key(thing.id, kind, name);
     let fanout = this.fanouts.get(k);

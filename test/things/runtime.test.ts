@@ -56,7 +56,7 @@ describe('ThingRuntime', () => {
     await runtime.observe(DEVICE_ID, 'event', 'uplink', () => {}, () => ended.push('uplink'));
     const third = runtime.observe(DEVICE_ID, 'property', 'humidity', () => {});
     await expect(third).rejects.toBeInstanceOf(ServiceUnavailableError);
-    await expect(third).rejects.toMatchObject({ status: 503, code: 'overloaded' });
+    await expect(third).rejects.toMatchObject({ status: 503, code: 'overloaded', headers: { 'retry-after': '10' } });
     await runtime.remove(DEVICE_ID);
     expect(runtime.observers.count).toBe(0);
     expect(ended.sort()).toEqual(['temperature', 'uplink']);
