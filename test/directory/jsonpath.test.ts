@@ -133,7 +133,8 @@ describe('/search/jsonpath with hostile queries (no token)', () => {
     const started = performance.now();
     const wide = await search(`$[${stars(1000)}]..*`);
     expect(wide.statusCode).toBe(400);
-    expect(wide.json().type).toMatch(/\/problems\/jsonpath-too-large$/);
+    // 58,000 nodes: over the node cap, or over the deadline first on a loaded machine (json-p3 runs unions).
+    expect(wide.json().type).toMatch(/\/problems\/jsonpath-too-(large|complex)$/);
     const slow = await search(`$..[?count($[${stars(1000)}]..*..*) > 0]`);
     expect(slow.statusCode).toBe(400);
     expect(slow.json().type).toMatch(/\/problems\/jsonpath-too-complex$/);
