@@ -28,12 +28,18 @@ export const HubConfigSchema = Type.Object(
     /** Whether reads need no token: 'loopback' = open only while bound to a loopback address. */
     readsOpen: Type.Union([Type.Literal('loopback'), Type.Literal('always'), Type.Literal('never')], { default: 'loopback' }),
     queryTimeoutMs: Type.Integer({ minimum: 1, default: 30_000 }),
+    /** Time budget of a query sent without a token (anonymous reads); token holders get queryTimeoutMs. */
+    anonymousQueryTimeoutMs: Type.Integer({ minimum: 1, default: 5_000 }),
+    /** Queries one client may run at once (anonymous: per remote address; with a token: per token); beyond it 429. */
+    maxQueriesPerClient: Type.Integer({ minimum: 1, default: 2 }),
     /** Largest body of an RDF write (SPARQL Update, Graph Store, LDP), which needs a write token. */
     bodyLimit: Type.Integer({ minimum: 1024, default: 10 * 1024 * 1024 }),
     /** Largest SPARQL query text in a body with a token (/sparql, /search/sparql); without a token 64 KiB. */
     queryBodyLimit: Type.Integer({ minimum: 1024, default: 1024 * 1024 }),
     /** Largest mapfile (PUT /mappings/{name}, LDP /ldp/mappings/). */
     mapfileBodyLimit: Type.Integer({ minimum: 1024, default: 1024 * 1024 }),
+    /** Most triples in one mapfile (Turtle, or YARRRML once converted); beyond it 413 mapfile-too-large. */
+    maxMapfileTriples: Type.Integer({ minimum: 100, default: 20_000 }),
     /** Largest message pushed to /ingest/{thingId} or POST /mappings/{name}/preview. */
     ingestBodyLimit: Type.Integer({ minimum: 1024, default: 256 * 1024 }),
     /** Time to receive a whole request (headers and body); slower uploads are cut off. */
@@ -99,9 +105,12 @@ export const SETTINGS: Setting[] = [
   { path: ['tokens'], env: 'HUB_TOKENS', flag: '--tokens', parse: 'json' },
   { path: ['readsOpen'], env: 'HUB_READS_OPEN', flag: '--reads-open', parse: 'string' },
   { path: ['queryTimeoutMs'], env: 'HUB_QUERY_TIMEOUT_MS', flag: '--query-timeout-ms', parse: 'int' },
+  { path: ['anonymousQueryTimeoutMs'], env: 'HUB_ANONYMOUS_QUERY_TIMEOUT_MS', flag: '--anonymous-query-timeout-ms', parse: 'int' },
+  { path: ['maxQueriesPerClient'], env: 'HUB_MAX_QUERIES_PER_CLIENT', flag: '--max-queries-per-client', parse: 'int' },
   { path: ['bodyLimit'], env: 'HUB_BODY_LIMIT', flag: '--body-limit', parse: 'int' },
   { path: ['queryBodyLimit'], env: 'HUB_QUERY_BODY_LIMIT', flag: '--query-body-limit', parse: 'int' },
   { path: ['mapfileBodyLimit'], env: 'HUB_MAPFILE_BODY_LIMIT', flag: '--mapfile-body-limit', parse: 'int' },
+  { path: ['maxMapfileTriples'], env: 'HUB_MAX_MAPFILE_TRIPLES', flag: '--max-mapfile-triples', parse: 'int' },
   { path: ['ingestBodyLimit'], env: 'HUB_INGEST_BODY_LIMIT', flag: '--ingest-body-limit', parse: 'int' },
   { path: ['requestTimeoutMs'], env: 'HUB_REQUEST_TIMEOUT_MS', flag: '--request-timeout-ms', parse: 'int' },
   { path: ['headersTimeoutMs'], env: 'HUB_HEADERS_TIMEOUT_MS', flag: '--headers-timeout-ms', parse: 'int' },

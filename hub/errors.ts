@@ -233,3 +233,14 @@ export class JsonPathError extends HubError {
     super(400, code, message, options);
   }
 }
+
+/**
+ * A valid request for a feature the hub does not implement (e.g. SPARQL 1.1 Federated Query SERVICE): 501 (RFC 9110
+ * §15.6.2), which W3C WoT Discovery tdd-http-unsupported-feature allows for the search API.
+ */
+export class NotImplementedError extends HubError {
+  override name = 'NotImplementedError';
+  constructor(message: string, options?: HubErrorOptions, code = 'unsupported-feature') {
+    super(501, code, message, options);
+  }
+}

@@ -8,6 +8,8 @@ import { decodeUtf8Strict, parseFormStrict, queryParamStrict } from '../http/bod
 import { ANONYMOUS_BODY_LIMIT, limitBody } from '../http/limits.ts';
 import { jsonpathQuery, sparqlQuery } from './schemas.ts';
 import { searchJsonPath } from './jsonpath.ts';
+import { assertEvaluable } from '../sparql/execute.ts';
+import { queryGate } from '../sparql/query-gate.ts';
 
 const require = createRequire(import.meta.url);
 const jsonld = require('jsonld') as { fromRDF(nquads: string, options: Record<string, unknown>): Promise<unknown> };
@@ -44,16 +46,23 @@ export async function searchRoutes(app: FastifyInstance, deps: HubDeps): Promise
 
   const sparql = async (query: string | undefined, request: FastifyRequest, reply: FastifyReply) => {
     if (!query) throw new BadRequestError("A 'query' parameter with a SPARQL query is required");
+    // Linear guard first: sparqljs (sparqlForm) is superlinear on deep nesting; SERVICE is 501 unsupported-feature.
+    assertEvaluable(query);
     const form = sparqlForm(query);
     // Expired TDs leave the union graph when purged: purge first so that they never match.
     await directory.purgeDue();
     const defaultGraphUris = [directory.unionGraph];
+    // Per-client concurrency and time budget, as on /sparql (hub/sparql/query-gate.ts).
+    return queryGate(deps.config).run(request, (timeoutMs) => answer(query, form, defaultGraphUris, timeoutMs, request, reply));
+  };
+
+  const answer = async (query: string, form: Form, defaultGraphUris: string[], timeoutMs: number, request: FastifyRequest, reply: FastifyReply) => {
     const accept = request.headers.accept;
     if (form === 'SELECT' || form === 'ASK') {
       const xml = wants(accept, 'application/sparql-results+xml');
       const result = await store.query(query, {
         defaultGraphUris,
-        timeoutMs: deps.config.queryTimeoutMs,
+        timeoutMs,
         resultFormat: xml ? 'application/sparql-results+xml' : 'application/sparql-results+json',
       });
       // tdd-search-sparql-resp-select-ask: application/json by default.
@@ -62,11 +71,11 @@ export async function searchRoutes(app: FastifyInstance, deps: HubDeps): Promise
     }
     if (wants(accept, 'text/turtle') || wants(accept, 'application/n-triples')) {
       const type = wants(accept, 'text/turtle') ? 'text/turtle' : 'application/n-triples';
-      const result = await store.query(query, { defaultGraphUris, timeoutMs: deps.config.queryTimeoutMs, resultFormat: type });
+      const result = await store.query(query, { defaultGraphUris, timeoutMs, resultFormat: type });
       return reply.type(type).send(result.body);
     }
     // tdd-search-sparql-resp-describe-construct: JSON-LD by default.
-    const nt = await store.construct(query, { defaultGraphUris, timeoutMs: deps.config.queryTimeoutMs });
+    const nt = await store.construct(query, { defaultGraphUris, timeoutMs });
     const doc = await jsonld.fromRDF(nt, { format: 'application/n-quads' });
     return reply.type('application/ld+json').send(doc);
   };

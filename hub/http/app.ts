@@ -47,7 +47,8 @@ export async function buildApp(hubDeps: HubDeps, options: BuildAppOptions = {}):
   installStrictBodyParsers(app); // JSON and text bodies: strict UTF-8, bounded depth (hub/http/body.ts)
   installMethodNotAllowed(app); // a known path with another method: 405 + Allow, not 404 (before any route)
 
-  app.get('/health', async () => ({ status: 'ok', store: await deps.store.stats() }));
+  // From this thread only: the store's last-known figures (with their age), never waiting behind a query or a rebuild.
+  app.get('/health', async () => ({ status: 'ok', store: deps.store.health ? deps.store.health() : await deps.store.stats() }));
 
   await app.register(async (child) => sparqlPlugin(child, deps));
   await app.register(async (child) => graphStorePlugin(child, deps));

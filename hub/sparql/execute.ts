@@ -1,5 +1,5 @@
 // Runs a protocol operation against the QuadStore and serialises the result in the negotiated media type.
-import { BadRequestError, NotAcceptableError, StoreError } from '../errors.ts';
+import { NotAcceptableError, NotImplementedError, StoreError } from '../errors.ts';
 import { negotiate } from '../http/conneg.ts';
 import { queryForm } from '../store/oxigraph-engine.ts';
 import type { QuadStore, QueryForm } from '../store/quad-store.ts';
@@ -38,17 +38,23 @@ export interface RunOptions {
 /** Engine refusals that are about the request, not a failing store: Oxigraph (WASM) has no HTTP client. */
 const UNSUPPORTED = /service <[^>]*> is not supported|HTTP client is not available/i;
 
-/** Turns the engine's "no SERVICE / no remote LOAD" failures into a 400 the client can act on; rethrows the rest. */
+const NO_FEDERATION =
+  'This endpoint does not evaluate SERVICE (federated query) nor LOAD remote documents; use SERVICE SILENT or load data with the Graph Store';
+
+/** Turns the engine's "no SERVICE / no remote LOAD" failures into a 501 `unsupported-feature`; rethrows the rest. */
 function unsupported(e: unknown): never {
   const cause = e instanceof StoreError ? (e.cause as Error | undefined) : undefined;
-  if (cause && UNSUPPORTED.test(String(cause.message ?? cause))) {
-    throw new BadRequestError(
-      'This endpoint does not evaluate SERVICE (federated query) nor LOAD remote documents; use SERVICE SILENT or load data with the Graph Store',
-      { cause: e },
-      'unsupported-feature',
-    );
-  }
+  if (cause && UNSUPPORTED.test(String(cause.message ?? cause))) throw new NotImplementedError(NO_FEDERATION, { cause: e });
   throw e;
+}
+
+/**
+ * Refuses, before the store, what the engine cannot evaluate: texts over the complexity limits (400 `query-too-complex`)
+ * and SERVICE without SILENT (501 `unsupported-feature`; SPARQL 1.1 Federated Query §4, WoT Discovery
+ * tdd-http-unsupported-feature allows 501 or 400). Linear in the text (store/query-complexity.ts).
+ */
+export function assertEvaluable(text: string): void {
+  if (assertManageable(text).service > 0) throw new NotImplementedError(NO_FEDERATION);
 }
 
 /** The media types a query form can be answered in, preferred first. */
@@ -80,7 +86,7 @@ export async function runQuery(
   mediaType: string,
   options: RunOptions = {},
 ): Promise<{ mediaType: string; body: string }> {
-  assertManageable(query);
+  assertEvaluable(query);
   const storeType = STORE_GRAPH_TYPES.has(mediaType) || !RDF_OUTPUT_TYPES.includes(mediaType as never) ? mediaType : 'application/n-triples';
   const result = await store
     .query(query, {
@@ -102,7 +108,7 @@ export async function runUpdate(
   update: string,
   options: { usingGraphUris?: string[]; usingNamedGraphUris?: string[]; timeoutMs?: number; baseIri: string },
 ): Promise<void> {
-  assertManageable(update);
+  assertEvaluable(update);
   const text = applyUsingGraphs(update, options.usingGraphUris ?? [], options.usingNamedGraphUris ?? [], options.baseIri);
   await store.update(text, { baseIri: options.baseIri, timeoutMs: options.timeoutMs }).catch(unsupported);
 }

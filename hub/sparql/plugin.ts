@@ -8,6 +8,7 @@ import { readOperation } from './protocol.ts';
 import { negotiateResultType, runQuery, runUpdate } from './execute.ts';
 import { contentTypeHeader, RDF_OUTPUT_TYPES, RDF_TYPE_ALIASES, serializeNTriples, parseRdfToNTriples } from './rdf-formats.ts';
 import { serviceDescription } from './service-description.ts';
+import { queryGate } from './query-gate.ts';
 
 /** Every request body reaches the handlers as raw bytes; the protocol rules decide what is acceptable. */
 export function installRawBodyParser(app: FastifyInstance): void {
@@ -52,13 +53,16 @@ export async function sparqlPlugin(app: FastifyInstance, deps: HubDeps): Promise
       return reply.type(contentTypeHeader(type)).send(body);
     }
     const mediaType = negotiateResultType(op.text, request.headers.accept);
-    const result = await runQuery(deps.store, op.text, mediaType, {
-      defaultGraphUris: op.defaultGraphUris,
-      namedGraphUris: op.namedGraphUris,
-      unionDefaultGraph: op.unionDefaultGraph,
-      timeoutMs: deps.config.queryTimeoutMs,
-      baseIri: endpoint,
-    });
+    // Per-client concurrency and time budget (anonymous reads get config.anonymousQueryTimeoutMs).
+    const result = await queryGate(deps.config).run(request, (timeoutMs) =>
+      runQuery(deps.store, op.text, mediaType, {
+        defaultGraphUris: op.defaultGraphUris,
+        namedGraphUris: op.namedGraphUris,
+        unionDefaultGraph: op.unionDefaultGraph,
+        timeoutMs,
+        baseIri: endpoint,
+      }),
+    );
     return reply.type(contentTypeHeader(result.mediaType)).send(result.body);
   };
 

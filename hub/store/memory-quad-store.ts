@@ -75,4 +75,7 @@ export class MemoryQuadStore implements QuadStore {
   async stats(): Promise<Record<string, number>> {
     return { quads: this.engine.size() };
   }
+  health(): Record<string, number> {
+    return { quads: this.engine.size(), quadsAgeMs: 0 };
+  }
 }

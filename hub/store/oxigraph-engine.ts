@@ -35,7 +35,8 @@ export function toEngineError(e: unknown): Error {
 export function queryForm(sparql: string): QueryForm | undefined {
   const body = sparql
     .replace(/#[^\n\r]*/g, ' ')
-    .replace(/\b(PREFIX\s+[^\s:]*:\s*<[^>]*>|BASE\s*<[^>]*>)/gi, ' ');
+    // `<[^<>\s]*>`, not `<[^>]*>`: an IRI holds no '<' or space, and the bounded class keeps this linear on any text.
+    .replace(/\b(PREFIX\s+[^\s:<]*:\s*<[^<>\s]*>|BASE\s*<[^<>\s]*>)/gi, ' ');
   const m = /\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b/i.exec(body);
   return m ? (m[1]!.toLowerCase() as QueryForm) : undefined;
 }

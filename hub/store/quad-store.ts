@@ -85,4 +85,9 @@ export interface QuadStore {
 
   /** Figures for health and benchmarks (triple count, log size, ...). */
   stats(): Promise<Record<string, number>>;
+  /**
+   * Last-known figures, answered on the caller's thread without waiting for the store (for /health, which must answer
+   * while a query runs or the store is rebuilt); `quadsAgeMs` says how old the quad count is (-1: not known yet).
+   */
+  health?(): Record<string, number>;
 }

@@ -40,6 +40,8 @@ export interface Complexity {
   terms: number;
   /** An IRI-shaped token that could also be an expression holding a string (`?a<'x>'...`): refused outright. */
   ambiguous: boolean;
+  /** SERVICE clauses without SILENT (SPARQL 1.1 Federated Query): the embedded engine has no HTTP client. */
+  service: number;
 }
 
 const GROUP_WORDS = new Set(['OPTIONAL', 'UNION', 'MINUS', 'FILTER', 'AS']);
@@ -123,12 +125,12 @@ interface State extends Complexity {
   stack: number[];
   /** Stack height at which the current data block (INSERT/DELETE DATA, VALUES) opened; -1 outside. */
   dataAt: number;
-  /** 1 after INSERT/DELETE, 2 after INSERT DATA / DELETE DATA, 3 after VALUES (until its block opens). */
+  /** 1 after INSERT/DELETE, 2 after INSERT DATA / DELETE DATA, 3 after VALUES (until its block opens), 4 after SERVICE. */
   pending: number;
   prev: Prev;
 }
 
-const newState = (): State => ({ depth: 0, groups: 0, operators: 0, terms: 0, ambiguous: false, stack: [], dataAt: -1, pending: 0, prev: Prev.Start });
+const newState = (): State => ({ depth: 0, groups: 0, operators: 0, terms: 0, ambiguous: false, service: 0, stack: [], dataAt: -1, pending: 0, prev: Prev.Start });
 
 const OPERATORS = ['||', '&&', '!=', '<=', '>=', '=', '<', '>', '!', '+', '-', '*', '/', '|', '^', '?'];
 
@@ -269,6 +271,8 @@ function keyword(word: string, pending: number, s: State): void {
   if (word === 'INSERT' || word === 'DELETE') s.pending = 1;
   else if (word === 'DATA' && pending === 1) s.pending = 2;
   else if (word === 'VALUES' && s.dataAt < 0) s.pending = 3;
+  else if (word === 'SERVICE' && s.dataAt < 0) (s.service++, (s.pending = 4));
+  else if (word === 'SILENT' && pending === 4) (s.service--, (s.pending = 0));
   else s.pending = 0;
 }
 
@@ -299,14 +303,14 @@ function lessThanReading(text: string, from: number, to: number, s: State): void
 export function measure(text: string): Complexity {
   const s = newState();
   scan(text, 0, text.length, s);
-  return { depth: s.depth, groups: s.groups, operators: s.operators, terms: s.terms, ambiguous: s.ambiguous };
+  return { depth: s.depth, groups: s.groups, operators: s.operators, terms: s.terms, ambiguous: s.ambiguous, service: s.service };
 }
 
 /**
  * Throws BadRequestError (400, code `query-too-complex`) when the text exceeds the limits; the store never sees it.
  * Call it on every query or update that comes from a client.
  */
-export function assertManageable(text: string, limits: ComplexityLimits = DEFAULT_LIMITS): void {
+export function assertManageable(text: string, limits: ComplexityLimits = DEFAULT_LIMITS): Complexity {
   const c = measure(text);
   const over: string[] = [];
   if (c.depth > limits.maxDepth) over.push(`nesting depth ${c.depth} > ${limits.maxDepth}`);
@@ -318,4 +322,5 @@ export function assertManageable(text: string, limits: ComplexityLimits = DEFAUL
   if (over.length) {
     throw new BadRequestError(`The request is too complex for the engine: ${over.join('; ')}`, { extensions: { complexity: c } }, 'query-too-complex');
   }
+  return c;
 }

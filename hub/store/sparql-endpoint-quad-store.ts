@@ -234,7 +234,24 @@ export class SparqlEndpointQuadStore implements QuadStore {
     const count = 'SELECT (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }';
     // Virtuoso's default graph already is the union of every graph.
     const rows = await this.select(this.virtuoso ? 'SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }' : count, { unionDefaultGraph: true });
-    return { quads: Number(rows[0]?.n?.value ?? 0), pendingInserts: this.batcher.pending };
+    this.lastCount = { quads: Number(rows[0]?.n?.value ?? 0), at: performance.now() };
+    return { quads: this.lastCount.quads, pendingInserts: this.batcher.pending };
+  }
+
+  private lastCount: { quads: number; at: number } | undefined;
+  private counting = false;
+
+  /** Last-known figures without waiting for the endpoint (for /health); a count older than 5 s is refreshed in the background. */
+  health(): Record<string, number> {
+    const now = performance.now();
+    if (!this.counting && (!this.lastCount || now - this.lastCount.at > 5000)) {
+      this.counting = true;
+      this.stats().then(
+        () => (this.counting = false),
+        () => (this.counting = false),
+      );
+    }
+    return { quads: this.lastCount?.quads ?? 0, quadsAgeMs: this.lastCount ? Math.round(now - this.lastCount.at) : -1, pendingInserts: this.batcher.pending };
   }
 
   private gsp(method: 'GET' | 'PUT' | 'POST' | 'DELETE', graph: string | undefined, headers: Record<string, string>, body?: string) {

@@ -43,6 +43,10 @@ export class EmbeddedQuadStore implements QuadStore {
   private opened = false;
   private closed = false;
   private closing: Promise<void> | undefined;
+  /** Last known quad count and when it was read (performance.now()), for health(); refreshed in the background. */
+  private lastQuads = 0;
+  private lastQuadsAt = 0;
+  private sizing = false;
   private readonly counters = { pendingWrites: 0, ackedWrites: 0, applyErrors: 0, replayedRecords: 0, replayFailedRecords: 0,
     recoveryMs: 0, workerRestarts: 0, retentionDroppedGraphs: 0, tornTails: 0 };
 
@@ -97,6 +101,8 @@ export class EmbeddedQuadStore implements QuadStore {
     this.counters.replayedRecords = r.replayedRecords;
     this.counters.replayFailedRecords = r.failedRecords;
     this.counters.recoveryMs = r.durationMs;
+    this.lastQuads = r.quads;
+    this.lastQuadsAt = performance.now();
     this.rebuilt?.();
   }
 
@@ -191,20 +197,28 @@ export class EmbeddedQuadStore implements QuadStore {
     );
   }
 
+  // Graph Store writes have no execution timeout (a large PUT is not a runaway), but wait at most queryTimeoutMs for a
+  // worker rebuild: past it they are withdrawn unapplied with a 503 and Retry-After (worker-host.ts).
   putGraph(graph: GraphName, ntriples: string): Promise<boolean> {
     const g = toWire(graph);
-    return this.loggedWrite((h) => h.request({ op: 'putGraph', graph: g, data: ntriples }), () => encodeJson(RecordType.PutGraph, { graph: g, data: ntriples }));
+    return this.loggedWrite(
+      (h) => h.request({ op: 'putGraph', graph: g, data: ntriples }, undefined, this.timeoutMs),
+      () => encodeJson(RecordType.PutGraph, { graph: g, data: ntriples }),
+    );
   }
 
   postGraph(graph: GraphName, ntriples: string): Promise<boolean> {
     const g = toWire(graph);
-    return this.loggedWrite((h) => h.request({ op: 'postGraph', graph: g, data: ntriples }), () => encodeJson(RecordType.PostGraph, { graph: g, data: ntriples }));
+    return this.loggedWrite(
+      (h) => h.request({ op: 'postGraph', graph: g, data: ntriples }, undefined, this.timeoutMs),
+      () => encodeJson(RecordType.PostGraph, { graph: g, data: ntriples }),
+    );
   }
 
   deleteGraph(graph: GraphName): Promise<boolean> {
     const g = toWire(graph);
     return this.loggedWrite(
-      (h) => h.request({ op: 'deleteGraph', graph: g }),
+      (h) => h.request({ op: 'deleteGraph', graph: g }, undefined, this.timeoutMs),
       (existed) => (existed ? encodeJson(RecordType.DeleteGraph, { graph: g }) : undefined),
     );
   }
@@ -250,8 +264,35 @@ export class EmbeddedQuadStore implements QuadStore {
   /** Waits for a running background snapshot (tests, benchmarks). */
   snapshotIdle = (): Promise<void> => this.snapshots.idle();
 
+  /**
+   * Figures for /health without waiting for the worker: counters kept on this thread and the last known quad count with
+   * its age (`quadsAgeMs`). A stale count is refreshed in the background, one size request at a time.
+   */
+  health(): Record<string, number> {
+    const host = this.host;
+    const now = performance.now();
+    if (host && this.opened && !this.closed && !this.sizing && !host.rebuilding && now - this.lastQuadsAt > 1000) {
+      this.sizing = true;
+      host.request({ op: 'size' }).then(
+        (n) => ((this.lastQuads = n), (this.lastQuadsAt = performance.now()), (this.sizing = false)),
+        () => (this.sizing = false),
+      );
+    }
+    return {
+      quads: this.lastQuads,
+      quadsAgeMs: this.lastQuadsAt ? Math.round(now - this.lastQuadsAt) : -1,
+      rebuilding: host?.rebuilding ? 1 : 0,
+      requestsInFlight: host?.inFlight ?? 0,
+      logBytesWritten: this.log?.bytesWritten ?? 0,
+      logSyncs: this.log?.syncs ?? 0,
+      ...this.counters,
+    };
+  }
+
   async stats(): Promise<Record<string, number>> {
     const quads = await this.active.host.request({ op: 'size' });
+    this.lastQuads = quads;
+    this.lastQuadsAt = performance.now();
     const snap = this.snapshots;
     return {
       quads,

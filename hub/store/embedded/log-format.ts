@@ -2,6 +2,7 @@
 //
 // The CRC lets recovery tell a torn tail (a crash mid-append) from a good record; see readRecords for the policy.
 import { crc32 } from 'node:zlib';
+import { StoreCorruptError } from '../../errors.ts';
 
 /** Record types of the store's log. Numbers are on disk: never renumber. */
 export const RecordType = {
@@ -82,10 +83,76 @@ export function encodeInserts(items: ReadonlyArray<{ nquads: string; graph: stri
   return buf;
 }
 
+/**
+ * Decodes an insert payload. A payload too short for its graph length cannot come from encodeInserts: it throws
+ * StoreCorruptError (a RangeError from Buffer reads would otherwise escape as an untyped failure).
+ */
 export function decodeInsert(payload: Buffer): { graph: string | undefined; nquads: string } {
+  if (payload.length < 2) throw new StoreCorruptError(`insert record of ${payload.length} bytes has no graph length`);
   const gLen = payload.readUInt16LE(0);
+  if (2 + gLen > payload.length) throw new StoreCorruptError(`insert record names a ${gLen}-byte graph but holds ${payload.length - 2} bytes`);
   const graph = gLen ? payload.toString('utf8', 2, 2 + gLen) : undefined;
   return { graph, nquads: payload.toString('utf8', 2 + gLen) };
+}
+
+/** A record's payload as the type says it is laid out (see RecordType). */
+export type DecodedRecord =
+  | { type: typeof RecordType.Insert; graph: string | undefined; nquads: string }
+  | { type: typeof RecordType.Update; sparql: string; baseIri?: string }
+  | { type: typeof RecordType.PutGraph | typeof RecordType.PostGraph; graph: string | null; data: string }
+  | { type: typeof RecordType.DeleteGraph; graph: string | null }
+  | { type: typeof RecordType.RetentionDrop; graphs: string[] };
+
+function jsonPayload(record: LogRecord): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(record.payload.toString('utf8'));
+  } catch (e) {
+    throw new StoreCorruptError(`record of type ${record.type} does not hold JSON`, { cause: e });
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new StoreCorruptError(`record of type ${record.type} does not hold a JSON object`);
+  return v as Record<string, unknown>;
+}
+
+const isGraph = (g: unknown): g is string | null => g === null || typeof g === 'string';
+
+/**
+ * Decodes and shape-checks one record (a CRC-valid frame can still hold a payload this code never writes, e.g. after a
+ * bug or a hand-edited file); throws StoreCorruptError naming what is wrong.
+ */
+export function decodeRecord(record: LogRecord): DecodedRecord {
+  const bad = (what: string): never => {
+    throw new StoreCorruptError(`record of type ${record.type}: ${what}`);
+  };
+  switch (record.type) {
+    case RecordType.Insert:
+      return { type: RecordType.Insert, ...decodeInsert(record.payload) };
+    case RecordType.Update: {
+      const p = jsonPayload(record);
+      if (typeof p.sparql !== 'string') bad('sparql is not a string');
+      if (p.baseIri !== undefined && typeof p.baseIri !== 'string') bad('baseIri is not a string');
+      return { type: RecordType.Update, sparql: p.sparql as string, baseIri: p.baseIri as string | undefined };
+    }
+    case RecordType.PutGraph:
+    case RecordType.PostGraph: {
+      const p = jsonPayload(record);
+      if (!isGraph(p.graph)) bad('graph is neither null nor a string');
+      if (p.data !== undefined && typeof p.data !== 'string') bad('data is not a string');
+      return { type: record.type, graph: p.graph as string | null, data: (p.data as string | undefined) ?? '' };
+    }
+    case RecordType.DeleteGraph: {
+      const p = jsonPayload(record);
+      if (!isGraph(p.graph)) bad('graph is neither null nor a string');
+      return { type: RecordType.DeleteGraph, graph: p.graph as string | null };
+    }
+    case RecordType.RetentionDrop: {
+      const p = jsonPayload(record);
+      if (!Array.isArray(p.graphs) || !p.graphs.every((g) => typeof g === 'string')) bad('graphs is not a list of strings');
+      return { type: RecordType.RetentionDrop, graphs: p.graphs as string[] };
+    }
+    default:
+      return bad('unknown record type');
+  }
 }
 
 export function encodeJson(type: RecordType, value: unknown): Buffer {

@@ -44,4 +44,5 @@ export interface WireError {
   offset?: number;
 }
 
-export type WorkerReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WireError };
+/** `fatal`: the engine trapped on this request and the worker exits right after this reply. */
+export type WorkerReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WireError; fatal?: boolean };

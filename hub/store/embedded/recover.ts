@@ -1,7 +1,7 @@
 // Rebuilds an engine from a snapshot file plus log segments (runs inside a store worker: it blocks while it loads).
 import { openSync, readSync, closeSync, fstatSync, readFileSync } from 'node:fs';
 import type { OxigraphEngine } from '../oxigraph-engine.ts';
-import { RecordType, decodeInsert, readRecords, type LogRecord } from './log-format.ts';
+import { RecordType, decodeInsert, decodeRecord, readRecords, type LogRecord } from './log-format.ts';
 import { LOAD_CHUNK_CHARS, applyInserts, applyRecord, type InsertItem } from './apply.ts';
 
 /** What to replay: the snapshot (N-Quads) and the segments after it, in order; `length` bounds a segment being appended to. */
@@ -46,6 +46,15 @@ function readPrefix(path: string, length?: number): Buffer {
   }
 }
 
+/** Runs a record decoder; its StoreCorruptError becomes a CorruptLogError that names the segment and offset. */
+function decoded<T>(decode: () => T, path: string, offset: number): T {
+  try {
+    return decode();
+  } catch (e) {
+    throw new CorruptLogError(path, offset, (e as Error).message);
+  }
+}
+
 export function recover(engine: OxigraphEngine, plan: RecoveryPlan): RecoveryReport {
   const started = performance.now();
   const report: RecoveryReport = { replayedRecords: 0, failedRecords: 0, snapshotQuads: 0, quads: 0, durationMs: 0 };
@@ -60,14 +69,16 @@ export function recover(engine: OxigraphEngine, plan: RecoveryPlan): RecoveryRep
   };
   plan.segments.forEach((seg, i) => {
     const buf = readPrefix(seg.path, seg.length);
-    const outcome = readRecords(buf, (rec: LogRecord) => {
+    const outcome = readRecords(buf, (rec: LogRecord, offset: number) => {
       report.replayedRecords++;
       if (rec.type === RecordType.Insert) {
-        const { graph, nquads } = decodeInsert(rec.payload);
+        const { graph, nquads } = decoded(() => decodeInsert(rec.payload), seg.path, offset);
         batch.push({ nquads, graph: graph ?? null });
         if (batch.length >= REPLAY_BATCH) flush();
         return;
       }
+      // A CRC-valid record whose payload this code never writes is damage, not a failed write: refuse, naming it.
+      decoded(() => decodeRecord(rec), seg.path, offset);
       flush();
       try {
         applyRecord(engine, rec);

@@ -77,10 +77,10 @@ port.on('message', (req: Envelope) => {
     reply = { id: req.id, ok: true, value: handle(req) };
   } catch (e) {
     reply = { id: req.id, ok: false, error: toWireError(e) };
-    if (e instanceof WebAssembly.RuntimeError) {
-      // A WASM trap (stack overflow, out-of-bounds access) leaves Oxigraph's memory in an unknown state and every later
-      // call fails: answer this request, then end the thread so the host rebuilds a fresh engine from snapshot + log.
-      port.postMessage(reply);
+    // A WASM trap (out-of-bounds access; a stack overflow is a RangeError) leaves Oxigraph's memory in an unknown state
+    // and later calls fail: answer this request as fatal, then end the thread so the host rebuilds a fresh engine.
+    if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError) {
+      port.postMessage({ ...reply, fatal: true });
       process.exit(70);
     }
   }

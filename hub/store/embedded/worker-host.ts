@@ -2,9 +2,11 @@
 //
 // Oxigraph cannot cancel a running query. A request that runs past its timeout is rejected at once, the worker is
 // terminated, and a fresh worker is rebuilt from snapshot + log (every acknowledged write is there). Requests that were
-// queued behind the runaway one are posted again to the new worker after its recovery, so they are still answered.
+// queued behind the runaway one, and those that arrive during the rebuild, are held and posted to the new worker once
+// its recovery is done, so they are still answered; one held longer than its wait bound is withdrawn (never applied)
+// with a 503 that says when to retry. A worker whose engine trapped answers that request, says so, and is replaced.
 import { Worker } from 'node:worker_threads';
-import { QueryTimeoutError, StoreError } from '../../errors.ts';
+import { QueryTimeoutError, ServiceUnavailableError, StoreError } from '../../errors.ts';
 import type { Envelope, WireError, WorkerReplies, WorkerReply, WorkerRequest } from './protocol.ts';
 import type { RecoveryPlan, RecoveryReport } from './recover.ts';
 
@@ -15,6 +17,9 @@ interface Pending {
   /** Execution timeout, armed when the request reaches the head of the worker's queue (so queueing does not count). */
   timeoutMs?: number;
   timer?: NodeJS.Timeout;
+  /** Longest wait while the worker is rebuilt before the request is withdrawn with a 503 (undefined: no bound). */
+  waitMs?: number;
+  waitTimer?: NodeJS.Timeout;
 }
 
 export interface WorkerHostOptions {
@@ -37,6 +42,9 @@ export class WorkerHost {
   private failed: Error | undefined;
   private closed = false;
   restarts = 0;
+  /** How long the last recovery took (ms): the estimate of the next rebuild, for Retry-After. */
+  lastRecoveryMs = 0;
+  private rebuildStarted = 0;
 
   /** `entry`: the worker script (worker-entry.ts). */
   constructor(private readonly entry: URL, private readonly options: WorkerHostOptions) {
@@ -54,13 +62,16 @@ export class WorkerHost {
     return worker;
   }
 
-  /** Posts a request; the promise settles with the worker's answer (or a typed error). */
-  request<K extends WorkerRequest['op']>(req: Extract<WorkerRequest, { op: K }>, timeoutMs?: number): Promise<WorkerReplies[K]> {
+  /**
+   * Posts a request; the promise settles with the worker's answer (or a typed error). `timeoutMs` bounds its execution;
+   * `waitMs` (default `timeoutMs`) bounds how long it may be held while the worker is rebuilt.
+   */
+  request<K extends WorkerRequest['op']>(req: Extract<WorkerRequest, { op: K }>, timeoutMs?: number, waitMs = timeoutMs): Promise<WorkerReplies[K]> {
     return new Promise((resolve, reject) => {
-      const p: Pending = { req, resolve: resolve as (v: unknown) => void, reject, timeoutMs };
+      const p: Pending = { req, resolve: resolve as (v: unknown) => void, reject, timeoutMs, waitMs };
       if (this.failed) return reject(this.failed);
       if (this.closed) return reject(new StoreError('The store is closed'));
-      if (this.held) this.held.push(p);
+      if (this.held) this.hold(p);
       else this.post(p);
     });
   }
@@ -70,7 +81,36 @@ export class WorkerHost {
     return this.pending.size + (this.held?.length ?? 0);
   }
 
+  /** Whether the worker is being replaced (requests are held meanwhile). */
+  get rebuilding(): boolean {
+    return this.held !== undefined;
+  }
+
+  /** Seconds a client should wait before retrying: the rest of the rebuild as the last one took, at least 1. */
+  retryAfterSeconds(): number {
+    const left = this.rebuilding ? this.lastRecoveryMs - (performance.now() - this.rebuildStarted) : this.lastRecoveryMs;
+    return Math.max(1, Math.ceil(left / 1000));
+  }
+
+  private hold(p: Pending): void {
+    this.held!.push(p);
+    if (p.waitMs === undefined || p.waitTimer) return;
+    p.waitTimer = setTimeout(() => {
+      const i = this.held?.indexOf(p) ?? -1;
+      if (i < 0) return;
+      this.held!.splice(i, 1);
+      const retry = this.retryAfterSeconds();
+      p.reject(
+        new ServiceUnavailableError(`The store is being rebuilt after a failed request; retry in ${retry} s`, {
+          headers: { 'retry-after': String(retry) },
+          extensions: { reason: 'store-rebuilding' },
+        }),
+      );
+    }, p.waitMs);
+  }
+
   private post(p: Pending): void {
+    if (p.waitTimer) clearTimeout(p.waitTimer), (p.waitTimer = undefined);
     const id = this.nextId++;
     this.pending.set(id, p);
     this.worker.postMessage({ ...p.req, id } satisfies Envelope);
@@ -91,15 +131,18 @@ export class WorkerHost {
     this.pending.delete(reply.id);
     if (p.timer) clearTimeout(p.timer);
     this.armHead();
+    if (reply.ok && p.req.op === 'recover') this.lastRecoveryMs = (reply.value as RecoveryReport).durationMs;
     if (reply.ok) p.resolve(reply.value);
     else p.reject(this.options.mapError(reply.error));
+    // The engine trapped on this request: the worker exits next; nothing else was running, so rebuild and re-post all.
+    if (!reply.ok && reply.fatal && !this.closed && this.held === undefined) void this.restart(`engine trapped: ${reply.error.message}`);
   }
 
   private onTimeout(id: number): void {
     const p = this.pending.get(id);
     if (!p) return;
     this.pending.delete(id);
-    p.reject(new QueryTimeoutError(p.timeoutMs!));
+    p.reject(new QueryTimeoutError(p.timeoutMs!, { headers: { 'retry-after': String(Math.max(1, Math.ceil(this.lastRecoveryMs / 1000) + 1)) } }));
     void this.restart(`a ${p.req.op} ran past ${p.timeoutMs} ms`);
   }
 
@@ -123,11 +166,15 @@ export class WorkerHost {
       return;
     }
     this.restarts++;
+    this.rebuildStarted = performance.now();
     this.options.onRestart?.(reason);
     const orphans = [...this.pending.values()];
     for (const p of orphans) if (p.timer) clearTimeout(p.timer), (p.timer = undefined);
     this.pending.clear();
     this.held = [];
+    // Insert batches the plan covers are applied by the recovery (they settle with it); the rest wait for the new worker.
+    const covered = orphans.filter((p) => this.options.inPlan?.(p.req));
+    for (const p of orphans) if (!covered.includes(p)) this.hold(p);
     const old = this.worker;
     void old.terminate();
     let plan: RecoveryPlan;
@@ -139,18 +186,17 @@ export class WorkerHost {
     }
     if (this.closed) return;
     this.worker = this.spawn();
-    const queued = this.held;
-    this.held = undefined;
     const recovered = new Promise<RecoveryReport>((resolve, reject) => this.post({ req: { op: 'recover', plan }, resolve: resolve as (v: unknown) => void, reject }));
-    recovered.then(
-      (r) => this.options.onRecovered?.(r),
-      (e) => this.fail(new StoreError('The store could not be rebuilt after a worker restart', { cause: e })),
-    );
-    // Insert batches the plan covers are applied by the recovery (they settle with it); the rest are posted again.
-    for (const p of orphans) {
-      if (this.options.inPlan?.(p.req)) recovered.then(() => p.resolve({ errors: 0 }), p.reject);
-      else this.post(p);
+    for (const p of covered) recovered.then(() => p.resolve({ errors: 0 }), p.reject);
+    try {
+      this.options.onRecovered?.(await recovered);
+    } catch (e) {
+      return this.fail(new StoreError('The store could not be rebuilt after a worker restart', { cause: e }));
     }
+    if (this.closed || this.failed) return;
+    // Held requests (in arrival order) go to the rebuilt worker; new ones are posted directly again.
+    const queued = this.held ?? [];
+    this.held = undefined;
     for (const p of queued) this.post(p);
   }
 
@@ -159,7 +205,7 @@ export class WorkerHost {
     this.failed = e;
     for (const p of this.pending.values()) p.reject(e), p.timer && clearTimeout(p.timer);
     this.pending.clear();
-    for (const p of this.held ?? []) p.reject(e);
+    for (const p of this.held ?? []) p.reject(e), p.waitTimer && clearTimeout(p.waitTimer);
     this.held = undefined;
   }
 
