@@ -15,6 +15,8 @@ export interface ParsedMapping {
   legacy: boolean;
   /** The document's @base / BASE, when it declares one. */
   documentBase?: string;
+  /** The normalised quads as parsed, when the parser kept them (saves materialising them from the store). */
+  quads?: Quad[];
 }
 
 /** The media types the authoring API accepts, mapped to a format. */
@@ -31,16 +33,26 @@ export function parseTurtle(text: string, baseIri?: string): ParsedMapping {
   try {
     quads = new Parser({ format: 'text/turtle', baseIRI: baseIri }).parse(text) as Quad[];
   } catch (e) {
-    type Token = { value?: string; prefix?: string; start?: number; end?: number };
-    const err = e as Error & { context?: { line?: number; token?: Token; previousToken?: Token } };
-    const { line, token, previousToken } = err.context ?? {};
-    // n3 tokens carry their offset within the line: the column of the offending token, or just after the last good one.
-    const column = typeof token?.start === 'number' ? token.start + 1 : typeof previousToken?.end === 'number' ? previousToken.end + 1 : undefined;
-    const term = token?.value === undefined ? undefined : token.prefix ? `${token.prefix}:${token.value}` : token.value;
-    throw new MappingError(`Turtle syntax error: ${err.message}${column ? ` (column ${column})` : ''}`, { line, column, term }, { cause: e }, 'mapping-syntax');
+    throw turtleSyntaxError(e);
   }
+  return { ...normalise(quads), documentBase: documentBase(text, baseIri) };
+}
+
+/** The @base / BASE a Turtle document declares (RML-Core: the default base IRI of the mapping), or the given one. */
+export function documentBase(text: string, baseIri?: string): string | undefined {
   const base = /^\s*(?:@base\s*<([^>]*)>\s*\.|BASE\s*<([^>]*)>)/im.exec(text);
-  return { ...normalise(quads), documentBase: base ? base[1] ?? base[2] : baseIri };
+  return base ? (base[1] ?? base[2]) : baseIri;
+}
+
+/** An n3 syntax error as a MappingError `mapping-syntax` with line, column and the offending token. */
+export function turtleSyntaxError(e: unknown): MappingError {
+  type Token = { value?: string; prefix?: string; start?: number; end?: number };
+  const err = e as Error & { context?: { line?: number; token?: Token; previousToken?: Token } };
+  const { line, token, previousToken } = err.context ?? {};
+  // n3 tokens carry their offset within the line: the column of the offending token, or just after the last good one.
+  const column = typeof token?.start === 'number' ? token.start + 1 : typeof previousToken?.end === 'number' ? previousToken.end + 1 : undefined;
+  const term = token?.value === undefined ? undefined : token.prefix ? `${token.prefix}:${token.value}` : token.value;
+  return new MappingError(`Turtle syntax error: ${err.message}${column ? ` (column ${column})` : ''}`, { line, column, term }, { cause: e }, 'mapping-syntax');
 }
 
 /**
@@ -74,7 +86,8 @@ export function parseMapping(text: string, format: MappingFormat, baseIri?: stri
   return format === 'yarrrml' ? parseYarrrml(text) : parseTurtle(text, baseIri);
 }
 
-function normalise(quads: Quad[]): { store: Store; legacy: boolean } {
+/** Adds quads to a store with the legacy vocabularies rewritten to RML-Core; says whether any legacy term was seen. */
+export function normalise(quads: Quad[], store = new Store(), out?: Quad[]): { store: Store; legacy: boolean } {
   let legacy = false;
   const fix = <T extends Term>(t: T): T => {
     if (t.termType !== 'NamedNode') return t;
@@ -83,7 +96,10 @@ function normalise(quads: Quad[]): { store: Store; legacy: boolean } {
     legacy = true;
     return namedNode(n.iri) as unknown as T;
   };
-  const store = new Store();
-  for (const q of quads) store.addQuad(quad(fix(q.subject), fix(q.predicate), fix(q.object), q.graph));
+  for (const q of quads) {
+    const n = quad(fix(q.subject), fix(q.predicate), fix(q.object), q.graph);
+    store.addQuad(n);
+    out?.push(n);
+  }
   return { store, legacy };
 }

@@ -50,10 +50,10 @@ describe('RML-IO fixtures (test/fixtures/mapping/rml-io)', () => {
 
 describe('decompress', () => {
   it('stops a gzip bomb at the cap, whatever the header claims', async () => {
-    const bomb = gzipSync(Buffer.alloc(32 * MIB), { level: 9 });
-    expect(bomb.length).toBeLessThan(64 * 1024);
+    const bomb = gzipSync(Buffer.alloc(8 * MIB), { level: 9 });
+    expect(bomb.length).toBeLessThan(16 * 1024);
     await expect(decompress(bomb, { compression: 'gzip', maxBytes: MIB })).rejects.toMatchObject({ code: 'source-too-large' });
-    expect((await decompress(bomb, { compression: 'gzip', maxBytes: 33 * MIB })).length).toBe(32 * MIB);
+    expect((await decompress(bomb, { compression: 'gzip', maxBytes: 9 * MIB })).length).toBe(8 * MIB);
   });
 
   it('stops a zip bomb early instead of inflating it whole first', async () => {
