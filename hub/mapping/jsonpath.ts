@@ -10,8 +10,8 @@ export interface CompiledPath {
   readonly text: string;
   /** True when the path can select more than one node (wildcards, filters, slices, descendants). */
   readonly multi: boolean;
-  /** Every selected node, in document order. */
-  all(value: unknown): unknown[];
+  /** Every selected node, in document order, within `limits` (default MAPPING_LIMITS; single-node paths need none). */
+  all(value: unknown, limits?: JsonPathLimits): unknown[];
   /** The single selected node (undefined when absent); only meaningful when `multi` is false. */
   one(value: unknown): unknown;
 }
@@ -21,6 +21,12 @@ export interface CompiledPath {
  * nodes and milliseconds are plenty; more is a mapping error for that message, never a stalled router.
  */
 export const MAPPING_LIMITS: Required<JsonPathLimits> = { maxNodes: 10_000, maxWork: 200_000, timeoutMs: 50 };
+
+/**
+ * The bounds of an iterator over a file source (the CLI, `npm run map`: no shared event loop, files already capped in
+ * size by RML-IO): as many records as the file holds.
+ */
+export const FILE_LIMITS: Required<JsonPathLimits> = { maxNodes: Number.MAX_SAFE_INTEGER, maxWork: Number.POSITIVE_INFINITY, timeoutMs: Number.POSITIVE_INFINITY };
 
 const cache = new Map<string, CompiledPath>();
 
@@ -55,9 +61,9 @@ export function compileJsonPath(text: string): CompiledPath {
   if (fast && !fast.multi) compiled = { text, multi: false, all: fast.all, one: fast.one };
   else {
     // Everything else within MAPPING_LIMITS; wildcards, descendants and comparison filters still run as closures.
-    const all = (value: unknown): unknown[] => {
+    const all = (value: unknown, limits: JsonPathLimits = MAPPING_LIMITS): unknown[] => {
       try {
-        return parsed.values(value, MAPPING_LIMITS);
+        return parsed.values(value, limits);
       } catch (e) {
         if (e instanceof JsonPathError) throw mappingError(text, e, e.code === 'jsonpath-too-large' ? 'jsonpath-too-large' : 'mapping-failed');
         throw e;

@@ -3,7 +3,7 @@ import { DataFactory } from 'n3';
 import type { NamedNode, Quad, Quad_Graph, Quad_Object, Quad_Predicate, Quad_Subject, Term } from '@rdfjs/types';
 import { MappingError } from '../errors.ts';
 import type { CsvDialect } from './csv.ts';
-import type { CompiledPath } from './jsonpath.ts';
+import { FILE_LIMITS, type CompiledPath } from './jsonpath.ts';
 import type { Compression } from './source-bytes.ts';
 import type { CompiledXPath, XmlNode } from './xml.ts';
 import { lexical } from './terms.ts';
@@ -121,7 +121,8 @@ export class MappingPlan {
           else if (!source.iterator) r = [doc];
           // A filter iterator on hub:CurrentMessage (`$[?(@.payload.address == '/euler')]`) tests the envelope itself:
           // the triples map runs only for messages that pass, and its records still see $.meta and $.payload.
-          else r = source.kind === 'message' && source.envelopeFilter ? source.iterator.all([doc]) : source.iterator.all(doc);
+          else if (source.kind === 'message') r = source.envelopeFilter ? source.iterator.all([doc]) : source.iterator.all(doc);
+          else r = source.iterator.all(doc, FILE_LIMITS);
           recordCache.set(source, r);
         }
         return r;

@@ -4,7 +4,8 @@ import { MappingError } from '../../hub/errors.ts';
 import { parseJsonPath } from '../../hub/jsonpath/evaluator.ts';
 import { compileFast } from '../../hub/jsonpath/fast.ts';
 import { translateLegacyFilters } from '../../hub/jsonpath/legacy.ts';
-import { compileJsonPath } from '../../hub/mapping/jsonpath.ts';
+import { compileMapping } from '../../hub/mapping/compile.ts';
+import { compileJsonPath, FILE_LIMITS } from '../../hub/mapping/jsonpath.ts';
 import { startTestHub, type TestHub } from '../helpers/hub.ts';
 
 const thrown = (f: () => unknown): MappingError => {
@@ -106,6 +107,19 @@ describe('compiled paths', () => {
       expect(e.code, path).toBe('jsonpath-too-large');
       expect(e.extensions.term).toBe(path);
     }
+  });
+});
+
+describe('file sources (the CLI)', () => {
+  it('iterate over every record of a file, past the per-message node cap', () => {
+    const doc = { items: Array.from({ length: 12_000 }, (_, i) => ({ id: i, kind: i % 2 ? 'odd' : 'even' })) };
+    expect(compileJsonPath("$.items[?@.kind == 'odd']").all(doc, FILE_LIMITS)).toHaveLength(6_000);
+    const plan = compileMapping(`@prefix rml: <http://w3id.org/rml/> .
+<#tm> a rml:TriplesMap ;
+  rml:logicalSource [ rml:source "items.json" ; rml:referenceFormulation rml:JSONPath ; rml:iterator "$.items[*]" ] ;
+  rml:subjectMap [ rml:template "http://example.org/items/{$.id}" ; rml:class <http://example.org/Item> ] .
+`);
+    expect(plan.run(() => doc)).toHaveLength(12_000);
   });
 });
 
