@@ -4,7 +4,9 @@ import { Worker } from 'node:worker_threads';
 import { Parser, Store } from 'n3';
 import type { Quad } from '@rdfjs/types';
 import { MappingError, PayloadTooLargeError } from '../errors.ts';
-import { documentBase, normalise, turtleSyntaxError, type MappingFormat, type ParsedMapping } from './parse.ts';
+import { compileParsed } from './compile.ts';
+import { documentBase, normalise, parseMapping, turtleSyntaxError, type MappingFormat, type ParsedMapping } from './parse.ts';
+import type { MappingPlan } from './plan.ts';
 
 export interface MapfileLimits {
   /** Most bytes of mapfile text (UTF-8). */
@@ -140,4 +142,18 @@ export async function parseMappingBounded(text: string, format: MappingFormat, l
   if (format === 'turtle') return { ...(await parseRdfSliced(text, 'text/turtle', l, baseIri)), documentBase: documentBase(text, baseIri) };
   const nquads = await convertYarrrml(text, l.maxTriples, l.yarrrmlTimeoutMs);
   return parseRdfSliced(nquads, 'application/n-quads', l);
+}
+
+/**
+ * The upload path in one synchronous, pure call (no worker, no yields): the byte and triple caps, parseMapping, and
+ * compileParsed with the registry's options (hub:CurrentMessage only, strict vocabulary). For the fuzz harness and
+ * offline checks; the hub itself uses the sliced parseMappingBounded + compileParsedSliced.
+ */
+export function compileUploadSync(text: string, format: MappingFormat, options: { baseIri?: string; limits?: MapfileLimits } = {}): MappingPlan {
+  const l = resolveLimits(options.limits);
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > l.maxBytes) throw new MapfileTooLargeError(`The mapfile is ${bytes} bytes; at most ${l.maxBytes} are accepted (config mapfileBodyLimit)`, { maxBytes: l.maxBytes });
+  const parsed = parseMapping(text, format);
+  if (parsed.store.size > l.maxTriples) throw tooManyTriples(l.maxTriples);
+  return compileParsed(parsed, { baseIri: options.baseIri, perMessageOnly: true, strictVocabulary: true });
 }
