@@ -8,16 +8,56 @@ export interface LinkValue {
   params: Record<string, string>;
 }
 
-/** Parses a Link header; malformed members are skipped (a hint header never fails a request by itself). */
+const isSpace = (c: string | undefined) => c === ' ' || c === '\t' || c === '\n' || c === '\r';
+
+/**
+ * Parses a Link header (RFC 8288 §3: `<target>; name=value; name="quoted"`, comma-separated); malformed members are
+ * skipped (a hint header never fails a request by itself). A single left-to-right scan: the regular expressions this
+ * replaced backtracked quadratically on long runs of `<` or `;` in one header value.
+ */
 export function parseLink(header: string | string[] | undefined): LinkValue[] {
   const text = Array.isArray(header) ? header.join(', ') : header ?? '';
   const out: LinkValue[] = [];
-  const re = /<([^>]*)>((?:\s*;\s*[^;,=\s]+(?:\s*=\s*(?:"[^"]*"|[^;,\s]*))?)*)/g;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
+  let i = 0;
+  while (i < text.length) {
+    const open = text.indexOf('<', i);
+    if (open < 0) break;
+    const close = text.indexOf('>', open + 1);
+    if (close < 0) break; // no later '<' can be closed either
+    const target = text.slice(open + 1, close);
     const params: Record<string, string> = {};
-    const pre = /;\s*([^;,=\s]+)(?:\s*=\s*(?:"([^"]*)"|([^;,\s]*)))?/g;
-    for (let p = pre.exec(m[2]!); p; p = pre.exec(m[2]!)) params[p[1]!.toLowerCase()] = p[2] ?? p[3] ?? '';
-    out.push({ target: m[1]!, rel: (params.rel ?? '').split(/\s+/).filter(Boolean), params });
+    i = close + 1;
+    for (;;) {
+      let j = i;
+      while (isSpace(text[j])) j++;
+      if (text[j] !== ';') break;
+      j++;
+      while (isSpace(text[j])) j++;
+      const nameStart = j;
+      while (j < text.length && !';,='.includes(text[j]!) && !isSpace(text[j])) j++;
+      if (j === nameStart) break;
+      const name = text.slice(nameStart, j).toLowerCase();
+      let value = '';
+      let k = j;
+      while (isSpace(text[k])) k++;
+      if (text[k] === '=') {
+        k++;
+        while (isSpace(text[k])) k++;
+        const endQuote = text[k] === '"' ? text.indexOf('"', k + 1) : -1;
+        if (endQuote > 0) {
+          value = text.slice(k + 1, endQuote);
+          k = endQuote + 1;
+        } else {
+          const start = k;
+          while (k < text.length && !';,'.includes(text[k]!) && !isSpace(text[k])) k++;
+          value = text.slice(start, k);
+        }
+        j = k;
+      }
+      params[name] = value;
+      i = j;
+    }
+    out.push({ target, rel: (params.rel ?? '').split(/\s+/).filter(Boolean), params });
   }
   return out;
 }
@@ -94,6 +134,12 @@ export function sanitizeSlug(slug: string | undefined): string | undefined {
   } catch {
     s = slug;
   }
-  s = s.normalize('NFKC').replace(/[^A-Za-z0-9._~-]+/g, '-').replace(/^[.-]+/, '').replace(/-+$/, '').slice(0, 64);
+  s = s.normalize('NFKC').replace(/[^A-Za-z0-9._~-]+/g, '-');
+  // Trimmed by index: /-+$/ backtracks quadratically on a long run of '-' that is not at the end.
+  let start = 0;
+  while (start < s.length && (s[start] === '.' || s[start] === '-')) start++;
+  let end = s.length;
+  while (end > start && s[end - 1] === '-') end--;
+  s = s.slice(start, end).slice(0, 64);
   return s && !/^\.*$/.test(s) ? s : undefined;
 }

@@ -1,0 +1,40 @@
+// A short seeded fuzz run inside `npm test`: every target for a few thousand inputs, in child processes with the
+// watchdog of the full run (`npm run fuzz`); any crash or hang fails the target's test and names the saved input.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runPool, type TargetResult } from './pool.ts';
+import { REPRO_DIR } from './repro.ts';
+import { TARGETS } from './targets/index.ts';
+
+/** Fixed, so a failure here reproduces with `npm run fuzz -- --seed 20260801 --iterations 2000 --target <name>`. */
+const SEED = Number(process.env.FUZZ_SEED ?? 20260801);
+const ITERATIONS = Number(process.env.FUZZ_TEST_ITERATIONS ?? 2000);
+/** Wall-clock budget of the whole run: on a loaded machine the last inputs may not start; the counts say so. */
+const BUDGET_MS = Number(process.env.FUZZ_TEST_BUDGET_MS ?? 40_000);
+
+let results: TargetResult[] = [];
+
+describe('fuzz (short seeded run)', () => {
+  beforeAll(async () => {
+    results = await runPool({
+      targets: TARGETS.map((t) => t.name),
+      iterations: ITERATIONS,
+      seed: SEED,
+      jobs: 2,
+      hangMs: 100,
+      watchdogMs: 10_000,
+      reproDir: REPRO_DIR,
+      unitSize: ITERATIONS,
+      maxMs: BUDGET_MS,
+    });
+  }, BUDGET_MS + 30_000);
+
+  it.each(TARGETS.map((t) => t.name))('%s: no crash, no hang', (name) => {
+    const r = results.find((x) => x.target === name)!;
+    const findings = r.findings.map((f) => `${f.kind} at input ${f.index}: ${f.message}${f.file ? ` (${f.file})` : ''}`);
+    expect(findings).toEqual([]);
+    expect(r.crashes + r.hangs).toBe(0);
+    // The seeds alone must have run: a target that cannot even start is a failure, not a pass.
+    expect(r.inputs).toBeGreaterThan(0);
+    expect(r.accepted + r.typed).toBe(r.inputs);
+  });
+});

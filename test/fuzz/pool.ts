@@ -1,0 +1,171 @@
+// Runs fuzz units in child processes, `jobs` at a time, with a watchdog: a child that dies or stops reporting is a
+// crash or a hang, charged to the input it had recorded, and the unit goes on in a fresh child after that input.
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildMessage, UnitRequest } from './child.ts';
+import { ReproSaver } from './repro.ts';
+import { addCounts, emptyCounts, type Counts, type Finding } from './runner.ts';
+
+export interface PoolOptions {
+  targets: string[];
+  iterations: number;
+  seed: number;
+  jobs: number;
+  hangMs: number;
+  /** A child that sends nothing for this long is frozen: killed and reported as a hang. */
+  watchdogMs: number;
+  reproDir: string;
+  /** Inputs per child process (smaller units balance the cores better; each costs a process start). */
+  unitSize?: number;
+  /** Wall-clock budget: no input starts after this many ms; what did not run is reported as `notRun`. */
+  maxMs?: number;
+  log?(line: string): void;
+}
+
+export interface TargetResult extends Counts {
+  target: string;
+  findings: Finding[];
+  /** Inputs of the requested range that were not run (a unit gave up after too many restarts). */
+  skipped: number;
+  /** Inputs not run because the time budget (--max-seconds) ran out. */
+  notRun: number;
+  wallMs: number;
+}
+
+interface Unit {
+  target: string;
+  from: number;
+  to: number;
+}
+
+const CHILD = new URL('./child.ts', import.meta.url).pathname;
+/** Restarts of one unit after process-level failures before its remaining inputs are given up (and reported). */
+const MAX_RESTARTS = 20;
+
+function readCurrent(file: string): { index: number; input: Uint8Array } | undefined {
+  try {
+    const buf = readFileSync(file);
+    if (buf.length < 8) return undefined;
+    const len = buf.readUInt32LE(4);
+    return { index: buf.readUInt32LE(0), input: buf.subarray(8, 8 + len) };
+  } catch {
+    return undefined;
+  }
+}
+
+export async function runPool(o: PoolOptions): Promise<TargetResult[]> {
+  const log = o.log ?? (() => {});
+  const unitSize = o.unitSize ?? Math.max(2000, Math.min(25_000, Math.ceil(o.iterations / 4)));
+  const stopAt = o.maxMs ? Date.now() + o.maxMs : undefined;
+  const results = new Map<string, TargetResult>();
+  // Units interleaved across targets, so that a run cut short by its time budget has covered every target.
+  const units: Unit[] = [];
+  for (const target of o.targets) results.set(target, { target, ...emptyCounts(), findings: [], skipped: 0, notRun: 0, wallMs: 0 });
+  for (let from = 0; from < o.iterations; from += unitSize) {
+    for (const target of o.targets) units.push({ target, from, to: Math.min(o.iterations, from + unitSize) });
+  }
+  const work = join(tmpdir(), `hub-fuzz-${process.pid}-${Date.now()}`);
+  mkdirSync(work, { recursive: true });
+  const saver = new ReproSaver(o.reproDir);
+  let slot = 0;
+
+  const runUnit = async (unit: Unit): Promise<void> => {
+    const res = results.get(unit.target)!;
+    const started = performance.now();
+    const currentFile = join(work, `current-${slot++}.bin`);
+    let from = unit.from;
+    for (let attempt = 0; from < unit.to; attempt++) {
+      if (attempt > MAX_RESTARTS) {
+        res.skipped += unit.to - from;
+        log(`${unit.target}: gave up on inputs ${from}..${unit.to - 1} after ${MAX_RESTARTS} restarts`);
+        break;
+      }
+      if (stopAt && Date.now() >= stopAt) {
+        res.notRun += unit.to - from;
+        break;
+      }
+      rmSync(currentFile, { force: true });
+      const outcome = await runChild({ target: unit.target, seed: o.seed, from, to: unit.to, hangMs: o.hangMs, currentFile, reproDir: o.reproDir, stopAt }, o.watchdogMs, res);
+      if (outcome.kind === 'done') {
+        res.notRun += unit.to - outcome.next;
+        break;
+      }
+      const cur = readCurrent(currentFile);
+      const index = cur?.index ?? outcome.next;
+      const f: Finding = { target: unit.target, kind: outcome.kind === 'frozen' ? 'hang' : 'crash', seed: o.seed, index, message: outcome.message };
+      f.file = cur ? saver.save(f, cur.input) : undefined;
+      res.findings.push(f);
+      res.inputs++;
+      if (f.kind === 'hang') res.hangs++;
+      else res.crashes++;
+      log(`${unit.target}: ${f.kind} at input ${index}: ${f.message}${f.file ? ` (saved ${f.file})` : ''}`);
+      from = Math.max(index + 1, outcome.next);
+    }
+    res.wallMs += performance.now() - started;
+  };
+
+  const queue = [...units];
+  await Promise.all(
+    Array.from({ length: Math.max(1, o.jobs) }, async () => {
+      for (let u = queue.shift(); u; u = queue.shift()) await runUnit(u);
+    }),
+  );
+  rmSync(work, { recursive: true, force: true });
+  return o.targets.map((t) => results.get(t)!);
+}
+
+type ChildOutcome = { kind: 'done'; next: number } | { kind: 'died' | 'frozen'; message: string; next: number };
+
+/** One child process for (part of) a unit; its counts and findings are added to `res` as they arrive. */
+function runChild(req: UnitRequest, watchdogMs: number, res: TargetResult): Promise<ChildOutcome> {
+  return new Promise((resolve) => {
+    const child: ChildProcess = fork(CHILD, [], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      serialization: 'advanced',
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-4000);
+    });
+    let last = emptyCounts();
+    let next = req.from;
+    let settled = false;
+    let ready = false;
+    let lastSeen = performance.now();
+    const finish = (o: ChildOutcome) => {
+      if (settled) return;
+      settled = true;
+      clearInterval(timer);
+      addCounts(res, last);
+      if (o.kind !== 'done') child.kill('SIGKILL');
+      else setTimeout(() => child.exitCode === null && child.kill('SIGKILL'), 2000).unref();
+      resolve(o);
+    };
+    // Setup (loading seeds, compiling schemas) gets more time than one input.
+    const timer = setInterval(() => {
+      const limit = ready ? watchdogMs : Math.max(watchdogMs, 120_000);
+      if (performance.now() - lastSeen > limit) finish({ kind: 'frozen', message: `no answer for ${limit} ms (an input froze the process)`, next });
+    }, 250);
+    child.on('message', (m: ChildMessage) => {
+      lastSeen = performance.now();
+      if (m.type === 'ready') ready = true;
+      else if (m.type === 'progress') {
+        last = m.counts;
+        next = m.next;
+      } else if (m.type === 'finding') res.findings.push(m.finding);
+      else if (m.type === 'done') {
+        last = m.counts;
+        finish({ kind: 'done', next: m.next });
+      } else if (m.type === 'error') {
+        finish({ kind: 'died', message: `harness error: ${m.message}`, next: req.to });
+      }
+    });
+    child.on('exit', (code, signal) => {
+      if (!settled) finish({ kind: 'died', message: `process died (exit ${code ?? ''}${signal ? ` signal ${signal}` : ''}): ${stderr.trim().split('\n').slice(-3).join(' | ').slice(0, 400)}`, next });
+    });
+    child.send(req);
+  });
+}

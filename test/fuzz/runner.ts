@@ -1,0 +1,155 @@
+// Runs one target over a range of input indices in this process and classifies every input.
+import { hash32, Rng } from './prng.ts';
+import { mutate } from './mutate.ts';
+import { isHubError, type FuzzTarget } from './target.ts';
+
+export type Outcome = 'accepted' | 'typed' | 'crash' | 'hang';
+
+export interface Counts {
+  inputs: number;
+  accepted: number;
+  typed: number;
+  crashes: number;
+  hangs: number;
+  /** Slowest input in CPU ms, confirmed by its re-run (the smaller of the two times when the first exceeded the budget). */
+  worstMs: number;
+  /** Slowest input in wall-clock ms (first run; includes time the machine gave to other processes). */
+  worstWallMs: number;
+  worstIndex: number;
+}
+
+export const emptyCounts = (): Counts => ({ inputs: 0, accepted: 0, typed: 0, crashes: 0, hangs: 0, worstMs: 0, worstWallMs: 0, worstIndex: -1 });
+
+export function addCounts(into: Counts, c: Counts): void {
+  into.inputs += c.inputs;
+  into.accepted += c.accepted;
+  into.typed += c.typed;
+  into.crashes += c.crashes;
+  into.hangs += c.hangs;
+  into.worstWallMs = Math.max(into.worstWallMs, c.worstWallMs);
+  if (c.worstMs > into.worstMs) {
+    into.worstMs = c.worstMs;
+    into.worstIndex = c.worstIndex;
+  }
+}
+
+export interface Finding {
+  target: string;
+  kind: 'crash' | 'hang';
+  seed: number;
+  index: number;
+  message: string;
+  ms?: number;
+  /** Where the input was saved (test/fuzz/repro/<target>/...). */
+  file?: string;
+}
+
+/** Builds input `index` of a target: the seeds first, then generated or mutated inputs, each from its own PRNG stream. */
+export class InputSource {
+  private readonly stream: number;
+
+  constructor(private readonly target: FuzzTarget, private readonly seeds: Uint8Array[], private readonly seed: number) {
+    this.stream = hash32(target.name);
+  }
+
+  input(index: number): Uint8Array {
+    if (index < this.seeds.length) return this.seeds[index]!;
+    const rng = new Rng(this.seed, this.stream, index);
+    const tokens = this.target.tokens ?? [];
+    const gen = this.target.generate?.bind(this.target);
+    const other = (): Uint8Array => (this.seeds.length && (!gen || rng.chance(0.7)) ? rng.pick(this.seeds) : gen ? gen(rng) : new Uint8Array());
+    if (gen && (!this.seeds.length || rng.chance(this.target.generateRatio ?? 0.3))) {
+      const g = gen(rng);
+      return rng.chance(0.3) ? mutate(g, rng, tokens, other) : g;
+    }
+    const base = this.seeds.length ? rng.pick(this.seeds) : Uint8Array.from({ length: rng.size(64) }, () => rng.int(256));
+    return mutate(base, rng, tokens, other);
+  }
+}
+
+function describe(e: unknown): string {
+  if (e instanceof Error) return `${e.name}: ${e.message}`.slice(0, 500);
+  return `non-Error thrown: ${String(e)}`.slice(0, 500);
+}
+
+function cpuMs(since: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(since);
+  return (d.user + d.system) / 1000;
+}
+
+/**
+ * One timed call of the target; a returned promise is awaited (async parsers are timed to their settlement). `ms` is
+ * the CPU time the process spent (user + system), not wall time: on a machine shared with other work, wall time
+ * measures the neighbours; an input that costs 100 ms of CPU blocks the hub's event loop that long on any machine.
+ */
+export async function runOnce(target: FuzzTarget, input: Uint8Array): Promise<{ outcome: 'accepted' | 'typed' | 'crash'; ms: number; wallMs: number; error?: unknown }> {
+  const typed = target.isTypedError ?? isHubError;
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  try {
+    const r = target.run(input);
+    if (r && typeof (r as Promise<void>).then === 'function') await r;
+    return { outcome: 'accepted', ms: cpuMs(c0), wallMs: performance.now() - t0 };
+  } catch (e) {
+    return { outcome: typed(e) ? 'typed' : 'crash', ms: cpuMs(c0), wallMs: performance.now() - t0, error: e };
+  }
+}
+
+export interface RangeOptions {
+  hangMs: number;
+  seed: number;
+  /** Called before each input runs (the child process records it so that a process-level death can name it). */
+  beforeEach?(index: number, input: Uint8Array): void;
+  onFinding(f: Finding, input: Uint8Array): void;
+  /** Called about every `progressMs` with the counts so far; the loop yields to the event loop then. */
+  onProgress?(c: Counts, nextIndex: number): void;
+  progressMs?: number;
+  /** Epoch ms after which no further input starts. */
+  stopAt?: number;
+}
+
+/** Runs inputs `from` (inclusive) to `to` (exclusive, or until `stopAt`) and returns their counts and the next index. */
+export async function runRange(target: FuzzTarget, seeds: Uint8Array[], from: number, to: number, o: RangeOptions): Promise<{ counts: Counts; next: number }> {
+  const source = new InputSource(target, seeds, o.seed);
+  // Warm-up: the first calls pay for lazy module loading and JIT compilation, which is not what an input costs.
+  for (const s of seeds.slice(0, 20)) await runOnce(target, s);
+  const counts = emptyCounts();
+  const progressMs = o.progressMs ?? 200;
+  let lastProgress = performance.now();
+  let i = from;
+  for (; i < to; i++) {
+    if (o.stopAt && (i & 63) === 0 && Date.now() >= o.stopAt) break;
+    const input = source.input(i);
+    o.beforeEach?.(i, input);
+    const first = await runOnce(target, input);
+    let { outcome, ms, error } = first as { outcome: Outcome; ms: number; error?: unknown };
+    if (ms > o.hangMs) {
+      // Re-run once: a GC pause or a busy machine can make one run slow.
+      const again = await runOnce(target, input);
+      ms = Math.min(ms, again.ms);
+      if (ms > o.hangMs) outcome = 'hang';
+    }
+    counts.inputs++;
+    if (first.wallMs > counts.worstWallMs) counts.worstWallMs = first.wallMs;
+    if (ms > counts.worstMs) {
+      counts.worstMs = ms;
+      counts.worstIndex = i;
+    }
+    if (outcome === 'accepted') counts.accepted++;
+    else if (outcome === 'typed') counts.typed++;
+    else if (outcome === 'crash') {
+      counts.crashes++;
+      o.onFinding({ target: target.name, kind: 'crash', seed: o.seed, index: i, message: describe(error), ms }, input);
+    } else {
+      counts.hangs++;
+      o.onFinding({ target: target.name, kind: 'hang', seed: o.seed, index: i, message: `took ${ms.toFixed(1)} ms of CPU (twice over ${o.hangMs} ms)${error ? `; ${describe(error)}` : ''}`, ms }, input);
+    }
+    const now = performance.now();
+    if (now - lastProgress >= progressMs) {
+      lastProgress = now;
+      o.onProgress?.(counts, i + 1);
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+  return { counts, next: i };
+}

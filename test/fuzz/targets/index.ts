@@ -1,0 +1,27 @@
+// Every fuzz target; a new parser of outside input (a protocol codec, say) adds one file in this folder and one line here.
+import type { FuzzTarget } from '../target.ts';
+import { coapTarget } from './coap.ts';
+import { jsonpathMappingTarget, jsonpathSearchTarget } from './jsonpath.ts';
+import { ldpHeadersTarget } from './ldp-headers.ts';
+import { mapfileTurtleTarget, mapfileYarrrmlTarget } from './mapfile.ts';
+import { mergePatchTarget } from './merge-patch.ts';
+import { n3PatchTarget } from './n3-patch.ts';
+import { ldpSparqlPatchTarget, sparqlSearchTarget, sparqlTarget } from './sparql.ts';
+import { storeLogTarget } from './store-log.ts';
+import { tdTarget } from './td.ts';
+
+export const TARGETS: readonly FuzzTarget[] = [
+  tdTarget,
+  mergePatchTarget,
+  mapfileTurtleTarget,
+  mapfileYarrrmlTarget,
+  sparqlTarget,
+  sparqlSearchTarget,
+  jsonpathSearchTarget,
+  jsonpathMappingTarget,
+  n3PatchTarget,
+  ldpSparqlPatchTarget,
+  ldpHeadersTarget,
+  coapTarget,
+  storeLogTarget,
+];

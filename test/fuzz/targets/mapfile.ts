@@ -1,0 +1,73 @@
+// Fuzz targets: mapfile uploads (Turtle RML and YARRRML) compiled as the registry does, then run on real messages.
+import { readFileSync } from 'node:fs';
+import { compileParsed } from '../../../hub/mapping/compile.ts';
+import { parseMapping, type MappingFormat } from '../../../hub/mapping/parse.ts';
+import { writeNQuads } from '../../../hub/mapping/nquads.ts';
+import { OxigraphEngine } from '../../../hub/store/oxigraph-engine.ts';
+import { enc, filesUnder, readAll, ROOT, SHARED } from '../corpus.ts';
+import { turtleish } from '../generators.ts';
+import { OracleError, text, type FuzzTarget } from '../target.ts';
+
+let messages: unknown[] = [];
+
+/** One fixture message per shipped mapfile family (a plan that ignores a message's shape maps nothing from it, cheaply). */
+function loadMessages(): void {
+  const files = filesUnder(`${ROOT}test/fixtures/mapping`, (n) => n.endsWith('.message.json'), 40);
+  const oneEach = new Map(files.map((p) => [p.split('/').pop()!.split('.')[0]!, p]));
+  messages = [...oneEach.values()].map((p) => JSON.parse(readFileSync(p, 'utf8')) as unknown);
+}
+
+/** Seeds up to this size: the 165 KB generated Cayenne mapfile would make every mutant of it cost tens of ms. */
+const MAX_SEED = 32 * 1024;
+
+/** What MappingRegistry.compile does with an upload (perMessageOnly, strictVocabulary), then a preview on each message. */
+function compileAndRun(input: Uint8Array, format: MappingFormat): void {
+  const parsed = parseMapping(text(input), format);
+  const plan = compileParsed(parsed, { baseIri: 'http://127.0.0.1:8080/', perMessageOnly: true, strictVocabulary: true });
+  const engine = new OxigraphEngine();
+  for (const m of messages) {
+    const nq = writeNQuads(plan.mapMessage(m));
+    try {
+      engine.load(nq);
+    } catch (e) {
+      throw new OracleError(`the mapping produced N-Quads the store refuses (an invalid term should be a MappingError): ${(e as Error).message.slice(0, 200)}`);
+    }
+  }
+}
+
+const RML_TOKENS = ['rml:', 'rr:', 'rml:iterator', 'rml:reference', 'rml:template', 'rml:termType rml:IRI', 'rml:termType rml:Literal',
+  'rml:termType rml:BlankNode', '"$.payload.decoded.*"', '"$..*"', '"$[*]"', '"$.payload.gateways[*]"', '"{$.meta.thingId}"', '"\\\\{"',
+  '"{"', '"}"', '"{}"', 'rml:datatype', 'rml:language "x-"', 'rml:functionExecution', '<#', '>', '_:', '(', ')', '[', ']', ';', '.', ','];
+
+export const mapfileTurtleTarget: FuzzTarget = {
+  name: 'mapfile-turtle',
+  description: 'Turtle mapfile -> parseMapping + compileParsed (as MappingRegistry.compile) -> mapMessage on fixture messages -> N-Quads load',
+  tokens: RML_TOKENS,
+  seeds: () => readAll([...filesUnder(`${ROOT}mappings`, (n) => n.endsWith('.ttl')), ...filesUnder(`${SHARED}conformance/rml`, (n) => n.endsWith('.ttl'), 300)], MAX_SEED),
+  generate: (rng) => enc(turtleish(rng)),
+  generateRatio: 0.2,
+  setup: loadMessages,
+  run: (input) => compileAndRun(input, 'turtle'),
+};
+
+const YAML_TOKENS = ['prefixes:', 'mappings:', 'sources:', 's:', 'po:', 'p:', 'o:', 'value:', 'type:', 'iri', 'literal', 'blank',
+  'datatype:', 'language:', 'condition:', 'function:', 'parameters:', 'mapping:', 'join:', 'equal(', '$(', '$(payload.x)', '~iri',
+  '~lang', '- ', '  ', '\n', ': ', '{', '}', '[', ']', '&a', '*a', '<<: *a', '!!js/function', '!!binary', '? ', '|', '>', '#', '"', "'",
+  '%YAML 1.2', '---', '...', '[hub:CurrentMessage~jsonpath, "$.payload"]', 'hub:CurrentMessage'];
+
+export const mapfileYarrrmlTarget: FuzzTarget = {
+  name: 'mapfile-yarrrml',
+  description: 'YARRRML mapfile -> @rmlio/yarrrml-parser + compileParsed -> mapMessage on fixture messages -> N-Quads load',
+  tokens: YAML_TOKENS,
+  seeds: () => readAll([...filesUnder(`${ROOT}test/fixtures/mapping/yarrrml`, (n) => /\.ya?ml$/.test(n)), ...filesUnder(`${SHARED}conformance/rml`, (n) => /\.ya?ml$/.test(n), 200)], MAX_SEED),
+  generate: (rng) => {
+    const lines = ['prefixes:', '  ex: http://example.org/', 'mappings:', '  m:', '    sources:', '      - [hub:CurrentMessage~jsonpath, "$.payload"]', '    s: ex:$(devEui)', '    po:'];
+    for (let k = rng.size(10); k > 0; k--) lines.push(`      - [${rng.pick(['ex:p', 'a', 'ex:$(x)', '"q"'])}, ${rng.pick(['$(fCnt)', '"lit"', 'ex:o~iri', '$(decoded.*)', '{', '[', '$('])}]`);
+    if (rng.chance(0.1)) lines.push('x: ' + '['.repeat(rng.pick([100, 1000, 10000])));
+    if (rng.chance(0.1)) lines.push('a: &a [*a, *a, *a, *a, *a]', 'b: &b [*a, *a, *a, *a, *a]', 'c: &c [*b, *b, *b, *b, *b]', 'd: [*c, *c, *c, *c, *c]');
+    return enc(lines.join('\n'));
+  },
+  generateRatio: 0.3,
+  setup: loadMessages,
+  run: (input) => compileAndRun(input, 'yarrrml'),
+};

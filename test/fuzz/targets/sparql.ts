@@ -1,0 +1,128 @@
+// Fuzz targets: SPARQL text on the hub's three paths: /sparql (guard first), /search/sparql (form check first) and
+// LDP PATCH with application/sparql-update; whatever passes the complexity guard runs in Oxigraph on a small store.
+import { readFileSync } from 'node:fs';
+import n3 from 'n3';
+import type { Quad } from '@rdfjs/types';
+import { HubError } from '../../../hub/errors.ts';
+import { sparqlForm } from '../../../hub/directory/search-routes.ts';
+import { applyPatch } from '../../../hub/ldp/patch.ts';
+import { parseSparqlForRewrite } from '../../../hub/sparql/parse-update.ts';
+import { MemoryQuadStore } from '../../../hub/store/memory-quad-store.ts';
+import { assertManageable, measure } from '../../../hub/store/query-complexity.ts';
+import { OxigraphEngine } from '../../../hub/store/oxigraph-engine.ts';
+import { enc, filesUnder, ROOT, SHARED } from '../corpus.ts';
+import { sparqlSoup } from '../generators.ts';
+import { OracleError, text, type FuzzTarget } from '../target.ts';
+
+const DATA = `<urn:ex:s> <urn:ex:p> "1" .\n<urn:ex:s> <urn:ex:q> <urn:ex:o> .\n<urn:ex:o> <urn:ex:p> "2"@en <urn:ex:g> .\n_:b <urn:ex:p> <urn:ex:s> <urn:ex:g> .\n`;
+const BASE = 'http://127.0.0.1:8080';
+let queries: OxigraphEngine;
+let updates: OxigraphEngine;
+let updateCount = 0;
+
+function fresh(): OxigraphEngine {
+  const e = new OxigraphEngine();
+  e.load(DATA);
+  return e;
+}
+
+/**
+ * A WASM trap (RuntimeError "memory access out of bounds", "unreachable") or a JS stack overflow inside the engine is a
+ * crash: the hub's store worker dies with it. Any other engine error is the store's typed rejection (mapEngineError).
+ */
+function engineCrash(e: unknown): boolean {
+  return e instanceof WebAssembly.RuntimeError || e instanceof RangeError || (e instanceof Error && /unreachable|out of bounds|call stack/i.test(e.message));
+}
+
+const looksLikeUpdate = (s: string) => /^\s*((PREFIX|BASE)\b[^{]*?)?\s*(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)\b/i.test(s);
+
+/** Runs text that passed the guard in the engine; a trap is a crash of the guard (it let the text through). */
+function inEngine(s: string, update: boolean): void {
+  try {
+    if (update) {
+      if (++updateCount % 200 === 0) updates = fresh();
+      updates.update(s);
+    } else queries.query(s);
+  } catch (e) {
+    if (engineCrash(e)) {
+      queries = fresh();
+      updates = fresh();
+      throw new OracleError(`the guard let through a text that crashed the engine: ${(e as Error).name}: ${(e as Error).message}`);
+    }
+    throw new HubError(400, 'engine-rejected', (e as Error).message);
+  }
+}
+
+function sparqlSeeds(filter: (text: string) => boolean = () => true): Uint8Array[] {
+  return [...filesUnder(`${SHARED}conformance/sparql11`, (n) => /\.(rq|ru)$/.test(n), 1200), ...filesUnder(`${ROOT}sparql`, (n) => n.endsWith('.rq'))]
+    .map((p) => readFileSync(p, 'utf8'))
+    .filter((t) => t.length <= 64 * 1024 && filter(t))
+    .map(enc);
+}
+
+const TOKENS = ['SELECT', 'WHERE', '{', '}', '(', ')', '[', ']', 'OPTIONAL', 'UNION', 'MINUS', 'FILTER', 'GRAPH', 'SERVICE', 'DATA', 'INSERT DATA',
+  'DELETE DATA', 'ex:a\\#', 'ex:\\#{', 'DATA:g {', 'VALUES:x', '\\#', '#', '"', "'", '"""', '<', '>', '^^', '&&', '||', '+', '/', '|', '*',
+  '?x', '$x', 'VALUES', 'BIND', 'EXISTS', 'REGEX(?x, "(a+)+b")', 'REPLACE', '1e309', 'LIMIT 99999999999999999999', '<(((1)))&&?b>'];
+
+function setupEngines(): void {
+  queries = fresh();
+  updates = fresh();
+}
+
+export const sparqlTarget: FuzzTarget = {
+  name: 'sparql',
+  description: '/sparql: assertManageable (the guard) -> sparqljs rewrite parse for updates -> Oxigraph query/update on a small store',
+  tokens: TOKENS,
+  seeds: () => sparqlSeeds(),
+  generate: (rng) => enc(sparqlSoup(rng)),
+  setup: setupEngines,
+  run(input) {
+    const s = text(input);
+    const c = measure(s);
+    if (![c.depth, c.groups, c.operators].every(Number.isFinite)) throw new OracleError('measure() returned a non-finite figure');
+    assertManageable(s);
+    const update = looksLikeUpdate(s);
+    // runUpdate rewrites updates with sparqljs (using-graph-uri) after the guard.
+    if (update) parseSparqlForRewrite(s, `${BASE}/sparql`);
+    inEngine(s, update);
+  },
+};
+
+export const sparqlSearchTarget: FuzzTarget = {
+  name: 'sparql-search',
+  description: '/search/sparql: sparqlForm (sparqljs) -> store.query path (assertManageable -> Oxigraph)',
+  tokens: TOKENS,
+  seeds: () => sparqlSeeds((t) => !looksLikeUpdate(t)),
+  generate: (rng) => enc(sparqlSoup(rng)),
+  setup: setupEngines,
+  run(input) {
+    const s = text(input);
+    sparqlForm(s);
+    assertManageable(s);
+    inEngine(s, false);
+  },
+};
+
+let store: MemoryQuadStore;
+let state: Quad[];
+
+export const ldpSparqlPatchTarget: FuzzTarget = {
+  name: 'ldp-sparql-patch',
+  description: 'LDP PATCH application/sparql-update -> applyPatch (scope the update to the resource, run it on a MemoryQuadStore)',
+  tokens: TOKENS,
+  seeds: () => [
+    ...sparqlSeeds(looksLikeUpdate),
+    enc('PREFIX dct: <http://purl.org/dc/terms/> DELETE { <> dct:title ?t } INSERT { <> dct:title "new" } WHERE { <> dct:title ?t }'),
+    enc('INSERT DATA { <> <http://example.org/ns#tag> "x" }'),
+  ],
+  generate: (rng) => enc(`INSERT DATA { ${sparqlSoup(rng)} }`),
+  generateRatio: 0.2,
+  async setup() {
+    store = new MemoryQuadStore();
+    await store.open();
+    state = new n3.Parser({ baseIRI: `${BASE}/ldp/r1` }).parse(`<> a <http://example.org/ns#Bug> ; <http://purl.org/dc/terms/title> "first" .`) as Quad[];
+  },
+  async run(input) {
+    await applyPatch(store, BASE, state, 'application/sparql-update', text(input), `${BASE}/ldp/r1`);
+  },
+};
