@@ -130,6 +130,12 @@ function instrument(q: JSONPathQuery): void {
   }
 }
 
+/**
+ * The hub reports values, never normalized paths: descendants carry no location, or a deep document would cost a
+ * location array as long as its depth for every node (quadratic in time and memory).
+ */
+const NO_LOCATION: Array<string | number> = [];
+
 /** A node and its descendants, in document order, as json-p3 nodes. */
 function descendants(node: JSONPathNode): JSONPathNode[] {
   const out: JSONPathNode[] = [];
@@ -140,10 +146,10 @@ function descendants(node: JSONPathNode): JSONPathNode[] {
     charge(1);
     const v = n.value;
     if (Array.isArray(v)) {
-      for (let i = v.length - 1; i >= 0; i -= 1) stack.push(new JSONPathNode(v[i], n.location.concat(i), n.root));
+      for (let i = v.length - 1; i >= 0; i -= 1) stack.push(new JSONPathNode(v[i], NO_LOCATION, n.root));
     } else if (v !== null && typeof v === 'object') {
       const entries = environment.entries(v as { [key: string]: JSONValue });
-      for (let i = entries.length - 1; i >= 0; i -= 1) stack.push(new JSONPathNode(entries[i]![1], n.location.concat(entries[i]![0]), n.root));
+      for (let i = entries.length - 1; i >= 0; i -= 1) stack.push(new JSONPathNode(entries[i]![1], NO_LOCATION, n.root));
     }
   }
   return out;
