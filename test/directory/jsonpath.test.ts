@@ -70,6 +70,20 @@ describe('queryJsonPath', () => {
     expect(performance.now() - started).toBeLessThan(5000);
   });
 
+  it('a deeply nested document is walked without recursion: a result or a typed error, quickly', () => {
+    let deep: unknown = { a: 1 };
+    for (let i = 0; i < 100_000; i += 1) deep = i % 2 ? [deep] : { a: deep };
+    const started = performance.now();
+    for (const q of ['$..a', '$..[0,1]', '$..[?@.a == 1]', '$..[?length(@) == 1]', '$..*']) {
+      try {
+        expect(Array.isArray(queryJsonPath(q, deep)), q).toBe(true);
+      } catch (e) {
+        expect(e, q).toBeInstanceOf(JsonPathError);
+      }
+    }
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
+
   it('a regular expression from the document runs on RE2: no catastrophic backtracking, invalid I-Regexps are false', () => {
     const doc = { regex: '(a+)+$', values: ['a'.repeat(5000) + '!', 'aaa'] };
     const started = performance.now();
