@@ -7,7 +7,7 @@ import { BadRequestError, MethodNotAllowedError, NotAcceptableError, NotFoundErr
 import { DEFAULT_GRAPH, type GraphName } from '../store/quad-store.ts';
 import { contentTypeHeader, parseRdfToNTriples, RDF_OUTPUT_TYPES, RDF_TYPE_ALIASES, serializeNTriples } from './rdf-formats.ts';
 import { parseMultipart } from './multipart.ts';
-import { decodeUtf8 } from './protocol.ts';
+import { assertAbsoluteIri, decodeUtf8 } from './protocol.ts';
 import { installRawBodyParser } from './plugin.ts';
 
 export const GRAPH_STORE_PATH = '/graph-store';
@@ -33,9 +33,7 @@ function targetGraph(request: FastifyRequest, baseUrl: string): { graph: GraphNa
     throw new BadRequestError("Identify the graph with ?graph=<IRI> or ?default (Graph Store Protocol §4.2)");
   }
   const iri = graphs[0]!;
-  if (!URL.canParse(iri) || /[\s<>"{}|\\^`]/.test(iri)) {
-    throw new BadRequestError(`The graph parameter '${iri}' is not an absolute IRI`, undefined, 'bad-iri');
-  }
+  assertAbsoluteIri(iri, 'graph');
   return { graph: iri, iri };
 }
 

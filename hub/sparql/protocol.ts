@@ -50,13 +50,24 @@ function single(params: URLSearchParams, name: string): string | undefined {
   return all[0];
 }
 
+/**
+ * Characters an IRI cannot hold (RFC 3987 §2.2: no controls, space, <>"{}|\^` or lone surrogates; SPARQL IRIREF
+ * excludes the same ASCII set). `URL.canParse` alone lets NUL and other controls through, which the engine then fails on.
+ */
+const NOT_IRI = /[\u0000-\u0020<>"{}|\\^`\u007F-\u009F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Throws 400 `bad-iri` unless `iri` is an absolute IRI the store can hold; `what` names the parameter. */
+export function assertAbsoluteIri(iri: string, what: string): void {
+  if (!URL.canParse(iri) || NOT_IRI.test(iri)) {
+    throw new BadRequestError(`The ${what} parameter ${JSON.stringify(iri)} is not an absolute IRI`, undefined, 'bad-iri');
+  }
+}
+
 function absoluteIris(params: URLSearchParams[], name: string): string[] {
   const out: string[] = [];
   for (const p of params) {
     for (const iri of p.getAll(name)) {
-      if (!URL.canParse(iri) || /[\s<>"{}|\\^`]/.test(iri)) {
-        throw new BadRequestError(`The ${name} parameter '${iri}' is not an absolute IRI`, undefined, 'bad-iri');
-      }
+      assertAbsoluteIri(iri, name);
       out.push(iri);
     }
   }
