@@ -23,6 +23,8 @@ export interface CompileContext {
   formulation: 'jsonpath' | 'csv' | 'xpath';
   /** Prefixes of an XPath source's rml:namespace declarations. */
   namespaces?: Record<string, string>;
+  /** Values of the logical source that stand for no value (RML-IO rml:null, csvw:null). */
+  nulls?: Set<string>;
   functions: FunctionRegistry;
   /**
    * What a data error (a value that makes no valid IRI) does: `fail` (default) throws MappingError `invalid-iri`;
@@ -64,7 +66,22 @@ function scalarOnly(ref: string, v: unknown): void {
 }
 
 /** Compiles an rml:reference for the logical source's reference formulation into a ValueGen. */
-export function compileReference(ref: string, ctx: Pick<CompileContext, 'formulation' | 'namespaces'>): ReferenceGen {
+export function compileReference(ref: string, ctx: Pick<CompileContext, 'formulation' | 'namespaces' | 'nulls'>): ReferenceGen {
+  const gen = compileRawReference(ref, ctx);
+  const nulls = ctx.nulls;
+  if (!nulls || nulls.size === 0) return gen;
+  // RML-IO rml:null: these values of the source stand for no value (CSV cells already are null from the parse).
+  const isNull = (v: unknown): boolean => typeof v === 'string' && nulls.has(v);
+  const wrapped: ReferenceGen = (rec, run) => gen(rec, run).filter((v) => !isNull(v));
+  const one = gen.one;
+  if (one) wrapped.one = (rec) => {
+    const v = one(rec);
+    return isNull(v) ? null : v;
+  };
+  return wrapped;
+}
+
+function compileRawReference(ref: string, ctx: Pick<CompileContext, 'formulation' | 'namespaces'>): ReferenceGen {
   if (ctx.formulation === 'xpath') {
     // XPath references are relative to the iterated node; every selected node's string value is a value.
     const x = compileXPath(ref, ctx.namespaces);

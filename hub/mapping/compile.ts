@@ -116,7 +116,7 @@ function* compileSteps(parsed: ParsedMapping, options: CompileOptions): Generato
     if (!ls) throw new MappingError(`Triples map ${show(node)} has no rml:logicalSource`, { term: show(node) });
     const source = compileSource(store, ls, sources, options);
     const tmBase = single(store, node, rml('baseIRI'));
-    const ctx: CompileContext = { store, legacy: parsed.legacy, base: tmBase?.value ?? options.baseIri ?? parsed.documentBase, formulation: source.formulation, namespaces: source.namespaces, functions, dataErrors: options.dataErrors, triplesMap: show(node) };
+    const ctx: CompileContext = { store, legacy: parsed.legacy, base: tmBase?.value ?? options.baseIri ?? parsed.documentBase, formulation: source.formulation, namespaces: source.namespaces, nulls: source.io?.dialect.nulls.length ? new Set(source.io.dialect.nulls) : undefined, functions, dataErrors: options.dataErrors, triplesMap: show(node) };
     const subjectMaps = objects(store, node, rml('subjectMap'));
     const subjectShortcut = objects(store, node, rml('subject'));
     if (subjectMaps.length + subjectShortcut.length === 0) throw new MappingError(`Triples map ${show(node)} has no subject map`, { term: show(node) });

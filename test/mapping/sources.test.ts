@@ -29,7 +29,7 @@ describe('RML-IO fixtures (test/fixtures/mapping/rml-io)', () => {
   const mappings = readdirSync(DIR).filter((f) => f.endsWith('.ttl'));
 
   it('has the fixtures', () => {
-    expect(mappings.length).toBeGreaterThanOrEqual(17);
+    expect(mappings.length).toBeGreaterThanOrEqual(18);
   });
 
   it.each(mappings.filter((f) => !f.startsWith('error-')))('%s maps to its expected triples', async (file) => {
