@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { HubDeps } from './deps.ts';
 import { installProblemHandlers, sendProblem } from './problem.ts';
 import { clientErrorHandler } from './client-errors.ts';
-import { limitConnections, serverTimeouts } from './connections.ts';
+import { heartbeatInterval, limitConnections, serverTimeouts } from './connections.ts';
 import { hostCheck } from './host-check.ts';
 import { DEFAULT_BODY_LIMIT } from './limits.ts';
 import { installSecurityHeaders } from './security-headers.ts';
@@ -53,7 +53,7 @@ export async function buildApp(hubDeps: HubDeps, options: BuildAppOptions = {}):
   await app.register(async (child) => sparqlPlugin(child, deps));
   await app.register(async (child) => graphStorePlugin(child, deps));
   await app.register(async (child) => ldpPlugin(child, deps));
-  await app.register(async (child) => directoryPlugin(child, deps));
+  await app.register(async (child) => directoryPlugin(child, deps, { heartbeatMs: heartbeatInterval(config) }));
   await app.register(async (child) => mappingPlugin(child, deps));
   await app.register(async (child) => thingsPlugin(child, deps));
   return app;

@@ -23,9 +23,23 @@ export function serverTimeouts(config: TimeoutConfig): Pick<FastifyServerOptions
   return {
     requestTimeout,
     keepAliveTimeout: config.keepAliveTimeoutMs,
-    connectionTimeout: Math.max(config.idleTimeoutMs, config.queryTimeoutMs + 5000),
+    connectionTimeout: idleTimeout(config),
     http: { headersTimeout, requestTimeout, connectionsCheckingInterval },
   };
+}
+
+/** The idle timeout in force: idleTimeoutMs, but never below queryTimeoutMs + 5 s. */
+export function idleTimeout(config: Pick<HubConfig, 'idleTimeoutMs' | 'queryTimeoutMs'>): number {
+  return Math.max(config.idleTimeoutMs, config.queryTimeoutMs + 5000);
+}
+
+/**
+ * How often event streams send a heartbeat comment: every 15 s (the usual proxy-friendly interval), or a third of the
+ * idle timeout when that is shorter, so that a quiet stream to a live client is never idle long enough to be closed.
+ */
+export function heartbeatInterval(config: Partial<Pick<HubConfig, 'idleTimeoutMs' | 'queryTimeoutMs'>> | undefined): number {
+  if (config?.idleTimeoutMs === undefined || config.queryTimeoutMs === undefined) return 15_000;
+  return Math.max(100, Math.min(15_000, Math.floor(idleTimeout(config as Pick<HubConfig, 'idleTimeoutMs' | 'queryTimeoutMs'>) / 3)));
 }
 
 export interface ConnectionQuota {

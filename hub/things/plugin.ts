@@ -2,13 +2,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type { HubDeps } from '../http/deps.ts';
+import { heartbeatInterval } from '../http/connections.ts';
 import { ACTION_BODY_LIMIT } from '../http/limits.ts';
 import { SECURITY_HEADERS } from '../http/security-headers.ts';
 import type { ThingRuntime } from './thing-runtime.ts';
 import type { ObservedKind } from './observers.ts';
 
-/** Comment lines on an open stream every 15 s (as /events), well inside the hub's idle timeout. */
-const HEARTBEAT_MS = 15_000;
 /** A slow client that lets this much pile up is dropped rather than buffered without bound (as /events). */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
@@ -31,6 +30,8 @@ const params = {
 export async function thingsPlugin(app: FastifyInstance, deps: HubDeps & { things: ThingRuntime }): Promise<void> {
   const { things, auth } = deps;
   const streams = new Set<() => void>();
+  // Comment lines on an open stream (as /events): every 15 s, or often enough for the hub's idle timeout.
+  const heartbeatMs = heartbeatInterval(deps.config);
   // Action bodies reach the runtime as bytes: it validates them against the action's schema itself (400, not 500).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
@@ -105,7 +106,7 @@ export async function thingsPlugin(app: FastifyInstance, deps: HubDeps & { thing
       raw.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
       raw.write(': observing\n\n');
       // Comment lines keep a quiet stream inside the idle timeout; a client that is gone makes the write fail (close).
-      heartbeat = setInterval(() => raw.write(': heartbeat\n\n'), HEARTBEAT_MS);
+      heartbeat = setInterval(() => raw.write(': heartbeat\n\n'), heartbeatMs);
       heartbeat.unref();
       streams.add(end);
       request.raw.on('close', end);

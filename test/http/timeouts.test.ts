@@ -3,6 +3,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baseUrlOf, startTestHub, type TestHub } from '../helpers/hub.ts';
+import { DEVICE_ID, deviceTd, waitFor } from '../things/fixtures.ts';
 import { head, parseResponse, rawExchange } from './raw-http.ts';
 
 const REQUEST_TIMEOUT_MS = 2000;
@@ -112,5 +113,38 @@ describe('request, headers and keep-alive timeouts', () => {
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
     expect(res.closed).toBe(false);
+  });
+});
+
+describe('idle timeout', () => {
+  // idleTimeoutMs 1 s is raised to queryTimeoutMs + 5 s = 6 s; event streams then send a heartbeat every 2 s.
+  let hub: TestHub;
+  let port: number;
+  beforeAll(async () => {
+    hub = await startTestHub({ idleTimeoutMs: 1000, queryTimeoutMs: 1000 }, { listen: true });
+    port = Number(new URL(baseUrlOf(hub)).port);
+    await hub.directory.put(DEVICE_ID, deviceTd());
+    await waitFor(() => (hub.things.hasThing(DEVICE_ID) ? true : undefined), 5000, 'the Thing to be exposed');
+  });
+  afterAll(() => hub?.stop());
+
+  it('closes a connection that went silent mid-request; quiet event streams live on by their heartbeats', async () => {
+    const path = `/wot/${encodeURIComponent(DEVICE_ID)}`;
+    const sse = (url: string) => rawExchange(port, head('GET', url, { host: `127.0.0.1:${port}` }), { waitMs: 9000 });
+    const [stalled, events, observe] = await Promise.all([
+      rawExchange(port, head('POST', '/ingest/urn:x', { host: `127.0.0.1:${port}`, authorization: hub.bearer, 'content-type': 'application/json', 'content-length': 100 }) + '{"a"', {
+        waitMs: 15_000,
+      }),
+      sse('/events'),
+      sse(`${path}/properties/temperature/observable`),
+    ]);
+    expect(stalled.closed).toBe(true);
+    expect(stalled.closeMs).toBeGreaterThan(5000);
+    expect(stalled.closeMs).toBeLessThan(14_000);
+    for (const stream of [events, observe]) {
+      expect(stream.status).toBe(200);
+      expect(stream.closed).toBe(false); // still open after 9 s, past the 6 s idle timeout
+      expect(stream.body.split(': heartbeat').length - 1).toBeGreaterThanOrEqual(2);
+    }
   });
 });
