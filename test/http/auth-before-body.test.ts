@@ -1,4 +1,5 @@
 // Issue 8 defect 4: the token is checked before a byte of the body is read, so a refused upload costs only its headers.
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baseUrlOf, startTestHub, type TestHub } from '../helpers/hub.ts';
 import { head, rawExchange } from './raw-http.ts';
@@ -42,6 +43,39 @@ describe('auth before the body', () => {
     // And it does not read the body to keep the connection: it closes it.
     expect(res.headers.connection).toBe('close');
     expect(res.closed).toBe(true);
+  });
+
+  it('30 unauthenticated uploads that do send their 9 MiB: each refused at once, RSS stays flat', async () => {
+    const chunk = Buffer.alloc(64 * 1024, 0x23); // one shared chunk: the client side holds no 9 MiB buffers
+    const upload = () =>
+      new Promise<{ sent: number; status: string }>((resolve) => {
+        let sent = 0;
+        let text = '';
+        const socket = connect({ host: '127.0.0.1', port }, async () => {
+          socket.write(head('PUT', '/graph-store?default', { host: `127.0.0.1:${port}`, 'content-type': 'text/turtle', 'content-length': DECLARED }));
+          while (sent < DECLARED && !socket.destroyed) {
+            sent += chunk.length;
+            if (!socket.write(chunk)) await new Promise((r) => socket.once('drain', r).once('close', r));
+          }
+        });
+        const timer = setTimeout(() => socket.destroy(), 30_000);
+        socket.on('data', (d) => (text += d.toString('latin1')));
+        socket.on('error', () => {});
+        socket.on('close', () => {
+          clearTimeout(timer);
+          resolve({ sent, status: text.slice(9, 12) });
+        });
+      });
+    global.gc?.();
+    const rss0 = process.memoryUsage().rss;
+    let peak = rss0;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+    const results = await Promise.all(Array.from({ length: 30 }, upload));
+    clearInterval(sampler);
+    const sentMiB = results.reduce((n, r) => n + r.sent, 0) / 2 ** 20;
+    console.log(`30 unauthenticated 9 MiB uploads: ${results.filter((r) => r.status === '401').length} × 401, ${sentMiB.toFixed(1)} MiB written before the close; RSS ${Math.round(rss0 / 2 ** 20)} -> peak ${Math.round(peak / 2 ** 20)} MiB`);
+    expect(results.every((r) => r.status === '401')).toBe(true);
+    expect(peak - rss0).toBeLessThan(100 * 2 ** 20); // the issue measured +240 MiB before the fix
   });
 
   it('a bad token on a route whose scope depends on the body (a form on /sparql) is 401 before the body', async () => {
