@@ -20,7 +20,7 @@ export interface CompiledPath {
  * The bounds of one iterator or reference on one message: a message is at most a request body, so a few thousand
  * nodes and milliseconds are plenty; more is a mapping error for that message, never a stalled router.
  */
-export const MAPPING_LIMITS: Required<JsonPathLimits> = { maxNodes: 10_000, maxWork: 200_000, timeoutMs: 50 };
+export const MAPPING_LIMITS: Required<JsonPathLimits> = { maxNodes: 10_000, maxWork: 200_000, timeoutMs: 100 };
 
 /**
  * The bounds of an iterator over a file source (the CLI, `npm run map`: no shared event loop, files already capped in

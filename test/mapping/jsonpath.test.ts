@@ -104,7 +104,8 @@ describe('compiled paths', () => {
     expect(compileJsonPath('$.payload.readings[0:100]').all(msg)).toHaveLength(100);
     for (const path of ['$.payload.readings[*]', '$.payload.readings[?@.i >= 0]', '$..i']) {
       const e = thrown(() => compileJsonPath(path).all(msg));
-      expect(e.code, path).toBe('jsonpath-too-large');
+      // 36,000 nodes to walk for `$..i`: on a loaded machine the deadline (mapping-failed) may come first.
+      expect(e.code, path).toMatch(path === '$..i' ? /^(jsonpath-too-large|mapping-failed)$/ : /^jsonpath-too-large$/);
       expect(e.extensions.term).toBe(path);
     }
   });
