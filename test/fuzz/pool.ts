@@ -21,6 +21,8 @@ export interface PoolOptions {
   unitSize?: number;
   /** Wall-clock budget: no input starts after this many ms; what did not run is reported as `notRun`. */
   maxMs?: number;
+  /** Inputs every target runs even past the budget (its first unit's first inputs), so that none goes untested. */
+  minPerTarget?: number;
   log?(line: string): void;
 }
 
@@ -38,6 +40,7 @@ interface Unit {
   target: string;
   from: number;
   to: number;
+  first: boolean;
 }
 
 const CHILD = new URL('./child.ts', import.meta.url).pathname;
@@ -64,14 +67,14 @@ export async function runPool(o: PoolOptions): Promise<TargetResult[]> {
   const units: Unit[] = [];
   for (const target of o.targets) results.set(target, { target, ...emptyCounts(), findings: [], skipped: 0, notRun: 0, wallMs: 0 });
   for (let from = 0; from < o.iterations; from += unitSize) {
-    for (const target of o.targets) units.push({ target, from, to: Math.min(o.iterations, from + unitSize) });
+    for (const target of o.targets) units.push({ target, from, to: Math.min(o.iterations, from + unitSize), first: from === 0 });
   }
   const work = join(tmpdir(), `hub-fuzz-${process.pid}-${Date.now()}`);
   mkdirSync(work, { recursive: true });
   const saver = new ReproSaver(o.reproDir);
   let slot = 0;
 
-  const runUnit = async (unit: Unit): Promise<void> => {
+  const runUnit = async (unit: Unit, slotId: number): Promise<void> => {
     const res = results.get(unit.target)!;
     const started = performance.now();
     const currentFile = join(work, `current-${slot++}.bin`);
@@ -82,12 +85,12 @@ export async function runPool(o: PoolOptions): Promise<TargetResult[]> {
         log(`${unit.target}: gave up on inputs ${from}..${unit.to - 1} after ${MAX_RESTARTS} restarts`);
         break;
       }
-      if (stopAt && Date.now() >= stopAt) {
+      if (stopAt && Date.now() >= stopAt && !(unit.first && attempt === 0)) {
         res.notRun += unit.to - from;
         break;
       }
       rmSync(currentFile, { force: true });
-      const outcome = await runChild({ target: unit.target, seed: o.seed, from, to: unit.to, hangMs: o.hangMs, currentFile, reproDir: o.reproDir, stopAt }, o.watchdogMs, res);
+      const outcome = await runChild(slotId, { target: unit.target, seed: o.seed, from, to: unit.to, hangMs: o.hangMs, currentFile, reproDir: o.reproDir, stopAt, minInputs: unit.first && attempt === 0 ? (o.minPerTarget ?? 0) : 0 }, o.watchdogMs, res);
       if (outcome.kind === 'done') {
         res.notRun += unit.to - outcome.next;
         break;
@@ -108,28 +111,53 @@ export async function runPool(o: PoolOptions): Promise<TargetResult[]> {
 
   const queue = [...units];
   await Promise.all(
-    Array.from({ length: Math.max(1, o.jobs) }, async () => {
-      for (let u = queue.shift(); u; u = queue.shift()) await runUnit(u);
+    Array.from({ length: Math.max(1, o.jobs) }, async (_, slotId) => {
+      for (let u = queue.shift(); u; u = queue.shift()) await runUnit(u, slotId);
     }),
   );
+  stopWorkers();
   rmSync(work, { recursive: true, force: true });
   return o.targets.map((t) => results.get(t)!);
 }
 
 type ChildOutcome = { kind: 'done'; next: number } | { kind: 'died' | 'frozen'; message: string; next: number };
 
-/** One child process for (part of) a unit; its counts and findings are added to `res` as they arrive. */
-function runChild(req: UnitRequest, watchdogMs: number, res: TargetResult): Promise<ChildOutcome> {
+/** A child process kept for the next unit of the same job slot (killed and replaced after a crash or a hang). */
+interface Worker {
+  child: ChildProcess;
+  stderr: string;
+  onMessage?(m: ChildMessage): void;
+  onExit?(code: number | null, signal: NodeJS.Signals | null): void;
+}
+
+function spawnWorker(): Worker {
+  const child = fork(CHILD, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
+  const w: Worker = { child, stderr: '' };
+  child.stderr!.on('data', (d: Buffer) => {
+    w.stderr = (w.stderr + d.toString()).slice(-4000);
+  });
+  child.on('message', (m: ChildMessage) => w.onMessage?.(m));
+  child.on('exit', (code, signal) => w.onExit?.(code, signal));
+  return w;
+}
+
+const slots = new Map<number, Worker>();
+
+/** Stops the kept children (end of a pool run). */
+function stopWorkers(): void {
+  for (const w of slots.values()) if (w.child.connected) w.child.disconnect();
+  slots.clear();
+}
+
+/** One unit (or its rest) on the slot's child; its counts and findings are added to `res` as they arrive. */
+function runChild(slot: number, req: UnitRequest, watchdogMs: number, res: TargetResult): Promise<ChildOutcome> {
+  let w = slots.get(slot);
+  if (!w || w.child.exitCode !== null || !w.child.connected) {
+    w = spawnWorker();
+    slots.set(slot, w);
+  }
+  const worker = w;
   return new Promise((resolve) => {
-    const child: ChildProcess = fork(CHILD, [], {
-      execArgv: ['--import', 'tsx'],
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      serialization: 'advanced',
-    });
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      stderr = (stderr + d.toString()).slice(-4000);
-    });
     let last = emptyCounts();
     let next = req.from;
     let settled = false;
@@ -139,17 +167,21 @@ function runChild(req: UnitRequest, watchdogMs: number, res: TargetResult): Prom
       if (settled) return;
       settled = true;
       clearInterval(timer);
+      worker.onMessage = undefined;
+      worker.onExit = undefined;
       addCounts(res, last);
-      if (o.kind !== 'done') child.kill('SIGKILL');
-      else setTimeout(() => child.exitCode === null && child.kill('SIGKILL'), 2000).unref();
+      if (o.kind !== 'done') {
+        worker.child.kill('SIGKILL');
+        slots.delete(slot);
+      }
       resolve(o);
     };
-    // Setup (loading seeds, compiling schemas) gets more time than one input.
+    // Start-up and setup (loading modules and seeds, compiling schemas) get more time than one input.
     const timer = setInterval(() => {
       const limit = ready ? watchdogMs : Math.max(watchdogMs, 120_000);
       if (performance.now() - lastSeen > limit) finish({ kind: 'frozen', message: `no answer for ${limit} ms (an input froze the process)`, next });
     }, 250);
-    child.on('message', (m: ChildMessage) => {
+    worker.onMessage = (m) => {
       lastSeen = performance.now();
       if (m.type === 'ready') ready = true;
       else if (m.type === 'progress') {
@@ -159,13 +191,10 @@ function runChild(req: UnitRequest, watchdogMs: number, res: TargetResult): Prom
       else if (m.type === 'done') {
         last = m.counts;
         finish({ kind: 'done', next: m.next });
-      } else if (m.type === 'error') {
-        finish({ kind: 'died', message: `harness error: ${m.message}`, next: req.to });
-      }
-    });
-    child.on('exit', (code, signal) => {
-      if (!settled) finish({ kind: 'died', message: `process died (exit ${code ?? ''}${signal ? ` signal ${signal}` : ''}): ${stderr.trim().split('\n').slice(-3).join(' | ').slice(0, 400)}`, next });
-    });
-    child.send(req);
+      } else if (m.type === 'error') finish({ kind: 'died', message: `harness error: ${m.message}`, next: req.to });
+    };
+    worker.onExit = (code, signal) =>
+      finish({ kind: 'died', message: `process died (exit ${code ?? ''}${signal ? ` signal ${signal}` : ''}): ${worker.stderr.trim().split('\n').slice(-3).join(' | ').slice(0, 400)}`, next });
+    worker.child.send(req);
   });
 }

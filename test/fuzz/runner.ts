@@ -104,21 +104,24 @@ export interface RangeOptions {
   /** Called about every `progressMs` with the counts so far; the loop yields to the event loop then. */
   onProgress?(c: Counts, nextIndex: number): void;
   progressMs?: number;
-  /** Epoch ms after which no further input starts. */
+  /** Epoch ms after which no further input starts, once `minInputs` have run. */
   stopAt?: number;
+  minInputs?: number;
+  /** Run the first seeds once, untimed, before the range (default true). */
+  warmUp?: boolean;
 }
 
 /** Runs inputs `from` (inclusive) to `to` (exclusive, or until `stopAt`) and returns their counts and the next index. */
 export async function runRange(target: FuzzTarget, seeds: Uint8Array[], from: number, to: number, o: RangeOptions): Promise<{ counts: Counts; next: number }> {
   const source = new InputSource(target, seeds, o.seed);
   // Warm-up: the first calls pay for lazy module loading and JIT compilation, which is not what an input costs.
-  for (const s of seeds.slice(0, 20)) await runOnce(target, s);
+  if (o.warmUp !== false) for (const s of seeds.slice(0, 20)) await runOnce(target, s);
   const counts = emptyCounts();
   const progressMs = o.progressMs ?? 200;
   let lastProgress = performance.now();
   let i = from;
   for (; i < to; i++) {
-    if (o.stopAt && (i & 63) === 0 && Date.now() >= o.stopAt) break;
+    if (o.stopAt && (i & 15) === 0 && i - from >= (o.minInputs ?? 0) && Date.now() >= o.stopAt) break;
     const input = source.input(i);
     o.beforeEach?.(i, input);
     const first = await runOnce(target, input);
