@@ -186,13 +186,13 @@ describe('errors', () => {
     expect(put.headers.allow).toBe('GET, HEAD, POST');
   });
 
-  it('refuses SERVICE and remote LOAD with a 400 the client can act on', async () => {
+  it('refuses SERVICE and remote LOAD with a 501 unsupported-feature the client can act on', async () => {
     const service = await hub.app.inject({ url: q('SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }') });
-    expect([service.statusCode, problem(service.body).code]).toEqual([400, 'unsupported-feature']);
+    expect([service.statusCode, problem(service.body).code]).toEqual([501, 'unsupported-feature']);
     const silent = await hub.app.inject({ url: q('SELECT * WHERE { SERVICE SILENT <http://127.0.0.1:9/sparql> { ?s ?p ?o } }') });
     expect(silent.statusCode).toBe(200);
     const load = await hub.app.inject({ method: 'POST', url: '/sparql', headers: { 'content-type': 'application/sparql-update', authorization: hub.bearer }, payload: 'LOAD <http://127.0.0.1:9/x.ttl>' });
-    expect([load.statusCode, problem(load.body).code]).toEqual([400, 'unsupported-feature']);
+    expect([load.statusCode, problem(load.body).code]).toEqual([501, 'unsupported-feature']);
   });
 
   it('needs a read token when reads are closed', async () => {

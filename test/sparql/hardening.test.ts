@@ -1,7 +1,8 @@
 // Issue 8 on the SPARQL side: /health never waits for the store, anonymous query budget and per-client limit (429),
 // Retry-After on every store 503, SERVICE 501, IRIs with controls 400, Turtle bodies bounded before parsing.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from '../helpers/hub.ts';
+import { TRAPS } from './complexity-traps.ts';
 
 // 200^4 = 1.6e9 joined rows: runs until its time budget ends.
 const RUNAWAY = 'SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?b . ?c ?q ?d . ?e ?r ?f . ?g ?t ?h }';
@@ -16,6 +17,12 @@ beforeAll(async () => {
   expect(r.statusCode).toBeLessThan(300);
 });
 afterAll(() => hub?.stop());
+// A runaway ends with a worker rebuild; requests held during it may be withdrawn (503): start each test on a settled store.
+beforeEach(async () => {
+  for (let i = 0; i < 200 && (body(await hub.app.inject({ url: '/health' })).store as Record<string, number>).rebuilding; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+});
 
 const timed = async <T>(p: Promise<T>) => {
   const t0 = performance.now();
@@ -87,6 +94,23 @@ describe('queries that run long', () => {
 });
 
 describe('refused before the store', () => {
+  it('answers the guard bypasses of issue 8 with 400 query-too-complex on /sparql, and the worker never restarts', async () => {
+    const before = (await hub.store.stats()).workerRestarts!;
+    for (const name of ['escapedHash', 'dataPrefix', 'lessThanDepth', 'triplePatterns'] as const) {
+      // With a token: some of these texts are over the anonymous body limit (64 KiB), which would refuse them first.
+      const r = await hub.app.inject({ method: 'POST', url: '/sparql', headers: { 'content-type': 'application/sparql-query', authorization: hub.bearer }, payload: TRAPS[name] });
+      expect(body(r), name).toMatchObject({ status: 400, code: 'query-too-complex' });
+    }
+    const update = await hub.app.inject({
+      method: 'POST',
+      url: '/sparql',
+      headers: { 'content-type': 'application/sparql-update', authorization: hub.bearer },
+      payload: TRAPS.nestedListsInData,
+    });
+    expect(body(update)).toMatchObject({ status: 400, code: 'query-too-complex' });
+    expect((await hub.store.stats()).workerRestarts).toBe(before);
+  });
+
   it('answers SERVICE with 501 unsupported-feature on /sparql and /search/sparql (tdd-http-unsupported-feature)', async () => {
     const service = 'SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }';
     for (const url of [q(service), `/search/sparql?query=${encodeURIComponent(service)}`]) {

@@ -22,7 +22,8 @@ import { Retention } from './retention.ts';
 import { AppendOrder } from './append-order.ts';
 import { askVia, constructVia, selectVia } from './query-results.ts';
 
-const UNSAFE_IRI = /[\s<>"{}|^`\\]/;
+/** Characters no IRI holds (RFC 3987: controls, space, <>"{}|^`\): refused before the write is logged. */
+const UNSAFE_IRI = /[\u0000-\u0020<>"{}|^`\\\u007F-\u009F]/;
 
 export class EmbeddedQuadStore implements QuadStore {
   private host: WorkerHost | undefined;

@@ -105,11 +105,14 @@ export class EndpointHttpClient {
       const body = req.method === 'HEAD' ? '' : await res.text();
       return { status: res.status, headers: res.headers, body };
     } catch (e) {
-      if (signal.aborted) throw new QueryTimeoutError(req.timeoutMs, { cause: e });
-      throw new ServiceUnavailableError('The external SPARQL store cannot be reached', { cause: e }, 'store-unavailable');
+      if (signal.aborted) throw new QueryTimeoutError(req.timeoutMs, { cause: e, headers: RETRY });
+      throw new ServiceUnavailableError('The external SPARQL store cannot be reached', { cause: e, headers: { 'retry-after': '5' } }, 'store-unavailable');
     }
   }
 }
+
+/** Every 503 says when to retry (RFC 9110 §10.2.3): a query that timed out may be sent again at once, more simply. */
+const RETRY = { 'retry-after': '1' };
 
 /** Looks for a timeout report in a remote error body (Virtuoso: "SR171: Transaction timed out", "S1T00"). */
 const REMOTE_TIMEOUT = /timed? ?out|S1T00|SR171/i;
@@ -124,9 +127,11 @@ export function remoteError(res: EndpointResponse, timeoutMs: number, what: stri
     const line = /line (\d+)/i.exec(text);
     return new SparqlSyntaxError(text || `The external store rejected the ${what}`, line ? { line: Number(line[1]), column: 1 } : undefined);
   }
-  if (REMOTE_TIMEOUT.test(text) && (res.status >= 500 || res.status === 408)) return new QueryTimeoutError(timeoutMs);
+  if (REMOTE_TIMEOUT.test(text) && (res.status >= 500 || res.status === 408)) return new QueryTimeoutError(timeoutMs, { headers: RETRY });
   if (res.status >= 500 || res.status === 429) {
-    return new ServiceUnavailableError('The external SPARQL store failed', { cause: new Error(`${res.status}: ${text}`) }, 'store-unavailable');
+    // The remote's own Retry-After (seconds) when it gives one.
+    const retry = /^\d{1,6}$/.test(res.headers.get('retry-after') ?? '') ? res.headers.get('retry-after')! : '5';
+    return new ServiceUnavailableError('The external SPARQL store failed', { cause: new Error(`${res.status}: ${text}`), headers: { 'retry-after': retry } }, 'store-unavailable');
   }
   return new StoreError(`The external SPARQL store answered ${res.status} to a ${what}`, { cause: new Error(text) });
 }
