@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseLink, parsePrefer, sanitizeSlug } from '../../hub/ldp/headers.ts';
+import { LINEAR_PATTERNS } from '../../hub/directory/validator.ts';
 import { StoreCorruptError } from '../../hub/errors.ts';
 import { decodeInsert, decodeRecord, encodeJson, readRecords, RecordType, type LogRecord } from '../../hub/store/embedded/log-format.ts';
 import { CorruptLogError, recover } from '../../hub/store/embedded/recover.ts';
@@ -53,6 +54,23 @@ describe('LDP headers: linear-time parsing (hub/ldp/headers.ts)', () => {
     expect(sanitizeSlug('--..my doc--')).toBe('my-doc');
     expect(sanitizeSlug('...')).toBeUndefined();
     expect(sanitizeSlug(`${'-'.repeat(10)}x${'-'.repeat(10)}`)).toBe('x');
+  });
+});
+
+describe('TD validation: the schema\'s unanchored patterns run in linear time (hub/directory/validator.ts)', () => {
+  it.each(['regression-long-scheme.bin', 'regression-long-icon-sizes.bin'])('%s is validated within the budget', async (file) => {
+    const r = await replay('td', file);
+    // Before: `.+:.*` (securityScheme scheme) and `[0-9]*x[0-9]+` (icon sizes) took ~5 s on 64 KB without a match.
+    expect(r.ms).toBeLessThan(100);
+    expect(r.outcome).toBe('typed');
+    expect(r.error).toMatchObject({ status: 400, code: 'validation-failed' });
+  });
+
+  it('the linear patterns accept and refuse what the schema\'s patterns do', () => {
+    const samples = ['a:b', ':b', 'a:', 'ab', '\n:', 'x\n:', 'ex:scheme', '', '16x16', 'x1', '1x', 'x', '32x32 64x64', 'ax1', 'a\u2028:'];
+    for (const [pattern, linear] of Object.entries(LINEAR_PATTERNS)) {
+      for (const v of samples) expect(new RegExp(linear, 'u').test(v), `${pattern} on ${JSON.stringify(v)}`).toBe(new RegExp(pattern, 'u').test(v));
+    }
   });
 });
 

@@ -9,7 +9,7 @@ import { applyPatch } from '../../../hub/ldp/patch.ts';
 import { parseSparqlForRewrite } from '../../../hub/sparql/parse-update.ts';
 import { MemoryQuadStore } from '../../../hub/store/memory-quad-store.ts';
 import { assertManageable, measure } from '../../../hub/store/query-complexity.ts';
-import { OxigraphEngine } from '../../../hub/store/oxigraph-engine.ts';
+import { OxigraphEngine, queryForm } from '../../../hub/store/oxigraph-engine.ts';
 import { enc, filesUnder, ROOT, SHARED } from '../corpus.ts';
 import { sparqlSoup } from '../generators.ts';
 import { OracleError, text, type FuzzTarget } from '../target.ts';
@@ -34,7 +34,8 @@ function engineCrash(e: unknown): boolean {
   return e instanceof WebAssembly.RuntimeError || e instanceof RangeError || (e instanceof Error && /unreachable|out of bounds|call stack/i.test(e.message));
 }
 
-const looksLikeUpdate = (s: string) => /^\s*((PREFIX|BASE)\b[^{]*?)?\s*(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)\b/i.test(s);
+/** Not a query form after the prologue: run as an update (the engine's own, linear, form detection). */
+const looksLikeUpdate = (s: string) => queryForm(s) === undefined;
 
 /** Runs text that passed the guard in the engine; a trap is a crash of the guard (it let the text through). */
 function inEngine(s: string, update: boolean): void {
