@@ -24,6 +24,26 @@ export interface XmlNode {
 export interface XmlLimits {
   /** Most elements in the document. */
   maxElements?: number;
+  /** Deepest element nesting: XPath's descendant axes cost quadratic time in depth (4,000 levels: 1.6 s for //a). */
+  maxDepth?: number;
+}
+
+interface DomNode extends XmlNode {
+  firstChild: DomNode | null;
+  nextSibling: DomNode | null;
+}
+
+/** Element nesting depth, walked without recursion (a deep document must not overflow the stack here either). */
+function depthOf(root: DomNode, max: number): number {
+  let deepest = 0;
+  const stack: Array<[DomNode, number]> = [[root, 0]];
+  while (stack.length) {
+    const [node, d] = stack.pop()!;
+    if (d > deepest) deepest = d;
+    if (deepest > max) return deepest;
+    for (let c = node.firstChild; c; c = c.nextSibling) if (c.nodeType === 1) stack.push([c, d + 1]);
+  }
+  return deepest;
 }
 
 /**
@@ -53,6 +73,8 @@ export function parseXml(text: string, limits: XmlLimits = {}): XmlNode {
   const max = limits.maxElements ?? 1_000_000;
   const count = doc.getElementsByTagName?.('*').length ?? 0;
   if (count > max) throw new MappingError(`XML: more than ${max} elements`, {}, {}, 'source-too-large');
+  const maxDepth = limits.maxDepth ?? 256;
+  if (depthOf(doc as unknown as DomNode, maxDepth) > maxDepth) throw new MappingError(`XML: elements nested deeper than ${maxDepth}`, {}, {}, 'source-too-large');
   return doc;
 }
 

@@ -148,6 +148,8 @@ describe('XML and XPath', () => {
     expect(() => parseXml('<!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>')).toThrow(expect.objectContaining({ code: 'source-invalid' }));
     expect(() => parseXml('<x><y></x>')).toThrow(expect.objectContaining({ code: 'source-invalid' }));
     expect(() => parseXml('')).toThrow(MappingError);
+    expect(() => parseXml(`${'<a>'.repeat(300)}${'</a>'.repeat(300)}`)).toThrow(expect.objectContaining({ code: 'source-too-large', message: expect.stringMatching(/nested deeper than 256/) }));
+    expect(parseXml(`${'<a>'.repeat(200)}${'</a>'.repeat(200)}`)).toBeDefined();
     expect(() => compileXPath('/a[')).toThrow(expect.objectContaining({ code: 'invalid-mapping' }));
     expect(() => compileXPath('string(/x)').nodes(parseXml('<x/>'))).toThrow(/does not select nodes/);
   });
