@@ -83,3 +83,23 @@ describe('assertManageable', () => {
     expect(measure('PREFIX SERVICE: <http://e/> SELECT * { ?s SERVICE:p "SERVICE" } # SERVICE').service).toBe(0);
   });
 });
+
+describe('sparqljs callers', () => {
+  it('guard the rewrite parser (sparqljs needs over a minute for 10,000 nested groups)', async () => {
+    const { parseSparqlForRewrite } = await import('../../hub/sparql/parse-update.ts');
+    const t0 = performance.now();
+    expect(() => parseSparqlForRewrite(`DELETE { ?s ?p ?o } WHERE ${'{'.repeat(10_000)}${'}'.repeat(10_000)}`, 'http://b/')).toThrow(
+      expect.objectContaining({ code: 'query-too-complex' }),
+    );
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+
+  it('leave updates without WHERE unparsed under using-graph-uri (a 2 MB INSERT DATA took 2.7-5 s in sparqljs)', async () => {
+    const { applyUsingGraphs } = await import('../../hub/sparql/update-dataset.ts');
+    const big = `INSERT DATA { ${Array.from({ length: 20_000 }, (_, i) => `<http://s/${i}> <http://p> "v ${i}" .`).join('\n')} }`;
+    const t0 = performance.now();
+    expect(applyUsingGraphs(big, ['http://g/'], [], 'http://b/')).toBe(big);
+    expect(performance.now() - t0).toBeLessThan(500);
+    expect(applyUsingGraphs('DELETE WHERE { ?s ?p ?o }', ['http://g/'], [], 'http://b/')).toMatch(/USING <http:\/\/g\/>/);
+  });
+});
