@@ -77,9 +77,10 @@ port.on('message', (req: Envelope) => {
     reply = { id: req.id, ok: true, value: handle(req) };
   } catch (e) {
     reply = { id: req.id, ok: false, error: toWireError(e) };
-    // A WASM trap (out-of-bounds access; a stack overflow is a RangeError) leaves Oxigraph's memory in an unknown state
-    // and later calls fail: answer this request as fatal, then end the thread so the host rebuilds a fresh engine.
-    if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError) {
+    // A WASM trap (out-of-bounds access, or a stack overflow: RangeError "Maximum call stack size exceeded") leaves
+    // Oxigraph's memory in an unknown state and later calls fail: answer this request as fatal, then end the thread so
+    // the host rebuilds a fresh engine from snapshot + log.
+    if (e instanceof WebAssembly.RuntimeError || (e instanceof RangeError && /call stack/i.test(e.message))) {
       port.postMessage({ ...reply, fatal: true });
       process.exit(70);
     }
