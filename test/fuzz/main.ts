@@ -15,7 +15,7 @@ const { values } = parseArgs({
     seed: { type: 'string' },
     jobs: { type: 'string' },
     'hang-ms': { type: 'string', default: '100' },
-    'watchdog-ms': { type: 'string', default: '15000' },
+    'watchdog-ms': { type: 'string', default: '5000' },
     'unit-size': { type: 'string' },
     'max-seconds': { type: 'string' },
     results: { type: 'string', default: new URL('./results/fuzz.json', import.meta.url).pathname },

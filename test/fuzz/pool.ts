@@ -33,6 +33,10 @@ export interface TargetResult extends Counts {
   skipped: number;
   /** Inputs not run because the time budget (--max-seconds) ran out. */
   notRun: number;
+  /** Inputs that froze or killed a child process (each also counted as a hang or a crash). */
+  processFindings: number;
+  /** Set when the target's later inputs were skipped after MAX_PROCESS_FINDINGS such inputs. */
+  gaveUp?: boolean;
   wallMs: number;
 }
 
@@ -45,7 +49,12 @@ interface Unit {
 
 const CHILD = new URL('./child.ts', import.meta.url).pathname;
 /** Restarts of one unit after process-level failures before its remaining inputs are given up (and reported). */
-const MAX_RESTARTS = 20;
+const MAX_RESTARTS = 5;
+/**
+ * Process-level findings (frozen or dead children) of one target after which its later units are not run: each costs
+ * a watchdog period and a process start, and a parser that keeps freezing would otherwise starve every other target.
+ */
+const MAX_PROCESS_FINDINGS = 10;
 
 function readCurrent(file: string): { index: number; input: Uint8Array } | undefined {
   try {
@@ -65,7 +74,7 @@ export async function runPool(o: PoolOptions): Promise<TargetResult[]> {
   const results = new Map<string, TargetResult>();
   // Units interleaved across targets, so that a run cut short by its time budget has covered every target.
   const units: Unit[] = [];
-  for (const target of o.targets) results.set(target, { target, ...emptyCounts(), findings: [], skipped: 0, notRun: 0, wallMs: 0 });
+  for (const target of o.targets) results.set(target, { target, ...emptyCounts(), findings: [], skipped: 0, notRun: 0, processFindings: 0, wallMs: 0 });
   for (let from = 0; from < o.iterations; from += unitSize) {
     for (const target of o.targets) units.push({ target, from, to: Math.min(o.iterations, from + unitSize), first: from === 0 });
   }
@@ -80,6 +89,12 @@ export async function runPool(o: PoolOptions): Promise<TargetResult[]> {
     const currentFile = join(work, `current-${slot++}.bin`);
     let from = unit.from;
     for (let attempt = 0; from < unit.to; attempt++) {
+      if (res.processFindings >= MAX_PROCESS_FINDINGS) {
+        res.skipped += unit.to - from;
+        if (!res.gaveUp) log(`${unit.target}: ${MAX_PROCESS_FINDINGS} inputs froze or killed the process; its remaining inputs are skipped`);
+        res.gaveUp = true;
+        break;
+      }
       if (attempt > MAX_RESTARTS) {
         res.skipped += unit.to - from;
         log(`${unit.target}: gave up on inputs ${from}..${unit.to - 1} after ${MAX_RESTARTS} restarts`);
@@ -100,6 +115,7 @@ export async function runPool(o: PoolOptions): Promise<TargetResult[]> {
       const f: Finding = { target: unit.target, kind: outcome.kind === 'frozen' ? 'hang' : 'crash', seed: o.seed, index, message: outcome.message };
       f.file = cur ? saver.save(f, cur.input) : undefined;
       res.findings.push(f);
+      res.processFindings++;
       res.inputs++;
       if (f.kind === 'hang') res.hangs++;
       else res.crashes++;
