@@ -80,7 +80,10 @@ function escapeLength(text: string, at: number): number {
   return 0;
 }
 
-/** End of the string literal starting at `i` (STRING_LITERAL1/2, STRING_LITERAL_LONG1/2), or -1 when there is none. */
+/**
+ * End of the string literal starting at `i` (STRING_LITERAL1/2, STRING_LITERAL_LONG1/2); -1 on a bad escape; -2 - p when
+ * it is unterminated, p being where the scan stopped (the line end for the short forms, the text end for the long ones).
+ */
 function stringEnd(text: string, i: number): number {
   const q = text.charCodeAt(i);
   const long = text.charCodeAt(i + 1) === q && text.charCodeAt(i + 2) === q;
@@ -95,10 +98,10 @@ function stringEnd(text: string, i: number): number {
     } else if (c === q && (!long || (text.charCodeAt(j + 1) === q && text.charCodeAt(j + 2) === q))) {
       return long ? j + 3 : j + 1;
     } else if (!long && (c === 10 || c === 13)) {
-      return -1;
+      return -2 - j;
     } else j++;
   }
-  return -1;
+  return -2 - text.length;
 }
 
 /** End of the IRIREF starting at `i` ('<'), or -1. */
@@ -134,12 +137,18 @@ interface State extends Complexity {
   dataAt: number;
   /** Whether that block is INSERT/DELETE DATA (true) or VALUES (false). */
   quadData: boolean;
+  /**
+   * Per quote kind ('"', "'", and their long forms + 256): no string of that kind opening before this position ends.
+   * Found once by a scan that reached the line or text end; later openers are then not strings (their text is counted:
+   * over-counting is safe), which keeps the scan linear on texts full of unterminated quotes.
+   */
+  unclosed: Map<number, number>;
   /** 1 after INSERT/DELETE, 2 after INSERT DATA / DELETE DATA, 3 after VALUES (until its block opens), 4 after SERVICE. */
   pending: number;
   prev: Prev;
 }
 
-const newState = (): State => ({ depth: 0, groups: 0, operators: 0, terms: 0, ambiguous: false, service: 0, anonymous: 0, stack: [], dataAt: -1, quadData: false, pending: 0, prev: Prev.Start });
+const newState = (): State => ({ depth: 0, groups: 0, operators: 0, terms: 0, ambiguous: false, service: 0, anonymous: 0, stack: [], dataAt: -1, quadData: false, unclosed: new Map(), pending: 0, prev: Prev.Start });
 
 const OPERATORS = ['||', '&&', '!=', '<=', '>=', '=', '<', '>', '!', '+', '-', '*', '/', '|', '^', '?'];
 
@@ -186,11 +195,13 @@ function scan(text: string, from: number, to: number, s: State): void {
       continue;
     }
     if (c === 34 || c === 39) {
-      const end = stringEnd(text, i);
+      const kind = c + (text.charCodeAt(i + 1) === c && text.charCodeAt(i + 2) === c ? 256 : 0);
+      const end = i < (s.unclosed.get(kind) ?? -1) ? -1 : stringEnd(text, i);
       if (end > 0 && end <= to) {
         term(end);
         continue;
       }
+      if (end < -1) s.unclosed.set(kind, -2 - end);
       s.prev = Prev.Punct;
       i++; // no valid string here: the engine fails at this quote; keep counting what follows
       continue;
@@ -294,9 +305,10 @@ function keyword(word: string, pending: number, s: State): void {
  * quote in it could start a string running past the `>`, which no single reading can bound: refused.
  */
 function lessThanReading(text: string, from: number, to: number, s: State): void {
-  const hash = text.indexOf('#', from);
-  const end = hash >= 0 && hash < to ? hash : to;
-  if (text.slice(from, end).includes("'")) {
+  const content = text.slice(from, to); // bounded searches: an unbounded indexOf would make many such tokens quadratic
+  const hash = content.indexOf('#');
+  const end = hash >= 0 ? from + hash : to;
+  if (content.slice(0, end - from).includes("'")) {
     s.ambiguous = true;
     return;
   }
