@@ -42,7 +42,8 @@ INSERT DATA { ex-1:a-b.c ex-1:p "{{{ ((( +++ " , '''}}}''' , """ " "" ( """, <ht
     for (const t of [`'''${"\\'''".repeat(100_000)}`, `"${'\\"'.repeat(100_000)}`, `ASK { FILTER(?a${'<(1)&&?b>'.repeat(50_000)}) }`]) {
       expect(measure(t).depth).toBeGreaterThanOrEqual(0);
     }
-    expect(performance.now() - t0).toBeLessThan(3000);
+    // ~0.9 s here on a quiet machine; a quadratic scan of these 400-500 KB texts would take minutes.
+    expect(performance.now() - t0).toBeLessThan(10_000);
   });
 });
 
