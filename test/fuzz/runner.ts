@@ -86,12 +86,21 @@ export async function runOnce(target: FuzzTarget, input: Uint8Array): Promise<{ 
   const typed = target.isTypedError ?? isHubError;
   const t0 = performance.now();
   const c0 = process.cpuUsage();
+  let ms = 0;
+  let wallMs = 0;
   try {
-    const r = target.run(input);
-    if (r && typeof (r as Promise<void>).then === 'function') await r;
-    return { outcome: 'accepted', ms: cpuMs(c0), wallMs: performance.now() - t0 };
+    let r = target.run(input);
+    if (r && typeof (r as Promise<unknown>).then === 'function') r = await r;
+    ms = cpuMs(c0);
+    wallMs = performance.now() - t0;
+    if (typeof r === 'function') r();
+    return { outcome: 'accepted', ms, wallMs };
   } catch (e) {
-    return { outcome: typed(e) ? 'typed' : 'crash', ms: cpuMs(c0), wallMs: performance.now() - t0, error: e };
+    if (!ms) {
+      ms = cpuMs(c0);
+      wallMs = performance.now() - t0;
+    }
+    return { outcome: typed(e) ? 'typed' : 'crash', ms, wallMs, error: e };
   }
 }
 

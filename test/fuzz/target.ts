@@ -21,8 +21,11 @@ export interface FuzzTarget {
   readonly generateRatio?: number;
   /** Prepared once per process before the first input (compile schemas, open engines). */
   setup?(): void | Promise<void>;
-  /** Feeds one input to the parser. */
-  run(input: Uint8Array): void | Promise<void>;
+  /**
+   * Feeds one input to the parser. It may return (or resolve to) a function: an oracle check that runs after the
+   * timing stops (e.g. loading the parser's output into a store, which the hub does off the event loop).
+   */
+  run(input: Uint8Array): void | (() => void) | Promise<void | (() => void)>;
   /** Whether a thrown value is the parser's documented rejection (default: `instanceof HubError`). */
   isTypedError?(error: unknown): boolean;
 }
