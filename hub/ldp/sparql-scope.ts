@@ -59,5 +59,7 @@ export function scopeUpdate(update: string, graph: string, base: string): string
         throw new UnprocessablePatchError(`A PATCH update cannot use ${String(op.type ?? op.updateType).toUpperCase()}`);
     }
   });
-  return new Generator().stringify(parsed as never);
+  // Written with full IRIs: sparqljs builds a RegExp from the prefix IRIs without escaping them, so a prefix IRI
+  // holding '[' made the generator throw SyntaxError (a 500). Without prefixes the text means the same.
+  return new Generator().stringify({ ...(parsed as object), prefixes: {} } as never);
 }

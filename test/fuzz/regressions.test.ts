@@ -109,6 +109,13 @@ describe('LDP PATCH with SPARQL Update: the guard runs before sparqljs (hub/ldp/
     expect(r.ms).toBeLessThan(100);
   });
 
+  it('a prefix IRI holding [ is a typed 400 (sparqljs built an invalid RegExp from it: SyntaxError, a 500)', async () => {
+    const r = await replay('ldp-sparql-patch', 'regression-bracket-prefix.bin');
+    expect(r.outcome).toBe('typed');
+    // The IRI itself is invalid: the engine refuses it with a position, as it does any bad IRI in an update.
+    expect(r.error).toMatchObject({ status: 400, code: 'sparql-syntax' });
+  });
+
   it('a patch over the size cap is 413', async () => {
     const t = target('ldp-sparql-patch');
     await replay('ldp-sparql-patch', 'regression-nested-groups.bin'); // runs setup once
