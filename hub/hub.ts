@@ -45,7 +45,8 @@ export function resolveAdminToken(config: HubConfig): { token: string; file?: st
 }
 
 export async function createHub(config: HubConfig, options: BuildAppOptions & { store?: QuadStore; commands?: CommandSink } = {}): Promise<Hub> {
-  mkdirSync(resolve(config.dataDir), { recursive: true });
+  mkdirSync(resolve(config.dataDir), { recursive: true, mode: 0o700 });
+  chmodSync(resolve(config.dataDir), 0o700);
   const admin = resolveAdminToken(config);
   const store = options.store ?? createStore(config);
   await store.open();

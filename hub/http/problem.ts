@@ -67,7 +67,8 @@ export function toProblem(error: unknown, baseUrl: string, instance?: string): {
     code = error.code;
     extensions = error.extensions;
     headers = error.headers;
-    if (status < 500 || error.code === 'query-timeout' || error.code === 'unavailable' || error.code === 'overloaded') {
+    // 501 and 503 say what is missing or when to come back; their messages are written for clients, never internals.
+    if (status < 500 || status === 501 || status === 503) {
       detail = error.message;
     }
   } else {

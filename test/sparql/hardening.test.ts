@@ -118,7 +118,7 @@ describe('refused before the store', () => {
       const r = await hub.app.inject({ url });
       expect(r.statusCode, url).toBe(501);
       expect(r.headers['content-type']).toMatch(/^application\/problem\+json/);
-      expect(body(r)).toMatchObject({ status: 501, code: 'unsupported-feature', title: 'Not Implemented' });
+      expect(body(r)).toMatchObject({ status: 501, code: 'unsupported-feature', title: 'Not Implemented', detail: expect.stringMatching(/SERVICE/) });
     }
     const post = await hub.app.inject({ method: 'POST', url: '/search/sparql', headers: { 'content-type': 'application/sparql-query' }, payload: service });
     expect(post.statusCode).toBe(501);

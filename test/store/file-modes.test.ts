@@ -53,6 +53,7 @@ function expectPrivate(dataDir: string): void {
   for (const want of [/^store\/log-\d+\.wal$/, /^store\/snapshot-\d+\.nq$/, /^store\/LOCK$/, /^directory\/[0-9a-f]+\.json$/, /^mappings\/uplink\.ttl$/, /^mappings\/uplink\.ttl\.type$/, /^ldp-nr\/[0-9a-f]+$/]) {
     expect(names.some((n) => want.test(n)), `a file matching ${want}`).toBe(true);
   }
+  expect(statSync(dataDir).mode & 0o777, 'the data directory itself').toBe(0o700);
   const wrong = all.filter(([, mode, isDir]) => mode !== (isDir ? 0o700 : 0o600)).map(([p, mode]) => `${p} ${mode.toString(8)}`);
   expect(wrong).toEqual([]);
 }
@@ -79,6 +80,7 @@ describe('file modes of the data directory', () => {
     await hub.stop();
     hub = undefined;
     for (const [p, , isDir] of modes(dataDir)) chmodSync(p, isDir ? 0o755 : 0o644);
+    chmodSync(dataDir, 0o755);
     expect(modes(dataDir).every(([, mode]) => mode === 0o644 || mode === 0o755)).toBe(true);
     hub = await startTestHub({ store: { snapshotLogBytes: 1024 } }, { dataDir });
     expect(((await hub.directory.get('urn:ex:lamp')) as { title: string }).title).toBe('Lamp');
