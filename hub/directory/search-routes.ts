@@ -2,6 +2,7 @@
 import { createRequire } from 'node:module';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import sparqljs from 'sparqljs';
+import '../sparql/sparqljs-lexer.ts';
 import { BadRequestError, SparqlSyntaxError, UnsupportedMediaTypeError } from '../errors.ts';
 import type { HubDeps } from '../http/deps.ts';
 import { decodeUtf8Strict, parseFormStrict, queryParamStrict } from '../http/body.ts';

@@ -1,5 +1,6 @@
 // Parses a SPARQL 1.1 Update with sparqljs for rewriting; a syntax error becomes SparqlSyntaxError with its position.
 import sparqljs from 'sparqljs';
+import './sparqljs-lexer.ts';
 import { SparqlSyntaxError } from '../errors.ts';
 import { assertManageable } from '../store/query-complexity.ts';
 

@@ -12,6 +12,8 @@ import { StoreCorruptError } from '../../hub/errors.ts';
 import { decodeInsert, decodeRecord, encodeJson, readRecords, RecordType, type LogRecord } from '../../hub/store/embedded/log-format.ts';
 import { CorruptLogError, recover } from '../../hub/store/embedded/recover.ts';
 import { OxigraphEngine } from '../../hub/store/oxigraph-engine.ts';
+import { patchedRules } from '../../hub/sparql/sparqljs-lexer.ts';
+import { parseSparqlForRewrite } from '../../hub/sparql/parse-update.ts';
 import { runOnce } from './runner.ts';
 import { TARGETS } from './targets/index.ts';
 
@@ -122,6 +124,24 @@ describe('LDP PATCH with SPARQL Update: the guard runs before sparqljs (hub/ldp/
     const big = `INSERT DATA { ${'<urn:a> <urn:b> "c" . '.repeat(1000)} }`;
     const r = await runOnce(t, new TextEncoder().encode(big));
     expect(r.error).toMatchObject({ status: 413, code: 'payload-too-large' });
+  });
+});
+
+describe('sparqljs lexer: INSERT/DELETE followed by a long whitespace run (hub/sparql/sparqljs-lexer.ts)', () => {
+  it.each(['regression-delete-spaces.bin', 'regression-insert-spaces.bin'])('%s is rejected at once by /search/sparql', async (file) => {
+    // Before: `(\s+|...)+` in three lexer rules backtracked exponentially; 47 bytes froze the process for good.
+    const r = await replay('sparql-search', file);
+    expect(r.ms).toBeLessThan(100);
+    expect(r.outcome).toBe('typed');
+    expect(r.error).toMatchObject({ status: 400, code: 'sparql-syntax' });
+    expect(patchedRules).toBe(3);
+  });
+
+  it('still lexes INSERT DATA / DELETE DATA / DELETE WHERE across whitespace and comments', () => {
+    const updates = (t: string) => (parseSparqlForRewrite<{ updateType: string }>(t, 'http://b/').updates).map((u) => u.updateType);
+    expect(updates('INSERT  # c\n\r DATA { <a> <b> <c> }')).toEqual(['insert']);
+    expect(updates('DELETE\n\tDATA { <a> <b> <c> }')).toEqual(['delete']);
+    expect(updates(`DELETE${' '.repeat(200)}WHERE { <a> <b> ?c }`)).toEqual(['deletewhere']);
   });
 });
 

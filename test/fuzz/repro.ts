@@ -7,7 +7,7 @@ export const REPRO_DIR = new URL('./repro/', import.meta.url).pathname;
 
 /** The message without numbers and positions: findings with the same signature are very likely one defect. */
 export function signature(f: Finding): string {
-  return `${f.kind}:${f.message.replace(/\d+(\.\d+)?/g, 'N').replace(/'[^']*'|"[^"]*"/g, 'S').slice(0, 160)}`;
+  return `${f.target}:${f.kind}:${f.message.replace(/\d+(\.\d+)?/g, 'N').replace(/'[^']*'|"[^"]*"/g, 'S').slice(0, 160)}`;
 }
 
 export class ReproSaver {
