@@ -48,6 +48,11 @@ function jsonTermToSparql(t: JsonTerm): string {
  * The terms are checked with the same RFC 3987 / BCP 47 rules as the embedded engine's (oxigraph's term constructors).
  */
 function checkTerm(term: Term): void {
+  // SPARQL 1.1 VARNAME (§19.8, letters, digits, '_', and after the first also U+00B7 and combining marks); N3.js reads
+  // `?a:b` as one variable, which as SPARQL text would become `?a` followed by the prefixed name `:b`.
+  if (term.termType === 'Variable' && !/^[\p{L}\p{N}_][\p{L}\p{N}_\u00B7\u0300-\u036F\u203F\u2040]*$/u.test(term.value)) {
+    throw new BadRequestError(`The N3 Patch holds a variable ?${term.value.slice(0, 100)} that SPARQL cannot name`, undefined, 'rdf-syntax');
+  }
   try {
     if (term.termType === 'NamedNode') oxigraph.namedNode(term.value);
     else if (term.termType === 'Literal') {

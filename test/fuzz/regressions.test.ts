@@ -103,6 +103,14 @@ describe('N3 Patch: terms the engine would refuse are the patch author\'s error 
   });
 });
 
+describe('N3 Patch: variables SPARQL cannot name (hub/ldp/patch.ts)', () => {
+  it('?tdct:title (one N3 variable) is 400 rdf-syntax, not a broken SPARQL text', async () => {
+    const r = await replay('n3-patch', 'regression-colon-variable.bin');
+    expect(r.outcome).toBe('typed');
+    expect(r.error).toMatchObject({ status: 400, code: 'rdf-syntax' });
+  });
+});
+
 describe('LDP PATCH with SPARQL Update: the guard runs before sparqljs (hub/ldp/patch.ts)', () => {
   it('3,000 nested groups are refused as too complex without a parse', async () => {
     const r = await replay('ldp-sparql-patch', 'regression-nested-groups.bin');
