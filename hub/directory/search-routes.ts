@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import sparqljs from 'sparqljs';
 import '../sparql/sparqljs-lexer.ts';
+import { assertManageable } from '../store/query-complexity.ts';
 import { BadRequestError, SparqlSyntaxError, UnsupportedMediaTypeError } from '../errors.ts';
 import type { HubDeps } from '../http/deps.ts';
 import { decodeUtf8Strict, parseFormStrict, queryParamStrict } from '../http/body.ts';
@@ -19,6 +20,8 @@ type Form = 'SELECT' | 'ASK' | 'CONSTRUCT' | 'DESCRIBE';
 
 /** The query form; updates and unparsable text are 400 (tdd-search-sparql-error). */
 export function sparqlForm(query: string): Form {
+  // The linear guard first: sparqljs needs seconds for a few thousand nested groups (the store checks it again).
+  assertManageable(query);
   let parsed: { type: string; queryType?: string };
   try {
     parsed = new sparqljs.Parser().parse(query) as { type: string; queryType?: string };

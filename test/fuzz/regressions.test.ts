@@ -145,6 +145,12 @@ describe('sparqljs lexer: INSERT/DELETE followed by a long whitespace run (hub/s
     expect(patchedRules).toBe(3);
   });
 
+  it('6,000 nested groups on /search/sparql are refused by the guard before sparqljs (which froze for seconds)', async () => {
+    const r = await replay('sparql-search', 'regression-nested-optional.bin');
+    expect(r.ms).toBeLessThan(100);
+    expect(r.error).toMatchObject({ status: 400, code: 'query-too-complex' });
+  });
+
   it('still lexes INSERT DATA / DELETE DATA / DELETE WHERE across whitespace and comments', () => {
     const updates = (t: string) => (parseSparqlForRewrite<{ updateType: string }>(t, 'http://b/').updates).map((u) => u.updateType);
     expect(updates('INSERT  # c\n\r DATA { <a> <b> <c> }')).toEqual(['insert']);
