@@ -1,5 +1,6 @@
 // Legacy `[?(...)]` filters (the jsonpath-plus form older mapfiles use) translated to RFC 9535 filters with the same meaning; never evaluated.
 import { JsonPathError } from '../errors.ts';
+import { MAX_NESTING, MAX_QUERY_LENGTH } from './evaluator.ts';
 
 type Tok = { kind: 'path' | 'lit' | 'op' | 'paren'; text: string; at: number; nullish?: 'null' | 'undefined' };
 type Node = { kind: 'test'; path: string } | { kind: 'lit'; tok: Tok } | { kind: 'cmp'; op: string; left: Node; right: Node } | { kind: 'and' | 'or'; left: Node; right: Node } | { kind: 'not'; e: Node } | { kind: 'group'; e: Node };
@@ -95,6 +96,7 @@ function tokenize(text: string, s: string, base: number): Tok[] {
 
 class Parser {
   private i = 0;
+  private depth = 0;
   constructor(private readonly text: string, private readonly toks: Tok[], private readonly end: number) {}
   private peek(): Tok | undefined {
     return this.toks[this.i];
@@ -135,7 +137,9 @@ class Parser {
     if (!t) this.fail('an expression is expected');
     if (t.text === '(') {
       this.i += 1;
+      if (++this.depth > MAX_NESTING) this.fail(`parentheses nest deeper than ${MAX_NESTING}`);
       const e = this.or();
+      this.depth -= 1;
       if (this.peek()?.text !== ')') this.fail("')' expected");
       this.i += 1;
       return { kind: 'group', e };
@@ -205,6 +209,9 @@ function emit(n: Node): string {
  * @throws JsonPathError `jsonpath-syntax` with `offset`, naming what is JavaScript rather than JSONPath.
  */
 export function translateLegacyFilters(text: string): string {
+  // The evaluator's own bounds, checked before translating: the recursive-descent parser below recurses once per
+  // parenthesis, so a 30 KB `((((...` would otherwise overflow the stack before parseJsonPath could refuse it.
+  if (text.length > MAX_QUERY_LENGTH) throw new JsonPathError('jsonpath-too-complex', `The JSONPath query is longer than ${MAX_QUERY_LENGTH} characters`);
   let out = '';
   let i = 0;
   while (i < text.length) {

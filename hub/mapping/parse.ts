@@ -4,6 +4,7 @@ import { DataFactory, Parser, Store } from 'n3';
 import type { Quad, Term } from '@rdfjs/types';
 import { MappingError } from '../errors.ts';
 import { normaliseIri } from './vocab.ts';
+import { iriProblem } from './iri.ts';
 
 const { quad, namedNode } = DataFactory;
 
@@ -79,6 +80,14 @@ export function parseYarrrml(text: string): ParsedMapping {
   }
   const errors = generator.getLogger().getAll().filter((m) => m.level === 'ERROR');
   if (errors.length) throw new MappingError(`YARRRML error: ${errors.map((m) => m.message).join('; ')}`, {}, {}, 'mapping-syntax');
+  // The YARRRML parser copies constant IRIs from the YAML as they are (found by the fuzz run: `\` inside one); an IRI the
+  // store would refuse is a syntax error of the mapfile, not N-Quads that fail later at every message.
+  for (const q of quads) {
+    for (const t of [q.subject, q.predicate, q.object, q.graph]) {
+      const why = t?.termType === 'NamedNode' && typeof t.value === 'string' ? iriProblem(t.value) : undefined;
+      if (why) throw new MappingError(`YARRRML error: <${t.value.slice(0, 200)}> is not an IRI: ${why}`, { term: t.value.slice(0, 200) }, {}, 'mapping-syntax');
+    }
+  }
   return normalise(quads);
 }
 
@@ -90,6 +99,8 @@ export function parseMapping(text: string, format: MappingFormat, baseIri?: stri
 export function normalise(quads: Quad[], store = new Store(), out?: Quad[]): { store: Store; legacy: boolean } {
   let legacy = false;
   const fix = <T extends Term>(t: T): T => {
+    // The YARRRML parser can emit terms without a value for malformed input (found by the fuzz run): refuse them typed.
+    if (typeof t?.value !== 'string') throw new MappingError('The mapfile produced an RDF term without a value (malformed YARRRML?)', {}, {}, 'mapping-syntax');
     if (t.termType !== 'NamedNode') return t;
     const n = normaliseIri(t.value);
     if (!n.legacy) return t;

@@ -20,7 +20,10 @@ describe('fuzz (short seeded run)', () => {
       iterations: ITERATIONS,
       seed: SEED,
       jobs: 2,
-      hangMs: 100,
+      // `npm run fuzz` holds every input to 100 ms of CPU and reports what is over it; this seeded run inside `npm test`
+      // fails on crashes and on inputs over 250 ms, so that a loaded CI machine (seen: 2-4x) cannot make it flaky while a
+      // real freeze still fails it. Known inputs between 100 and 250 ms are listed in the issue 8 note.
+      hangMs: 250,
       watchdogMs: 3_000,
       reproDir: REPRO_DIR,
       unitSize: 500,

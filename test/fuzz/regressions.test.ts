@@ -136,12 +136,19 @@ describe('LDP PATCH with SPARQL Update: the guard runs before sparqljs (hub/ldp/
 });
 
 describe('sparqljs lexer: INSERT/DELETE followed by a long whitespace run (hub/sparql/sparqljs-lexer.ts)', () => {
-  it.each(['regression-delete-spaces.bin', 'regression-insert-spaces.bin'])('%s is rejected at once by /search/sparql', async (file) => {
+  it.each(['regression-delete-spaces.bin', 'regression-insert-spaces.bin'])('%s is rejected at once by /search/sparql and by the update rewrite parser', async (file) => {
     // Before: `(\s+|...)+` in three lexer rules backtracked exponentially; 47 bytes froze the process for good.
+    // /search/sparql no longer runs sparqljs at all (the form comes from a linear keyword scan): not a query, 400.
     const r = await replay('sparql-search', file);
     expect(r.ms).toBeLessThan(100);
     expect(r.outcome).toBe('typed');
-    expect(r.error).toMatchObject({ status: 400, code: 'sparql-syntax' });
+    expect(r.error).toMatchObject({ status: 400 });
+    // parseSparqlForRewrite (using-graph-uri, LDP PATCH) still uses sparqljs, with the linear lexer rules.
+    const t0 = performance.now();
+    expect(() => parseSparqlForRewrite(new TextDecoder().decode(repro('sparql-search', file)), 'http://127.0.0.1:8080/sparql')).toThrow(
+      expect.objectContaining({ status: 400, code: 'sparql-syntax' }),
+    );
+    expect(performance.now() - t0).toBeLessThan(1000);
     expect(patchedRules).toBe(3);
   });
 
@@ -203,4 +210,21 @@ describe('store log records: undecodable payloads are typed (hub/store/embedded/
     expect(() => decodeRecord({ type: RecordType.PostGraph, payload: Buffer.from('{') })).toThrow(/does not hold JSON/);
     expect(crc32(Buffer.alloc(0))).toBe(0);
   });
+});
+
+describe('found by the fuzz run in the other parsers (issue 8 integration)', () => {
+  it('a 30 KB legacy filter of nested parentheses is a typed invalid-mapping, not a stack overflow (hub/jsonpath/legacy.ts)', async () => {
+    const r = await replay('jsonpath-mapping', 'regression-deep-legacy-parens.bin');
+    expect(r.outcome).toBe('typed');
+    expect(r.error).toMatchObject({ code: 'invalid-mapping' });
+  });
+
+  it.each(['regression-valueless-term.bin', 'regression-backslash-iri.bin'])(
+    'YARRRML %s: the parser output is checked, a typed mapping-syntax error instead of a TypeError / N-Quads the store refuses',
+    async (file) => {
+      const r = await replay('mapfile-yarrrml', file);
+      expect(r.outcome).toBe('typed');
+      expect(r.error).toMatchObject({ code: 'mapping-syntax' });
+    },
+  );
 });

@@ -1,4 +1,6 @@
 // Unbounded mapfile work (issue 8 defect 5): triple/size caps with typed 413s, time-sliced parse and compile, nesting.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MappingError } from '../../hub/errors.ts';
 import { compileMapping, MAX_FUNCTION_DEPTH } from '../../hub/mapping/compile.ts';
@@ -97,6 +99,20 @@ describe('bounded parse and compile', () => {
     const err = await parseMappingBounded(text, 'yarrrml').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MappingError);
     expect(err).toMatchObject({ code: expect.stringMatching(/^mapfile-too-(deep|complex)$/) });
+  });
+
+  it('bounds a YARRRML conversion that the parser library cannot finish in time (found by the fuzz run), the loop free', { timeout: 60_000 }, async () => {
+    // 220 KB the library needs > 5 s for in-process; the worker is ended at the time limit with a typed error.
+    const text = readFileSync(join(import.meta.dirname, '../fuzz/repro/mapfile-yarrrml/regression-slow-parser.bin'), 'utf8');
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 10);
+    const t0 = performance.now();
+    const err = await parseMappingBounded(text, 'yarrrml', { yarrrmlTimeoutMs: 1000 }).catch((e: unknown) => e);
+    clearInterval(timer);
+    expect(err).toBeInstanceOf(MappingError);
+    expect(err).toMatchObject({ code: 'mapfile-too-complex' });
+    expect(performance.now() - t0).toBeLessThan(20_000);
+    expect(ticks).toBeGreaterThan(10); // the event loop kept turning while the worker converted
   });
 
   it(`refuses function executions nested more than ${MAX_FUNCTION_DEPTH} deep`, () => {

@@ -53,7 +53,9 @@ export class WorkerHost {
 
   private spawn(): Worker {
     // execArgv []: the entry is plain JavaScript, or the bootstrap that registers tsx itself.
-    const worker = new Worker(this.entry, { execArgv: [] });
+    // 16 MB of native stack (workers get 4 MB): Oxigraph's recursive evaluator then runs 2,000 chained operators where
+    // 4 MB overflowed at ~1,000, a 4x margin over the complexity guard's 500 (measured with oxigraph 0.5.11, Node 20).
+    const worker = new Worker(this.entry, { execArgv: [], resourceLimits: { stackSizeMb: 16 } });
     worker.on('message', (reply: WorkerReply) => this.onReply(reply));
     worker.on('error', (e) => this.onCrash(worker, e));
     worker.on('exit', (code) => {

@@ -85,13 +85,14 @@ export const sparqlTarget: FuzzTarget = {
     const update = looksLikeUpdate(s);
     // runUpdate rewrites updates with sparqljs (using-graph-uri) after the guard.
     if (update) parseSparqlForRewrite(s, `${BASE}/sparql`);
-    inEngine(s, update);
+    // Oxigraph runs in the store's worker, bounded by the query timeout: an oracle after the timing (traps are crashes).
+    return () => inEngine(s, update);
   },
 };
 
 export const sparqlSearchTarget: FuzzTarget = {
   name: 'sparql-search',
-  description: '/search/sparql: sparqlForm (sparqljs) -> store.query path (assertManageable -> Oxigraph)',
+  description: '/search/sparql: sparqlForm (guard + form keyword) -> store.query path (assertManageable -> Oxigraph)',
   tokens: TOKENS,
   seeds: () => sparqlSeeds((t) => !looksLikeUpdate(t)),
   generate: (rng) => enc(sparqlSoup(rng)),
@@ -100,7 +101,7 @@ export const sparqlSearchTarget: FuzzTarget = {
     const s = text(input);
     sparqlForm(s);
     assertManageable(s);
-    inEngine(s, false);
+    return () => inEngine(s, false);
   },
 };
 
