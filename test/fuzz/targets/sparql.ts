@@ -54,6 +54,16 @@ function inEngine(s: string, update: boolean): void {
   }
 }
 
+/**
+ * Whether the oracle can run a text in-process. Oxigraph's planner is steeply superlinear in the triple patterns of one
+ * group (measured: 60 patterns 0.8 s, 100 about 4.8 s; a mutated saved query with ~270 froze the fuzz child), which the
+ * hub bounds by the query timeout in its store worker (and pays for with a rebuild: issue 9). Texts with many non-operator
+ * terms are left out of the oracle; the trap vectors (deep nesting, operator chains) have few such terms and still run.
+ */
+function plannable(c: { terms: number; operators: number }): boolean {
+  return c.terms - c.operators <= 150;
+}
+
 function sparqlSeeds(filter: (text: string) => boolean = () => true): Uint8Array[] {
   return [...filesUnder(`${SHARED}conformance/sparql11`, (n) => /\.(rq|ru)$/.test(n), 1200), ...filesUnder(`${ROOT}sparql`, (n) => n.endsWith('.rq'))]
     .map((p) => readFileSync(p, 'utf8'))
@@ -86,7 +96,7 @@ export const sparqlTarget: FuzzTarget = {
     // runUpdate rewrites updates with sparqljs (using-graph-uri) after the guard.
     if (update) parseSparqlForRewrite(s, `${BASE}/sparql`);
     // Oxigraph runs in the store's worker, bounded by the query timeout: an oracle after the timing (traps are crashes).
-    return () => inEngine(s, update);
+    return plannable(c) ? () => inEngine(s, update) : undefined;
   },
 };
 
@@ -100,8 +110,8 @@ export const sparqlSearchTarget: FuzzTarget = {
   run(input) {
     const s = text(input);
     sparqlForm(s);
-    assertManageable(s);
-    return () => inEngine(s, false);
+    const c = assertManageable(s);
+    return plannable(c) ? () => inEngine(s, false) : undefined;
   },
 };
 
