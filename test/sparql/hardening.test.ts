@@ -112,6 +112,18 @@ describe('refused before the store', () => {
     expect((await hub.store.stats()).workerRestarts).toBe(before);
   });
 
+  it('keeps the using-graph-uri rewrite (sparqljs on the event loop) to 8 KiB: 413 beyond, the same update without it is fine', async () => {
+    const update = `INSERT { <urn:x:s> <urn:x:p> ?o } WHERE { ?s ?p ?o FILTER(?o != "${'x'.repeat(9000)}") }`;
+    const headers = { authorization: hub.bearer, 'content-type': 'application/sparql-update' };
+    const big = await hub.app.inject({ method: 'POST', url: '/sparql?using-graph-uri=http%3A%2F%2Fa%2F', headers, payload: update });
+    expect(big.statusCode).toBe(413);
+    expect(body(big)).toMatchObject({ code: 'payload-too-large' });
+    const plain = await hub.app.inject({ method: 'POST', url: '/sparql', headers, payload: update });
+    expect(plain.statusCode).toBe(204);
+    const small = await hub.app.inject({ method: 'POST', url: '/sparql?using-graph-uri=http%3A%2F%2Fa%2F', headers, payload: 'INSERT { <urn:x:s> <urn:x:p> ?o } WHERE { ?s ?p ?o }' });
+    expect(small.statusCode).toBe(204);
+  });
+
   it('answers SERVICE with 501 unsupported-feature on /sparql and /search/sparql (tdd-http-unsupported-feature)', async () => {
     const service = 'SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }';
     for (const url of [q(service), `/search/sparql?query=${encodeURIComponent(service)}`]) {

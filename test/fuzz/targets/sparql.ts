@@ -7,6 +7,7 @@ import { HubError } from '../../../hub/errors.ts';
 import { sparqlForm } from '../../../hub/directory/search-routes.ts';
 import { applyPatch } from '../../../hub/ldp/patch.ts';
 import { parseSparqlForRewrite } from '../../../hub/sparql/parse-update.ts';
+import { MAX_REWRITE_CHARS } from '../../../hub/sparql/update-dataset.ts';
 import { MemoryQuadStore } from '../../../hub/store/memory-quad-store.ts';
 import { assertManageable, measure } from '../../../hub/store/query-complexity.ts';
 import { OxigraphEngine, queryForm } from '../../../hub/store/oxigraph-engine.ts';
@@ -93,8 +94,8 @@ export const sparqlTarget: FuzzTarget = {
     if (![c.depth, c.groups, c.operators].every(Number.isFinite)) throw new OracleError('measure() returned a non-finite figure');
     assertManageable(s);
     const update = looksLikeUpdate(s);
-    // runUpdate rewrites updates with sparqljs (using-graph-uri) after the guard.
-    if (update) parseSparqlForRewrite(s, `${BASE}/sparql`);
+    // runUpdate rewrites updates with sparqljs (using-graph-uri) after the guard, up to MAX_REWRITE_CHARS (413 beyond).
+    if (update && s.length <= MAX_REWRITE_CHARS) parseSparqlForRewrite(s, `${BASE}/sparql`);
     // Oxigraph runs in the store's worker, bounded by the query timeout: an oracle after the timing (traps are crashes).
     return plannable(c) ? () => inEngine(s, update) : undefined;
   },
