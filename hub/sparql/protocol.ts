@@ -1,4 +1,5 @@
 // Reads a SPARQL 1.1 Protocol request (GET, POST form, POST direct) into one query or update operation, or refuses it.
+import { decodeUtf8Strict } from '../http/body.ts';
 import { BadRequestError, MethodNotAllowedError, UnsupportedMediaTypeError } from '../errors.ts';
 import { charsetOf, mediaTypeOf } from '../http/conneg.ts';
 
@@ -26,16 +27,8 @@ export interface ProtocolRequest {
   body: Buffer | undefined;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** Decodes a body as UTF-8; the protocol allows no other encoding (§2.1.2, §2.2.2). */
-export function decodeUtf8(body: Buffer | undefined, what: string): string {
-  try {
-    return body ? utf8.decode(body) : '';
-  } catch (e) {
-    throw new BadRequestError(`The ${what} is not valid UTF-8`, { cause: e }, 'bad-encoding');
-  }
-}
+/** Decodes a body as UTF-8; the protocol allows no other encoding (§2.1.2, §2.2.2). The hub's one strict decoder. */
+export const decodeUtf8 = (body: Buffer | undefined, what: string): string => decodeUtf8Strict(body, what);
 
 function checkCharset(contentType: string | undefined): void {
   const charset = charsetOf(contentType);

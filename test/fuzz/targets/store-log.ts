@@ -3,10 +3,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
 import { HubError } from '../../../hub/errors.ts';
 import { OxigraphEngine } from '../../../hub/store/oxigraph-engine.ts';
-import { decodeRecord, encodeInserts, encodeJson, HEADER_BYTES, readRecords, RecordType } from '../../../hub/store/embedded/log-format.ts';
+import { decodeRecord, encodeInserts, encodeRecord, encodeJson, HEADER_BYTES, readRecords, RecordType } from '../../../hub/store/embedded/log-format.ts';
 import { CorruptLogError, recover } from '../../../hub/store/embedded/recover.ts';
 import { WriteLog } from '../../../hub/store/embedded/write-log.ts';
 import { segmentPath } from '../../../hub/store/embedded/store-files.ts';
@@ -56,12 +55,8 @@ function frame(rng: Rng): Buffer {
     () => Buffer.from(Array.from({ length: rng.size(64) }, () => rng.int(256))),
   ];
   const payload = rng.pick(payloads)();
-  const buf = Buffer.alloc(HEADER_BYTES + payload.length);
-  buf.writeUInt32LE(payload.length, 0);
-  buf[8] = type;
-  payload.copy(buf, HEADER_BYTES);
-  buf.writeUInt32LE(crc32(buf.subarray(8)), 4);
-  return buf;
+  // The log's own framing (a CRC-valid record whose payload the decoder must judge).
+  return encodeRecord(type as RecordType, payload);
 }
 
 export const storeLogTarget: FuzzTarget = {
