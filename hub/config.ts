@@ -60,6 +60,16 @@ export const HubConfigSchema = Type.Object(
     maxEventStreamsPerClient: Type.Integer({ minimum: 1, default: 16 }),
     /** Host names (besides loopback and baseUrl's host) that requests may name while the hub is bound to loopback. */
     allowedHosts: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+    /** Embedded MQTT broker (aedes) port; 0 = off. Default 1883, or off when mqttUrl names an external broker. */
+    mqttPort: Type.Optional(Type.Intersect([Port])),
+    /** External MQTT broker (mqtt:// or mqtts://); the hub subscribes to the device topics there. */
+    mqttUrl: Type.Optional(Type.String({ format: 'uri', pattern: '^(mqtt|mqtts|ws|wss|tcp|ssl)://' })),
+    mqttUser: Type.Optional(Type.String()),
+    mqttPassword: Type.Optional(Type.String()),
+    /** MQTT v5 shared-subscription group on the external broker (`$share/<group>/...`), so several hubs split the load. */
+    mqttSharedGroup: Type.Optional(Type.String({ minLength: 1, pattern: '^[^/#+]+$' })),
+    /** Semtech UDP packet-forwarder port (LoRaWAN gateways straight to the hub); 0 = off. */
+    packetForwarderPort: Type.Intersect([Port], { default: 1700 }),
     logLevel: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
       { default: 'info' },
@@ -85,7 +95,7 @@ export const HubConfigSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export type HubConfig = Static<typeof HubConfigSchema> & { baseUrl: string };
+export type HubConfig = Static<typeof HubConfigSchema> & { baseUrl: string; mqttPort: number };
 
 interface Setting {
   path: string[];
@@ -121,6 +131,12 @@ export const SETTINGS: Setting[] = [
   { path: ['maxEventStreams'], env: 'HUB_MAX_EVENT_STREAMS', flag: '--max-event-streams', parse: 'int' },
   { path: ['maxEventStreamsPerClient'], env: 'HUB_MAX_EVENT_STREAMS_PER_CLIENT', flag: '--max-event-streams-per-client', parse: 'int' },
   { path: ['allowedHosts'], env: 'HUB_ALLOWED_HOSTS', flag: '--allowed-hosts', parse: 'json' },
+  { path: ['mqttPort'], env: 'HUB_MQTT_PORT', flag: '--mqtt-port', parse: 'int' },
+  { path: ['mqttUrl'], env: 'HUB_MQTT_URL', flag: '--mqtt-url', parse: 'string' },
+  { path: ['mqttUser'], env: 'HUB_MQTT_USER', flag: '--mqtt-user', parse: 'string' },
+  { path: ['mqttPassword'], env: 'HUB_MQTT_PASSWORD', flag: '--mqtt-password', parse: 'string' },
+  { path: ['mqttSharedGroup'], env: 'HUB_MQTT_SHARED_GROUP', flag: '--mqtt-shared-group', parse: 'string' },
+  { path: ['packetForwarderPort'], env: 'HUB_PACKET_FORWARDER_PORT', flag: '--packet-forwarder-port', parse: 'int' },
   { path: ['logLevel'], env: 'HUB_LOG_LEVEL', flag: '--log-level', parse: 'string' },
   { path: ['store', 'kind'], env: 'HUB_STORE', flag: '--store', parse: 'string' },
   { path: ['store', 'retentionDays'], env: 'HUB_RETENTION_DAYS', flag: '--retention-days', parse: 'number' },
@@ -270,7 +286,9 @@ export function validateConfig(raw: Record<string, unknown>): HubConfig {
   }
   const hostForUrl = cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host === '0.0.0.0' ? '127.0.0.1' : cfg.host;
   const baseUrl = (cfg.baseUrl ?? `http://${hostForUrl}:${cfg.httpPort}`).replace(/\/+$/, '');
-  return { ...cfg, baseUrl };
+  // The embedded broker runs on 1883 unless an external broker is named and no port is set for the embedded one.
+  const mqttPort = cfg.mqttPort ?? (cfg.mqttUrl ? 0 : 1883);
+  return { ...cfg, baseUrl, mqttPort };
 }
 
 /** True when the address is a loopback address (127.0.0.0/8, ::1, localhost). */

@@ -118,10 +118,22 @@ export class UnsupportedMediaTypeError extends HubError {
   }
 }
 
+/**
+ * A payload or frame that cannot be decoded (a codec's only error). `offset` (byte offset, or bit offset for SCHC
+ * residues when `unit` is 'bit') and `field` (the member or header field) say where; both go into the problem body.
+ */
 export class DecodeError extends HubError {
   override name = 'DecodeError';
-  constructor(message: string, options?: HubErrorOptions) {
-    super(422, 'decode-failed', message, options);
+  readonly offset?: number;
+  readonly field?: string;
+  constructor(message: string, options: HubErrorOptions & { offset?: number; field?: string; unit?: 'byte' | 'bit' } = {}, code = 'decode-failed') {
+    const where: Record<string, unknown> = {};
+    if (options.offset !== undefined) where.offset = options.offset;
+    if (options.field !== undefined) where.field = options.field;
+    if (options.unit !== undefined) where.unit = options.unit;
+    super(422, code, message, { ...options, extensions: { ...where, ...options.extensions } });
+    this.offset = options.offset;
+    this.field = options.field;
   }
 }
 

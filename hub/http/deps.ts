@@ -8,6 +8,7 @@ import type { MappingService } from '../mapping/service.ts';
 import type { LiveState } from '../routing/live-state.ts';
 import type { CommandSink } from '../things/command-sink.ts';
 import type { ThingRuntime } from '../things/thing-runtime.ts';
+import type { SecretLookup, UplinkSink } from '../bindings/types.ts';
 
 export interface HubDeps {
   config: HubConfig;
@@ -25,4 +26,8 @@ export interface HubDeps {
   mapping: MappingService;
   /** Quotas on open event streams (SSE), shared by /events and the Things' observations; buildApp makes one. */
   streams?: StreamLimiter;
+  /** The uplink pipeline (hub/routing) that webhook routes hand decoded frames to. */
+  uplinks?: UplinkSink;
+  /** Named secrets (LoRaWAN session keys) that TDs refer to (hub/secrets). */
+  secrets?: SecretLookup;
 }

@@ -25,6 +25,8 @@ export async function startTestHub(
     host: '127.0.0.1',
     httpPort,
     coapPort: 0,
+    mqttPort: 0,
+    packetForwarderPort: 0,
     dataDir,
     adminToken: TEST_ADMIN_TOKEN,
     logLevel: 'silent',

@@ -1,0 +1,9 @@
+// HTTP routes of the bindings (network-server webhooks, callbacks); each binding adds its route registration here.
+import type { FastifyInstance } from 'fastify';
+import type { HubDeps } from '../http/deps.ts';
+
+export async function bindingsPlugin(app: FastifyInstance, deps: HubDeps): Promise<void> {
+  void app;
+  void deps;
+  // one line per binding, e.g. await ttsRoutes(app, deps);
+}

@@ -1,0 +1,34 @@
+// Starts every transport the configuration enables (MQTT broker/subscriber, UDP packet forwarder, ...) and stops them.
+import type { RunningTransport, TransportContext } from './types.ts';
+
+/**
+ * Starts the enabled transports in order; if one fails to start, those already started are stopped and the error is
+ * rethrown (a hub that cannot bind a configured port does not run half-deaf). Each binding adds its start call here.
+ */
+export async function startTransports(ctx: TransportContext): Promise<RunningTransport[]> {
+  const running: RunningTransport[] = [];
+  const starters: Array<() => Promise<RunningTransport | undefined>> = [
+    // one line per transport, e.g. () => startMqtt(ctx),
+  ];
+  try {
+    for (const start of starters) {
+      const t = await start();
+      if (t) running.push(t);
+    }
+  } catch (e) {
+    await stopTransports(running);
+    throw e;
+  }
+  return running;
+}
+
+/** Stops transports in reverse start order; a failing stop does not keep the others running. */
+export async function stopTransports(running: RunningTransport[]): Promise<void> {
+  for (const t of [...running].reverse()) {
+    try {
+      await t.stop();
+    } catch {
+      // keep stopping the rest
+    }
+  }
+}
