@@ -135,6 +135,17 @@ describe('LDP PATCH with SPARQL Update: the guard runs before sparqljs (hub/ldp/
   });
 });
 
+describe('complexity guard: nested quoted triples (hub/store/query-complexity.ts)', () => {
+  it('10,000 nested `<<` in INSERT DATA are refused before the engine (they trapped its update parser)', async () => {
+    // Found by seed 31 (input 175089): `:o<<<<...` in INSERT DATA. The guard did not count `<<` in data, and Oxigraph's
+    // update parser recurses on quoted triples: 2,000 trap it, in the store's 16 MB worker too (the WASM stack is fixed).
+    const r = await replay('sparql', 'regression-nested-quoted-triples.bin');
+    expect(r.outcome).toBe('typed');
+    expect(r.error).toMatchObject({ status: 400, code: 'query-too-complex' });
+    expect(r.ms).toBeLessThan(100);
+  });
+});
+
 describe('sparqljs lexer: INSERT/DELETE followed by a long whitespace run (hub/sparql/sparqljs-lexer.ts)', () => {
   it.each(['regression-delete-spaces.bin', 'regression-insert-spaces.bin'])('%s is rejected at once by /search/sparql and by the update rewrite parser', async (file) => {
     // Before: `(\s+|...)+` in three lexer rules backtracked exponentially; 47 bytes froze the process for good.

@@ -22,5 +22,8 @@ export const TRAPS: Record<string, string> = {
   pathAlternatives: `SELECT * WHERE { ?s ${Array.from({ length: 2000 }, (_, i) => `<p:${i}>`).join('|')} ?o }`,
   nestedListsInData: `INSERT DATA { <a:s> <a:p> ${'('.repeat(5000)} 1 ${')'.repeat(5000)} }`,
   nestedBlankNodesInData: `INSERT DATA { <a:s> <a:p> ${'[ <a:p> '.repeat(5000)} 1 ${']'.repeat(5000)} }`,
+  // `<<` opens a quoted triple (SPARQL-star): nested in data it traps the update parser, in a 16 MB worker too (fuzz, seed 31).
+  nestedQuotedTriplesInData: `INSERT DATA { <a:s> <a:p> ${'<<'.repeat(2000)} }`,
+  nestedQuotedTriples: `SELECT * WHERE { ?s ?p ${'<< ?s ?p '.repeat(2000)} }`,
   manyListMembersInData: `INSERT DATA { <a:s> <a:p> ${Array.from({ length: 2000 }, () => `( ${'1 '.repeat(50)})`).join(' , ')} }`,
 };
