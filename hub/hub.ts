@@ -11,6 +11,10 @@ import { createStore } from './store/create-store.ts';
 import { Directory } from './directory/directory.ts';
 import { createMappingService, type MappingService } from './mapping/service.ts';
 import { LiveState } from './routing/live-state.ts';
+import { createRoutingService, type RoutingService } from './routing/service.ts';
+import { adapterKindOfTransport } from './routing/adapters.ts';
+import { startTransports, stopTransports } from './bindings/transports.ts';
+import type { RunningTransport, SecretLookup, UplinkSink } from './bindings/types.ts';
 import { MemoryCommandSink, type CommandSink } from './things/command-sink.ts';
 import { ThingRuntime } from './things/thing-runtime.ts';
 import { ThingModelCatalog } from './directory/thing-models.ts';
@@ -21,8 +25,14 @@ export interface Hub {
   app: FastifyInstance;
   store: QuadStore;
   directory: Directory;
-  /** Mapfiles, their attachment to Things, and the uplink router. */
+  /** Mapfiles and their attachment to Things. */
   mapping: MappingService;
+  /** Device-key index, uplink router and pipeline, adapters, rejections. */
+  routing: RoutingService;
+  /** The uplink pipeline every transport hands frames to (routing.pipeline). */
+  uplinks: UplinkSink;
+  /** Transports running since start() (MQTT, UDP packet forwarder, ...). */
+  transports: RunningTransport[];
   liveState: LiveState;
   commands: CommandSink;
   things: ThingRuntime;
@@ -44,6 +54,9 @@ export function resolveAdminToken(config: HubConfig): { token: string; file?: st
   return { token, file, generated: true };
 }
 
+/** Until hub/secrets provides the secret store: no named secrets (a TD naming one gets a decode rejection). */
+const NO_SECRETS: SecretLookup = { secret: () => undefined };
+
 export async function createHub(config: HubConfig, options: BuildAppOptions & { store?: QuadStore; commands?: CommandSink } = {}): Promise<Hub> {
   mkdirSync(resolve(config.dataDir), { recursive: true, mode: 0o700 });
   chmodSync(resolve(config.dataDir), 0o700);
@@ -64,12 +77,17 @@ export async function createHub(config: HubConfig, options: BuildAppOptions & { 
   things.attachDirectory(directory);
   let app: FastifyInstance;
   let mapping: MappingService;
+  let routing: RoutingService;
   try {
     await directory.open();
-    mapping = await createMappingService({ config, store, directory, live: liveState });
-    app = await buildApp({ config, store, auth, directory, liveState, commands, things, mapping }, options);
+    mapping = await createMappingService({ config, store, directory });
+    // The logger is the app's, made below; until then (index build at start) warnings go through this forwarder.
+    const log = { warn: (obj: object, msg: string) => app?.log.warn(obj, msg) };
+    routing = await createRoutingService({ config, store, mapping, directory, live: liveState, log });
+    app = await buildApp({ config, store, auth, directory, liveState, commands, things, mapping, routing, uplinks: routing.pipeline, secrets: NO_SECRETS }, options);
     things.onError = (err, context) => app.log.warn({ err }, context);
     await things.start();
+    routing.adapters.attach((adapter) => things.registerAdapter(adapter));
   } catch (e) {
     await things.stop();
     await directory.close();
@@ -77,12 +95,16 @@ export async function createHub(config: HubConfig, options: BuildAppOptions & { 
     throw e;
   }
   let stopped = false;
+  const transports: RunningTransport[] = [];
   return {
     config,
     app,
     store,
     directory,
     mapping,
+    routing,
+    uplinks: routing.pipeline,
+    transports,
     liveState,
     commands,
     things,
@@ -90,10 +112,17 @@ export async function createHub(config: HubConfig, options: BuildAppOptions & { 
     adminTokenFile: admin.file,
     async start() {
       await app.listen({ host: config.host, port: config.httpPort });
+      // Transports after the HTTP side: a device's first message finds the hub whole. A transport that cannot bind
+      // fails start() (startTransports stops those already started).
+      const running = await startTransports({ config, uplinks: routing.pipeline, auth, secrets: NO_SECRETS, log: app.log });
+      transports.push(...running);
+      for (const t of running) routing.adapters.ensure(adapterKindOfTransport(t.name));
     },
     async stop() {
       if (stopped) return;
       stopped = true;
+      // Transports first: no new message enters while the app and the store close.
+      await stopTransports(transports.splice(0));
       await things.stop();
       await app.close();
       await directory.close();

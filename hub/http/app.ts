@@ -16,6 +16,8 @@ import { ldpPlugin } from '../ldp/plugin.ts';
 import { directoryPlugin } from '../directory/plugin.ts';
 import { mappingPlugin } from '../mapping/plugin.ts';
 import { thingsPlugin } from '../things/plugin.ts';
+import { ingestPlugin } from '../routing/ingest-plugin.ts';
+import { bindingsPlugin } from '../bindings/plugin.ts';
 
 export interface BuildAppOptions {
   logger?: FastifyServerOptions['logger'];
@@ -55,6 +57,8 @@ export async function buildApp(hubDeps: HubDeps, options: BuildAppOptions = {}):
   await app.register(async (child) => ldpPlugin(child, deps));
   await app.register(async (child) => directoryPlugin(child, deps, { heartbeatMs: heartbeatInterval(config) }));
   await app.register(async (child) => mappingPlugin(child, deps));
+  await app.register(async (child) => ingestPlugin(child, deps));
+  await app.register(async (child) => bindingsPlugin(child, deps));
   await app.register(async (child) => thingsPlugin(child, deps));
   return app;
 }

@@ -5,6 +5,7 @@ import type { TokenAuth } from './auth.ts';
 import type { StreamLimiter } from './stream-limits.ts';
 import type { Directory } from '../directory/directory.ts';
 import type { MappingService } from '../mapping/service.ts';
+import type { RoutingService } from '../routing/service.ts';
 import type { LiveState } from '../routing/live-state.ts';
 import type { CommandSink } from '../things/command-sink.ts';
 import type { ThingRuntime } from '../things/thing-runtime.ts';
@@ -22,12 +23,14 @@ export interface HubDeps {
   commands: CommandSink;
   /** Every Thing exposed through node-wot (HTTP forms on this app, CoAP). */
   things: ThingRuntime;
-  /** Mapfiles (registry), their attachment to Things and the uplink router (hub/mapping). */
+  /** Mapfiles (registry) and their attachment to Things (hub/mapping). */
   mapping: MappingService;
+  /** The uplink side: device-key index, router, pipeline, adapters and rejections (hub/routing). */
+  routing: RoutingService;
   /** Quotas on open event streams (SSE), shared by /events and the Things' observations; buildApp makes one. */
   streams?: StreamLimiter;
   /** The uplink pipeline (hub/routing) that webhook routes hand decoded frames to. */
-  uplinks?: UplinkSink;
+  uplinks: UplinkSink;
   /** Named secrets (LoRaWAN session keys) that TDs refer to (hub/secrets). */
-  secrets?: SecretLookup;
+  secrets: SecretLookup;
 }

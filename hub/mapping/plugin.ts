@@ -1,14 +1,13 @@
-// HTTP authoring API for mapfiles (/mappings/{name}: GET, PUT, DELETE, preview) and the ingestion endpoint (/ingest).
+// HTTP authoring API for mapfiles (/mappings/{name}: GET, PUT, DELETE, preview); /ingest is served by hub/routing.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Writer } from 'n3';
 import type { Quad } from '@rdfjs/types';
 import { NotFoundError, UnsupportedMediaTypeError } from '../errors.ts';
 import type { HubDeps } from '../http/deps.ts';
 import { strictTextParser } from '../http/body.ts';
-import type { MessageEnvelope } from '../routing/live-state.ts';
 import { formatOfMediaType } from './parse.ts';
 import { MappingRegistry } from './registry.ts';
-import { jsonObjectBody, mappingListResponse, nameParams, previewQuery, thingParams } from './schemas.ts';
+import { jsonObjectBody, mappingListResponse, nameParams, previewQuery } from './schemas.ts';
 
 const MAPFILE_TYPES = ['text/turtle', 'application/yaml', 'text/yaml', 'application/x-yaml', 'text/x-yaml'];
 const PREFIXES = {
@@ -24,10 +23,10 @@ const PREFIXES = {
 /**
  * Mapfiles as resources (issue 4 "Authoring API"): PUT validates (Turtle or YARRRML by Content-Type) and answers
  * problem+json with the offending term or line/column; preview runs a stored mapfile on a sample payload and stores
- * nothing; POST /ingest/{thingId} pushes one message through the Thing's mapfile into the store.
+ * nothing.
  */
 export async function mappingPlugin(app: FastifyInstance, deps: HubDeps): Promise<void> {
-  const { registry, router } = deps.mapping;
+  const { registry } = deps.mapping;
   const base = deps.config.baseUrl;
   // Mapfiles are UTF-8 text (RDF 1.1 Turtle §6.2, YAML 1.2 §5.2 as the hub reads it); /ingest and preview bodies are
   // JSON through the app-wide strict parser (hub/http/body.ts): malformed UTF-8 is 400 bad-encoding in both.
@@ -78,31 +77,21 @@ export async function mappingPlugin(app: FastifyInstance, deps: HubDeps): Promis
       return reply.type(named ? 'application/trig' : 'text/turtle').send(serialise(quads, named));
     },
   );
-
-  app.get('/ingest', { onRequest: deps.auth.require('read') }, async () => router.counters);
-
-  app.post<{ Params: { thingId: string }; Body: Record<string, unknown> }>(
-    '/ingest/:thingId',
-    { onRequest: deps.auth.require('write'), bodyLimit: deps.config.ingestBodyLimit, schema: { params: thingParams, body: jsonObjectBody } },
-    async (req) => {
-      const result = await router.ingest(envelopeOf(req, req.params.thingId, 'http'));
-      if (result.status === 'failed') throw result.error;
-      return result;
-    },
-  );
 }
 
 /**
- * The `{meta, payload}` envelope of a pushed message. A body that already is an envelope (`meta` and `payload`
- * members) is taken as is, with meta.thingId forced to the path's Thing; otherwise the body is the payload.
+ * The `{meta, payload}` envelope of a previewed sample (the shape hub/routing hands mapfiles). A body that already is
+ * an envelope (`meta` and `payload` members) is taken as is, with meta.thingId forced; otherwise the body is the payload.
+ * A sample without meta.messageId / meta.observedAt gets `preview` / its receivedAt, as the uplink pipeline would.
  */
-function envelopeOf(req: FastifyRequest, thingId: string, protocol: string): MessageEnvelope {
+function envelopeOf(req: FastifyRequest, thingId: string, protocol: string): { meta: Record<string, unknown>; payload: Record<string, unknown> } {
   const body = req.body as Record<string, unknown>;
   const query = req.query as { receivedAt?: string };
   const isEnvelope = typeof body.meta === 'object' && body.meta !== null && typeof body.payload === 'object' && body.payload !== null;
   const meta = isEnvelope ? (body.meta as Record<string, unknown>) : {};
+  const receivedAt = typeof meta.receivedAt === 'string' ? meta.receivedAt : query.receivedAt ?? new Date().toISOString();
   return {
-    meta: { protocol, receivedAt: query.receivedAt ?? new Date().toISOString(), ...meta, thingId },
+    meta: { protocol, receivedAt, messageId: 'preview', observedAt: receivedAt, ...meta, thingId },
     payload: (isEnvelope ? body.payload : body) as Record<string, unknown>,
   };
 }

@@ -1,8 +1,7 @@
-// Builds the mapping services of a hub: the mapfile registry (loaded from <dataDir>/mappings), attachments, the router.
+// Builds the mapping services of a hub: the mapfile registry (loaded from <dataDir>/mappings) and mapfile attachments.
+import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type { HubConfig } from '../config.ts';
-import { LiveState } from '../routing/live-state.ts';
-import { scopeBlankNodes, UplinkRouter } from '../routing/uplink-router.ts';
 import { DataFactory } from 'n3';
 import type { Quad } from '@rdfjs/types';
 import { writeNQuads } from './nquads.ts';
@@ -16,18 +15,25 @@ import { ThingMappings, type TdSource } from './thing-mappings.ts';
 export interface MappingService {
   registry: MappingRegistry;
   things: ThingMappings;
-  router: UplinkRouter;
-  live: LiveState;
 }
 
 export interface MappingServiceOptions {
   config: Pick<HubConfig, 'dataDir' | 'baseUrl'> & Partial<Pick<HubConfig, 'mapfileBodyLimit' | 'maxMapfileTriples'>>;
   store: QuadStore;
   directory?: TdSource;
-  live?: LiveState;
   repository?: MappingRepository;
   functions?: FunctionRegistry;
   log?: { warn(obj: object, msg: string): void };
+}
+
+/**
+ * Blank nodes of one put: a store keeps labels as given and a parser's labels repeat across documents, so each put's
+ * labels get a prefix unique across puts and restarts (two mapfiles' `[ ... ]` never become one node).
+ */
+function scopedBlankNodes(quads: Quad[]): Quad[] {
+  const prefix = `mf${randomBytes(6).toString('hex')}_`;
+  const fix = <T extends Quad['subject'] | Quad['object']>(t: T): T => (t.termType === 'BlankNode' ? (DataFactory.blankNode(prefix + t.value) as unknown as T) : t);
+  return quads.map((q) => (q.subject.termType === 'BlankNode' || q.object.termType === 'BlankNode' ? DataFactory.quad(fix(q.subject), q.predicate, fix(q.object), q.graph) : q));
 }
 
 /** N-Triples of a mapfile's quads, written 1,000 at a time with the event loop given back between (20k quads ~ 40 ms). */
@@ -52,7 +58,7 @@ export async function createMappingService(options: MappingServiceOptions): Prom
     onChange: async (name, quads) => {
       const graph = mappingGraph(config.baseUrl, name);
       try {
-        if (quads) await store.putGraph(graph, await nTriplesSliced(scopeBlankNodes(quads)));
+        if (quads) await store.putGraph(graph, await nTriplesSliced(scopedBlankNodes(quads)));
         else await store.deleteGraph(graph);
       } catch (err) {
         log?.warn({ err, mapping: name }, 'mapfile graph not updated');
@@ -62,14 +68,5 @@ export async function createMappingService(options: MappingServiceOptions): Prom
   await registry.load();
   const things = new ThingMappings();
   if (options.directory) await things.follow(options.directory);
-  const live = options.live ?? new LiveState((err) => log?.warn({ err }, 'live-state listener failed'));
-  const router = new UplinkRouter({
-    store,
-    live,
-    plans: registry,
-    resolveMapping: things.resolve,
-    baseUrl: config.baseUrl,
-    onError: (error, message) => log?.warn({ code: error.code, thingId: message?.meta?.thingId, detail: error.message }, 'message not ingested'),
-  });
-  return { registry, things, router, live };
+  return { registry, things };
 }

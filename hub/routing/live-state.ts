@@ -9,6 +9,10 @@ export interface MessageEnvelope {
     interface?: string;
     /** ISO 8601 time the hub received the message. */
     receivedAt: string;
+    /** Identifies the message among the device's (observation IRIs are built from it); made by the hub when absent. */
+    messageId?: string;
+    /** ISO 8601 time the device or its network server stated (the observations' result time); receivedAt when absent. */
+    observedAt?: string;
     [key: string]: unknown;
   };
   payload: Record<string, unknown>;
@@ -48,6 +52,14 @@ export class LiveState {
         this.onListenerError(e);
       }
     }
+  }
+
+  /**
+   * Merges values into a Thing's properties without a message (e.g. `lastSeen` of an uplink that failed to decode, an
+   * adapter's counters): readers see them at once; observers are not told (no message to hand them).
+   */
+  setValues(thingId: string, values: Record<string, unknown>): void {
+    this.valuesByThing.set(thingId, { ...this.valuesByThing.get(thingId), ...values });
   }
 
   latest(thingId: string): MessageEnvelope | undefined {

@@ -1,5 +1,5 @@
-// Minimal ingestion path: a Thing's `{meta, payload}` message -> its mapfile's compiled plan -> store + live state.
-import { randomBytes } from 'node:crypto';
+// The last stage of the uplink pipeline: a Thing's `{meta, payload}` message -> its mapfile's compiled plan -> store + live state.
+import { randomBytes, randomUUID } from 'node:crypto';
 import { DataFactory } from 'n3';
 import type { Quad } from '@rdfjs/types';
 import { HubError, MappingError } from '../errors.ts';
@@ -50,8 +50,18 @@ export class UplinkRouter {
 
   constructor(private readonly deps: UplinkRouterDeps) {}
 
-  async ingest(message: MessageEnvelope): Promise<IngestResult> {
+  /**
+   * `decoded`: the message's decoded fields (the pipeline's), readable as the Thing's property values below the mapped
+   * observations' values, so a Thing without a mapfile still shows its latest readings.
+   */
+  async ingest(message: MessageEnvelope, decoded: Record<string, unknown> = {}): Promise<IngestResult> {
     this.counters.received += 1;
+    // Observation IRIs and result times come from meta.messageId and meta.observedAt (mappings/): fill them when a
+    // caller brings an older envelope, so no observation loses its subject.
+    if (message?.meta && typeof message.meta === 'object') {
+      if (typeof message.meta.messageId !== 'string' || message.meta.messageId === '') message.meta.messageId = `hub-${randomUUID()}`;
+      if (typeof message.meta.observedAt !== 'string') message.meta.observedAt = message.meta.receivedAt;
+    }
     const result = await this.route(message);
     if (result.status === 'failed') {
       this.counters.failed += 1;
@@ -65,7 +75,7 @@ export class UplinkRouter {
     }
     if (result.status === 'unmapped') this.counters.unmapped += 1;
     // The live state carries the latest decoded message whether or not it could be mapped.
-    if (typeof message?.meta?.thingId === 'string') this.deps.live.publish(message, result.status === 'stored' ? result.values : {});
+    if (typeof message?.meta?.thingId === 'string') this.deps.live.publish(message, result.status === 'stored' ? { ...decoded, ...result.values } : decoded);
     return result;
   }
 
@@ -88,7 +98,9 @@ export class UplinkRouter {
     } catch (e) {
       return { status: 'failed', error: asHubError(e) };
     }
-    const graph = observationGraph(this.deps.baseUrl, thingId, receivedAt);
+    // The day graph of the observation's own time, so a redelivery on another day lands in the same graph.
+    const observedAt = new Date(String(message.meta.observedAt ?? ''));
+    const graph = observationGraph(this.deps.baseUrl, thingId, Number.isNaN(observedAt.getTime()) ? receivedAt : observedAt);
     if (quads.length > 0) {
       try {
         await this.deps.store.insert(toNQuads(scopeBlankNodes(quads)), graph);
