@@ -141,8 +141,9 @@ export function iriSafe(...parts: Array<string | number>): string {
 }
 
 /** Copies the defined members only (so frames carry no `undefined` members for mapfiles to trip on). */
-export function compact<T extends Record<string, unknown>>(o: T): T {
-  for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
+export function compact<T extends object>(o: T): T {
+  const r = o as Record<string, unknown>;
+  for (const k of Object.keys(r)) if (r[k] === undefined) delete r[k];
   return o;
 }
 
