@@ -20,8 +20,12 @@ interface Obs {
   unit?: string | { ref: string };
   /** UN/CEFACT code for NGSI-LD unitCode, or `{ref}` through hub:unitCode. */
   code?: string | { ref: string };
-  /** JSONPath of the result time given to hub:toDateTime; default `$.meta.receivedAt` as xsd:dateTime. */
+  /** JSONPath of the result time given to hub:toDateTime; default `$.meta.observedAt` as xsd:dateTime. */
   time?: string;
+  /** IRI suffix of the observation under the message (default `prop`); distinct when one message has several. */
+  key?: string;
+  /** IRI template of the sosa:FeatureOfInterest (e.g. a radio link), when it is not the Thing itself. */
+  foi?: string;
 }
 
 const HEADER = `@prefix rml: <http://w3id.org/rml/> .
@@ -36,7 +40,13 @@ const HEADER = `@prefix rml: <http://w3id.org/rml/> .
 `;
 
 const THING = 'things/{$.meta.thingId}';
-const WHEN = '{$.meta.receivedAt}';
+/**
+ * Observations are keyed by the device's message (meta.messageId: device key + frame counter or sequence number, or
+ * the device's own time), never by the hub's arrival time: two messages in one millisecond stay two observations, and
+ * a redelivered message writes the same triples again.
+ */
+const MSG = '{$.meta.messageId}';
+const TIME = '$.meta.observedAt';
 const ENTITY = 'urn:ngsi-ld:Device:{$.meta.thingId}';
 const q = (s: string): string => JSON.stringify(s);
 
@@ -45,7 +55,7 @@ function fnCall(fn: string, ref: string, iri = false): string {
 }
 
 function timeMap(o: Obs): string {
-  return o.time ? fnCall('toDateTime', o.time) : `[ rml:reference "$.meta.receivedAt" ; rml:datatype xsd:dateTime ]`;
+  return o.time ? fnCall('toDateTime', o.time) : `[ rml:reference ${q(TIME)} ; rml:datatype xsd:dateTime ]`;
 }
 
 function valueMap(o: Obs): string {
@@ -73,7 +83,9 @@ export function thingMaps(): string {
 
 /** sosa:Observation + qudt:QuantityValue result + NGSI-LD Property for one observed value. */
 export function observation(o: Obs): string {
-  const obs = `${THING}/observations/${WHEN}/${o.prop}`;
+  const key = o.key ?? o.prop;
+  const obs = `${THING}/observations/${MSG}/${key}`;
+  const ngsi = `${THING}/ngsi-ld/${MSG}/${key}`;
   const unit = o.unit === undefined ? '' : typeof o.unit === 'string' ? `rml:object unit:${o.unit}` : `rml:objectMap ${fnCall('qudtUnit', o.unit.ref, true)}`;
   const code = o.code === undefined ? '' : typeof o.code === 'string' ? `rml:object ${q(o.code)}` : `rml:objectMap ${fnCall('unitCode', o.code.ref)}`;
   const numeric = (o.datatype ?? 'double') === 'double';
@@ -84,7 +96,8 @@ export function observation(o: Obs): string {
     [ rml:predicate sosa:madeBySensor ; rml:objectMap [ rml:template ${q(THING)} ] ] ,
     [ rml:predicate sosa:observedProperty ; rml:objectMap [ rml:template ${q(`${THING}/properties/${o.prop}`)} ] ] ,
     [ rml:predicate sosa:hasSimpleResult ; rml:objectMap ${valueMap(o)} ] ,
-    [ rml:predicate sosa:resultTime ; rml:objectMap ${timeMap(o)} ]${numeric ? ` ,
+    [ rml:predicate sosa:resultTime ; rml:objectMap ${timeMap(o)} ]${o.foi ? ` ,
+    [ rml:predicate sosa:hasFeatureOfInterest ; rml:objectMap [ rml:template ${q(o.foi)} ] ]` : ''}${numeric ? ` ,
     [ rml:predicate sosa:hasResult ; rml:objectMap [ rml:template ${q(`${obs}/result`)} ] ]` : ''} .
 ${numeric ? `
 :${o.id}_result a rml:TriplesMap ; rml:logicalSource :src_${o.id} ;
@@ -93,25 +106,26 @@ ${numeric ? `
     [ rml:predicate qudt:unit ; ${unit} ]` : ''} .
 ` : ''}
 :${o.id}_ngsi a rml:TriplesMap ; rml:logicalSource :src_${o.id} ;
-  rml:subjectMap [ rml:template ${q(`${THING}/ngsi-ld/${WHEN}/${o.prop}`)} ; rml:class ngsi-ld:Property ] ;
+  rml:subjectMap [ rml:template ${q(ngsi)} ; rml:class ngsi-ld:Property ] ;
   rml:predicateObjectMap
     [ rml:predicate ngsi-ld:hasValue ; rml:objectMap ${valueMap(o)} ] ,
-    [ rml:predicate ngsi-ld:observedAt ; rml:objectMap ${timeMap(o)} ]${code ? ` ,
+    [ rml:predicate ngsi-ld:observedAt ; rml:objectMap ${timeMap(o)} ]${o.foi ? ` ,
+    [ rml:predicate ngsi-ld:datasetId ; rml:objectMap [ rml:template ${q(o.foi)} ] ]` : ''}${code ? ` ,
     [ rml:predicate ngsi-ld:unitCode ; ${code} ]` : ''} .
 
 :${o.id}_entity a rml:TriplesMap ; rml:logicalSource :src_${o.id} ;
   rml:subjectMap [ rml:template ${q(ENTITY)} ] ;
   rml:predicateObjectMap [
     rml:predicateMap [ rml:template ${q(`https://uri.etsi.org/ngsi-ld/default-context/${o.prop}`)} ] ;
-    rml:objectMap [ rml:template ${q(`${THING}/ngsi-ld/${WHEN}/${o.prop}`)} ] ] .
+    rml:objectMap [ rml:template ${q(ngsi)} ] ] .
 `;
 }
 
 /** A GPS fix as a sosa:Observation whose result is a geo:Point, and an NGSI-LD location GeoProperty. */
 export function location(id: string, base: string, time?: string): string {
-  const obs = `${THING}/observations/${WHEN}/location`;
+  const obs = `${THING}/observations/${MSG}/location`;
   const wkt = `POINT({${base}.longitude} {${base}.latitude})`;
-  const t = time ? fnCall('toDateTime', time) : `[ rml:reference "$.meta.receivedAt" ; rml:datatype xsd:dateTime ]`;
+  const t = time ? fnCall('toDateTime', time) : `[ rml:reference ${q(TIME)} ; rml:datatype xsd:dateTime ]`;
   return `${source(id, `@${base.slice(1)}.latitude != null && @${base.slice(1)}.longitude != null`)}
 :${id}_observation a rml:TriplesMap ; rml:logicalSource :src_${id} ;
   rml:subjectMap [ rml:template ${q(obs)} ; rml:class sosa:Observation ] ;
@@ -127,10 +141,10 @@ export function location(id: string, base: string, time?: string): string {
 
 :${id}_ngsi a rml:TriplesMap ; rml:logicalSource :src_${id} ;
   rml:subjectMap [ rml:template ${q(ENTITY)} ] ;
-  rml:predicateObjectMap [ rml:predicate ngsi-ld:location ; rml:objectMap [ rml:template ${q(`${THING}/ngsi-ld/${WHEN}/location`)} ] ] .
+  rml:predicateObjectMap [ rml:predicate ngsi-ld:location ; rml:objectMap [ rml:template ${q(`${THING}/ngsi-ld/${MSG}/location`)} ] ] .
 
 :${id}_geoproperty a rml:TriplesMap ; rml:logicalSource :src_${id} ;
-  rml:subjectMap [ rml:template ${q(`${THING}/ngsi-ld/${WHEN}/location`)} ; rml:class ngsi-ld:GeoProperty ] ;
+  rml:subjectMap [ rml:template ${q(`${THING}/ngsi-ld/${MSG}/location`)} ; rml:class ngsi-ld:GeoProperty ] ;
   rml:predicateObjectMap [ rml:predicate ngsi-ld:hasValue ; rml:objectMap [ rml:template ${q(wkt)} ; rml:datatype geo:wktLiteral ] ] ,
     [ rml:predicate ngsi-ld:observedAt ; rml:objectMap ${t} ] .
 `;
@@ -157,26 +171,83 @@ const cayenneTypes: Array<[string, string, string | undefined]> = [
 ];
 const channels = [1, 2, 3, 4, 5, 6, 7, 8];
 
+/** Receptions mapped per message ($.payload.radio[0..n-1]); a frame heard by more gateways keeps the first ones. */
+export const MAX_RECEPTIONS = 4;
+
+/**
+ * Link quality: per reception (`$.payload.radio[i]`: one gateway or base station), an RSSI and an SNR observation
+ * whose feature of interest is the radio link device -> gateway (`things/{id}/links/{gatewayId}`, a hub:RadioLink).
+ */
+export function radioLinks(): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < MAX_RECEPTIONS; i++) {
+    const r = `$.payload.radio[${i}]`;
+    const gw = `{${r}.gatewayId}`;
+    const link = `${THING}/links/${gw}`;
+    const when = `@.payload.radio[${i}].gatewayId != null`;
+    out.push(
+      observation(scalar(`rssi_${i}`, `${r}.rssi`, 'rssi', 'DeciB_M', undefined, { when, key: `rssi/${gw}`, foi: link })),
+      observation(scalar(`snr_${i}`, `${r}.snr`, 'snr', 'DeciB', '2N', { when, key: `snr/${gw}`, foi: link })),
+      `${source(`link_${i}`, when)}
+:link_${i} a rml:TriplesMap ; rml:logicalSource :src_link_${i} ;
+  rml:subjectMap [ rml:template ${q(link)} ; rml:class sosa:FeatureOfInterest , hub:RadioLink ] ;
+  rml:predicateObjectMap
+    [ rml:predicate hub:device ; rml:objectMap [ rml:template ${q(THING)} ] ] ,
+    [ rml:predicate hub:gatewayId ; rml:objectMap [ rml:reference ${q(`${r}.gatewayId`)} ] ] .
+`,
+    );
+  }
+  return out;
+}
+
+/** SenML records mapped per message ($.payload.decoded.records[0..n-1], as the senml-json / senml-cbor codecs give them). */
+export const MAX_SENML_RECORDS = 8;
+
+/** One observation per numeric SenML record: property = the record's name, unit from its SenML unit symbol. */
+export function senmlRecords(): string[] {
+  return Array.from({ length: MAX_SENML_RECORDS }, (_, i) => {
+    const r = `$.payload.decoded.records[${i}]`;
+    return observation({
+      id: `senml_${i}`,
+      when: `@.payload.decoded.records[${i}].v != null && @.payload.decoded.records[${i}].n != null`,
+      prop: `{${r}.n}`,
+      key: `senml-${i}`,
+      value: `${r}.v`,
+      unit: { ref: `${r}.u` },
+      code: { ref: `${r}.u` },
+    });
+  });
+}
+
+const sequence = observation(scalar('frame_counter', '$.payload.sequence', 'frameCounter', 'UNITLESS', 'C62'));
+
 export function generateAll(): void {
-  file('lorawan-uplink.ttl', 'LoRaWAN uplink (The Things Stack v3 / ChirpStack v4, normalised by the LoRaWAN binding): decoded fields + radio metadata.', [
+  file('lorawan-uplink.ttl', 'LoRaWAN uplink (any network server or the packet forwarder, as the uplink pipeline hands it): decoded fields, frame counter, link quality per gateway, network location.', [
     observation(scalar('temperature', '$.payload.decoded.temperature', 'temperature', 'DEG_C', 'CEL')),
     observation(scalar('humidity', '$.payload.decoded.humidity', 'humidity', 'PERCENT', 'P1')),
     observation(scalar('luminosity', '$.payload.decoded.luminosity', 'luminosity', 'UNITLESS', 'C62')),
     observation(scalar('battery', '$.payload.decoded.battery', 'battery', 'V', 'VLT')),
-    observation(scalar('rssi', '$.payload.gateways[0].rssi', 'rssi', 'DeciB_M')),
-    observation(scalar('snr', '$.payload.gateways[0].snr', 'snr', 'DeciB', '2N')),
+    sequence,
+    ...radioLinks(),
+    location('location', '$.payload.location'),
   ]);
-  file('lorawan-cayenne.ttl', 'LoRaWAN uplink with a Cayenne LPP payload (decoded keys <type>_<channel>, as The Things Stack names them).', [
+  file('lorawan-cayenne.ttl', 'LoRaWAN uplink with a Cayenne LPP payload (decoded keys <type>_<channel>, as the cayenne-lpp codec and The Things Stack name them).', [
     ...cayenneTypes.flatMap(([t, u, c]) => channels.map((ch) => observation(scalar(`${t}_${ch}`, `$.payload.decoded.${t}_${ch}`, `${t}_${ch}`, u, c)))),
     ...channels.flatMap((ch) => ['x', 'y', 'z'].map((ax) => observation(scalar(`accelerometer_${ch}_${ax}`, `$.payload.decoded.accelerometer_${ch}.${ax}`, `accelerometer_${ch}_${ax}`, 'G')))),
     location('gps', '$.payload.decoded.gps_1'),
-    observation(scalar('rssi', '$.payload.gateways[0].rssi', 'rssi', 'DeciB_M')),
+    sequence,
+    ...radioLinks(),
   ]);
-  file('sigfox-callback.ttl', 'Sigfox data callback (normalised by the Sigfox binding): radio metadata, device time via hub:toDateTime.', [
-    observation(scalar('rssi', '$.payload.rssi', 'rssi', 'DeciB_M', undefined, { time: '$.payload.timeIso' })),
-    observation(scalar('snr', '$.payload.snr', 'snr', 'DeciB', '2N', { time: '$.payload.timeIso' })),
-    observation(scalar('seq', '$.payload.seqNumber', 'sequenceNumber', 'UNITLESS', 'C62', { time: '$.payload.timeIso' })),
-    observation(scalar('temperature', '$.payload.decoded.temperature', 'temperature', 'DEG_C', 'CEL', { time: '$.payload.timeIso' })),
+  file('sigfox-callback.ttl', 'Sigfox uplink (callback, as the uplink pipeline hands it): decoded fields, sequence number, link quality per base station, computed location; device time.', [
+    observation(scalar('seq', '$.payload.sequence', 'sequenceNumber', 'UNITLESS', 'C62')),
+    observation(scalar('temperature', '$.payload.decoded.temperature', 'temperature', 'DEG_C', 'CEL')),
+    ...radioLinks(),
+    location('location', '$.payload.location'),
+  ]);
+  file('schc-senml.ttl', 'SCHC-compressed CoAP carrying SenML (decompressed by the schc codec, decoded by senml-json / senml-cbor): one observation per record, link quality per gateway.', [
+    ...senmlRecords(),
+    sequence,
+    ...radioLinks(),
   ]);
   file('obd-pid.ttl', 'OBD-II: one decoded PID ({name, value, unit}) per message, with an optional GPS fix (NMEA RMC, decoded).', [
     observation({ id: 'pid', when: '@.payload.value != null && @.payload.name != null', prop: '{$.payload.name}', value: '$.payload.value', unit: { ref: '$.payload.unit' }, code: { ref: '$.payload.unit' } }),
@@ -195,7 +266,7 @@ export function generateAll(): void {
     observation(scalar('radar_count', '$.payload.payload.count', 'vehicleCount', 'UNITLESS', 'C62', { when: "@.payload.type == 'radar-count'", time: '$.payload.payload.timestamp' })),
     // Each velocity of a count (km/h, sign = direction) on the count's observation, as hub:vehicleVelocity values.
     `:radar_velocities a rml:TriplesMap ; rml:logicalSource :src_radar_count ;
-  rml:subjectMap [ rml:template ${q(`${THING}/observations/${WHEN}/vehicleCount`)} ] ;
+  rml:subjectMap [ rml:template ${q(`${THING}/observations/${MSG}/vehicleCount`)} ] ;
   rml:predicateObjectMap [ rml:predicate hub:vehicleVelocity ; rml:objectMap [ rml:reference "$.payload.payload.velocities[*]" ; rml:datatype xsd:double ] ] .
 `,
   ]);
