@@ -26,6 +26,8 @@ export interface SubscriberOptions {
   /** Reconnect backoff bounds. */
   minReconnectMs?: number;
   maxReconnectMs?: number;
+  /** How long stop() lets accepted messages finish so their PUBACKs go out (default 5 s). */
+  drainOnStopMs?: number;
 }
 
 /** The private mqtt.js members this module relies on (mqtt 5.x `build/lib/client.js`). */
@@ -190,7 +192,7 @@ export async function startSubscriber(
     async stop() {
       stopping = true;
       // Let accepted messages finish (bounded) so their PUBACKs go out; the rest are redelivered to the next start.
-      const deadline = Date.now() + 5000;
+      const deadline = Date.now() + (options.drainOnStopMs ?? 5000);
       while (inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       await Promise.race([ackChain, new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
       await client.endAsync(inflight > 0);
