@@ -9,6 +9,7 @@ export async function startTransports(ctx: TransportContext): Promise<RunningTra
   const running: RunningTransport[] = [];
   const starters: Array<() => Promise<RunningTransport | undefined>> = [
     // one line per transport, e.g. () => startMqtt(ctx),
+    async () => (await import('./mqtt/index.ts')).startMqtt(ctx),
   ];
   try {
     for (const start of starters) {
