@@ -7,6 +7,7 @@ import { applyPatch } from '../../../hub/ldp/patch.ts';
 import { MemoryQuadStore } from '../../../hub/store/memory-quad-store.ts';
 import { enc, ROOT } from '../corpus.ts';
 import { OracleError, text, type FuzzTarget } from '../target.ts';
+import { storeFailure } from './sparql.ts';
 
 const BASE = 'http://127.0.0.1:8080';
 const RESOURCE = `${BASE}/ldp/r1`;
@@ -52,7 +53,7 @@ export const n3PatchTarget: FuzzTarget = {
     } catch (e) {
       // The patch was accepted as N3: if the SPARQL the hub built from it does not parse, the hub built it wrong.
       if (e instanceof SparqlSyntaxError) throw new OracleError(`applyPatch built SPARQL the engine refuses: ${e.message.slice(0, 200)}`);
-      throw e;
+      throw storeFailure(e, () => (store = new MemoryQuadStore()));
     }
   },
 };

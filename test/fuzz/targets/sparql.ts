@@ -3,60 +3,40 @@
 import { readFileSync } from 'node:fs';
 import n3 from 'n3';
 import type { Quad } from '@rdfjs/types';
-import { HubError } from '../../../hub/errors.ts';
+import { StoreError } from '../../../hub/errors.ts';
 import { sparqlForm } from '../../../hub/directory/search-routes.ts';
 import { applyPatch } from '../../../hub/ldp/patch.ts';
 import { parseSparqlForRewrite } from '../../../hub/sparql/parse-update.ts';
 import { MAX_REWRITE_CHARS } from '../../../hub/sparql/update-dataset.ts';
 import { MemoryQuadStore } from '../../../hub/store/memory-quad-store.ts';
 import { assertManageable, measure } from '../../../hub/store/query-complexity.ts';
-import { OxigraphEngine, queryForm } from '../../../hub/store/oxigraph-engine.ts';
+import { queryForm } from '../../../hub/store/oxigraph-engine.ts';
+import { EngineOracle } from '../engine-oracle.ts';
 import { enc, filesUnder, ROOT, SHARED } from '../corpus.ts';
 import { sparqlSoup } from '../generators.ts';
 import { OracleError, text, type FuzzTarget } from '../target.ts';
 
 const DATA = `<urn:ex:s> <urn:ex:p> "1" .\n<urn:ex:s> <urn:ex:q> <urn:ex:o> .\n<urn:ex:o> <urn:ex:p> "2"@en <urn:ex:g> .\n_:b <urn:ex:p> <urn:ex:s> <urn:ex:g> .\n`;
 const BASE = 'http://127.0.0.1:8080';
-let queries: OxigraphEngine;
-let updates: OxigraphEngine;
-let updateCount = 0;
-
-function fresh(): OxigraphEngine {
-  const e = new OxigraphEngine();
-  e.load(DATA);
-  return e;
-}
-
-/**
- * A WASM trap (RuntimeError "memory access out of bounds", "unreachable") or a JS stack overflow inside the engine is a
- * crash: the hub's store worker dies with it. Any other engine error is the store's typed rejection (mapEngineError).
- */
-function engineCrash(e: unknown): boolean {
-  return e instanceof WebAssembly.RuntimeError || e instanceof RangeError || (e instanceof Error && /unreachable|out of bounds|call stack/i.test(e.message));
-}
+let oracle: EngineOracle | undefined;
 
 /** Not a query form after the prologue: run as an update (the engine's own, linear, form detection). */
 const looksLikeUpdate = (s: string) => queryForm(s) === undefined;
+let updateCount = 0;
 
-/** Runs text that passed the guard in the engine; a trap is a crash of the guard (it let the text through). */
+/**
+ * Runs text that passed the guard in Oxigraph as the store does: in a worker with the store worker's 16 MB stack
+ * (engine-oracle.ts), replaced after a trap. A trap is a crash of the guard (it let the text through); any other engine
+ * error is the store's typed rejection (mapEngineError).
+ */
 function inEngine(s: string, update: boolean): void {
-  try {
-    if (update) {
-      if (++updateCount % 200 === 0) updates = fresh();
-      updates.update(s);
-    } else queries.query(s);
-  } catch (e) {
-    if (engineCrash(e)) {
-      queries = fresh();
-      updates = fresh();
-      throw new OracleError(`the guard let through a text that crashed the engine: ${(e as Error).name}: ${(e as Error).message}`);
-    }
-    throw new HubError(400, 'engine-rejected', (e as Error).message);
-  }
+  oracle ??= new EngineOracle(DATA);
+  if (update && ++updateCount % 200 === 0) oracle.reset();
+  oracle.run(update ? 'update' : 'query', s);
 }
 
 /**
- * Whether the oracle can run a text in-process. Oxigraph's planner is steeply superlinear in the triple patterns of one
+ * Whether the oracle runs a text. Oxigraph's planner is steeply superlinear in the triple patterns of one
  * group (measured: 60 patterns 0.8 s, 100 about 4.8 s; a mutated saved query with ~270 froze the fuzz child), which the
  * hub bounds by the query timeout in its store worker (and pays for with a rebuild: issue 9). Texts with many non-operator
  * terms are left out of the oracle; the trap vectors (deep nesting, operator chains) have few such terms and still run.
@@ -77,13 +57,12 @@ const TOKENS = ['SELECT', 'WHERE', '{', '}', '(', ')', '[', ']', 'OPTIONAL', 'UN
   '?x', '$x', 'VALUES', 'BIND', 'EXISTS', 'REGEX(?x, "(a+)+b")', 'REPLACE', '1e309', 'LIMIT 99999999999999999999', '<(((1)))&&?b>'];
 
 function setupEngines(): void {
-  queries = fresh();
-  updates = fresh();
+  oracle ??= new EngineOracle(DATA);
 }
 
 export const sparqlTarget: FuzzTarget = {
   name: 'sparql',
-  description: '/sparql: assertManageable (the guard) -> sparqljs rewrite parse for updates -> Oxigraph query/update on a small store',
+  description: '/sparql: assertManageable (the guard) -> sparqljs rewrite parse for updates -> Oxigraph query/update on a small store (oracle: a 16 MB worker, as the store)',
   tokens: TOKENS,
   seeds: () => sparqlSeeds(),
   generate: (rng) => enc(sparqlSoup(rng)),
@@ -103,7 +82,7 @@ export const sparqlTarget: FuzzTarget = {
 
 export const sparqlSearchTarget: FuzzTarget = {
   name: 'sparql-search',
-  description: '/search/sparql: sparqlForm (guard + form keyword) -> store.query path (assertManageable -> Oxigraph)',
+  description: '/search/sparql: sparqlForm (guard + form keyword) -> store.query path (assertManageable -> Oxigraph in a 16 MB worker, as the store)',
   tokens: TOKENS,
   seeds: () => sparqlSeeds((t) => !looksLikeUpdate(t)),
   generate: (rng) => enc(sparqlSoup(rng)),
@@ -117,6 +96,17 @@ export const sparqlSearchTarget: FuzzTarget = {
 };
 
 let store: MemoryQuadStore;
+
+/**
+ * A 500 `store-failed` from the scratch store is the engine failing on SPARQL the guard and applyPatch let through (a
+ * trap, a stack overflow): a crash, not a typed rejection. The engine instance is replaced (a trap breaks it for good).
+ */
+export function storeFailure(e: unknown, replace: () => void): unknown {
+  if (!(e instanceof StoreError)) return e;
+  replace();
+  const cause = (e as { cause?: unknown }).cause;
+  return new OracleError(`the store failed (500) on a patch the hub let through: ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`.slice(0, 400));
+}
 let state: Quad[];
 
 export const ldpSparqlPatchTarget: FuzzTarget = {
@@ -136,6 +126,10 @@ export const ldpSparqlPatchTarget: FuzzTarget = {
     state = new n3.Parser({ baseIRI: `${BASE}/ldp/r1` }).parse(`<> a <http://example.org/ns#Bug> ; <http://purl.org/dc/terms/title> "first" .`) as Quad[];
   },
   async run(input) {
-    await applyPatch(store, BASE, state, 'application/sparql-update', text(input), `${BASE}/ldp/r1`);
+    try {
+      await applyPatch(store, BASE, state, 'application/sparql-update', text(input), `${BASE}/ldp/r1`);
+    } catch (e) {
+      throw storeFailure(e, () => (store = new MemoryQuadStore()));
+    }
   },
 };
