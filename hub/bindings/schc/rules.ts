@@ -124,8 +124,26 @@ function parseRule(raw: unknown, index: number): Rule {
   }
   if (!Array.isArray(compression)) throw new SchcRuleError('Compression must be an array of field descriptors', label, 'Compression');
   if (compression.length > MAX_FIELDS) throw new SchcRuleError(`more than ${MAX_FIELDS} field descriptors`, label, 'Compression');
-  const fields = compression.map((f) => parseField(f, label));
-  return { kind: 'compression', ...base, fields };
+  return { kind: 'compression', ...base, fields: numberRepeats(compression.map((f) => parseField(f, label)), label) };
+}
+
+/**
+ * FP for repeated fields: a descriptor without FP that repeats a field (e.g. microschc's positional option fields)
+ * takes the next position; two descriptors with one explicit (field, FP) for one direction are an error.
+ */
+function numberRepeats(fields: Array<FieldDescriptor & { fpExplicit: boolean }>, label: string): FieldDescriptor[] {
+  const taken = new Map<string, Array<{ fp: number; di: FieldDescriptor['di'] }>>();
+  const overlap = (a: FieldDescriptor['di'], b: FieldDescriptor['di']): boolean => a === 'bi' || b === 'bi' || a === b;
+  return fields.map(({ fpExplicit, ...f }) => {
+    const list = taken.get(f.spec.key) ?? [];
+    taken.set(f.spec.key, list);
+    let fp = f.fp;
+    const clash = (): boolean => list.some((e) => e.fp === fp && overlap(e.di, f.di));
+    if (fpExplicit && clash()) throw new SchcRuleError(`${f.fid} at FP ${fp} is described twice`, label, f.fid);
+    while (clash()) fp++;
+    list.push({ fp, di: f.di });
+    return { ...f, fp };
+  });
 }
 
 function parseLength(raw: unknown, spec: FieldSpec, label: string, fid: string): FieldLength {
@@ -193,14 +211,15 @@ function parseTarget(raw: unknown, spec: FieldSpec, fl: FieldLength, label: stri
   return valueOfBytes(bytes);
 }
 
-function parseField(raw: unknown, label: string): FieldDescriptor {
+function parseField(raw: unknown, label: string): FieldDescriptor & { fpExplicit: boolean } {
   if (!isRecord(raw)) throw new SchcRuleError('a field descriptor must be an object', label);
   const fid = get(raw, 'FID', 'fid');
   if (typeof fid !== 'string' || fid.length > 100) throw new SchcRuleError('FID must be a string', label, 'FID');
   const spec = fieldSpec(fid);
   if (!spec) throw new SchcRuleError(`unknown FID '${fid}'`, label, fid);
   const fl = parseLength(get(raw, 'FL', 'fl'), spec, label, fid);
-  const fpRaw = get(raw, 'FP', 'fp') ?? 1;
+  const fpGiven = get(raw, 'FP', 'fp');
+  const fpRaw = fpGiven ?? 1;
   if (!isUint(fpRaw, 1024)) throw new SchcRuleError('FP must be a non-negative integer', label, fid);
   const fp = Math.max(1, fpRaw);
   const diRaw = squash(String(get(raw, 'DI', 'di') ?? 'bi'));
@@ -261,7 +280,7 @@ function parseField(raw: unknown, label: string): FieldDescriptor {
       indexBits = arg;
     } else indexBits = Math.max(1, (tvList.length - 1).toString(2).length);
   }
-  return { fid, spec, fl, fp, di, tv, tvList, mo, msb, cda, indexBits };
+  return { fid, spec, fl, fp, di, tv, tvList, mo, msb, cda, indexBits, fpExplicit: fpGiven !== undefined && fpGiven !== 0 };
 }
 
 /** Whether a descriptor applies to a direction (DI Bi, or DI equal to it). */

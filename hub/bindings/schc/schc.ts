@@ -47,11 +47,12 @@ function selectRule(rules: readonly Rule[], reader: BitReader, hint: number | un
   throw new DecodeError('No SCHC rule matches the packet\'s RuleID', { offset: 0, field: 'RuleID', unit: 'bit' }, 'schc-unknown-rule');
 }
 
+/** DevIID/AppIID (RFC 8724 §7.5.8): the IID the hub knows for the device/application, else the rule's `equal` TV. */
 function iid(option: Uint8Array | undefined, f: FieldDescriptor, at: number): Value {
-  if (!option || option.length !== 8) {
-    throw new DecodeError(`${f.fid}: ${f.cda === 'dev-iid' ? 'DevIID' : 'AppIID'} needs the device's IID (deviceDefinitions.schc${f.cda === 'dev-iid' ? 'DevIid' : 'AppIid'})`, { offset: at, field: f.fid, unit: 'bit' }, 'schc-no-iid');
-  }
-  return valueOfBytes(option);
+  if (option?.length === 8) return valueOfBytes(option);
+  if (f.mo === 'equal' && f.tv) return f.tv;
+  const which = f.cda === 'dev-iid' ? 'Dev' : 'App';
+  throw new DecodeError(`${f.fid}: ${which}IID needs the IID (deviceDefinitions.schc${which}Iid)`, { offset: at, field: f.fid, unit: 'bit' }, 'schc-no-iid');
 }
 
 /** Reads one descriptor's residue (RFC 8724 §7.5) and returns the field value it rebuilds (undefined: computed later). */
