@@ -15,6 +15,7 @@ export const PLACEHOLDERS = {
   TITLE: 'Test Thing', MAPPING: 'mappings/test.rml.ttl', ADAPTER_ID: 'urn:uuid:4c960148-31ac-4de7-bada-918a99bdc29f',
   DEV_EUI: '0004A30B001C0530', FPORT: 10, SIGFOX_ID: '1A2B3C', VIN: 'WVWZZZ1JZXW000001', OSC_SOURCE: '127.0.0.1:9000',
   SEND_PORT: 9001, COOKIE_DEVICE: 'cookie-7', ADAPTER_KIND: 'test', ORIGIN_SCANNER: 'urn:x:bt-a', DESTINATION_SCANNER: 'urn:x:bt-b', RADAR: 'urn:x:radar',
+  PAYLOAD_CODEC: 'cayenne-lpp', DEV_ADDR: '260B1234', SCHC_RULES: [{ RuleID: 0, RuleIDLength: 3, NoCompression: [] }],
 };
 
 const REQUIRED_MODELS = ['lorawan-sensor', 'sigfox-device', 'obd-vehicle', 'ngimu-imu', 'cookie-node', 'cookie-bt-scanner', 'cookie-radar', 'travel-time-sensor',

@@ -40,7 +40,7 @@ describe('property values from mapped observations (mapfile -> SOSA -> WoT prope
       method: 'POST',
       url: '/thing-models/lorawan-sensor/instantiate?register=true',
       headers: auth,
-      payload: { id: ID, placeholders: { TITLE: 'Field sensor 1', DEV_EUI: '0004A30B001C0530', FPORT: 1, ADAPTER_ID: 'urn:wot-hub:adapter:lorawan', MAPPING: 'lorawan-uplink' } },
+      payload: { id: ID, placeholders: { TITLE: 'Field sensor 1', DEV_EUI: '0004A30B001C0530', FPORT: 1, ADAPTER_ID: 'urn:wot-hub:adapter:lorawan', MAPPING: 'lorawan-uplink', DEV_ADDR: '', PAYLOAD_CODEC: 'network-server' } },
     });
     expect(td.statusCode).toBe(201);
   });
