@@ -59,7 +59,7 @@ describe('embedded broker: authentication', () => {
     const { port } = await broker(sink);
     const reader = client(port, { username: 'app', password: READER });
     await connectOutcome(reader);
-    const closed = new Promise((r) => reader.once('close', r));
+    const closed = new Promise<void>((r) => reader.once('close', () => r()));
     reader.publish('hub/things/t1/messages', JSON.stringify({ seq: 1 }), { qos: 1 });
     await closed;
     expect(sink.calls).toBe(0);
@@ -162,7 +162,7 @@ describe('embedded broker: bounds', () => {
     const { port } = await broker(sink);
     const big = client(port, { username: 'gw', password: WRITER });
     await connectOutcome(big);
-    const closed = new Promise((r) => big.once('close', r));
+    const closed = new Promise<void>((r) => big.once('close', () => r()));
     big.publish('hub/things/t1/messages', Buffer.alloc(300 * 1024, 0x20), { qos: 1 });
     await closed;
     const ok = client(port, { username: 'gw', password: WRITER });
