@@ -73,13 +73,13 @@ export class OxigraphEngine {
     }
   }
 
-  /** Loads N-Quads; triples without a graph go to `graph` when given. */
-  load(nquads: string, graph?: GraphName): void {
-    if (!nquads) return;
+  /** Loads N-Quads (text, or its UTF-8 bytes: no string crosses into WASM then); triples without a graph go to `graph`. */
+  load(nquads: string | Uint8Array, graph?: GraphName): void {
+    if (!nquads.length) return;
     try {
       const opts: Record<string, unknown> = { format: 'application/n-quads', lenient: true, no_transaction: true };
       if (graph !== undefined && graph !== DEFAULT_GRAPH) opts.to_graph_name = namedNode(graph);
-      this.store.load(nquads, opts as { format: string });
+      this.store.load(nquads as string, opts as { format: string });
     } catch (e) {
       throw toEngineError(e);
     }

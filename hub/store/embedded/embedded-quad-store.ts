@@ -14,7 +14,8 @@ import type { RecoveryPlan, RecoveryReport } from './recover.ts';
 import { Snapshotter } from './snapshotter.ts';
 import { mapWireError, type EmbeddedStoreOptions } from './options.ts';
 export { embeddedStoreOptions, type EmbeddedStoreOptions } from './options.ts';
-import { acquireLock, deleteBefore, DIR_MODE, recoveryPlan, scanStoreDir, truncateDurably } from './store-files.ts';
+import { acquireLock, deleteBefore, DIR_MODE, recoveryPlan, scanStoreDir, segmentPath, truncateDurably } from './store-files.ts';
+import { ReplicaSet, type LogPosition } from './replica-set.ts';
 import { WorkerHost } from './worker-host.ts';
 import { workerEntry } from './worker-entry.ts';
 import { WriteLog } from './write-log.ts';
@@ -25,8 +26,11 @@ import { askVia, constructVia, selectVia } from './query-results.ts';
 /** Characters no IRI holds (RFC 3987: controls, space, <>"{}|^`\): refused before the write is logged. */
 const UNSAFE_IRI = /[\u0000-\u0020<>"{}|^`\\\u007F-\u009F]/;
 
+/** What the store talks to: one worker (rebuilt in place when it fails) or a replica set of workers. */
+type Engines = WorkerHost | ReplicaSet;
+
 export class EmbeddedQuadStore implements QuadStore {
-  private host: WorkerHost | undefined;
+  private host: Engines | undefined;
   private log: WriteLog | undefined;
   private readonly timeoutMs: number;
   private queue: InsertItem[] = [];
@@ -64,16 +68,21 @@ export class EmbeddedQuadStore implements QuadStore {
     const files = await scanStoreDir(dir);
     const snap = files.snapshots.at(-1);
     const segments = files.segments.filter((s) => snap === undefined || s >= snap);
-    this.host = new WorkerHost(await workerEntry(), {
-      mapError: mapWireError,
-      recoveryPlan: () => this.restartPlan(),
-      onRecovered: (r) => this.noteRecovery(r),
-      onRestart: () => this.counters.workerRestarts++,
-      inPlan: (req) => req.op === 'insert' && this.order.appended.has(req.records),
-    });
+    const replicas = this.options.replicas ?? 1;
+    const set = replicas > 1 ? new ReplicaSet(await workerEntry(), replicas, this.replicaHooks()) : undefined;
+    this.host =
+      set ??
+      new WorkerHost(await workerEntry(), {
+        mapError: mapWireError,
+        recoveryPlan: () => this.restartPlan(),
+        onRecovered: (r) => this.noteRecovery(r),
+        onRestart: () => this.counters.workerRestarts++,
+        inPlan: (req) => req.op === 'insert' && this.order.appended.has(req.records),
+      });
     let report: RecoveryReport;
     try {
-      report = await this.host.request({ op: 'recover', plan: recoveryPlan(dir, snap, segments) });
+      const plan = recoveryPlan(dir, snap, segments);
+      report = await (set ? set.start(plan) : this.host.request({ op: 'recover', plan }));
     } catch (e) {
       await this.host.close();
       await this.unlock();
@@ -91,6 +100,7 @@ export class EmbeddedQuadStore implements QuadStore {
     });
     await this.log.open();
     this.opened = true;
+    set?.fill();
     if ((await this.snapshots.sealedBytes()) >= (this.options.snapshotLogBytes ?? Infinity)) this.snapshots.start();
     if ((this.options.retentionDays ?? 0) > 0) {
       this.retention = new Retention(this, this.options.retentionDays!, this.options.retentionIntervalMs, this.options.now);
@@ -123,9 +133,49 @@ export class EmbeddedQuadStore implements QuadStore {
     }
   }
 
+  /** How a replica set rebuilds and catches up a member from this store's log (replica-set.ts). */
+  private replicaHooks() {
+    let pins = 0;
+    let unpinned: (() => void) | undefined;
+    return {
+      mapError: mapWireError,
+      logEnd: async () => {
+        await this.log!.drain();
+        const log = this.log!;
+        const sealed = this.snapshots.sealed;
+        return { position: { seq: log.seq, offset: log.offset }, plan: recoveryPlan(this.options.dir, this.snapshots.seq, [...sealed, log.seq], log.offset) };
+      },
+      catchUpPlan: (from: LogPosition, to: LogPosition) => {
+        const segments = [];
+        for (let s = from.seq; s <= to.seq; s++) {
+          segments.push({ path: segmentPath(this.options.dir, s), start: s === from.seq ? from.offset : 0, length: s === to.seq ? to.offset : undefined });
+        }
+        return { segments, append: true };
+      },
+      holdInserts: () => {
+        this.hold++;
+        return () => {
+          this.hold--;
+          this.scheduleFlush();
+        };
+      },
+      sequenced: () => this.order.idle(),
+      inPlan: (req: { op: string; records?: Uint8Array }) => req.op === 'insert' && this.order.appended.has(req.records!),
+      // Snapshots wait on `rebuilding` before deleting old files: pinned while any member rebuilds.
+      pin: () => {
+        if (pins++ === 0) this.rebuilding = new Promise<void>((resolve) => (unpinned = resolve));
+        return () => {
+          if (--pins === 0) (this.rebuilding = undefined), unpinned?.();
+        };
+      },
+      onRecovered: (r: RecoveryReport) => ((this.lastQuads = r.quads), (this.lastQuadsAt = performance.now())),
+      onRestart: () => this.counters.workerRestarts++,
+    };
+  }
+
   private unavailable = () => new StoreError(this.closed ? 'The store is closed' : 'The store is not open');
 
-  private get active(): { host: WorkerHost; log: WriteLog } {
+  private get active(): { host: Engines; log: WriteLog } {
     if (!this.opened || this.closed) throw this.unavailable();
     return { host: this.host!, log: this.log! };
   }
@@ -183,7 +233,7 @@ export class EmbeddedQuadStore implements QuadStore {
    * then logs `record()` of its result in answer order and resolves once that record is durable. Several such writes
    * pipeline: the worker answers in FIFO order, so the log order is the apply order, and they share group commits.
    */
-  private loggedWrite<T>(apply: (host: WorkerHost) => Promise<T>, record: (result: T) => Buffer | undefined): Promise<T> {
+  private loggedWrite<T>(apply: (host: Engines) => Promise<T>, record: (result: T) => Buffer | undefined): Promise<T> {
     const { host, log } = this.active;
     this.flush();
     this.counters.pendingWrites++;
@@ -272,7 +322,8 @@ export class EmbeddedQuadStore implements QuadStore {
   health(): Record<string, number> {
     const host = this.host;
     const now = performance.now();
-    if (host && this.opened && !this.closed && !this.sizing && !host.rebuilding && now - this.lastQuadsAt > 1000) {
+    const serving = host instanceof ReplicaSet ? host.liveMembers > 0 : !host?.rebuilding;
+    if (host && this.opened && !this.closed && !this.sizing && serving && now - this.lastQuadsAt > 1000) {
       this.sizing = true;
       host.request({ op: 'size' }).then(
         (n) => ((this.lastQuads = n), (this.lastQuadsAt = performance.now()), (this.sizing = false)),
@@ -283,6 +334,7 @@ export class EmbeddedQuadStore implements QuadStore {
       quads: this.lastQuads,
       quadsAgeMs: this.lastQuadsAt ? Math.round(now - this.lastQuadsAt) : -1,
       rebuilding: host?.rebuilding ? 1 : 0,
+      replicasLive: host instanceof ReplicaSet ? host.liveMembers : host && !host.rebuilding ? 1 : 0,
       requestsInFlight: host?.inFlight ?? 0,
       logBytesWritten: this.log?.bytesWritten ?? 0,
       logSyncs: this.log?.syncs ?? 0,
@@ -321,6 +373,8 @@ export class EmbeddedQuadStore implements QuadStore {
       this.closed = true;
       await this.log!.close();
       this.rebuilt?.();
+      // A replica still rebuilding pins the files a snapshot would delete: end the members before the snapshots.
+      if (this.host instanceof ReplicaSet) await this.host.close();
       await this.snapshots.stop();
       await this.host!.close();
       await this.unlock();

@@ -18,6 +18,11 @@ export interface EmbeddedStoreOptions {
   /** Drop observation graphs older than this many days (0 = never), on open and every `retentionIntervalMs`. */
   retentionDays?: number;
   retentionIntervalMs?: number;
+  /**
+   * Store workers holding the whole store each (replica-set.ts): 2 (the hub's default) lets queries run on one while
+   * the other applies writes, and a runaway query ends only its member; 1 is a single worker rebuilt in place.
+   */
+  replicas?: number;
   /** Clock, injectable for retention tests. */
   now?: () => Date;
 }
@@ -30,6 +35,8 @@ export function embeddedStoreOptions(config: HubConfig): EmbeddedStoreOptions {
     snapshotLogBytes: config.store.snapshotLogBytes,
     maxPendingWrites: config.store.maxPendingWrites,
     retentionDays: config.store.retentionDays,
+    // config.store.replicas (HUB_STORE_REPLICAS) is asked of the coordinator; until then the env var or 2.
+    replicas: (config.store as { replicas?: number }).replicas ?? (Number(process.env.HUB_STORE_REPLICAS) || 2),
   };
 }
 

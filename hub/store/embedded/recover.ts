@@ -7,7 +7,10 @@ import { LOAD_CHUNK_CHARS, applyInserts, applyRecord, type InsertItem } from './
 /** What to replay: the snapshot (N-Quads) and the segments after it, in order; `length` bounds a segment being appended to. */
 export interface RecoveryPlan {
   snapshot?: string;
-  segments: Array<{ path: string; length?: number }>;
+  /** `start`: replay from this byte (a record boundary), for a replica catching up on what it has not seen yet. */
+  segments: Array<{ path: string; length?: number; start?: number }>;
+  /** Apply onto the worker's current engine instead of a fresh one (catch-up of a joining replica; no snapshot). */
+  append?: boolean;
 }
 
 export interface RecoveryReport {
@@ -68,8 +71,10 @@ export function recover(engine: OxigraphEngine, plan: RecoveryPlan): RecoveryRep
     batch = [];
   };
   plan.segments.forEach((seg, i) => {
-    const buf = readPrefix(seg.path, seg.length);
-    const outcome = readRecords(buf, (rec: LogRecord, offset: number) => {
+    const start = seg.start ?? 0;
+    const buf = readPrefix(seg.path, seg.length).subarray(start);
+    const outcome = readRecords(buf, (rec: LogRecord, at: number) => {
+      const offset = at + start;
       report.replayedRecords++;
       if (rec.type === RecordType.Insert) {
         const { graph, nquads } = decoded(() => decodeInsert(rec.payload), seg.path, offset);
@@ -87,10 +92,10 @@ export function recover(engine: OxigraphEngine, plan: RecoveryPlan): RecoveryRep
       }
     });
     flush();
-    if (outcome.kind === 'corrupt') throw new CorruptLogError(seg.path, outcome.offset, outcome.reason);
+    if (outcome.kind === 'corrupt') throw new CorruptLogError(seg.path, outcome.offset + start, outcome.reason);
     if (outcome.kind === 'torn') {
-      if (i !== plan.segments.length - 1) throw new CorruptLogError(seg.path, outcome.offset, `${outcome.reason} in a sealed segment`);
-      report.torn = { path: seg.path, offset: outcome.offset, reason: outcome.reason };
+      if (i !== plan.segments.length - 1) throw new CorruptLogError(seg.path, outcome.offset + start, `${outcome.reason} in a sealed segment`);
+      report.torn = { path: seg.path, offset: outcome.offset + start, reason: outcome.reason };
     }
   });
   report.quads = engine.size();

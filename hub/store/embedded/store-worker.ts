@@ -4,7 +4,7 @@ import { parentPort } from 'node:worker_threads';
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { OxigraphEngine } from '../oxigraph-engine.ts';
 import { parseObservationGraph } from '../graphs.ts';
-import { applyInserts, decodeInserts, expiredGraphs, fromWire } from './apply.ts';
+import { applyInsertRecords, expiredGraphs, fromWire } from './apply.ts';
 import { CorruptLogError, recover, snapshotText } from './recover.ts';
 import type { Envelope, WireError, WorkerReply } from './protocol.ts';
 
@@ -16,10 +16,10 @@ let engine = new OxigraphEngine();
 function handle(req: Envelope): unknown {
   switch (req.op) {
     case 'recover':
-      engine = new OxigraphEngine();
+      if (!req.plan.append) engine = new OxigraphEngine();
       return recover(engine, req.plan);
     case 'insert':
-      return applyInserts(engine, decodeInserts(req.records));
+      return applyInsertRecords(engine, req.records);
     case 'query':
       return engine.query(req.sparql, req.options);
     case 'update':

@@ -10,7 +10,7 @@ import { QueryTimeoutError, ServiceUnavailableError, StoreError } from '../../er
 import type { Envelope, WireError, WorkerReplies, WorkerReply, WorkerRequest } from './protocol.ts';
 import type { RecoveryPlan, RecoveryReport } from './recover.ts';
 
-interface Pending {
+export interface Pending {
   req: WorkerRequest;
   resolve(value: unknown): void;
   reject(error: unknown): void;
@@ -31,6 +31,11 @@ export interface WorkerHostOptions {
   /** Whether an unanswered request is already in the recovery plan (an insert batch appended to the log). */
   inPlan?(req: WorkerRequest): boolean;
   onRestart?(reason: string): void;
+  /**
+   * Replica-set members (replica-set.ts): instead of rebuilding itself, the host ends its worker and hands its
+   * unanswered requests (unsettled) to the set, which re-routes reads and rebuilds a replica in the background.
+   */
+  handOff?(reason: string, orphans: Pending[]): void;
 }
 
 export class WorkerHost {
@@ -161,8 +166,29 @@ export class WorkerHost {
     void this.restart(`worker crashed: ${e.message}`);
   }
 
+  /** Reads (queries, graph reads, size) posted and not yet answered: a replica set routes reads to the least busy. */
+  get readsInFlight(): number {
+    let n = 0;
+    for (const p of this.pending.values()) if (isRead(p.req)) n++;
+    return n;
+  }
+
+  /** Ends this host now (replica sets: a member that missed a write's outcome); its requests are handed off. */
+  stop(reason: string): void {
+    if (!this.closed && !this.failed) void this.restart(reason);
+  }
+
   /** Replaces the worker by a fresh one rebuilt from snapshot + log; unanswered requests are posted again. */
   private async restart(reason: string): Promise<void> {
+    if (this.options.handOff) {
+      const orphans = [...this.pending.values()];
+      for (const p of orphans) if (p.timer) clearTimeout(p.timer), (p.timer = undefined);
+      this.pending.clear();
+      this.failed = new StoreError(`The store worker stopped (${reason})`);
+      void this.worker.terminate();
+      this.options.handOff(reason, orphans);
+      return;
+    }
     if (!this.options.recoveryPlan) {
       this.fail(new StoreError(`The store worker stopped (${reason})`));
       return;
@@ -218,4 +244,9 @@ export class WorkerHost {
     this.fail(new StoreError('The store is closed'));
     await this.worker.terminate();
   }
+}
+
+/** Requests that only read the engine (a replica set may answer them from any current member). */
+export function isRead(req: WorkerRequest): boolean {
+  return req.op === 'query' || req.op === 'getGraph' || req.op === 'hasGraph' || req.op === 'size';
 }

@@ -1,0 +1,293 @@
+// Several store workers holding the same data (replicas), so that a runaway query never stalls writes, reads or /health.
+//
+// Every write is posted to every live member in the same order (one FIFO each, so each member is the log applied in log
+// order); its outcome is the first member's answer. A read goes to the live member with the fewest reads in flight, so
+// while one member runs a long query the others keep applying writes and answering. A member that runs a request past
+// its budget (or traps, or crashes) is ended alone: its unanswered reads are re-routed to another member, and a fresh
+// member is rebuilt in the background from snapshot + log, catches up on the log written meanwhile, and joins for the
+// last few records while insert flushes are held briefly (joinMember). Nothing waits for that rebuild unless no member
+// is left. Memory: each member holds the whole store (RSS per million quads times the member count).
+import { QueryTimeoutError, ServiceUnavailableError, StoreError } from '../../errors.ts';
+import type { WireError, WorkerReplies, WorkerRequest } from './protocol.ts';
+import type { RecoveryPlan, RecoveryReport } from './recover.ts';
+import { WorkerHost, isRead, type Pending } from './worker-host.ts';
+
+/** A point in the log: segment number and byte offset in it. */
+export interface LogPosition {
+  seq: number;
+  offset: number;
+}
+
+export interface ReplicaSetHooks {
+  mapError(error: WireError): Error;
+  /** Waits until everything appended so far is in the log file; returns where the log ends (and the rebuild plan). */
+  logEnd(): Promise<{ position: LogPosition; plan: RecoveryPlan }>;
+  /** Plan that replays the log from `from` to `to` onto a member's current engine. */
+  catchUpPlan(from: LogPosition, to: LogPosition): RecoveryPlan;
+  /** Stops insert flushes until the returned function is called. */
+  holdInserts(): () => void;
+  /** Settles once every logged-after-apply write sequenced so far has been handed to the log. */
+  sequenced(): Promise<unknown>;
+  /** Whether an unanswered request is in the log already (an insert batch appended), so a rebuild replays it. */
+  inPlan(req: WorkerRequest): boolean;
+  /** Keeps snapshots from deleting log files while a member rebuilds; call the result when done. */
+  pin(): () => void;
+  onRecovered?(report: RecoveryReport): void;
+  onRestart?(reason: string): void;
+}
+
+interface SetWrite {
+  req: WorkerRequest;
+  timeoutMs?: number;
+  waitMs?: number;
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+  decided: boolean;
+  /** Members this write was posted to and that have not answered it. */
+  on: Set<WorkerHost>;
+}
+
+/** Catch-up rounds replay the log written while a member rebuilt; the last round runs with insert flushes held. */
+const CATCH_UP_ROUNDS = 4;
+const CATCH_UP_SMALL_BYTES = 4 << 20;
+
+export class ReplicaSet {
+  private live: WorkerHost[] = [];
+  /** Members being rebuilt (closed with the set). */
+  private building = new Set<WorkerHost>();
+  private joining = 0;
+  /** Writes posted and not yet decided, by request object (orphans handed back by a member are matched on it). */
+  private writes = new Map<WorkerRequest, SetWrite>();
+  /** Writes that no live member holds (every member holding it was ended): posted to the next member that joins. */
+  private homeless: SetWrite[] = [];
+  /** Requests that arrived while no member was live. */
+  private waiting: Array<{ run(): void; reject(e: unknown): void; timer?: NodeJS.Timeout }> = [];
+  /** Writes that arrived while a member joins (its last catch-up): posted to every member, the new one too, after. */
+  private paused: SetWrite[] | undefined;
+  private closed = false;
+  private failed: Error | undefined;
+  private noneLive: Array<() => void> = [];
+  restarts = 0;
+  lastRecoveryMs = 0;
+
+  constructor(private readonly entry: URL, private readonly size: number, private readonly hooks: ReplicaSetHooks) {}
+
+  private spawn(): WorkerHost {
+    const host: WorkerHost = new WorkerHost(this.entry, {
+      mapError: this.hooks.mapError,
+      handOff: (reason, orphans) => this.memberDown(host, reason, orphans),
+    });
+    return host;
+  }
+
+  /** Starts the first member from `plan` (the store's open); the others join in the background. */
+  async start(plan: RecoveryPlan): Promise<RecoveryReport> {
+    const first = this.spawn();
+    let report: RecoveryReport;
+    try {
+      report = await first.request({ op: 'recover', plan });
+    } catch (e) {
+      await first.close();
+      throw e;
+    }
+    this.lastRecoveryMs = report.durationMs;
+    this.live.push(first);
+    return report;
+  }
+
+  /** Adds members until the set has its size (after open, and after a member was ended). Runs in the background. */
+  fill(): void {
+    while (!this.closed && !this.failed && this.live.length + this.joining < this.size) void this.joinMember();
+  }
+
+  /** Members answering requests now. */
+  get liveMembers(): number {
+    return this.live.length;
+  }
+
+  get rebuilding(): boolean {
+    return this.joining > 0;
+  }
+
+  get inFlight(): number {
+    return this.live.reduce((n, h) => n + h.inFlight, 0) + this.waiting.length;
+  }
+
+  retryAfterSeconds(): number {
+    return Math.max(1, Math.ceil(this.lastRecoveryMs / 1000));
+  }
+
+  /** Same contract as WorkerHost.request: reads go to one live member, writes to all (first answer decides). */
+  request<K extends WorkerRequest['op']>(req: Extract<WorkerRequest, { op: K }>, timeoutMs?: number, waitMs = timeoutMs): Promise<WorkerReplies[K]> {
+    return new Promise((resolve, reject) => {
+      if (this.failed) return reject(this.failed);
+      if (this.closed) return reject(new StoreError('The store is closed'));
+      if (isRead(req)) this.read(req, timeoutMs, waitMs, resolve as (v: unknown) => void, reject);
+      else {
+        const w: SetWrite = { req, timeoutMs, waitMs, resolve: resolve as (v: unknown) => void, reject, decided: false, on: new Set() };
+        this.writes.set(req, w);
+        if (this.paused) this.paused.push(w);
+        else if (this.live.length) this.postWrite(w, this.live);
+        else this.wait(() => this.postWrite(w, this.live), w, waitMs);
+      }
+    });
+  }
+
+  private read(req: WorkerRequest, timeoutMs: number | undefined, waitMs: number | undefined, resolve: (v: unknown) => void, reject: (e: unknown) => void): void {
+    const host = this.leastBusy();
+    if (!host) return this.wait(() => this.read(req, timeoutMs, waitMs, resolve, reject), { reject }, waitMs);
+    host.request(req as WorkerRequest & { op: 'query' }, timeoutMs, waitMs).then(resolve, reject);
+  }
+
+  private leastBusy(): WorkerHost | undefined {
+    let best: WorkerHost | undefined;
+    for (const h of this.live) {
+      if (!best || h.readsInFlight < best.readsInFlight || (h.readsInFlight === best.readsInFlight && h.inFlight < best.inFlight)) best = h;
+    }
+    return best;
+  }
+
+  /** Holds a request until a member is live; past `waitMs` it is withdrawn with a 503 (as a rebuilding WorkerHost does). */
+  private wait(run: () => void, target: { reject(e: unknown): void; decided?: boolean; req?: WorkerRequest }, waitMs?: number): void {
+    const entry: { run(): void; reject(e: unknown): void; timer?: NodeJS.Timeout } = { run, reject: (e) => target.reject(e) };
+    if (waitMs !== undefined) {
+      entry.timer = setTimeout(() => {
+        const i = this.waiting.indexOf(entry);
+        if (i < 0) return;
+        this.waiting.splice(i, 1);
+        if (target.req) this.writes.delete(target.req);
+        const retry = this.retryAfterSeconds();
+        target.reject(
+          new ServiceUnavailableError(`The store is being rebuilt after a failed request; retry in ${retry} s`, {
+            headers: { 'retry-after': String(retry) },
+            extensions: { reason: 'store-rebuilding' },
+          }),
+        );
+      }, waitMs);
+    }
+    this.waiting.push(entry);
+  }
+
+  private postWrite(w: SetWrite, members: WorkerHost[]): void {
+    for (const host of members) {
+      w.on.add(host);
+      host.request(w.req as WorkerRequest & { op: 'update' }, w.timeoutMs, w.waitMs).then(
+        (v) => this.answered(w, host, true, v),
+        (e) => this.answered(w, host, false, e),
+      );
+    }
+  }
+
+  private answered(w: SetWrite, host: WorkerHost, ok: boolean, value: unknown): void {
+    if (!w.on.delete(host)) return; // handed off meanwhile
+    if (w.decided) return;
+    w.decided = true;
+    this.writes.delete(w.req);
+    if (ok) return w.resolve(value);
+    w.reject(value);
+    // A write that ran past its budget is not logged: a member still running it would apply it anyway, so it is
+    // ended too (it rebuilds from the log, which does not hold the write).
+    if (value instanceof QueryTimeoutError) for (const other of [...w.on]) other.stop(`a ${w.req.op} ran past its budget on another member`);
+  }
+
+  private memberDown(host: WorkerHost, reason: string, orphans: Pending[]): void {
+    this.restarts++;
+    this.hooks.onRestart?.(reason);
+    this.live = this.live.filter((h) => h !== host);
+    for (const p of orphans) {
+      const w = this.writes.get(p.req);
+      if (w) {
+        w.on.delete(host);
+        if (!w.decided && w.on.size === 0) this.homeless.push(w);
+      } else if (isRead(p.req)) {
+        this.read(p.req, p.timeoutMs, p.waitMs, p.resolve, p.reject);
+      } else {
+        p.reject(new StoreError(`The store worker stopped (${reason})`));
+      }
+    }
+    if (this.live.length === 0) for (const f of this.noneLive.splice(0)) f();
+    if (!this.closed) this.fill();
+  }
+
+  /**
+   * Rebuilds a member from snapshot + log, replays what was logged meanwhile (a few rounds, while the live members
+   * serve), then holds insert flushes, waits for the writes already sequenced to reach the log, replays the rest and
+   * goes live; writes posted from then on reach it in order with the others.
+   */
+  private async joinMember(): Promise<void> {
+    this.joining++;
+    const unpin = this.hooks.pin();
+    const host = this.spawn();
+    this.building.add(host);
+    let release: (() => void) | undefined;
+    try {
+      let { position, plan } = await this.hooks.logEnd();
+      const report = await host.request({ op: 'recover', plan });
+      this.lastRecoveryMs = report.durationMs;
+      for (let round = 0; round < CATCH_UP_ROUNDS; round++) {
+        const end = (await this.hooks.logEnd()).position;
+        const small = end.seq === position.seq && end.offset - position.offset < CATCH_UP_SMALL_BYTES;
+        await host.request({ op: 'recover', plan: this.hooks.catchUpPlan(position, end) });
+        position = end;
+        if (small) break;
+      }
+      release = this.hooks.holdInserts();
+      this.paused = [];
+      // With a member live, the writes sequenced so far get their outcome from it; with none, they are homeless and
+      // go to this member once it is live (they are not in the log: it stops before the first undecided write).
+      if (this.live.length) await Promise.race([this.hooks.sequenced(), new Promise<void>((r) => this.noneLive.push(r))]);
+      const end = (await this.hooks.logEnd()).position;
+      const last = await host.request({ op: 'recover', plan: this.hooks.catchUpPlan(position, end) });
+      if (this.closed) return void (await host.close());
+      this.hooks.onRecovered?.(last);
+      this.live.push(host);
+      const homeless = this.homeless.splice(0);
+      for (const w of homeless) {
+        if (this.hooks.inPlan(w.req)) {
+          w.decided = true;
+          this.writes.delete(w.req);
+          w.resolve({ errors: 0 });
+        } else this.postWrite(w, [host]);
+      }
+      this.resume();
+      for (const wt of this.waiting.splice(0)) wt.timer && clearTimeout(wt.timer), wt.run();
+    } catch (e) {
+      this.resume();
+      await host.close();
+      if (!this.closed && this.live.length === 0) this.fail(new StoreError('The store could not be rebuilt after a worker restart', { cause: e }));
+    } finally {
+      this.building.delete(host);
+      release?.();
+      unpin();
+      this.joining--;
+    }
+  }
+
+  /** Posts the writes held during a member's last catch-up to every live member, in arrival order. */
+  private resume(): void {
+    const paused = this.paused ?? [];
+    this.paused = undefined;
+    for (const w of paused) {
+      if (this.live.length) this.postWrite(w, this.live);
+      else this.wait(() => this.postWrite(w, this.live), w, w.waitMs);
+    }
+  }
+
+  private fail(e: Error): void {
+    if (this.failed) return;
+    this.failed = e;
+    for (const w of this.homeless.splice(0)) w.reject(e);
+    for (const wt of this.waiting.splice(0)) wt.timer && clearTimeout(wt.timer), wt.reject(e);
+    for (const w of this.paused?.splice(0) ?? []) w.reject(e);
+    for (const w of this.writes.values()) if (!w.decided) w.reject(e);
+    this.writes.clear();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.fail(new StoreError('The store is closed'));
+    await Promise.all([...this.live, ...this.building].map((h) => h.close()));
+    this.live = [];
+  }
+}
