@@ -6,4 +6,7 @@ export async function bindingsPlugin(app: FastifyInstance, deps: HubDeps): Promi
   void app;
   void deps;
   // one line per binding, e.g. await ttsRoutes(app, deps);
+  await (await import('./tts/routes.ts')).ttsRoutes(app, deps);
+  await (await import('./chirpstack/routes.ts')).chirpstackRoutes(app, deps);
+  await (await import('./sigfox/routes.ts')).sigfoxRoutes(app, deps);
 }
