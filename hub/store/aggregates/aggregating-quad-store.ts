@@ -1,0 +1,203 @@
+// AggregatingQuadStore: a QuadStore decorator that keeps dashboard aggregates over SOSA observations and answers the
+// recognised dashboard queries from them (./README.md lists the shapes), delegating everything else.
+//
+// Writes pass through unchanged. insert() text is scanned line by line for the five SOSA statements (scan.ts) and
+// folded into per-graph aggregates; every other write marks the graphs it touches dirty, and dirty graphs are rebuilt
+// from the store in the background (rebuild.ts). Aggregates answer only while every named graph is clean and regular,
+// so an answer is always the store's own answer (up to the order of ties and of unordered solutions, and double sums).
+import { DEFAULT_GRAPH, type GraphName, type JsonBinding, type QueryOptions, type QueryResult, type QuadStore, type UpdateOptions } from '../quad-store.ts';
+import { evaluate, serialise } from './answer.ts';
+import { Rebuilder } from './rebuild.ts';
+import { scanNQuads } from './scan.ts';
+import { recognise } from './shapes.ts';
+import { AggregateState } from './state.ts';
+import { updateTargets } from './update-targets.ts';
+
+const FORMATS = new Set(['application/sparql-results+json', 'application/sparql-results+xml', 'text/csv', 'text/tab-separated-values']);
+
+export interface AggregatingOptions {
+  /** Called with a background rebuild's failure (it is retried); default: a process warning. */
+  onError?: (e: unknown) => void;
+}
+
+export class AggregatingQuadStore implements QuadStore {
+  readonly state = new AggregateState();
+  private readonly rebuilder: Rebuilder;
+  private readonly counters = { aggregateAnswers: 0, aggregateDelegated: 0, scanCalls: 0, scanChars: 0, scanMs: 0, scanUnreadable: 0 };
+  /** Inner counters whose change means writes the aggregates did not see (failed applies, retention drops). */
+  private seen = { applyErrors: 0, retentionDroppedGraphs: 0 };
+  private droppedSeen = 0;
+
+  constructor(readonly inner: QuadStore, options: AggregatingOptions = {}) {
+    this.rebuilder = new Rebuilder(inner, this.state, options.onError ?? ((e) => process.emitWarning(`aggregates: rebuild failed: ${(e as Error).message}`)));
+    // Retention runs inside the embedded store and calls its own dropObservationsBefore: follow it on the instance.
+    const drop = (inner as { dropObservationsBefore?: (day: string) => Promise<string[]> }).dropObservationsBefore;
+    if (typeof drop === 'function') {
+      (inner as unknown as { dropObservationsBefore: (day: string) => Promise<string[]> }).dropObservationsBefore = async (day: string) => {
+        const end = this.state.beginWrite([]);
+        try {
+          const graphs = await drop.call(inner, day);
+          for (const g of graphs) this.state.dropped(g);
+          this.droppedSeen += graphs.length;
+          return graphs;
+        } finally {
+          end();
+          this.rebuilder.kick();
+        }
+      };
+    }
+  }
+
+  /** Drops observation graphs before `cutoffDay` when the inner store does retention (EmbeddedQuadStore). */
+  dropObservationsBefore(cutoffDay: string): Promise<string[]> {
+    const inner = this.inner as { dropObservationsBefore?: (day: string) => Promise<string[]> };
+    if (!inner.dropObservationsBefore) return Promise.reject(new Error('the inner store has no retention'));
+    return inner.dropObservationsBefore(cutoffDay);
+  }
+
+  /** Opens the inner store and starts the first build (queries are delegated until it is done). */
+  async open(): Promise<void> {
+    await this.inner.open();
+    this.noteInnerCounters();
+    this.rebuilder.kick();
+  }
+
+  /** Resolves once nothing is dirty (tests, benchmarks). */
+  aggregatesIdle(timeoutMs?: number): Promise<void> {
+    return this.rebuilder.idle(timeoutMs);
+  }
+
+  async close(): Promise<void> {
+    this.rebuilder.close();
+    await this.inner.close();
+  }
+
+  /** Writes the aggregates did not see show in the inner store's counters: then nothing is trusted until rebuilt. */
+  private noteInnerCounters(): void {
+    const h = this.inner.health?.();
+    if (!h) return;
+    const applyErrors = h.applyErrors ?? 0;
+    const dropped = h.retentionDroppedGraphs ?? 0;
+    if (applyErrors !== this.seen.applyErrors || dropped - this.seen.retentionDroppedGraphs > this.droppedSeen) {
+      this.state.setAllDirty();
+      this.rebuilder.kick();
+    }
+    this.seen = { applyErrors, retentionDroppedGraphs: dropped };
+    this.droppedSeen = 0;
+  }
+
+  query(sparql: string, options: QueryOptions = {}): Promise<QueryResult> {
+    const answer = this.answer(sparql, options);
+    if (answer) {
+      this.counters.aggregateAnswers++;
+      return Promise.resolve(answer);
+    }
+    this.counters.aggregateDelegated++;
+    return this.inner.query(sparql, options);
+  }
+
+  private answer(sparql: string, options: QueryOptions): QueryResult | undefined {
+    // GRAPH ?g patterns are the same whatever the default graph is; a restricted set of named graphs is not followed.
+    if (options.namedGraphUris?.length || options.defaultGraphUris?.length) return undefined;
+    const format = options.resultFormat ?? 'application/sparql-results+json';
+    if (!FORMATS.has(format)) return undefined;
+    const plan = recognise(sparql);
+    if (!plan) return undefined;
+    this.noteInnerCounters();
+    if (!this.state.ready(plan.kind === 'latest')) return undefined;
+    const result = evaluate(plan, this.state);
+    return result && serialise(result.vars, result.rows, format);
+  }
+
+  async select(sparql: string, options?: QueryOptions): Promise<JsonBinding[]> {
+    const r = await this.query(sparql, { ...options, resultFormat: 'application/sparql-results+json' });
+    return (JSON.parse(r.body) as { results: { bindings: JsonBinding[] } }).results.bindings;
+  }
+
+  async ask(sparql: string, options?: QueryOptions): Promise<boolean> {
+    return this.inner.ask(sparql, options);
+  }
+
+  construct(sparql: string, options?: QueryOptions): Promise<string> {
+    return this.inner.construct(sparql, options);
+  }
+
+  async update(sparql: string, options: UpdateOptions = {}): Promise<void> {
+    const targets = updateTargets(sparql, options.baseIri);
+    if (targets === undefined) {
+      // sparqljs cannot read it: usually the store refuses it too (nothing changed); if the store applies it, rebuild all.
+      await this.inner.update(sparql, options);
+      this.state.setAllDirty();
+      this.rebuilder.kick();
+      return;
+    }
+    await this.tracked(targets, () => this.inner.update(sparql, options));
+  }
+
+  private async tracked<T>(targets: string[] | '*', write: () => Promise<T>): Promise<T> {
+    const end = this.state.beginWrite(targets);
+    try {
+      return await write();
+    } finally {
+      end();
+      this.rebuilder.kick();
+    }
+  }
+
+  insert(nquads: string, graph?: GraphName): Promise<void> {
+    const written = this.inner.insert(nquads, graph);
+    const started = performance.now();
+    const scan = scanNQuads(nquads, graph === undefined || graph === DEFAULT_GRAPH ? undefined : graph);
+    if (scan.unreadable) {
+      this.counters.scanUnreadable++;
+      this.state.setAllDirty();
+    } else this.state.ingest(scan);
+    this.counters.scanCalls++;
+    this.counters.scanChars += nquads.length;
+    this.counters.scanMs += performance.now() - started;
+    if (this.state.dirty.size || this.state.allDirty) this.rebuilder.kick();
+    // A refused insert is not in the store: its graphs are rebuilt (the caller still gets the rejection).
+    written.catch(() => {
+      for (const g of scan.graphs.keys()) this.state.markDirty(g);
+      this.rebuilder.kick();
+    });
+    return written;
+  }
+
+  getGraph(graph: GraphName): Promise<string | undefined> {
+    return this.inner.getGraph(graph);
+  }
+
+  hasGraph(graph: GraphName): Promise<boolean> {
+    return this.inner.hasGraph(graph);
+  }
+
+  putGraph(graph: GraphName, ntriples: string): Promise<boolean> {
+    return this.tracked(graph === DEFAULT_GRAPH ? [] : [graph], () => this.inner.putGraph(graph, ntriples));
+  }
+
+  postGraph(graph: GraphName, ntriples: string): Promise<boolean> {
+    return this.tracked(graph === DEFAULT_GRAPH ? [] : [graph], () => this.inner.postGraph(graph, ntriples));
+  }
+
+  deleteGraph(graph: GraphName): Promise<boolean> {
+    return this.tracked(graph === DEFAULT_GRAPH ? [] : [graph], () => this.inner.deleteGraph(graph));
+  }
+
+  private figures(): Record<string, number> {
+    return { ...this.state.stats(), ...this.counters, scanMs: Math.round(this.counters.scanMs), ...prefixed(this.rebuilder.counters) };
+  }
+
+  async stats(): Promise<Record<string, number>> {
+    return { ...(await this.inner.stats()), ...this.figures() };
+  }
+
+  health(): Record<string, number> {
+    const inner = this.inner.health?.() ?? {};
+    return { ...inner, ...this.figures() };
+  }
+}
+
+function prefixed(c: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(c).map(([k, v]) => [`aggregates${k[0]!.toUpperCase()}${k.slice(1)}`, v]));
+}
