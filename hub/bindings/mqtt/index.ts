@@ -1,4 +1,6 @@
 // MQTT transport: the embedded broker (config.mqttPort > 0) and/or a subscriber on an external broker (config.mqttUrl).
+import { chirpstackCodec } from '../chirpstack/codec.ts';
+import { ttsCodec } from '../tts/codec.ts';
 import type { RunningTransport, TransportContext } from '../types.ts';
 import { startBroker } from './broker.ts';
 import { MqttIngest, type MqttCodecs } from './ingest.ts';
@@ -7,21 +9,8 @@ import { startSubscriber } from './subscriber.ts';
 export { routeTopic, DEVICE_TOPIC_FILTERS } from './topics.ts';
 export { MqttIngest } from './ingest.ts';
 
-/** The network-server codecs, loaded when their bindings are present (hub/bindings/tts, hub/bindings/chirpstack). */
-async function loadCodecs(): Promise<MqttCodecs> {
-  const codecs: MqttCodecs = {};
-  try {
-    codecs.tts = (await import('../tts/codec.ts')).ttsCodec;
-  } catch {
-    // not installed: TTS uplinks are counted as noCodec
-  }
-  try {
-    codecs.chirpstack = (await import('../chirpstack/codec.ts')).chirpstackCodec;
-  } catch {
-    // likewise
-  }
-  return codecs;
-}
+/** The network-server codecs the MQTT topics dispatch to. */
+export const MQTT_CODECS: MqttCodecs = { tts: ttsCodec, chirpstack: chirpstackCodec };
 
 /**
  * Starts what the configuration enables, as one RunningTransport (undefined when neither is). Both share one ingest
@@ -31,7 +20,7 @@ export async function startMqtt(ctx: TransportContext, codecs?: MqttCodecs): Pro
   const wantBroker = ctx.config.mqttPort > 0;
   const wantSubscriber = !!ctx.config.mqttUrl;
   if (!wantBroker && !wantSubscriber) return undefined;
-  const ingest = new MqttIngest(ctx, codecs ?? (await loadCodecs()));
+  const ingest = new MqttIngest(ctx, codecs ?? MQTT_CODECS);
   const parts: RunningTransport[] = [];
   try {
     if (wantBroker) parts.push(await startBroker(ctx, ingest));

@@ -2,6 +2,7 @@
 import { DecodeError, HubError, PayloadTooLargeError, ServiceUnavailableError } from '../../errors.ts';
 import { parseJsonBody } from '../../http/body.ts';
 import { canonicalKey, type BindingName, type DeviceFrame, type NetworkServerCodec, type TransportContext, type UplinkOrigin } from '../types.ts';
+import type { NetworkEvent } from '../tts/network-event.ts';
 import { decodeGenericUplink } from './generic.ts';
 import { routeTopic, type TopicRoute } from './topics.ts';
 
@@ -11,10 +12,13 @@ export const MAX_PAYLOAD_BYTES = 256 * 1024;
 /** `ack`: acknowledge (stored, duplicate, unmapped, refused for what it holds, or not a device topic). `retry`: do not. */
 export type Delivery = 'ack' | 'retry';
 
-/** The network-server codecs the topics dispatch to; a missing one makes its uplinks counted `noCodec` and dropped. */
+/**
+ * The network-server codecs the topics dispatch to; a missing one makes its uplinks counted `noCodec` and dropped. The
+ * optional event decoders name the device of a join or status event in the report.
+ */
 export interface MqttCodecs {
-  tts?: NetworkServerCodec;
-  chirpstack?: NetworkServerCodec;
+  tts?: NetworkServerCodec & { decodeMessage?(body: unknown, receivedAt: number): NetworkEvent };
+  chirpstack?: NetworkServerCodec & { decodeEvent?(event: string, body: unknown, receivedAt: number): NetworkEvent };
 }
 
 export interface IngestCounters {
@@ -147,7 +151,7 @@ export class MqttIngest {
   private decode(route: Exclude<TopicRoute, { kind: 'other' }>, payload: Uint8Array, origin: UplinkOrigin): DeviceFrame | undefined {
     if (route.kind === 'tts' || route.kind === 'chirpstack') {
       if (route.event !== 'up') {
-        this.countEvent(route, origin);
+        this.countEvent(route, payload, origin);
         return undefined;
       }
       const codec = route.kind === 'tts' ? this.codecs.tts : this.codecs.chirpstack;
@@ -169,13 +173,25 @@ export class MqttIngest {
       : decodeGenericUplink({ thingId: route.thingId }, body, payload);
   }
 
-  private countEvent(route: { kind: 'tts' | 'chirpstack'; event: string }, origin: UplinkOrigin): void {
+  /** Counts a non-uplink event; a join or a device status is reported (bounded log) with the device it names. */
+  private countEvent(route: { kind: 'tts' | 'chirpstack'; event: string }, payload: Uint8Array, origin: UplinkOrigin): void {
     this.counters.events += 1;
     const name = `${route.kind}:${route.event}`;
-    this.eventCounts.set(name, (this.eventCounts.get(name) ?? 0) + 1);
-    if (route.event === 'join' || route.event === 'status') {
-      this.bounded.info(`event-${route.event}`, { binding: origin.binding, topic: origin.topic, event: route.event }, `mqtt: ${origin.binding} ${route.event} event`);
+    if (this.eventCounts.has(name) || this.eventCounts.size < 64) this.eventCounts.set(name, (this.eventCounts.get(name) ?? 0) + 1);
+    if (route.event !== 'join' && route.event !== 'status') return;
+    let device: unknown;
+    let details: unknown;
+    try {
+      if (payload.length <= MAX_PAYLOAD_BYTES) {
+        const body = parseJsonBody(payload, 'MQTT message');
+        const event =
+          route.kind === 'tts' ? this.codecs.tts?.decodeMessage?.(body, origin.receivedAt) : this.codecs.chirpstack?.decodeEvent?.(route.event, body, origin.receivedAt);
+        if (event && event.kind !== 'uplink') ({ device, details } = event);
+      }
+    } catch {
+      // a malformed event is still counted; the report just names no device
     }
+    this.bounded.info(`event-${route.event}`, { binding: origin.binding, topic: origin.topic, event: route.event, device, details }, `mqtt: ${origin.binding} ${route.event} event`);
   }
 
   private async accept(frame: DeviceFrame, origin: UplinkOrigin): Promise<Delivery> {

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeGenericUplink } from '../../../hub/bindings/mqtt/generic.ts';
+import { MQTT_CODECS } from '../../../hub/bindings/mqtt/index.ts';
 import { MqttIngest } from '../../../hub/bindings/mqtt/ingest.ts';
 import { PacketSizeScanner } from '../../../hub/bindings/mqtt/packet-limit.ts';
 import { subscriptionFilters as subscriptionFiltersFor } from '../../../hub/bindings/mqtt/subscriber.ts';
@@ -178,5 +179,38 @@ describe('MqttIngest', () => {
     // no ChirpStack codec installed: counted, dropped
     expect(await ingest.handle('application/1/device/0102030405060708/event/up', enc({}), 1)).toBe('ack');
     expect(ingest.counters.noCodec).toBe(1);
+  });
+});
+
+describe('MqttIngest with the real ttsCodec and chirpstackCodec', () => {
+  const uplinks = vectors.filter((v) => (v as { kind?: string }).kind === 'tts-v3-uplink' || (v as { kind?: string }).kind === 'chirpstack-v4-up');
+
+  it('every TTS and ChirpStack uplink vector with a device EUI becomes a frame for that EUI on its MQTT topic', async () => {
+    const sink = new RecordingSink();
+    const ingest = new MqttIngest(makeCtx(sink), MQTT_CODECS);
+    let expected = 0;
+    for (const v of uplinks) {
+      const input = v.input as { end_device_ids?: { device_id?: string; dev_eui?: string; application_ids?: { application_id?: string } }; deviceInfo?: { devEui?: string } };
+      const eui = input.end_device_ids?.dev_eui ?? input.deviceInfo?.devEui;
+      if (!eui) continue;
+      const topic = input.deviceInfo
+        ? `application/app/device/${eui}/event/up`
+        : `v3/${input.end_device_ids!.application_ids?.application_id ?? 'app'}@ttn/devices/${input.end_device_ids!.device_id}/up`;
+      expect(await ingest.handle(topic, enc(v.input), 1), v.id).toBe('ack');
+      expected += 1;
+      expect(sink.accepted.at(-1)?.frame.deviceKey, v.id).toBe(eui.toUpperCase());
+    }
+    expect(expected).toBeGreaterThanOrEqual(4);
+    expect(sink.rejected).toEqual([]);
+  });
+
+  it('join and status events are reported with their device', async () => {
+    const sink = new RecordingSink();
+    const ctx = makeCtx(sink);
+    const ingest = new MqttIngest(ctx, MQTT_CODECS);
+    await ingest.handle('application/app/device/0101010101010101/event/join', enc(vector('chirpstack-join-docs').input), 1);
+    await ingest.handle(vector('tts-join-mqtt-doc').topic!, enc(vector('tts-join-mqtt-doc').input), 1);
+    const reports = ctx.lines.filter((l) => l.level === 'info').map((l) => l.obj as { device?: { deviceKey?: string } });
+    expect(reports.map((r) => r.device?.deviceKey?.toUpperCase())).toEqual(['0101010101010101', '4200000000000000']);
   });
 });
