@@ -93,7 +93,7 @@ export function fleet(count: number, base = 0x70b3d57ed0000000n): SimulatedDevic
     const eui = (base + BigInt(i + 1)).toString(16).toUpperCase().padStart(16, '0');
     return {
       devEui: eui,
-      devAddr: (0x26011000 + i + 1).toString(16).toUpperCase().padStart(8, '0'),
+      devAddr: ((0x26000000 + Number(base & 0xffffffn) + i + 1) >>> 0).toString(16).toUpperCase().padStart(8, '0'),
       name: `sim-${String(i + 1).padStart(4, '0')}`,
       sigfoxId: (0xc0de0000 + i + 1).toString(16).toUpperCase(),
     };
