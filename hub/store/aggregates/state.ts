@@ -109,7 +109,13 @@ export class AggregateState {
   /** A write other than insert() on `graphs` ('*': could touch any graph) starts; call the result when it settles. */
   beginWrite(graphs: string[] | '*'): () => void {
     const names = graphs === '*' ? ['*'] : graphs;
-    if (graphs === '*') this.setAllDirty();
+    if (graphs === '*') {
+      // Rows held so far were written before this write: the full build after it reads whatever of them survived.
+      this.setAllDirty();
+      this.pending.clear();
+      this.pendingRows = 0;
+      this.overflowed.clear();
+    }
     for (const g of names) {
       if (g !== '*') {
         this.markDirty(g);
