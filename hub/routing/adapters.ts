@@ -36,6 +36,11 @@ export interface BindingCounters {
   quads: number;
 }
 
+/** What an adapter Thing's counter properties read (thing-models/hub-adapter.tm.jsonld). */
+export interface UplinkAdapterCounters extends AdapterCounters, BindingCounters {
+  rejectedByCode: Record<string, number>;
+}
+
 const zero = (): BindingCounters => ({ received: 0, decoded: 0, stored: 0, duplicate: 0, unmapped: 0, quads: 0 });
 
 /** One adapter Thing: the sum of its bindings' counters. Paused: the pipeline refuses its uplinks with a 503. */
@@ -54,7 +59,7 @@ export class UplinkAdapter implements Adapter {
     this.model = MODEL_KIND[kind] ?? kind;
   }
 
-  counters(): AdapterCounters & Record<string, unknown> {
+  counters(): UplinkAdapterCounters {
     const sum = zero();
     for (const b of this.bindings) {
       const c = this.stats.get(b);
