@@ -39,3 +39,6 @@ export function payloadCodecNames(): string[] {
 
 // One line per codec module, e.g.:
 // import { cayenneLpp } from './cayenne/codec.ts'; registerPayloadCodec(cayenneLpp);
+import { schcCodec } from './schc/codec.ts'; registerPayloadCodec(schcCodec);
+import { cayenneLppCodec } from './cayenne/lpp.ts'; registerPayloadCodec(cayenneLppCodec);
+import { senmlCborCodec, senmlJsonCodec } from './senml/codecs.ts'; registerPayloadCodec(senmlJsonCodec); registerPayloadCodec(senmlCborCodec);

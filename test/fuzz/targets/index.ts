@@ -7,6 +7,7 @@ import { mapfileTurtleTarget, mapfileYarrrmlTarget } from './mapfile.ts';
 import { mergePatchTarget } from './merge-patch.ts';
 import { n3PatchTarget } from './n3-patch.ts';
 import { ldpSparqlPatchTarget, sparqlSearchTarget, sparqlTarget } from './sparql.ts';
+import { schcRulesTarget, schcTarget } from './schc.ts';
 import { storeLogTarget } from './store-log.ts';
 import { tdTarget } from './td.ts';
 
@@ -24,4 +25,5 @@ export const TARGETS: readonly FuzzTarget[] = [
   ldpHeadersTarget,
   coapTarget,
   storeLogTarget,
+  schcTarget, schcRulesTarget,
 ];
