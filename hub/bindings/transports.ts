@@ -10,6 +10,7 @@ export async function startTransports(ctx: TransportContext): Promise<RunningTra
   const starters: Array<() => Promise<RunningTransport | undefined>> = [
     // one line per transport, e.g. () => startMqtt(ctx),
     async () => (await import('./mqtt/index.ts')).startMqtt(ctx),
+    async () => (await import('./semtech-udp/index.ts')).startPacketForwarder(ctx),
   ];
   try {
     for (const start of starters) {

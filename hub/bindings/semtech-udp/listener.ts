@@ -4,7 +4,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { join } from 'node:path';
 import type { HubError } from '../../errors.ts';
 import { SessionState } from '../lorawan/session-state.ts';
-import type { RunningTransport, TransportContext, UplinkOrigin } from '../types.ts';
+import type { DeviceEntry, KeyType, RunningTransport, TransportContext, UplinkOrigin } from '../types.ts';
 import { ackFor, MAX_DATAGRAM_BYTES, parseDatagram, pullResp, readRxpk, readStat, readTxAck, type GatewayStatus } from './protocol.ts';
 import { LorawanUplinks, type ResolveDevAddr } from './uplinks.ts';
 
@@ -35,6 +35,12 @@ export interface PacketForwarder extends RunningTransport {
   sendPullResp(gatewayEui: string, token: Uint8Array, txpk: Record<string, unknown>): boolean;
 }
 
+/** The pipeline's device index when the hub puts one in the context (`devices.lookup(keyType, key)`, DeviceIndex). */
+function indexResolver(ctx: TransportContext): ResolveDevAddr | undefined {
+  const devices = (ctx as TransportContext & { devices?: { lookup(keyType: KeyType, key: string): DeviceEntry | undefined } }).devices;
+  return devices ? (devAddr) => devices.lookup('devAddr', devAddr) : undefined;
+}
+
 /** Starts the listener on config.host:config.packetForwarderPort; undefined when the port is 0 (off). */
 export async function startPacketForwarder(ctx: TransportContext, options: PacketForwarderOptions = {}): Promise<PacketForwarder | undefined> {
   const port = ctx.config.packetForwarderPort;
@@ -52,7 +58,7 @@ export async function listenPacketForwarder(ctx: TransportContext, port: number,
   const uplinks = new LorawanUplinks({
     uplinks: ctx.uplinks,
     secrets: ctx.secrets,
-    resolveDevAddr: options.resolveDevAddr,
+    resolveDevAddr: options.resolveDevAddr ?? indexResolver(ctx),
     sessions,
     dedupWindowMs: options.dedupWindowMs,
     maxPending: options.maxPendingFrames,
