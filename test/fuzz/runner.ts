@@ -86,22 +86,54 @@ export async function runOnce(target: FuzzTarget, input: Uint8Array): Promise<{ 
   const typed = target.isTypedError ?? isHubError;
   const t0 = performance.now();
   const c0 = process.cpuUsage();
+  const slices = target.timing === 'slice' ? sliceMeter() : undefined;
   let ms = 0;
   let wallMs = 0;
+  let stopped = false;
+  const stop = () => {
+    stopped = true;
+    ms = slices ? slices.stop() : cpuMs(c0);
+    wallMs = performance.now() - t0;
+  };
   try {
     let r = target.run(input);
     if (r && typeof (r as Promise<unknown>).then === 'function') r = await r;
-    ms = cpuMs(c0);
-    wallMs = performance.now() - t0;
+    stop();
     if (typeof r === 'function') r();
     return { outcome: 'accepted', ms, wallMs };
   } catch (e) {
-    if (!ms) {
-      ms = cpuMs(c0);
-      wallMs = performance.now() - t0;
-    }
+    if (!stopped) stop();
     return { outcome: typed(e) ? 'typed' : 'crash', ms, wallMs, error: e };
   }
+}
+
+/**
+ * Measures the longest synchronous stretch of the code running now: a setImmediate ticker takes the CPU time between
+ * its turns, which can only run when the code under test has given the event loop back. stop() returns the longest
+ * stretch in CPU ms, the one still running included.
+ */
+function sliceMeter(): { stop(): number } {
+  let last = process.cpuUsage();
+  let longest = 0;
+  let running = true;
+  const take = () => {
+    const ms = cpuMs(last);
+    if (ms > longest) longest = ms;
+    last = process.cpuUsage();
+  };
+  const tick = () => {
+    if (!running) return;
+    take();
+    setImmediate(tick);
+  };
+  setImmediate(tick);
+  return {
+    stop() {
+      running = false;
+      take();
+      return longest;
+    },
+  };
 }
 
 export interface RangeOptions {
@@ -124,8 +156,14 @@ export interface RangeOptions {
 export async function runRange(target: FuzzTarget, seeds: Uint8Array[], from: number, to: number, o: RangeOptions): Promise<{ counts: Counts; next: number }> {
   const source = new InputSource(target, seeds, o.seed);
   // Warm-up: the first calls pay for lazy module loading and JIT compilation, which is not what an input costs.
-  if (o.warmUp !== false) for (const s of seeds.slice(0, 20)) await runOnce(target, s);
+  // Each warm-up input reports progress: twenty slow seeds (a sliced parse on a busy machine) outlast the watchdog.
   const counts = emptyCounts();
+  if (o.warmUp !== false) {
+    for (const s of seeds.slice(0, 20)) {
+      await runOnce(target, s);
+      o.onProgress?.(counts, from);
+    }
+  }
   const progressMs = o.progressMs ?? 200;
   let lastProgress = performance.now();
   let i = from;

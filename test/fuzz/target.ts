@@ -26,6 +26,12 @@ export interface FuzzTarget {
    * timing stops (e.g. loading the parser's output into a store, which the hub does off the event loop).
    */
   run(input: Uint8Array): void | (() => void) | Promise<void | (() => void)>;
+  /**
+   * What the hang budget is held against: 'total' (default), the CPU from the call to its settlement; 'slice', the
+   * longest CPU stretch between two turns of the event loop, for parsers the hub runs in time slices (mapfile uploads:
+   * parseMappingBounded + compileParsedSliced), where the total is long by design and the slice is what blocks the hub.
+   */
+  readonly timing?: 'total' | 'slice';
   /** Whether a thrown value is the parser's documented rejection (default: `instanceof HubError`). */
   isTypedError?(error: unknown): boolean;
 }

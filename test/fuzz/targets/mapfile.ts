@@ -1,6 +1,8 @@
 // Fuzz targets: mapfile uploads (Turtle RML and YARRRML) compiled as the registry does, then run on real messages.
 import { readFileSync } from 'node:fs';
-import { compileParsed } from '../../../hub/mapping/compile.ts';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { compileParsed, compileParsedSliced } from '../../../hub/mapping/compile.ts';
+import { parseMappingBounded } from '../../../hub/mapping/parse-bounded.ts';
 import { parseMapping, type MappingFormat } from '../../../hub/mapping/parse.ts';
 import { writeNQuads } from '../../../hub/mapping/nquads.ts';
 import { OxigraphEngine } from '../../../hub/store/oxigraph-engine.ts';
@@ -20,37 +22,57 @@ function loadMessages(): void {
 /** Seeds up to this size: the 165 KB generated Cayenne mapfile would make every mutant of it cost tens of ms. */
 const MAX_SEED = 32 * 1024;
 
-/** What MappingRegistry.compile does with an upload (perMessageOnly, strictVocabulary), then a preview on each message. */
+/** The synchronous compile (parseMapping + compileParsed, as MappingRegistry.compile), then a preview on each message. */
 function compileAndRun(input: Uint8Array, format: MappingFormat): () => void {
   const parsed = parseMapping(text(input), format);
-  const plan = compileParsed(parsed, { baseIri: 'http://127.0.0.1:8080/', perMessageOnly: true, strictVocabulary: true });
+  const plan = compileParsed(parsed, COMPILE);
   const outputs = messages.map((m) => writeNQuads(plan.mapMessage(m)));
-  // The store loads the quads in its worker: checked after the timing stops.
-  return () => {
-    const engine = new OxigraphEngine();
-    for (const nq of outputs) {
-      try {
-        engine.load(nq);
-      } catch (e) {
-        throw new OracleError(`the mapping produced N-Quads the store refuses (an invalid term should be a MappingError): ${(e as Error).message.slice(0, 200)}`);
-      }
-    }
-  };
+  return () => loadAll(outputs);
 }
 
 const RML_TOKENS = ['rml:', 'rr:', 'rml:iterator', 'rml:reference', 'rml:template', 'rml:termType rml:IRI', 'rml:termType rml:Literal',
   'rml:termType rml:BlankNode', '"$.payload.decoded.*"', '"$..*"', '"$[*]"', '"$.payload.gateways[*]"', '"{$.meta.thingId}"', '"\\\\{"',
   '"{"', '"}"', '"{}"', 'rml:datatype', 'rml:language "x-"', 'rml:functionExecution', '<#', '>', '_:', '(', ')', '[', ']', ';', '.', ','];
 
+const COMPILE = { baseIri: 'http://127.0.0.1:8080/', perMessageOnly: true, strictVocabulary: true };
+
+/**
+ * What MappingRegistry does with a Turtle upload: parseMappingBounded (caps, n3 in time slices) and compileParsedSliced,
+ * then a preview of each fixture message, each its own event-loop task as in /ingest. Timed by its longest slice.
+ */
+async function uploadAndRun(input: Uint8Array): Promise<() => void> {
+  const parsed = await parseMappingBounded(text(input), 'turtle');
+  const plan = await compileParsedSliced(parsed, COMPILE);
+  const outputs: string[] = [];
+  for (const m of messages) {
+    outputs.push(writeNQuads(plan.mapMessage(m)));
+    await yieldToLoop();
+  }
+  return () => loadAll(outputs);
+}
+
+/** The store loads the quads in its worker: checked after the timing stops. */
+function loadAll(outputs: string[]): void {
+  const engine = new OxigraphEngine();
+  for (const nq of outputs) {
+    try {
+      engine.load(nq);
+    } catch (e) {
+      throw new OracleError(`the mapping produced N-Quads the store refuses (an invalid term should be a MappingError): ${(e as Error).message.slice(0, 200)}`);
+    }
+  }
+}
+
 export const mapfileTurtleTarget: FuzzTarget = {
   name: 'mapfile-turtle',
-  description: 'Turtle mapfile -> parseMapping + compileParsed (as MappingRegistry.compile) -> mapMessage on fixture messages -> N-Quads load',
+  description: 'Turtle mapfile -> parseMappingBounded + compileParsedSliced (as MappingRegistry.put) -> mapMessage on fixture messages -> N-Quads load; longest slice timed',
   tokens: RML_TOKENS,
   seeds: () => readAll([...filesUnder(`${ROOT}mappings`, (n) => n.endsWith('.ttl')), ...filesUnder(`${SHARED}conformance/rml`, (n) => n.endsWith('.ttl'), 300)], MAX_SEED),
   generate: (rng) => enc(turtleish(rng)),
   generateRatio: 0.2,
   setup: loadMessages,
-  run: (input) => compileAndRun(input, 'turtle'),
+  run: uploadAndRun,
+  timing: 'slice',
 };
 
 const YAML_TOKENS = ['prefixes:', 'mappings:', 'sources:', 's:', 'po:', 'p:', 'o:', 'value:', 'type:', 'iri', 'literal', 'blank',
