@@ -10,6 +10,10 @@ import { ldpSparqlPatchTarget, sparqlSearchTarget, sparqlTarget } from './sparql
 import { schcRulesTarget, schcTarget } from './schc.ts';
 import { storeLogTarget } from './store-log.ts';
 import { tdTarget } from './td.ts';
+import { lorawanPhyTarget } from './lorawan.ts';
+import { semtechUdpTarget } from './semtech-udp.ts';
+import { cayenneTarget } from './cayenne.ts';
+import { senmlCborTarget, senmlJsonTarget } from './senml.ts';
 
 export const TARGETS: readonly FuzzTarget[] = [
   tdTarget,
@@ -26,4 +30,5 @@ export const TARGETS: readonly FuzzTarget[] = [
   coapTarget,
   storeLogTarget,
   schcTarget, schcRulesTarget,
+  lorawanPhyTarget, semtechUdpTarget, cayenneTarget, senmlJsonTarget, senmlCborTarget,
 ];
