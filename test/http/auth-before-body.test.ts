@@ -1,8 +1,8 @@
 // Issue 8 defect 4: the token is checked before a byte of the body is read, so a refused upload costs only its headers.
 import { connect } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { baseUrlOf, startTestHub, type TestHub } from '../helpers/hub.ts';
-import { head, rawExchange } from './raw-http.ts';
+import { describe, expect, it } from 'vitest';
+import type { TestHub } from '../helpers/hub.ts';
+import { head, listeningHub, rawExchange } from './raw-http.ts';
 
 /** 9 MiB: under the 10 MiB write limit, so before the fix the hub waited for (and buffered) the whole body. */
 const DECLARED = 9437184;
@@ -25,11 +25,7 @@ const WRITE_ROUTES: Array<[string, string, string]> = [
 describe('auth before the body', () => {
   let hub: TestHub;
   let port: number;
-  beforeAll(async () => {
-    hub = await startTestHub({}, { listen: true });
-    port = Number(new URL(baseUrlOf(hub)).port);
-  });
-  afterAll(() => hub?.stop());
+  listeningHub((h, p) => ((hub = h), (port = p)));
 
   it.each(WRITE_ROUTES)('%s %s without a token and with a 9 MiB body never sent: 401 at once, connection closed', async (method, path, type) => {
     const res = await rawExchange(port, head(method, path, { host: `127.0.0.1:${port}`, 'content-type': type, 'content-length': DECLARED }), {
@@ -114,11 +110,7 @@ describe('auth before the body', () => {
 describe('auth before the body, reads closed', () => {
   let hub: TestHub;
   let port: number;
-  beforeAll(async () => {
-    hub = await startTestHub({ readsOpen: 'never' }, { listen: true });
-    port = Number(new URL(baseUrlOf(hub)).port);
-  });
-  afterAll(() => hub?.stop());
+  listeningHub((h, p) => ((hub = h), (port = p)), { readsOpen: 'never' });
 
   it.each([
     ['POST', '/sparql', 'application/x-www-form-urlencoded'],

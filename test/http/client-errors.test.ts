@@ -1,18 +1,14 @@
 // Issue 8 defect 5: 414 and 431 (and other errors Node or fastify answered as plain text/JSON) are problem+json with
 // stable codes.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { classifyClientError } from '../../hub/http/client-errors.ts';
-import { baseUrlOf, startTestHub, type TestHub } from '../helpers/hub.ts';
-import { head, rawExchange } from './raw-http.ts';
+import type { TestHub } from '../helpers/hub.ts';
+import { head, listeningHub, rawExchange } from './raw-http.ts';
 
 describe('errors before routing are problem+json', () => {
   let hub: TestHub;
   let port: number;
-  beforeAll(async () => {
-    hub = await startTestHub({}, { listen: true });
-    port = Number(new URL(baseUrlOf(hub)).port);
-  });
-  afterAll(() => hub?.stop());
+  listeningHub((h, p) => ((hub = h), (port = p)));
 
   const host = () => ({ host: `127.0.0.1:${port}` });
 

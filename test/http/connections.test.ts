@@ -1,10 +1,10 @@
 // Issue 8 defect 4: 1,100 event streams from one client do not make the hub unreachable: per-client and total caps on
 // streams (429/503 with Retry-After) and connections, shared by /events and the Things' SSE routes.
 import { connect, type Socket } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { baseUrlOf, startTestHub, type TestHub } from '../helpers/hub.ts';
+import { describe, expect, it } from 'vitest';
+import type { TestHub } from '../helpers/hub.ts';
 import { DEVICE_ID, deviceTd, waitFor } from '../things/fixtures.ts';
-import { head, parseResponse, rawExchange } from './raw-http.ts';
+import { head, listeningHub, parseResponse, rawExchange } from './raw-http.ts';
 
 interface Held {
   socket: Socket;
@@ -28,11 +28,7 @@ function hold(port: number, request: string, localAddress?: string): Promise<Hel
 describe('connection and event stream caps', () => {
   let hub: TestHub;
   let port: number;
-  beforeAll(async () => {
-    hub = await startTestHub({}, { listen: true });
-    port = Number(new URL(baseUrlOf(hub)).port);
-  });
-  afterAll(() => hub?.stop());
+  listeningHub((h, p) => ((hub = h), (port = p)));
 
   it('1,100 /events connections from one client: 16 streams, the rest refused; /health and other clients still answered', async () => {
     const request = head('GET', '/events', { host: `127.0.0.1:${port}`, accept: 'text/event-stream' });
@@ -120,11 +116,7 @@ describe('connection and event stream caps', () => {
 describe('total caps', () => {
   let hub: TestHub;
   let port: number;
-  beforeAll(async () => {
-    hub = await startTestHub({ maxEventStreams: 3, maxConnections: 20 }, { listen: true });
-    port = Number(new URL(baseUrlOf(hub)).port);
-  });
-  afterAll(() => hub?.stop());
+  listeningHub((h, p) => ((hub = h), (port = p)), { maxEventStreams: 3, maxConnections: 20 });
 
   it('maxEventStreams: beyond it 503 overloaded with Retry-After, whichever client asks', async () => {
     const request = head('GET', '/events', { host: `127.0.0.1:${port}` });

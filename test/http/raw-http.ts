@@ -1,6 +1,8 @@
 // Test helper: HTTP/1.1 over a bare TCP socket, for requests no HTTP client sends (a declared body never sent, huge
 // request lines, slow uploads) and for watching when the server answers and closes.
 import { connect, type Socket } from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
+import { baseUrlOf, startTestHub, type TestHub } from '../helpers/hub.ts';
 
 export interface RawResult {
   /** Status of the first response on the socket, 0 when none came. */
@@ -69,4 +71,17 @@ export function head(method: string, path: string, headers: Record<string, strin
   return `${method} ${path} HTTP/1.1\r\n${Object.entries(headers)
     .map(([k, v]) => `${k}: ${v}\r\n`)
     .join('')}\r\n`;
+}
+
+/**
+ * A hub listening on loopback (ephemeral port) for the enclosing describe block: started before its tests with the
+ * given config overrides, stopped after them; `use` receives the hub and its port.
+ */
+export function listeningHub(use: (hub: TestHub, port: number) => void, overrides: Record<string, unknown> = {}): void {
+  let hub: TestHub | undefined;
+  beforeAll(async () => {
+    hub = await startTestHub(overrides, { listen: true });
+    use(hub, Number(new URL(baseUrlOf(hub)).port));
+  });
+  afterAll(() => hub?.stop());
 }
