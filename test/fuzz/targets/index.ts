@@ -10,6 +10,7 @@ import { ldpSparqlPatchTarget, sparqlSearchTarget, sparqlTarget } from './sparql
 import { schcRulesTarget, schcTarget } from './schc.ts';
 import { storeLogTarget } from './store-log.ts';
 import { tdTarget } from './td.ts';
+import { mqttTarget } from './mqtt.ts';
 import { lorawanPhyTarget } from './lorawan.ts';
 import { semtechUdpTarget } from './semtech-udp.ts';
 import { cayenneTarget } from './cayenne.ts';
@@ -28,6 +29,7 @@ export const TARGETS: readonly FuzzTarget[] = [
   ldpSparqlPatchTarget,
   ldpHeadersTarget,
   coapTarget,
+  mqttTarget,
   storeLogTarget,
   schcTarget, schcRulesTarget,
   lorawanPhyTarget, semtechUdpTarget, cayenneTarget, senmlJsonTarget, senmlCborTarget,
