@@ -123,10 +123,17 @@ export class BitReader {
   readValue(n: number, field: string): Value {
     this.need(n, field);
     const out = new Uint8Array(Math.ceil(n / 8));
-    const pad = out.length * 8 - n;
-    for (let i = 0; i < n; i++) {
-      if (this.bit()) out[(pad + i) >> 3]! |= 0x80 >> ((pad + i) & 7);
+    // The odd high bits first (right alignment), then whole bytes, each from two source bytes when unaligned: payloads
+    // of hundreds of bytes are copied bytewise, not bit by bit.
+    const head = n % 8;
+    if (head) out[0] = this.readInt(head, field);
+    const shift = this.pos & 7;
+    let p = this.pos >> 3;
+    const src = this.bytes;
+    for (let i = head ? 1 : 0; i < out.length; i++, p++) {
+      out[i] = shift === 0 ? src[p]! : ((src[p]! << shift) | ((src[p + 1] ?? 0) >> (8 - shift))) & 0xff;
     }
+    this.pos += n - head;
     return { len: n, bytes: out };
   }
 
@@ -160,12 +167,18 @@ export class BitWriter {
   }
 
   writeValue(v: Value): void {
-    if (v.len % 8 === 0 && (this.bitLength & 7) === 0) {
-      for (const b of v.bytes) this.out.push(b);
-      this.bitLength += v.len;
-      return;
+    const head = v.len % 8;
+    for (let i = 0; i < head; i++) this.writeBit(bitAt(v, i));
+    const shift = this.bitLength & 7;
+    for (let i = head ? 1 : 0; i < v.bytes.length; i++) {
+      const b = v.bytes[i]!;
+      if (shift === 0) this.out.push(b);
+      else {
+        this.out[this.out.length - 1]! |= b >> shift;
+        this.out.push((b << (8 - shift)) & 0xff);
+      }
+      this.bitLength += 8;
     }
-    for (let i = 0; i < v.len; i++) this.writeBit(bitAt(v, i));
   }
 
   writeBytes(bytes: Uint8Array): void {

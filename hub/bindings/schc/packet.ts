@@ -1,7 +1,7 @@
 // Hand-rolled: IPv6/UDP/CoAP packets <-> SCHC field values (RFC 8200 header, RFC 768 + RFC 8200 §8.1 checksum,
 // RFC 7252 §3 message format), the two ends of SCHC compression and decompression.
 import { DecodeError } from '../../errors.ts';
-import { type Value, EMPTY, hexOf, intOf, valueOfBytes, valueOfInt, wholeBytes } from './bits.ts';
+import { BitWriter, type Value, EMPTY, hexOf, intOf, valueOfBytes, valueOfInt, wholeBytes } from './bits.ts';
 import { formatIpv6, type Layer } from './fields.ts';
 import { type CompressionRule, type Direction, SchcRuleError } from './rules.ts';
 
@@ -15,8 +15,11 @@ export function resolveKey(key: string, direction: Direction): string {
   return `${m[1]}.${src ? 'src' : 'dst'}${m[3]}`;
 }
 
+const layersOf = new WeakMap<CompressionRule, Set<Layer>>();
 export function ruleLayers(rule: CompressionRule): Set<Layer> {
-  return new Set(rule.fields.map((f) => f.spec.layer));
+  let layers = layersOf.get(rule);
+  if (!layers) layersOf.set(rule, (layers = new Set(rule.fields.map((f) => f.spec.layer))));
+  return layers;
 }
 
 /** Raw (syntactic, microschc-style) CoAP option fields: rebuilt in rule order rather than from option numbers. */
@@ -39,32 +42,39 @@ export interface ParsedPacket {
 const byteError = (message: string, offset: number, field: string): DecodeError =>
   new DecodeError(message, { offset, field, unit: 'byte' }, 'schc-bad-packet');
 
+/** The 0-, 1- or 2-byte extension a CoAP option nibble announces (RFC 7252 §3.1); nibble 15 is reserved. */
+function optionExtension(bytes: Uint8Array, pos: number, nibble: number, start: number, field: string): Value {
+  if (nibble === 15) throw byteError('CoAP option nibble 15 is reserved', start, field);
+  const n = nibble === 13 ? 1 : nibble === 14 ? 2 : 0;
+  if (bytes.length < pos + n) throw byteError('CoAP option truncated', bytes.length, field);
+  return valueOfBytes(bytes.slice(pos, pos + n));
+}
+
 /** Splits a packet into field values for the layers a rule names (IPv6, then UDP, then CoAP; whatever follows is payload). */
 export function parsePacket(bytes: Uint8Array, layers: Set<Layer>): ParsedPacket {
   const fields = new Map<string, Value>();
-  const put = (key: string, v: Value, fp = 1): void => void fields.set(slot(key, fp), v);
   let pos = 0;
   if (layers.has('ipv6')) {
     if (bytes.length < 40) throw byteError('IPv6 header truncated', bytes.length, 'ipv6');
-    put('ipv6.version', valueOfInt(bytes[0]! >> 4, 4));
-    put('ipv6.trafficClass', valueOfInt(((bytes[0]! & 0x0f) << 4) | (bytes[1]! >> 4), 8));
-    put('ipv6.flowLabel', valueOfInt(((bytes[1]! & 0x0f) << 16) | (bytes[2]! << 8) | bytes[3]!, 20));
-    put('ipv6.payloadLength', valueOfBytes(bytes.slice(4, 6)));
-    put('ipv6.nextHeader', valueOfBytes(bytes.slice(6, 7)));
-    put('ipv6.hopLimit', valueOfBytes(bytes.slice(7, 8)));
+    fields.set(slot('ipv6.version'), valueOfInt(bytes[0]! >> 4, 4));
+    fields.set(slot('ipv6.trafficClass'), valueOfInt(((bytes[0]! & 0x0f) << 4) | (bytes[1]! >> 4), 8));
+    fields.set(slot('ipv6.flowLabel'), valueOfInt(((bytes[1]! & 0x0f) << 16) | (bytes[2]! << 8) | bytes[3]!, 20));
+    fields.set(slot('ipv6.payloadLength'), valueOfBytes(bytes.slice(4, 6)));
+    fields.set(slot('ipv6.nextHeader'), valueOfBytes(bytes.slice(6, 7)));
+    fields.set(slot('ipv6.hopLimit'), valueOfBytes(bytes.slice(7, 8)));
     for (const [who, at] of [['src', 8], ['dst', 24]] as const) {
-      put(`ipv6.${who}Address`, valueOfBytes(bytes.slice(at, at + 16)));
-      put(`ipv6.${who}Prefix`, valueOfBytes(bytes.slice(at, at + 8)));
-      put(`ipv6.${who}Iid`, valueOfBytes(bytes.slice(at + 8, at + 16)));
+      fields.set(slot(`ipv6.${who}Address`), valueOfBytes(bytes.slice(at, at + 16)));
+      fields.set(slot(`ipv6.${who}Prefix`), valueOfBytes(bytes.slice(at, at + 8)));
+      fields.set(slot(`ipv6.${who}Iid`), valueOfBytes(bytes.slice(at + 8, at + 16)));
     }
     pos = 40;
   }
   if (layers.has('udp')) {
     if (bytes.length < pos + 8) throw byteError('UDP header truncated', bytes.length, 'udp');
-    put('udp.srcPort', valueOfBytes(bytes.slice(pos, pos + 2)));
-    put('udp.dstPort', valueOfBytes(bytes.slice(pos + 2, pos + 4)));
-    put('udp.length', valueOfBytes(bytes.slice(pos + 4, pos + 6)));
-    put('udp.checksum', valueOfBytes(bytes.slice(pos + 6, pos + 8)));
+    fields.set(slot('udp.srcPort'), valueOfBytes(bytes.slice(pos, pos + 2)));
+    fields.set(slot('udp.dstPort'), valueOfBytes(bytes.slice(pos + 2, pos + 4)));
+    fields.set(slot('udp.length'), valueOfBytes(bytes.slice(pos + 4, pos + 6)));
+    fields.set(slot('udp.checksum'), valueOfBytes(bytes.slice(pos + 6, pos + 8)));
     pos += 8;
   }
   const options: CoapOption[] = [];
@@ -73,15 +83,15 @@ export function parsePacket(bytes: Uint8Array, layers: Set<Layer>): ParsedPacket
     if (bytes.length < pos + 4) throw byteError('CoAP header truncated', bytes.length, 'coap');
     const b0 = bytes[pos]!;
     const tkl = b0 & 0x0f;
-    put('coap.version', valueOfInt(b0 >> 6, 2));
-    put('coap.type', valueOfInt((b0 >> 4) & 3, 2));
-    put('coap.tokenLength', valueOfInt(tkl, 4));
-    put('coap.code', valueOfBytes(bytes.slice(pos + 1, pos + 2)));
-    put('coap.messageId', valueOfBytes(bytes.slice(pos + 2, pos + 4)));
+    fields.set(slot('coap.version'), valueOfInt(b0 >> 6, 2));
+    fields.set(slot('coap.type'), valueOfInt((b0 >> 4) & 3, 2));
+    fields.set(slot('coap.tokenLength'), valueOfInt(tkl, 4));
+    fields.set(slot('coap.code'), valueOfBytes(bytes.slice(pos + 1, pos + 2)));
+    fields.set(slot('coap.messageId'), valueOfBytes(bytes.slice(pos + 2, pos + 4)));
     pos += 4;
     if (tkl > 8) throw byteError(`CoAP token length ${tkl} is reserved`, pos - 4, 'coap.tokenLength');
     if (bytes.length < pos + tkl) throw byteError('CoAP token truncated', bytes.length, 'coap.token');
-    put('coap.token', valueOfBytes(bytes.slice(pos, pos + tkl)));
+    fields.set(slot('coap.token'), valueOfBytes(bytes.slice(pos, pos + tkl)));
     pos += tkl;
     let number = 0;
     const seen = new Map<number, number>();
@@ -91,20 +101,14 @@ export function parsePacket(bytes: Uint8Array, layers: Set<Layer>): ParsedPacket
       if (head === 0xff) {
         payloadMarker = true;
         if (pos === bytes.length) throw byteError('CoAP payload marker without payload', start, 'coap.payloadMarker');
-        put('coap.payloadMarker', valueOfInt(0xff, 8));
+        fields.set(slot('coap.payloadMarker'), valueOfInt(0xff, 8));
         break;
       }
       const i = options.length + 1;
-      const ext = (nibble: number, field: string): Value => {
-        if (nibble === 15) throw byteError('CoAP option nibble 15 is reserved', start, field);
-        const n = nibble === 13 ? 1 : nibble === 14 ? 2 : 0;
-        if (bytes.length < pos + n) throw byteError('CoAP option truncated', bytes.length, field);
-        const v = valueOfBytes(bytes.slice(pos, pos + n));
-        pos += n;
-        return v;
-      };
-      const dExt = ext(head >> 4, 'coap.optionDelta');
-      const lExt = ext(head & 0x0f, 'coap.optionLength');
+      const dExt = optionExtension(bytes, pos, head >> 4, start, 'coap.optionDelta');
+      pos += dExt.len / 8;
+      const lExt = optionExtension(bytes, pos, head & 0x0f, start, 'coap.optionLength');
+      pos += lExt.len / 8;
       const delta = (head >> 4) === 13 ? 13 + intOf(dExt) : (head >> 4) === 14 ? 269 + intOf(dExt) : head >> 4;
       const length = (head & 15) === 13 ? 13 + intOf(lExt) : (head & 15) === 14 ? 269 + intOf(lExt) : head & 15;
       if (bytes.length < pos + length) throw byteError('CoAP option value truncated', bytes.length, 'coap.optionValue');
@@ -115,12 +119,12 @@ export function parsePacket(bytes: Uint8Array, layers: Set<Layer>): ParsedPacket
       options.push({ number, value });
       const k = (seen.get(number) ?? 0) + 1;
       seen.set(number, k);
-      put(`coap.option.${number}`, valueOfBytes(value), k);
-      put('coap.optionDelta', valueOfInt(head >> 4, 4), i);
-      put('coap.optionLength', valueOfInt(head & 15, 4), i);
-      put('coap.optionDeltaExtended', dExt, i);
-      put('coap.optionLengthExtended', lExt, i);
-      put('coap.optionValue', valueOfBytes(value), i);
+      fields.set(slot(`coap.option.${number}`, k), valueOfBytes(value));
+      fields.set(slot('coap.optionDelta', i), valueOfInt(head >> 4, 4));
+      fields.set(slot('coap.optionLength', i), valueOfInt(head & 15, 4));
+      fields.set(slot('coap.optionDeltaExtended', i), dExt);
+      fields.set(slot('coap.optionLengthExtended', i), lExt);
+      fields.set(slot('coap.optionValue', i), valueOfBytes(value));
     }
   }
   return { fields, options, payloadMarker, payload: bytes.slice(pos) };
@@ -164,19 +168,22 @@ export interface Decompressed {
   payload: Uint8Array;
 }
 
+function needField(d: Decompressed, rule: CompressionRule, key: string): Value {
+  const v = d.values.get(slot(key));
+  if (!v) throw new SchcRuleError(`no field descriptor rebuilds ${key} in this direction`, rule.label, key);
+  return v;
+}
+
+function bytesOf(v: Value, field: string): Uint8Array {
+  const b = wholeBytes(v);
+  if (!b) throw new DecodeError(`${field} decompressed to ${v.len} bits, not whole bytes`, { field }, 'schc-bad-length');
+  return b;
+}
+
 /** Rebuilds the packet a rule's field values describe (RFC 8724 §7.2: the decompressor's output). */
 export function buildPacket(rule: CompressionRule, d: Decompressed): Uint8Array {
   const layers = ruleLayers(rule);
-  const need = (key: string, fp = 1): Value => {
-    const v = d.values.get(slot(key, fp));
-    if (!v) throw new SchcRuleError(`no field descriptor rebuilds ${key} in this direction`, rule.label, key);
-    return v;
-  };
-  const bytesOf = (v: Value, field: string): Uint8Array => {
-    const b = wholeBytes(v);
-    if (!b) throw new DecodeError(`${field} decompressed to ${v.len} bits, not whole bytes`, { field }, 'schc-bad-length');
-    return b;
-  };
+  const need = (key: string): Value => needField(d, rule, key);
 
   let upper = d.payload;
   if (layers.has('coap')) {
@@ -188,18 +195,10 @@ export function buildPacket(rule: CompressionRule, d: Decompressed): Uint8Array 
     let tail: Uint8Array;
     if (d.rawCoap.length > 0) {
       // Syntactic rules carry the option bytes (and the payload marker) themselves, in rule order.
-      const parts = d.rawCoap;
-      const total = parts.reduce((n, v) => n + v.len, 0);
-      if (total % 8 !== 0) throw new DecodeError('CoAP option fields are not whole bytes', { field: 'coap.options' }, 'schc-bad-length');
-      const out = new Uint8Array(total / 8);
-      let bit = 0;
-      for (const v of parts) {
-        for (let i = 0; i < v.len; i++, bit++) {
-          const p = v.bytes.length * 8 - v.len + i;
-          if ((v.bytes[p >> 3]! >> (7 - (p & 7))) & 1) out[bit >> 3]! |= 0x80 >> (bit & 7);
-        }
-      }
-      tail = concat(out, d.payload);
+      const w = new BitWriter();
+      for (const v of d.rawCoap) w.writeValue(v);
+      if (w.bitLength % 8 !== 0) throw new DecodeError('CoAP option fields are not whole bytes', { field: 'coap.options' }, 'schc-bad-length');
+      tail = concat(w.toBytes(), d.payload);
     } else {
       const options: CoapOption[] = [];
       for (const f of rule.fields) {
@@ -261,6 +260,7 @@ export function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 }
 
 const COAP_TYPES = ['CON', 'NON', 'ACK', 'RST'];
+const UTF8 = new TextDecoder();
 
 /** A JSON-friendly summary of a parsed packet for the next codec and the mapfile (payload.schc / fields). */
 export function summarize(p: ParsedPacket, layers: Set<Layer>): Record<string, unknown> {
@@ -288,7 +288,7 @@ export function summarize(p: ParsedPacket, layers: Set<Layer>): Record<string, u
       token: hexOf(f('coap.token')!.bytes),
       options: p.options.map((o) => ({ number: o.number, value: hexOf(o.value) })),
     };
-    const text = (n: number): string[] => p.options.filter((o) => o.number === n).map((o) => new TextDecoder().decode(o.value));
+    const text = (n: number): string[] => p.options.filter((o) => o.number === n).map((o) => UTF8.decode(o.value));
     const uint = (n: number): number | undefined => {
       const o = p.options.find((x) => x.number === n);
       return o && o.value.length <= 4 ? o.value.reduce((a, b) => a * 256 + b, 0) : undefined;

@@ -81,6 +81,10 @@ const get = (o: Record<string, unknown>, ...names: string[]): unknown => {
 };
 const isUint = (v: unknown, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
 
+/** Rules parseRules made (so compress/decompress take them as they are, and re-validate anything else). */
+const PARSED = new WeakSet<object>();
+export const isParsedRule = (r: unknown): r is Rule => typeof r === 'object' && r !== null && PARSED.has(r);
+
 /**
  * Parses a device's rule set: an array of rules, or an openschc context `{ "SoR": [...] }` / `{ "rules": [...] }`.
  * Throws SchcRuleError naming the rule and field; RuleIDs must not be prefixes of one another (RFC 8724 §7.1).
@@ -90,6 +94,7 @@ export function parseRules(input: unknown): Rule[] {
   if (!Array.isArray(list)) throw new SchcRuleError('schcRules must be an array of rules (or { "SoR": [...] })', '(set)');
   if (list.length > MAX_RULES) throw new SchcRuleError(`more than ${MAX_RULES} rules`, '(set)');
   const rules = list.map((r, i) => parseRule(r, i));
+  for (const r of rules) PARSED.add(r);
   for (let i = 0; i < rules.length; i++) {
     for (let j = i + 1; j < rules.length; j++) {
       const [a, b] = rules[i]!.ruleIdLength <= rules[j]!.ruleIdLength ? [rules[i]!, rules[j]!] : [rules[j]!, rules[i]!];

@@ -3,7 +3,7 @@
 import { DecodeError } from '../../errors.ts';
 import { BitReader, BitWriter, type Value, concatBits, intOf, msbEqual, sliceBits, valuesEqual, valueOfBytes } from './bits.ts';
 import { buildPacket, type Decompressed, isRawCoap, parsePacket, type ParsedPacket, resolveKey, ruleLayers, slot } from './packet.ts';
-import { applies, type CompressionRule, type Direction, type FieldDescriptor, parseRules, type Rule, SchcRuleError } from './rules.ts';
+import { applies, type CompressionRule, type Direction, type FieldDescriptor, isParsedRule, parseRules, type Rule, SchcRuleError } from './rules.ts';
 
 /** Largest SCHC packet decompressed (LoRaWAN carries at most 242 bytes; fragments are reassembled before). */
 export const MAX_SCHC_PACKET = 4096;
@@ -27,7 +27,7 @@ export interface DecompressResult {
 }
 
 const toRules = (rules: readonly Rule[] | unknown): readonly Rule[] =>
-  Array.isArray(rules) && rules.every((r) => typeof r === 'object' && r !== null && 'kind' in r && 'label' in r) ? (rules as Rule[]) : parseRules(rules);
+  Array.isArray(rules) && rules.length > 0 && rules.every(isParsedRule) ? (rules as Rule[]) : parseRules(rules);
 
 /** The rule a packet names: by the RuleID hint (the FPort) or by its leading bits. Unknown: DecodeError at bit 0. */
 function selectRule(rules: readonly Rule[], reader: BitReader, hint: number | undefined): Rule {
@@ -56,20 +56,23 @@ function iid(option: Uint8Array | undefined, f: FieldDescriptor, at: number): Va
 }
 
 /** Reads one descriptor's residue (RFC 8724 §7.5) and returns the field value it rebuilds (undefined: computed later). */
+/** The residue's size in bits: FL, or the size prefix of a variable-length field (read), or the CoAP TKL in bytes. */
+function sizeOf(f: FieldDescriptor, r: BitReader, values: Map<string, Value>, label: string): number {
+  if (f.fl.kind === 'fixed') return f.fl.bits;
+  if (f.fl.kind === 'var') return r.readVarLength(f.fid) * f.fl.unit;
+  const tkl = values.get(TKL_SLOT);
+  if (!tkl) throw new SchcRuleError('FL tkl needs COAP.TKL decompressed before the token', label, f.fid);
+  return intOf(tkl) * 8;
+}
+const TKL_SLOT = slot('coap.tokenLength');
+
 function readField(f: FieldDescriptor, r: BitReader, values: Map<string, Value>, opts: SchcOptions, label: string): Value | undefined {
   const at = r.pos;
-  const sizeOf = (sent: boolean): number => {
-    if (f.fl.kind === 'fixed') return f.fl.bits;
-    if (f.fl.kind === 'var') return sent ? r.readVarLength(f.fid) * f.fl.unit : 0;
-    const tkl = values.get(slot('coap.tokenLength'));
-    if (!tkl) throw new SchcRuleError('FL tkl needs COAP.TKL decompressed before the token', label, f.fid);
-    return intOf(tkl) * 8;
-  };
   switch (f.cda) {
     case 'not-sent':
       return f.tv!;
     case 'value-sent':
-      return r.readValue(sizeOf(true), f.fid);
+      return r.readValue(sizeOf(f, r, values, label), f.fid);
     case 'mapping-sent': {
       const index = r.readInt(f.indexBits, f.fid);
       const v = f.tvList![index];
@@ -79,9 +82,9 @@ function readField(f: FieldDescriptor, r: BitReader, values: Map<string, Value>,
     case 'lsb': {
       const msb: Value = { len: f.msb, bytes: topBits(f.tv!, f.msb) };
       let sent: number;
-      if (f.fl.kind === 'var') sent = sizeOf(true);
+      if (f.fl.kind === 'var') sent = sizeOf(f, r, values, label);
       else {
-        sent = sizeOf(false) - f.msb;
+        sent = sizeOf(f, r, values, label) - f.msb;
         if (sent < 0) throw new DecodeError(`${f.fid}: MSB(${f.msb}) is longer than the field`, { offset: at, field: f.fid, unit: 'bit' }, 'schc-bad-length');
       }
       return concatBits(msb, r.readValue(sent, f.fid));
