@@ -133,7 +133,7 @@ describe('/mappings and /ingest', () => {
     expect(Number(rows[0]!.v!.value)).toBe(1);
     expect(rows[0]!.t!.datatype).toBe('http://www.w3.org/2001/XMLSchema#dateTime');
     expect(await hub.store.ask(`ASK { GRAPH <${graph}> { ?p a <https://uri.etsi.org/ngsi-ld/Property> ; <https://uri.etsi.org/ngsi-ld/unitCode> "CEL" } }`)).toBe(true);
-    expect(hub.liveState.latest(td.id)?.payload).toMatchObject({ devEui: '0004A30B001C0530' });
+    expect(hub.liveState.latest(td.id)?.payload).toMatchObject({ decoded: { temperature: 1 }, sequence: 1 });
 
     // Replace the mapfile: the next message uses the new plan.
     expect((await put('uplink', YARRRML, 'application/yaml')).statusCode).toBe(204);
