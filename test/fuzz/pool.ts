@@ -136,6 +136,23 @@ export async function runPool(o: PoolOptions): Promise<TargetResult[]> {
   return o.targets.map((t) => results.get(t)!);
 }
 
+/** A child that gets no CPU and sends nothing for this many watchdog periods of wall time is stopped anyway. */
+const WALL_BACKSTOP = 24;
+const TICKS_PER_MS = 100 / 1000; // USER_HZ is 100 on Linux
+
+/** CPU time (user + system, all threads) of a process from /proc (Linux); undefined elsewhere or when it is gone. */
+function childCpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // After the command: state(0) ... utime is field 14 of stat, index 11 here; stime index 12.
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_MS;
+  } catch {
+    return undefined;
+  }
+}
+
 type ChildOutcome = { kind: 'done'; next: number } | { kind: 'died' | 'frozen'; message: string; next: number };
 
 /** A child process kept for the next unit of the same job slot (killed and replaced after a crash or a hang). */
@@ -192,13 +209,21 @@ function runChild(slot: number, req: UnitRequest, watchdogMs: number, res: Targe
       }
       resolve(o);
     };
-    // Start-up and setup (loading modules and seeds, compiling schemas) get more time than one input.
+    // Start-up and setup (loading modules and seeds, compiling schemas) get more time than one input. The budget is
+    // the child's CPU time where the system reports it (on a loaded machine a child may wait seconds for a core, which
+    // is not a freeze), with a wall-clock backstop for a child that stopped without spinning.
+    let cpuAtLastSeen = childCpuMs(worker.child.pid);
     const timer = setInterval(() => {
       const limit = ready ? watchdogMs : Math.max(watchdogMs, 120_000);
-      if (performance.now() - lastSeen > limit) finish({ kind: 'frozen', message: `no answer for ${limit} ms (an input froze the process)`, next });
+      const wall = performance.now() - lastSeen;
+      const cpuNow = childCpuMs(worker.child.pid);
+      const spent = cpuNow !== undefined && cpuAtLastSeen !== undefined ? cpuNow - cpuAtLastSeen : wall;
+      if (spent > limit) finish({ kind: 'frozen', message: `no answer for ${Math.round(spent)} ms of CPU (${Math.round(wall)} ms wall): an input froze the process`, next });
+      else if (wall > limit * WALL_BACKSTOP) finish({ kind: 'frozen', message: `no answer for ${Math.round(wall)} ms (${Math.round(spent)} ms of CPU): the process stopped`, next });
     }, 250);
     worker.onMessage = (m) => {
       lastSeen = performance.now();
+      cpuAtLastSeen = childCpuMs(worker.child.pid);
       if (m.type === 'ready') ready = true;
       else if (m.type === 'progress') {
         last = m.counts;
