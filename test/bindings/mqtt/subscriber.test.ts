@@ -144,3 +144,58 @@ describe('external broker (mosquitto)', () => {
     expect(seqs).toEqual(Array.from({ length: n }, (_, i) => i));
   });
 });
+
+describe('external broker: TLS, credentials, MQTT 3.1.1', () => {
+  it('connects over mqtts:// with user and password (mosquitto password_file), refuses a wrong password', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { mkdtempSync, readFileSync: read } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'mqtt-tls-'));
+    const { rmSync } = await import('node:fs');
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    // a throwaway CA-less self-signed certificate for localhost
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    execFileSync('mosquitto_passwd', ['-b', '-c', join(dir, 'passwd'), 'hub', 'hub-secret-password'], { stdio: 'ignore' });
+    // mosquitto started as root reads its files as the mosquitto user
+    const { chmodSync } = await import('node:fs');
+    chmodSync(dir, 0o755);
+    for (const f of ['key.pem', 'cert.pem', 'passwd']) chmodSync(join(dir, f), 0o644);
+    const m = new Mosquitto(await freePort(), [`certfile ${join(dir, 'cert.pem')}`, `keyfile ${join(dir, 'key.pem')}`, `password_file ${join(dir, 'passwd')}`, 'allow_anonymous false']);
+    await m.start();
+    cleanups.push(() => m.stop());
+    const ca = read(join(dir, 'cert.pem'));
+    const sink = new RecordingSink();
+    const ctx = makeCtx(sink, { mqttUrl: `mqtts://localhost:${m.port}`, mqttUser: 'hub', mqttPassword: 'hub-secret-password' });
+    const ingest = new MqttIngest(ctx, localCodecs);
+    const sub = await startSubscriber(ctx, ingest, { client: { ca, clientId: 'tls-test' }, drainOnStopMs: 100 });
+    cleanups.push(() => sub.stop());
+    await waitFor(() => sub.stats().connected === 1, 5000, 'TLS connection');
+    const tlsArgs = ['--cafile', join(dir, 'cert.pem'), '-u', 'hub', '-P', 'hub-secret-password'];
+    const end = Date.now() + 5000;
+    while (sink.accepted.length === 0 && Date.now() < end) {
+      await mosquittoPub(m.port, 'hub/things/t1/messages', JSON.stringify({ seq: 5 }), ['-h', 'localhost', ...tlsArgs]);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(sink.accepted[0]!.frame.sequence).toBe(5);
+
+    const badCtx = makeCtx(new RecordingSink(), { mqttUrl: `mqtts://localhost:${m.port}`, mqttUser: 'hub', mqttPassword: 'wrong' });
+    const bad = await startSubscriber(badCtx, new MqttIngest(badCtx, localCodecs), { client: { ca, clientId: 'tls-bad', reconnectPeriod: 0 }, drainOnStopMs: 0 });
+    cleanups.push(() => bad.stop());
+    expect(bad.stats().connected).toBe(0);
+    expect(badCtx.lines.some((l) => l.level === 'warn' && /authori|password/i.test(String((l.obj as { err?: string }).err)))).toBe(true);
+  });
+
+  it('speaks MQTT 3.1.1 when the URL asks (?protocol=3.1.1), PUBACK still after accept', async () => {
+    const m = await mosquitto();
+    const sink = new RecordingSink();
+    sink.delayMs = 300;
+    const { sub, ingest } = await subscriber(m.port, sink, { mqttUrl: `mqtt://127.0.0.1:${m.port}?protocol=3.1.1` });
+    await probeReady(m.port, ingest);
+    await mosquittoPub(m.port, 'hub/things/t1/messages', JSON.stringify({ seq: 1 }));
+    await waitFor(() => sub.stats().inflight === 1, 3000, 'in flight');
+    expect(sub.stats().pubacks).toBe(0);
+    await waitFor(() => sub.stats().pubacks === 1, 3000, 'puback after the store');
+    expect(sink.accepted).toHaveLength(1);
+  });
+});
