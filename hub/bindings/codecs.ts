@@ -42,3 +42,4 @@ export function payloadCodecNames(): string[] {
 import { schcCodec } from './schc/codec.ts'; registerPayloadCodec(schcCodec);
 import { cayenneLppCodec } from './cayenne/lpp.ts'; registerPayloadCodec(cayenneLppCodec);
 import { senmlCborCodec, senmlJsonCodec } from './senml/codecs.ts'; registerPayloadCodec(senmlJsonCodec); registerPayloadCodec(senmlCborCodec);
+import { lwm2mJsonCodec, lwm2mTlvCodec } from './senml/lwm2m.ts'; registerPayloadCodec(lwm2mTlvCodec); registerPayloadCodec(lwm2mJsonCodec);
