@@ -42,6 +42,8 @@ export interface OpenOptions {
   /** The session's last accepted 32-bit FCnt (undefined: the first frame of the session). */
   lastFCnt?: number;
   maxFCntGap?: number;
+  /** Without state, upper 16-bit halves 1..n tried when the MIC fails with 0 (default 16; 0 = none). */
+  firstFrameRollovers?: number;
 }
 
 /** Checks an already parsed data uplink: counter, MIC under the 32-bit counter, then decrypts. Throws typed errors. */
@@ -49,9 +51,21 @@ export function openDataUplink(frame: DataFrame, keys: SessionKeys, options: Ope
   if (!frame.uplink) throw new DecodeError(`${frame.mType} is not an uplink`, { offset: 0, field: 'MHDR.MType' }, 'lorawan-not-uplink');
   const verdict = reconstructFCnt(frame.fCnt16, options.lastFCnt, options.maxFCntGap ?? MAX_FCNT_GAP);
   // The MIC is checked first: an unauthenticated frame must not be able to tell a replay from a forgery.
-  const fCnt = verdict.fCnt;
-  const mic = dataMic(keys.nwkSKey, 0, frame.devAddr, fCnt, frame.micInput);
-  if (!micEquals(mic, frame.mic)) throw new MicError(frame.devAddrHex);
+  let fCnt = verdict.fCnt;
+  if (!micEquals(dataMic(keys.nwkSKey, 0, frame.devAddr, fCnt, frame.micInput), frame.mic)) {
+    // The first frame of a session the hub has no state for (a device registered mid-life) may be past a 16-bit
+    // rollover: try the next few upper halves, a bounded number of CMACs for sessions without state only.
+    const tries = options.lastFCnt === undefined ? (options.firstFrameRollovers ?? 16) : 0;
+    let found = false;
+    for (let k = 1; k <= tries && !found; k++) {
+      const candidate = k * 0x10000 + frame.fCnt16;
+      if (micEquals(dataMic(keys.nwkSKey, 0, frame.devAddr, candidate, frame.micInput), frame.mic)) {
+        fCnt = candidate;
+        found = true;
+      }
+    }
+    if (!found) throw new MicError(frame.devAddrHex);
+  }
   if (!verdict.ok) throw new FCntError(frame.devAddrHex, verdict.reason, fCnt, options.lastFCnt!);
   const key = frame.fPort === 0 ? keys.nwkSKey : keys.appSKey;
   const payload = cryptFrmPayload(key, 0, frame.devAddr, fCnt, frame.frmPayload);
