@@ -1,41 +1,17 @@
 // Sigfox callbacks: POST /bindings/sigfox/callback (JSON, a templated text body, or a form) and GET with query parameters.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { BadRequestError } from '../../errors.ts';
-import { parseFormStrict, parseJsonText } from '../../http/body.ts';
+import { parseFormStrict } from '../../http/body.ts';
 import type { HubDeps } from '../../http/deps.ts';
 import { acceptedBody, countEvent, countRefusals, decodeOrRefuse, deliverFrame, newWebhookStats, requireMediaType, sendJson } from '../tts/webhook.ts';
+import { callbackQuery, callbackTextBody, formObject } from './body.ts';
 import { decodeSigfoxCallback } from './codec.ts';
 
 const FORM = 'application/x-www-form-urlencoded';
-/** Most members a form or query may have: a callback template has a few dozen variables at most. */
-const MAX_FIELDS = 64;
 
-function formObject(params: URLSearchParams): Record<string, string> {
-  const out: Record<string, string> = Object.create(null);
-  let n = 0;
-  for (const [k, v] of params) {
-    if (++n > MAX_FIELDS) throw new BadRequestError(`The callback has more than ${MAX_FIELDS} fields`, undefined, 'bad-form');
-    if (!(k in out)) out[k] = v;
-  }
-  return { ...out };
-}
-
-/**
- * A callback body as an object. A custom callback's body is the user's template with the Content-Type the user set:
- * JSON (strict: a template that yields invalid JSON, such as a typographic quote, is 400 bad-json), the same JSON
- * sent as text/plain, or `name=value&...` (form or text); GET callbacks carry the variables in the query.
- */
+/** A callback body as an object: the parsed JSON or form, a text template, or the query of a GET callback. */
 function callbackBody(request: FastifyRequest): unknown {
-  if (request.method === 'GET') {
-    const q = request.url.indexOf('?');
-    return formObject(parseFormStrict(Buffer.from(q < 0 ? '' : request.url.slice(q + 1), 'latin1'), 'query string'));
-  }
-  const body = request.body;
-  if (typeof body !== 'string') return body; // application/json (the app-wide strict parser) or the form parser below
-  const trimmed = body.trim();
-  if (trimmed.startsWith('{') || trimmed.startsWith('[')) return parseJsonText(trimmed, 'callback body');
-  if (/^[^=&\s]+=/.test(trimmed)) return formObject(parseFormStrict(Buffer.from(trimmed), 'callback body'));
-  throw new BadRequestError('The callback body is neither JSON nor name=value pairs', undefined, 'bad-json');
+  if (request.method === 'GET') return callbackQuery(request.url);
+  return typeof request.body === 'string' ? callbackTextBody(request.body) : request.body;
 }
 
 /**

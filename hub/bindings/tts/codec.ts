@@ -15,6 +15,7 @@ import {
   optNumber,
   optObject,
   optString,
+  reqObject,
   UINT32_MAX,
   type Json,
 } from './fields.ts';
@@ -148,7 +149,7 @@ export function dedupeReceptions(list: RadioReception[]): RadioReception[] {
 }
 
 function decodeUplinkMessage(msg: Json, ids: DeviceIds, context: TtsContext, receivedAt: number): DeviceFrame {
-  const up = optObject(msg.uplink_message, 'uplink_message')!;
+  const up = reqObject(msg.uplink_message, 'uplink_message');
   const key = deviceKeyOf(ids, context);
   if (!key) fail('end_device_ids.dev_eui', 'The uplink names no device (end_device_ids.dev_eui, dev_addr or device_id, or the DevEUI in the webhook path)');
   const fCnt = optNumber(up.f_cnt, 'uplink_message.f_cnt', { integer: true, min: 0, max: UINT32_MAX }) ?? 0;

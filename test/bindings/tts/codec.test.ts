@@ -215,6 +215,8 @@ describe('TTS bad input', () => {
     ['a DevEUI of 15 digits', (m) => (m.end_device_ids.dev_eui = '70B3D52DD600035'), 'end_device_ids.dev_eui'],
     ['no device at all', (m) => delete m.end_device_ids, 'end_device_ids.dev_eui'],
     ['two event members', (m) => (m.join_accept = {}), 'join_accept'],
+    // Found by the fuzzer (seed 1): a null member was taken for an absent one and then read.
+    ['uplink_message null', (m) => (m.uplink_message = null), 'uplink_message'],
     ['too many receptions', (m) => (m.uplink_message.rx_metadata = Array(300).fill(m.uplink_message.rx_metadata[0])), 'uplink_message.rx_metadata'],
   ];
   it.each(cases)('%s -> DecodeError naming the field', (_name, mutate, field) => {

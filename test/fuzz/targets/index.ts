@@ -11,6 +11,9 @@ import { schcRulesTarget, schcTarget } from './schc.ts';
 import { storeLogTarget } from './store-log.ts';
 import { tdTarget } from './td.ts';
 import { mqttTarget } from './mqtt.ts';
+import { ttsTarget } from './tts.ts';
+import { chirpstackTarget } from './chirpstack.ts';
+import { sigfoxTarget } from './sigfox.ts';
 import { lorawanPhyTarget } from './lorawan.ts';
 import { semtechUdpTarget } from './semtech-udp.ts';
 import { cayenneTarget } from './cayenne.ts';
@@ -32,5 +35,6 @@ export const TARGETS: readonly FuzzTarget[] = [
   mqttTarget,
   storeLogTarget,
   schcTarget, schcRulesTarget,
+  ttsTarget, chirpstackTarget, sigfoxTarget,
   lorawanPhyTarget, semtechUdpTarget, cayenneTarget, senmlJsonTarget, senmlCborTarget,
 ];
