@@ -1,7 +1,7 @@
 // ChirpStack v4 HTTP integration: POST /bindings/chirpstack/uplink?event=up|join|ack|txack|log|status|location|integration.
 import type { FastifyInstance } from 'fastify';
 import type { HubDeps } from '../../http/deps.ts';
-import { acceptedBody, countEvent, countRefusals, decodeOrRefuse, deliverFrame, newWebhookStats, requireMediaType, sendJson } from '../tts/webhook.ts';
+import { acceptedBody, countEvent, EventLog, countRefusals, decodeOrRefuse, deliverFrame, newWebhookStats, requireMediaType, sendJson } from '../tts/webhook.ts';
 import { decodeChirpstackEvent } from './codec.ts';
 
 /**
@@ -11,6 +11,7 @@ import { decodeChirpstackEvent } from './codec.ts';
  */
 export async function chirpstackRoutes(app: FastifyInstance, deps: HubDeps): Promise<void> {
   const stats = newWebhookStats();
+  const events = new EventLog();
   app.post<{ Querystring: { event?: string } }>(
     '/bindings/chirpstack/uplink',
     {
@@ -23,7 +24,7 @@ export async function chirpstackRoutes(app: FastifyInstance, deps: HubDeps): Pro
       const receivedAt = Date.now();
       stats.received++;
       const event = decodeOrRefuse('chirpstack', request, stats, deps, receivedAt, () => decodeChirpstackEvent(request.query.event, request.body, receivedAt));
-      if (event.kind !== 'uplink') return sendJson(reply, countEvent('chirpstack', request, stats, event));
+      if (event.kind !== 'uplink') return sendJson(reply, countEvent('chirpstack', request, stats, event, events));
       const result = await deliverFrame('chirpstack', request, stats, deps, event.frame, receivedAt);
       return sendJson(reply, acceptedBody(result, event.frame));
     },

@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseFormStrict } from '../../http/body.ts';
 import type { HubDeps } from '../../http/deps.ts';
-import { acceptedBody, countEvent, countRefusals, decodeOrRefuse, deliverFrame, newWebhookStats, requireMediaType, sendJson } from '../tts/webhook.ts';
+import { acceptedBody, countEvent, EventLog, countRefusals, decodeOrRefuse, deliverFrame, newWebhookStats, requireMediaType, sendJson } from '../tts/webhook.ts';
 import { callbackQuery, callbackTextBody, formObject } from './body.ts';
 import { decodeSigfoxCallback } from './codec.ts';
 
@@ -21,6 +21,7 @@ function callbackBody(request: FastifyRequest): unknown {
 export async function sigfoxRoutes(app: FastifyInstance, deps: HubDeps): Promise<void> {
   await app.register(async (child) => {
     const stats = newWebhookStats();
+    const events = new EventLog();
     if (!child.hasContentTypeParser(FORM)) {
       child.addContentTypeParser(FORM, { parseAs: 'buffer' }, (_request, body, done) => {
         try {
@@ -36,7 +37,7 @@ export async function sigfoxRoutes(app: FastifyInstance, deps: HubDeps): Promise
       const body = callbackBody(request); // a 400 here is counted by the onError hook
       const event = decodeOrRefuse('sigfox', request, stats, deps, receivedAt, () => decodeSigfoxCallback(body, receivedAt));
       if (event.kind !== 'uplink') {
-        const counted = countEvent('sigfox', request, stats, event);
+        const counted = countEvent('sigfox', request, stats, event, events);
         return event.event === 'empty' ? reply.code(204).send() : sendJson(reply, counted);
       }
       const result = await deliverFrame('sigfox', request, stats, deps, event.frame, receivedAt);

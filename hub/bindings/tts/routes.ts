@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { HubDeps } from '../../http/deps.ts';
 import { decodeTtsMessage } from './codec.ts';
-import { acceptedBody, countEvent, countRefusals, decodeOrRefuse, deliverFrame, newWebhookStats, requireMediaType, sendJson } from './webhook.ts';
+import { acceptedBody, countEvent, EventLog, countRefusals, decodeOrRefuse, deliverFrame, newWebhookStats, requireMediaType, sendJson } from './webhook.ts';
 
 /**
  * TTS posts every message type it is configured for to Base URL + the type's path (integrations/webhooks); pointing
@@ -11,6 +11,7 @@ import { acceptedBody, countEvent, countRefusals, decodeOrRefuse, deliverFrame, 
  */
 export async function ttsRoutes(app: FastifyInstance, deps: HubDeps): Promise<void> {
   const stats = newWebhookStats();
+  const events = new EventLog();
   const options = {
     onRequest: [deps.auth.require('write'), requireMediaType(['application/json'], ' (TTS webhooks post JSON)')],
     onError: countRefusals('tts', stats, deps),
@@ -20,7 +21,7 @@ export async function ttsRoutes(app: FastifyInstance, deps: HubDeps): Promise<vo
     const receivedAt = Date.now();
     stats.received++;
     const event = decodeOrRefuse('tts', request, stats, deps, receivedAt, () => decodeTtsMessage(request.body, receivedAt, { devEui }));
-    if (event.kind !== 'uplink') return sendJson(reply, countEvent('tts', request, stats, event));
+    if (event.kind !== 'uplink') return sendJson(reply, countEvent('tts', request, stats, event, events));
     const result = await deliverFrame('tts', request, stats, deps, event.frame, receivedAt);
     return sendJson(reply, acceptedBody(result, event.frame));
   };

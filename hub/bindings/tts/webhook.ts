@@ -114,14 +114,38 @@ export async function deliverFrame(binding: BindingName, request: FastifyRequest
   });
 }
 
+/**
+ * Reports at a bounded rate: the first event of each name, then at most one per second per name, with the count of
+ * those left out since (a network server replaying thousands of joins cannot flood the log).
+ */
+export class EventLog {
+  private readonly last = new Map<string, { at: number; suppressed: number }>();
+  constructor(private readonly intervalMs = 1000) {}
+
+  /** Whether to log `name` now, and how many were suppressed before it. */
+  admit(name: string, now = Date.now()): { log: boolean; suppressed: number } {
+    const seen = this.last.get(name);
+    if (seen && now - seen.at < this.intervalMs) {
+      seen.suppressed++;
+      return { log: false, suppressed: 0 };
+    }
+    this.last.set(name, { at: now, suppressed: 0 });
+    return { log: true, suppressed: seen?.suppressed ?? 0 };
+  }
+}
+
 /** Counts a non-uplink event; joins and device status are reported in the log (they change what the hub knows). */
-export function countEvent(binding: BindingName, request: FastifyRequest, stats: WebhookStats, event: OtherNetworkEvent): Record<string, unknown> {
+export function countEvent(binding: BindingName, request: FastifyRequest, stats: WebhookStats, event: OtherNetworkEvent, log: EventLog): Record<string, unknown> {
   const name = event.kind === event.event ? event.kind : `${event.kind}:${event.event}`;
   // Bounded: event names come from the codecs' fixed tables, never from the body.
   stats.events[name] = (stats.events[name] ?? 0) + 1;
   const reported = event.kind === 'join' || event.kind === 'status';
-  if (reported) request.log.info({ binding, event: event.event, device: event.device, details: event.details, time: event.time }, `${binding} ${event.event}`);
-  else request.log.debug({ binding, event: event.event, device: event.device }, `${binding} ${event.event} counted`);
+  const admitted = log.admit(name);
+  if (admitted.log) {
+    const entry = { binding, event: event.event, device: event.device, time: event.time, ...(reported ? { details: event.details } : {}), ...(admitted.suppressed ? { suppressed: admitted.suppressed } : {}) };
+    if (reported) request.log.info(entry, `${binding} ${event.event}`);
+    else request.log.debug(entry, `${binding} ${event.event} counted`);
+  }
   return { status: reported ? 'reported' : 'counted', kind: event.kind, event: event.event, ...(event.device ? { device: event.device } : {}), ...(reported ? { details: event.details } : {}) };
 }
 

@@ -141,3 +141,15 @@ describe('TTS webhook without the pipeline', () => {
     }
   });
 });
+
+describe('EventLog (bounded reporting)', () => {
+  it('admits the first of each name, then one per interval, carrying the suppressed count', async () => {
+    const { EventLog } = await import('../../../hub/bindings/tts/webhook.ts');
+    const log = new EventLog(1000);
+    expect(log.admit('join', 0)).toEqual({ log: true, suppressed: 0 });
+    expect(log.admit('join', 10).log).toBe(false);
+    expect(log.admit('join', 20).log).toBe(false);
+    expect(log.admit('status', 30)).toEqual({ log: true, suppressed: 0 });
+    expect(log.admit('join', 1005)).toEqual({ log: true, suppressed: 2 });
+  });
+});
