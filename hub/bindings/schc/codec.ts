@@ -1,6 +1,7 @@
 // The `schc` payload codec: decompresses an uplink with the device's rules (TD deviceDefinitions.schcRules) and hands
 // the CoAP payload to the next codec in the chain (senml-json / senml-cbor), with the headers as fields.
 import type { CodecContext, PayloadCodec } from '../types.ts';
+import type { Layer } from './fields.ts';
 import { parsePacket, ruleLayers, summarize } from './packet.ts';
 import { parseRules, type Rule, SchcRuleError } from './rules.ts';
 import { decompressDetailed } from './schc.ts';
@@ -41,6 +42,12 @@ function ruleIdHint(context: CodecContext): number | undefined {
   return context.fPort;
 }
 
+/** What a NoCompression packet carries, by its IPv6 Next Header: UDP + CoAP (17), ICMPv6 (58), else IPv6 only. */
+function uncompressedLayers(packet: Uint8Array): Set<Layer> {
+  const next = packet.length >= 40 ? packet[6] : undefined;
+  return new Set<Layer>(next === 17 ? ['ipv6', 'udp', 'coap'] : next === 58 ? ['ipv6', 'icmpv6'] : ['ipv6']);
+}
+
 export const schcCodec: PayloadCodec = {
   name: 'schc',
   decode(bytes, context) {
@@ -50,7 +57,7 @@ export const schcCodec: PayloadCodec = {
       devIid: iidOf(context.device, 'schcDevIid'),
       appIid: iidOf(context.device, 'schcAppIid'),
     });
-    const layers = result.rule.kind === 'compression' ? ruleLayers(result.rule) : new Set(['ipv6', 'udp', 'coap'] as const);
+    const layers = result.rule.kind === 'compression' ? ruleLayers(result.rule) : uncompressedLayers(result.packet);
     const packet = parsePacket(result.packet, layers);
     return { bytes: packet.payload, fields: { ...summarize(packet, layers), ruleId: result.rule.ruleId } };
   },

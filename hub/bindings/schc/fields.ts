@@ -1,4 +1,4 @@
-// Hand-rolled: the SCHC field catalogue (IPv6 RFC 8724 §10, UDP, CoAP RFC 8824): FIDs as openschc and microschc spell
+// Hand-rolled: the SCHC field catalogue (IPv6 RFC 8724 §10, UDP, ICMPv6, CoAP RFC 8824): FIDs as openschc and microschc spell
 // them, their standard lengths, and IPv6 address text <-> bits.
 
 /** CoAP option numbers by name (RFC 7252 §12.2, 7641 Observe, 7959 Block, 7967 No-Response, 8613 OSCORE). */
@@ -27,7 +27,7 @@ export const COAP_OPTIONS: Readonly<Record<string, number>> = {
   'No-Response': 258,
 };
 
-export type Layer = 'ipv6' | 'udp' | 'coap';
+export type Layer = 'ipv6' | 'udp' | 'icmpv6' | 'coap';
 
 /** A header field, by canonical key. `bits` is its wire width when fixed; absent: variable (token, option values). */
 export interface FieldSpec {
@@ -59,6 +59,12 @@ const SPECS: FieldSpec[] = [
   { key: 'udp.appPort', layer: 'udp', bits: 16 },
   { key: 'udp.length', layer: 'udp', bits: 16 },
   { key: 'udp.checksum', layer: 'udp', bits: 16 },
+  // ICMPv6 (RFC 4443): type, code, checksum, then the 32-bit message body head (identifier + sequence for echo).
+  { key: 'icmpv6.type', layer: 'icmpv6', bits: 8 },
+  { key: 'icmpv6.code', layer: 'icmpv6', bits: 8 },
+  { key: 'icmpv6.checksum', layer: 'icmpv6', bits: 16 },
+  { key: 'icmpv6.identifier', layer: 'icmpv6', bits: 16 },
+  { key: 'icmpv6.sequence', layer: 'icmpv6', bits: 16 },
   { key: 'coap.version', layer: 'coap', bits: 2 },
   { key: 'coap.type', layer: 'coap', bits: 2 },
   { key: 'coap.tokenLength', layer: 'coap', bits: 4 },
@@ -102,6 +108,11 @@ alias('udp.devPort', 'UDP.DEV_PORT');
 alias('udp.appPort', 'UDP.APP_PORT');
 alias('udp.length', 'UDP.LEN', 'UDP:Length');
 alias('udp.checksum', 'UDP.CKSUM', 'UDP:Checksum');
+alias('icmpv6.type', 'ICMPV6.TYPE');
+alias('icmpv6.code', 'ICMPV6.CODE');
+alias('icmpv6.checksum', 'ICMPV6.CKSUM');
+alias('icmpv6.identifier', 'ICMPV6.IDENT');
+alias('icmpv6.sequence', 'ICMPV6.SEQNO', 'ICMPV6.SEQNB');
 alias('coap.version', 'COAP.VER', 'CoAP:Version');
 alias('coap.type', 'COAP.TYPE', 'CoAP:Type');
 alias('coap.tokenLength', 'COAP.TKL', 'CoAP:Token Length');

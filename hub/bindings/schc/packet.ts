@@ -1,5 +1,5 @@
-// Hand-rolled: IPv6/UDP/CoAP packets <-> SCHC field values (RFC 8200 header, RFC 768 + RFC 8200 §8.1 checksum,
-// RFC 7252 §3 message format), the two ends of SCHC compression and decompression.
+// Hand-rolled: IPv6/UDP/ICMPv6/CoAP packets <-> SCHC field values (RFC 8200 header, RFC 768 + RFC 8200 §8.1 checksum,
+// RFC 4443, RFC 7252 §3 message format), the two ends of SCHC compression and decompression.
 import { DecodeError } from '../../errors.ts';
 import { BitWriter, type Value, EMPTY, hexOf, intOf, valueOfBytes, valueOfInt, wholeBytes } from './bits.ts';
 import { formatIpv6, type Layer } from './fields.ts';
@@ -77,6 +77,15 @@ export function parsePacket(bytes: Uint8Array, layers: Set<Layer>): ParsedPacket
     fields.set(slot('udp.checksum'), valueOfBytes(bytes.slice(pos + 6, pos + 8)));
     pos += 8;
   }
+  if (layers.has('icmpv6')) {
+    if (bytes.length < pos + 8) throw byteError('ICMPv6 header truncated', bytes.length, 'icmpv6');
+    fields.set(slot('icmpv6.type'), valueOfBytes(bytes.slice(pos, pos + 1)));
+    fields.set(slot('icmpv6.code'), valueOfBytes(bytes.slice(pos + 1, pos + 2)));
+    fields.set(slot('icmpv6.checksum'), valueOfBytes(bytes.slice(pos + 2, pos + 4)));
+    fields.set(slot('icmpv6.identifier'), valueOfBytes(bytes.slice(pos + 4, pos + 6)));
+    fields.set(slot('icmpv6.sequence'), valueOfBytes(bytes.slice(pos + 6, pos + 8)));
+    pos += 8;
+  }
   const options: CoapOption[] = [];
   let payloadMarker = false;
   if (layers.has('coap')) {
@@ -147,17 +156,22 @@ function encodeOptions(options: CoapOption[]): Uint8Array {
 
 /** The UDP checksum over the IPv6 pseudo-header (RFC 8200 §8.1); 0 is sent as 0xffff (RFC 768). */
 export function udpChecksum(src: Uint8Array, dst: Uint8Array, udp: Uint8Array): number {
+  const c = pseudoHeaderChecksum(src, dst, udp, 17);
+  return c === 0 ? 0xffff : c;
+}
+
+/** The Internet checksum of an upper-layer packet with the IPv6 pseudo-header (RFC 8200 §8.1; ICMPv6: RFC 4443 §2.3). */
+export function pseudoHeaderChecksum(src: Uint8Array, dst: Uint8Array, udp: Uint8Array, nextHeader: number): number {
   let sum = 0;
   const add = (b: Uint8Array): void => {
     for (let i = 0; i < b.length; i += 2) sum += (b[i]! << 8) | (b[i + 1] ?? 0);
   };
   add(src);
   add(dst);
-  sum += Math.floor(udp.length / 65536) + (udp.length & 0xffff) + 17;
+  sum += Math.floor(udp.length / 65536) + (udp.length & 0xffff) + nextHeader;
   add(udp);
   while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 65536);
-  const c = ~sum & 0xffff;
-  return c === 0 ? 0xffff : c;
+  return ~sum & 0xffff;
 }
 
 /** Field values decompression produced: by slot (src/dst terms), plus the raw CoAP option fields in rule order. */
@@ -234,6 +248,19 @@ export function buildPacket(rule: CompressionRule, d: Decompressed): Uint8Array 
     } else u16(6, intOf(need('udp.checksum')));
     upper = udp;
   }
+  if (layers.has('icmpv6')) {
+    const m = new Uint8Array(8 + upper.length);
+    m[0] = intOf(need('icmpv6.type'));
+    m[1] = intOf(need('icmpv6.code'));
+    const id = intOf(need('icmpv6.identifier'));
+    const seq = intOf(need('icmpv6.sequence'));
+    m.set([id >> 8, id & 0xff, seq >> 8, seq & 0xff], 4);
+    m.set(upper, 8);
+    const ck = d.computed.has('icmpv6.checksum') ? pseudoHeaderChecksum(src!, dst!, m, 58) : intOf(need('icmpv6.checksum'));
+    m[2] = ck >> 8;
+    m[3] = ck & 0xff;
+    upper = m;
+  }
   if (!layers.has('ipv6')) return upper;
   const h = new Uint8Array(40);
   const tc = intOf(need('ipv6.trafficClass'));
@@ -277,6 +304,9 @@ export function summarize(p: ParsedPacket, layers: Set<Layer>): Record<string, u
   }
   if (layers.has('udp')) {
     out.udp = { srcPort: intOf(f('udp.srcPort')!), dstPort: intOf(f('udp.dstPort')!), length: intOf(f('udp.length')!), checksum: intOf(f('udp.checksum')!) };
+  }
+  if (layers.has('icmpv6')) {
+    out.icmpv6 = { type: intOf(f('icmpv6.type')!), code: intOf(f('icmpv6.code')!), identifier: intOf(f('icmpv6.identifier')!), sequence: intOf(f('icmpv6.sequence')!) };
   }
   if (layers.has('coap')) {
     const code = intOf(f('coap.code')!);

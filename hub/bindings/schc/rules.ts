@@ -129,7 +129,15 @@ function parseRule(raw: unknown, index: number): Rule {
   }
   if (!Array.isArray(compression)) throw new SchcRuleError('Compression must be an array of field descriptors', label, 'Compression');
   if (compression.length > MAX_FIELDS) throw new SchcRuleError(`more than ${MAX_FIELDS} field descriptors`, label, 'Compression');
-  return { kind: 'compression', ...base, fields: numberRepeats(compression.map((f) => parseField(f, label)), label) };
+  const fields = numberRepeats(compression.map((f) => parseField(f, label)), label);
+  const layers = new Set(fields.map((f) => f.spec.layer));
+  if (layers.has('udp') && layers.has('icmpv6')) throw new SchcRuleError('a rule describes UDP or ICMPv6, not both', label, 'ICMPV6');
+  if (layers.has('icmpv6') && layers.has('coap')) throw new SchcRuleError('CoAP runs over UDP, not ICMPv6', label, 'COAP');
+  if (layers.has('ipv6') && layers.has('coap') && !layers.has('udp')) throw new SchcRuleError('CoAP over IPv6 needs the UDP fields', label, 'UDP');
+  if ((layers.has('udp') || layers.has('icmpv6')) && !layers.has('ipv6') && fields.some((f) => f.cda === 'compute-checksum')) {
+    throw new SchcRuleError('compute-checksum needs the IPv6 fields (pseudo-header)', label, 'IPV6');
+  }
+  return { kind: 'compression', ...base, fields };
 }
 
 /**
@@ -272,7 +280,9 @@ function parseField(raw: unknown, label: string): FieldDescriptor & { fpExplicit
   if (cda === 'compute-length' && spec.key !== 'ipv6.payloadLength' && spec.key !== 'udp.length') {
     throw new SchcRuleError('compute-length applies to IPv6 payload length and UDP length', label, fid);
   }
-  if (cda === 'compute-checksum' && spec.key !== 'udp.checksum') throw new SchcRuleError('compute-checksum applies to the UDP checksum', label, fid);
+  if (cda === 'compute-checksum' && spec.key !== 'udp.checksum' && spec.key !== 'icmpv6.checksum') {
+    throw new SchcRuleError('compute-checksum applies to the UDP and ICMPv6 checksums', label, fid);
+  }
   if ((cda === 'dev-iid' || cda === 'app-iid') && spec.text !== 'iid') throw new SchcRuleError(`${cdaRaw} applies to an IPv6 IID field`, label, fid);
   if (cda === 'lsb' && fl.kind === 'fixed' && fl.bits === msb) throw new SchcRuleError('LSB with MSB(FL) sends nothing: use not-sent', label, fid);
 

@@ -166,6 +166,7 @@ function covered(parsed: ParsedPacket, used: Set<string>, layers: Set<string>, r
     if (!addr('src') || !addr('dst')) return false;
   }
   if (layers.has('udp')) for (const k of ['srcPort', 'dstPort', 'length', 'checksum']) if (!has(`udp.${k}`)) return false;
+  if (layers.has('icmpv6')) for (const k of ['type', 'code', 'checksum', 'identifier', 'sequence']) if (!has(`icmpv6.${k}`)) return false;
   if (layers.has('coap')) {
     for (const k of ['version', 'type', 'tokenLength', 'code', 'messageId']) if (!has(`coap.${k}`)) return false;
     if (parsed.fields.get(slot('coap.token'))!.len > 0 && !has('coap.token')) return false;

@@ -50,6 +50,9 @@ describe('rule validation', () => {
     ['IPv6 TV not an address', [field({ FID: 'IPV6.DEV_PREFIX', TV: '2001:zz::' })], '1/4', 'IPV6.DEV_PREFIX'],
     ['same field twice at one FP', [{ RuleID: 1, RuleIDLength: 4, Compression: [{ FID: 'COAP.Uri-Path', FP: 1, MO: 'ignore', CDA: 'value-sent' }, { FID: 'COAP.Uri-Path', FP: 1, MO: 'ignore', CDA: 'value-sent' }] }], '1/4', 'COAP.Uri-Path'],
     ['RuleIDs that are prefixes of one another', [{ RuleID: 1, RuleIDLength: 1, NoCompression: [] }, { RuleID: 2, RuleIDLength: 2, NoCompression: [] }], '2/2', 'RuleID'],
+    ['UDP and ICMPv6 in one rule', [{ RuleID: 1, RuleIDLength: 4, Compression: [{ FID: 'UDP.LEN', MO: 'ignore', CDA: 'value-sent' }, { FID: 'ICMPV6.TYPE', MO: 'ignore', CDA: 'value-sent' }] }], '1/4', 'ICMPV6'],
+    ['CoAP over IPv6 without UDP', [{ RuleID: 1, RuleIDLength: 4, Compression: [{ FID: 'IPV6.VER', TV: 6, MO: 'equal', CDA: 'not-sent' }, { FID: 'COAP.VER', TV: 1, MO: 'equal', CDA: 'not-sent' }] }], '1/4', 'UDP'],
+    ['compute-checksum without IPv6', [{ RuleID: 1, RuleIDLength: 4, Compression: [{ FID: 'UDP.CKSUM', MO: 'ignore', CDA: 'compute-checksum' }] }], '1/4', 'IPV6'],
     ['fragmentation mode unknown', [{ RuleID: 1, RuleIDLength: 3, Fragmentation: { FRMode: 'Sometimes' } }], '1/3', 'FRMode'],
   ])('%s', (_name, rules, rule, fieldName) => {
     const e = thrown(() => parseRules(rules));

@@ -152,3 +152,27 @@ export function packet(p: TestPacket): Buffer {
   dst.copy(h, 24);
   return Buffer.concat([h, udp]);
 }
+
+/** An IPv6 + ICMPv6 echo request (RFC 4443 §4.1) with its checksum. */
+export function echoRequest(p: { src: string; dst: string; hopLimit?: number; identifier: number; sequence: number; data: Uint8Array }): Buffer {
+  const m = Buffer.alloc(8 + p.data.length);
+  m[0] = 128;
+  m.writeUInt16BE(p.identifier, 4);
+  m.writeUInt16BE(p.sequence, 6);
+  Buffer.from(p.data).copy(m, 8);
+  const src = addr(p.src);
+  const dst = addr(p.dst);
+  const pseudo = Buffer.concat([src, dst, Buffer.from([0, 0, m.length >> 8, m.length & 0xff, 0, 0, 0, 58]), m, Buffer.alloc(m.length % 2)]);
+  let sum = 0;
+  for (let i = 0; i < pseudo.length; i += 2) sum += pseudo.readUInt16BE(i);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  m.writeUInt16BE(~sum & 0xffff, 2);
+  const h = Buffer.alloc(40);
+  h.writeUInt32BE(6 << 28, 0);
+  h.writeUInt16BE(m.length, 4);
+  h[6] = 58;
+  h[7] = p.hopLimit ?? 255;
+  src.copy(h, 8);
+  dst.copy(h, 24);
+  return Buffer.concat([h, m]);
+}

@@ -1,11 +1,12 @@
 // SCHC matching operators and compression/decompression actions (RFC 8724 §7.3-7.5, RFC 8824): residue layout at bit
 // level, round trips through compress/decompress, computed lengths and checksum, CoAP option rebuilding.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BitReader } from '../../../hub/bindings/schc/bits.ts';
 import { schcCodec } from '../../../hub/bindings/schc/codec.ts';
 import { parseRules } from '../../../hub/bindings/schc/rules.ts';
 import { compress, decompress } from '../../../hub/bindings/schc/schc.ts';
-import { leshanPacketHex, microschcComputeRule, openschcRule5, packet } from './fixtures.ts';
+import { echoRequest, leshanPacketHex, microschcComputeRule, openschcRule5, packet } from './fixtures.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const bits = (b: Uint8Array, from: number, n: number) => {
@@ -220,5 +221,37 @@ describe('variable lengths, LSB on non-byte fields, CoAP options', () => {
     expect(out[0]! >> 4).toBe(6);
     expect(((out[0]! & 15) << 4) | (out[1]! >> 4)).toBe(0); // TC 0x2e not sent: the TV comes back
     expect(hex(out.subarray(2))).toBe(hex(p.subarray(2)));
+  });
+});
+
+describe('openschc comp-rule-100.json as a whole (compression, ICMPv6, fragmentation and NoCompression rules)', () => {
+  const file = JSON.parse(readFileSync(new URL('./openschc-comp-rule-100.json', import.meta.url), 'utf8'));
+  const rules = parseRules(file);
+
+  it('parses all seven rules', () => {
+    expect(rules.map((r) => `${r.kind}:${r.label}`)).toEqual([
+      'compression:5/3', 'compression:6/3', 'fragmentation:1/3', 'fragmentation:2/3', 'fragmentation:3/3', 'fragmentation:4/3', 'no-compression:8/8',
+    ]);
+  });
+
+  it('RuleID 6 compresses an ICMPv6 echo request to identifier + sequence and rebuilds it with its checksum', () => {
+    const ping = echoRequest({ src: '2001:db8::79', dst: '2404:6800:4004:818::7d4', identifier: 0x4242, sequence: 7, data: Buffer.from('ping payload') });
+    const c = compress(ping, rules);
+    expect(c.rule.label).toBe('6/3');
+    expect(c.bitLength).toBe(3 + 2 + 2 + 16 + 16 + 8 * 12);
+    expect(bits(c.bytes, 7, 16)).toBe(0x4242);
+    expect(hex(decompress(c.bytes, rules))).toBe(hex(ping));
+    const out = schcCodec.decode(c.bytes, { device: { schcRules: file } }) as { bytes: Uint8Array; fields: any };
+    expect(out.fields.icmpv6).toEqual({ type: 128, code: 0, identifier: 0x4242, sequence: 7 });
+    expect(Buffer.from(out.bytes).toString()).toBe('ping payload');
+  });
+
+  it('a packet no compression rule matches goes out under NoCompression (RuleID 8, 8 bits)', () => {
+    const other = echoRequest({ src: '2001:db8::80', dst: '2404:6800:4004:818::7d4', identifier: 1, sequence: 1, data: new Uint8Array(0) });
+    const c = compress(other, rules);
+    expect(c.rule.kind).toBe('no-compression');
+    expect(hex(decompress(c.bytes, rules))).toBe(hex(other));
+    const out = schcCodec.decode(c.bytes, { device: { schcRules: file } }) as { fields: any };
+    expect(out.fields.icmpv6).toMatchObject({ type: 128, identifier: 1 });
   });
 });

@@ -1,16 +1,21 @@
 // Fuzz targets: the SCHC decompressor (bit-level residues -> IPv6/UDP/CoAP, RFC 8724/8824) and the SCHC rule parser.
+import { readFileSync } from 'node:fs';
 import { parseRules, type Rule } from '../../../hub/bindings/schc/rules.ts';
 import { compress, decompress } from '../../../hub/bindings/schc/schc.ts';
 import { DecodeError } from '../../../hub/errors.ts';
-import { leshanPacketHex, microschcComputeRule, openschcRule5, packet } from '../../bindings/schc/fixtures.ts';
+import { echoRequest, leshanPacketHex, microschcComputeRule, openschcRule5, packet } from '../../bindings/schc/fixtures.ts';
 import { vectorRule } from '../../bindings/schc/vector-rule.ts';
 import { OracleError, text, type FuzzTarget } from '../target.ts';
 
-/** Rule sets the first input byte picks from: the worked example (syntactic CoAP), openschc rule 5 + NoCompression, microschc compute. */
+/**
+ * Rule sets the first input byte picks from: the worked example (syntactic CoAP), openschc rule 5 + NoCompression +
+ * fragmentation, microschc compute, openschc's comp-rule-100.json (IPv6/UDP/CoAP, ICMPv6, fragmentation, NoCompression).
+ */
 const RULE_SETS: Rule[][] = [
   parseRules([vectorRule]),
   parseRules([openschcRule5, { RuleID: 0, RuleIDLength: 3, NoCompression: [] }, { RuleID: 1, RuleIDLength: 3, Fragmentation: { FRMode: 'NoAck' } }]),
   parseRules([microschcComputeRule]),
+  parseRules(JSON.parse(readFileSync(new URL('../../bindings/schc/openschc-comp-rule-100.json', import.meta.url), 'utf8'))),
 ];
 const VECTOR_HEX =
   'c01a00800685c2184522f6f40b8300efee6629122186e5b7b22626e223a222f362f222c226e223a22302f30222c2276223a35342e307d2c7b226e223a22302f31222c2276223a34382e307d2c7b226e223a22302f35222c2276223a313636363236333333397d5d00';
@@ -18,7 +23,7 @@ const VECTOR_HEX =
 /** Input: byte 0 = rule set (low 2 bits) and whether the RuleID comes as an FPort hint (bit 2, hint = byte 1); rest = packet. */
 function split(input: Uint8Array): { rules: Rule[]; hint?: number; bytes: Uint8Array } {
   const sel = input[0] ?? 0;
-  const rules = RULE_SETS[(sel & 3) % RULE_SETS.length]!;
+  const rules = RULE_SETS[sel & 3]!;
   if (sel & 4) return { rules, hint: input[1] ?? 0, bytes: input.subarray(2) };
   return { rules, bytes: input.subarray(1) };
 }
@@ -27,7 +32,7 @@ const withSelector = (sel: number, bytes: Uint8Array): Uint8Array => Uint8Array.
 
 export const schcTarget: FuzzTarget = {
   name: 'schc',
-  description: 'SCHC packet -> decompress with one of three rule sets (prefix or FPort RuleID); a successful decompression must survive compress -> decompress unchanged',
+  description: 'SCHC packet -> decompress with one of four rule sets (prefix or FPort RuleID); a successful decompression must survive compress -> decompress unchanged',
   seeds() {
     const rule5 = RULE_SETS[1]!;
     const uplink = packet({ tc: 1, flowLabel: 144470, hopLimit: 255, src: '2001:db8::1', dst: 'fe80::2', srcPort: 0x1637, dstPort: 0x163a,
@@ -38,6 +43,7 @@ export const schcTarget: FuzzTarget = {
       withSelector(1, compress(Buffer.from(uplink.subarray(0, 60)), rule5).bytes),
       withSelector(2, compress(Buffer.from(leshanPacketHex, 'hex'), RULE_SETS[2]!).bytes),
       Uint8Array.from([4 | 1, 5, ...compress(uplink, rule5, { ruleIdInFPort: true }).bytes]),
+      withSelector(3, compress(echoRequest({ src: '2001:db8::79', dst: '2404:6800:4004:818::7d4', identifier: 9, sequence: 1, data: Buffer.from('ping') }), RULE_SETS[3]!).bytes),
     ];
   },
   tokens: ['\xff', '\x00', '\xf0', '\x0f', '\xa0', '\xc0'],
