@@ -17,7 +17,7 @@ import { sigfoxTarget } from './sigfox.ts';
 import { lorawanPhyTarget } from './lorawan.ts';
 import { semtechUdpTarget } from './semtech-udp.ts';
 import { cayenneTarget } from './cayenne.ts';
-import { senmlCborTarget, senmlJsonTarget } from './senml.ts';
+import { lwm2mTarget, senmlCborTarget, senmlJsonTarget } from './senml.ts';
 
 export const TARGETS: readonly FuzzTarget[] = [
   tdTarget,
@@ -36,5 +36,5 @@ export const TARGETS: readonly FuzzTarget[] = [
   storeLogTarget,
   schcTarget, schcRulesTarget,
   ttsTarget, chirpstackTarget, sigfoxTarget,
-  lorawanPhyTarget, semtechUdpTarget, cayenneTarget, senmlJsonTarget, senmlCborTarget,
+  lorawanPhyTarget, semtechUdpTarget, cayenneTarget, senmlJsonTarget, senmlCborTarget, lwm2mTarget,
 ];
