@@ -3,12 +3,19 @@ import type { HubConfig } from '../config.ts';
 import type { QuadStore } from './quad-store.ts';
 import { EmbeddedQuadStore, embeddedStoreOptions } from './embedded/embedded-quad-store.ts';
 import { SparqlEndpointQuadStore } from './sparql-endpoint-quad-store.ts';
+import { AggregatingQuadStore } from './aggregates/aggregating-quad-store.ts';
 
-/** `store.kind` 'embedded' (default): Oxigraph in a worker behind a durable log under `<dataDir>/store/`. */
+/**
+ * `store.kind` 'embedded' (default): Oxigraph in a worker behind a durable log under `<dataDir>/store/`, wrapped in the
+ * dashboard aggregates (hub/store/aggregates; `store.aggregates: false` turns them off). An external SPARQL endpoint is
+ * not wrapped: other clients write to it, so aggregates kept from the hub's own writes would not be its answer.
+ */
 export function createStore(config: HubConfig): QuadStore {
   switch (config.store.kind) {
-    case 'embedded':
-      return new EmbeddedQuadStore(embeddedStoreOptions(config));
+    case 'embedded': {
+      const store = new EmbeddedQuadStore(embeddedStoreOptions(config));
+      return (config.store as { aggregates?: boolean }).aggregates === false ? store : new AggregatingQuadStore(store);
+    }
     case 'sparql': {
       // validateConfig() guarantees both endpoints for kind 'sparql'.
       const { queryEndpoint, updateEndpoint, graphStoreEndpoint, user, password } = config.store;

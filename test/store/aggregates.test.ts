@@ -4,11 +4,10 @@ import { AggregatingQuadStore } from '../../hub/store/aggregates/aggregating-qua
 import { MemoryQuadStore } from '../../hub/store/memory-quad-store.ts';
 import type { JsonTerm } from '../../hub/store/quad-store.ts';
 import { countQuery, dayAverageByFilter, latestQuery } from '../bench/store/queries.ts';
-import { dayOf, observationChunks, observationGraph as _unused, SOSA, XSD, type DataShape } from '../bench/store/sosa-data.ts';
+import { dayOf, observationChunks, SOSA, XSD, type DataShape } from '../bench/store/sosa-data.ts';
 import * as dash from '../bench/store/aggregate-queries.ts';
 import { readFileSync } from 'node:fs';
 
-void _unused;
 const BASE = 'http://hub.test';
 const shape: DataShape = { sensors: 12, observations: 1200, days: 2 };
 const EX = 'https://bench.example.org/';

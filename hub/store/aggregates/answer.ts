@@ -29,7 +29,7 @@ function mergeWindow(into: Window, w: Window): void {
   into.nDecimal += w.nDecimal;
   into.nDouble += w.nDouble;
   into.dsum += w.dsum;
-  into.xsum += w.xsum;
+  if (w.nInteger + w.nDecimal > 0) into.xsum += w.xsum; // BigInt arithmetic only where there is something to add
   if (w.min && (!into.min || w.min.num < into.min.num)) into.min = w.min;
   if (w.max && (!into.max || w.max.num > into.max.num)) into.max = w.max;
 }
@@ -76,22 +76,32 @@ function aggregate(plan: AggregatePlan, state: AggregateState): { vars: string[]
   const to = plan.to ?? Infinity;
   const whole = from === -Infinity && to === Infinity;
   const keyVar = (k: string) => plan.columns.find((c) => 'key' in c && c.key === k)?.var;
+  const byHour = plan.keys.includes('hour');
+  const group = (key: KeyAgg, hour: number): Window => {
+    const parts: string[] = [];
+    const row: Row = {};
+    for (const k of plan.keys) {
+      const value = k === 'g' ? key.graph : k === 'sensor' ? key.sensor : k === 'property' ? key.property : String(new Date(hour).getUTCHours());
+      parts.push(value);
+      const v = keyVar(k);
+      if (v) row[v] = k === 'hour' ? int(Number(value)) : uri(value);
+    }
+    const id = parts.join(' ');
+    let grp = groups.get(id);
+    if (!grp) groups.set(id, (grp = { key: row, w: emptyWindow() }));
+    return grp.w;
+  };
   for (const key of keysOf(state, plan.sensor, plan.property)) {
     if (key.maxMs < from || key.minMs >= to) continue;
+    if (whole && !byHour) {
+      mergeWindow(group(key, 0), key.all);
+      continue;
+    }
+    // Without an hour key the key's group is found once; with one, once per hour.
+    const single = byHour ? undefined : group(key, 0);
     for (const [hour, w] of key.hours) {
       if (!whole && (hour < from || hour >= to)) continue;
-      const parts: string[] = [];
-      const row: Row = {};
-      for (const k of plan.keys) {
-        const value = k === 'g' ? key.graph : k === 'sensor' ? key.sensor : k === 'property' ? key.property : String(new Date(hour).getUTCHours());
-        parts.push(value);
-        const v = keyVar(k);
-        if (v) row[v] = k === 'hour' ? int(Number(value)) : uri(value);
-      }
-      const id = parts.join(' ');
-      let grp = groups.get(id);
-      if (!grp) groups.set(id, (grp = { key: row, w: emptyWindow() }));
-      mergeWindow(grp.w, w);
+      mergeWindow(single ?? group(key, hour), w);
     }
   }
   if (!plan.grouped && groups.size === 0) groups.set('', { key: {}, w: emptyWindow() });

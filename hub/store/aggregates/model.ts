@@ -43,6 +43,8 @@ export class KeyAgg {
   latest: Latest[] = [];
   tiesOverflow = false;
   readonly hours = new Map<number, Window>();
+  /** Every hour together: answers without a time range read this instead of the hours. */
+  readonly all: Window = newWindow();
   constructor(readonly graph: string, readonly sensor: string, readonly property: string) {}
 
   add(row: Required<Pick<ObsRow, 'obs' | 'time' | 'value'>>): Latest {
@@ -60,10 +62,15 @@ export class KeyAgg {
     if (ms < this.minMs) this.minMs = ms;
     const hour = Math.floor(ms / HOUR_MS) * HOUR_MS;
     let w = this.hours.get(hour);
-    if (!w) this.hours.set(hour, (w = { n: 0, other: 0, nInteger: 0, nDecimal: 0, nDouble: 0, dsum: 0, xsum: 0n }));
+    if (!w) this.hours.set(hour, (w = newWindow()));
     addToWindow(w, row.value);
+    addToWindow(this.all, row.value);
     return latest;
   }
+}
+
+export function newWindow(): Window {
+  return { n: 0, other: 0, nInteger: 0, nDecimal: 0, nDouble: 0, dsum: 0, xsum: 0n };
 }
 
 function addToWindow(w: Window, v: Value): void {

@@ -1,9 +1,9 @@
 // Hand-rolled: a line-level scan of N-Quads text for the five SOSA statements the aggregates need (no full parse).
 //
-// insert() is the hub's hot path, so the text is searched for "/ns/sosa/" and only lines whose hit names one of
-// sosa:madeBySensor, observedProperty, resultTime, hasSimpleResult or the class sosa:Observation are tokenised (N-Quads
-// has one statement per line, so a line is parsed from its start and a hit inside a literal or an object is recognised
-// as such). Text holding a \u or \U escape is tokenised line by line in full, since an escaped IRI could spell a SOSA
+// insert() is the hub's hot path: N-Quads has one statement per line, so lines are found with indexOf('\\n'), the
+// predicate is compared in place, and only the lines of sosa:madeBySensor, observedProperty, resultTime,
+// hasSimpleResult and `rdf:type sosa:Observation` are read further (FastLines; lines in another layout go to the full
+// tokenizer). Text holding a \u or \U escape is tokenised line by line in full, since an escaped IRI could spell a SOSA
 // predicate without the plain text. Lines that cannot be read make the scan `unreadable`: the caller then rebuilds from
 // the store instead of trusting the scan.
 import { literalValue, timeValue, type Value } from './terms.ts';
@@ -15,8 +15,6 @@ const P_PROPERTY = `${SOSA}observedProperty`;
 const P_TIME = `${SOSA}resultTime`;
 const P_RESULT = `${SOSA}hasSimpleResult`;
 const C_OBSERVATION = `${SOSA}Observation`;
-const NEEDLE = '/ns/sosa/';
-const LOCAL_NAMES = ['madeBySensor>', 'observedProperty>', 'resultTime>', 'hasSimpleResult>', 'Observation>'];
 
 /** What one text says about one subject in one named graph. */
 export interface ObsRow {
@@ -135,27 +133,139 @@ function unescape(s: string): string | undefined {
  */
 export function scanNQuads(text: string, graph?: string): ScanResult {
   const result: ScanResult = { graphs: new Map(), unreadable: false };
-  const full = text.indexOf('\\u') >= 0 || text.indexOf('\\U') >= 0;
-  let pos = 0;
-  while (pos < text.length) {
-    let start: number;
-    if (full) start = pos;
-    else {
-      const hit = text.indexOf(NEEDLE, pos);
-      if (hit < 0) break;
-      const name = hit + NEEDLE.length;
-      if (!LOCAL_NAMES.some((n) => text.startsWith(n, name))) {
-        pos = name;
-        continue;
-      }
-      start = text.lastIndexOf('\n', hit) + 1;
-    }
+  const full = hasUcharEscape(text);
+  const fast = new FastLines(text, graph, result);
+  const n = text.length;
+  let start = 0;
+  while (start < n) {
+    // One memchr-fast search per line for its end; the subject is skipped with another and the predicate compared in
+    // place. Only the lines of the five statements are tokenised.
     let end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
-    if (!readLine(text, start, end, graph, result)) result.unreadable = true;
-    pos = end + 1;
+    if (end < 0) end = n;
+    const verdict = full ? Line.Unsure : fast.line(start, end);
+    if (verdict === Line.Unsure && !readLine(text, start, end, graph, result)) result.unreadable = true;
+    start = end + 1;
   }
   return result;
+}
+
+/** Whether the text holds a \\u or \\U escape (one single-character search: most texts hold no backslash at all). */
+function hasUcharEscape(text: string): boolean {
+  for (let i = text.indexOf('\\'); i >= 0; i = text.indexOf('\\', i + 2)) {
+    const c = text.charCodeAt(i + 1);
+    if (c === 117 || c === 85) return true;
+  }
+  return false;
+}
+
+const enum Line {
+  Done,
+  /** Not the plain layout (leading or several spaces, tabs, escapes): tokenise it in full. */
+  Unsure,
+}
+
+const PREDICATES = [P_SENSOR, P_PROPERTY, P_TIME, P_RESULT];
+const ALL_PREDICATES = [...PREDICATES, RDF_TYPE];
+const FIELD_BY_LENGTH: number[] = [];
+ALL_PREDICATES.forEach((p, i) => (FIELD_BY_LENGTH[p.length] = i));
+if (new Set(ALL_PREDICATES.map((p) => p.length)).size !== 5) throw new Error('scan: predicate lengths must differ');
+const OBSERVATION: Term = { k: 0, v: C_OBSERVATION };
+
+/**
+ * The common layout, `<s> <p> o <g> .` with single spaces, read in place: the last subject, graph and row are reused
+ * while consecutive lines share them (one observation's lines are adjacent), so most lines cut no strings but the object.
+ */
+class FastLines {
+  private lastSubject = '';
+  private lastGraph: string | undefined;
+  private lastRows: Map<string, ObsRow> | undefined;
+  private lastRow: ObsRow | undefined;
+  private readonly cur: Cursor;
+  constructor(private readonly text: string, private readonly graph: string | undefined, private readonly out: ScanResult) {
+    this.cur = new Cursor(text, 0, text.length);
+  }
+
+  /**
+   * Whether the IRI `<...>` at `at` is `known`: the length first (its '>' is where `known` would end), then one slice
+   * compared whole (String.prototype.startsWith with an offset costs more than that on long texts in this V8).
+   */
+  private same(at: number, known: string | undefined): boolean {
+    return known !== undefined && this.text.charCodeAt(at + 1 + known.length) === 62 && this.text.slice(at + 1, at + 1 + known.length) === known;
+  }
+
+  line(start: number, end: number): Line {
+    const t = this.text;
+    const c = t.charCodeAt(start);
+    if (start === end || c === 35 /* # */ || c === 13) return Line.Done;
+    if (c !== 60 /* < */) return Line.Unsure;
+    const sClose = t.indexOf('>', start);
+    if (sClose < 0 || sClose >= end || t.charCodeAt(sClose + 1) !== 32) return Line.Unsure;
+    const p = sClose + 2;
+    if (t.charCodeAt(p) !== 60) return Line.Unsure;
+    const pClose = t.indexOf('>', p);
+    if (pClose < 0 || pClose >= end) return Line.Unsure;
+    // The five predicate IRIs have different lengths, none shared with SOSA's other predicates: compare only on a match.
+    const field = FIELD_BY_LENGTH[pClose - p - 1] ?? -1;
+    // (An escaped IRI spelling a SOSA predicate needs a \u escape: such text is tokenised in full, never read here.)
+    if (field < 0 || t.slice(p + 1, pClose) !== ALL_PREDICATES[field]) return Line.Done;
+    const cur = this.cur;
+    let obj: Term = OBSERVATION;
+    if (t.charCodeAt(pClose + 1) !== 32) return Line.Unsure;
+    cur.i = pClose + 2;
+    if (field === 4) {
+      if (!this.same(cur.i, C_OBSERVATION)) return t.charCodeAt(cur.i) === 60 ? Line.Done : Line.Unsure;
+      cur.i += C_OBSERVATION.length + 2;
+    } else {
+      const term = cur.term();
+      if (!term || cur.i > end) return Line.Unsure;
+      obj = term;
+    }
+    // Graph: the line's own, or the insert's graph for a triple.
+    if (t.charCodeAt(cur.i) !== 32) return Line.Unsure;
+    const gAt = cur.i + 1;
+    let g: string | undefined;
+    if (t.charCodeAt(gAt) === 46 /* . */) {
+      g = this.graph;
+      cur.i = gAt;
+    } else if (t.charCodeAt(gAt) === 60) {
+      if (this.lastGraph !== undefined && this.same(gAt, this.lastGraph)) {
+        g = this.lastGraph;
+        cur.i = gAt + g!.length + 2;
+      } else {
+        cur.i = gAt;
+        g = cur.iri();
+        if (g === undefined || g.indexOf('\\') >= 0) return Line.Unsure;
+      }
+      if (t.charCodeAt(cur.i) !== 32 || t.charCodeAt(cur.i + 1) !== 46) return Line.Unsure;
+      cur.i++;
+    } else return Line.Unsure;
+    const after = cur.i + 1;
+    if (after < end && !(after + 1 === end && t.charCodeAt(after) === 13)) return Line.Unsure;
+    if (g === undefined) return Line.Done; // the default graph: not read by GRAPH ?g
+    let rows: Map<string, ObsRow>;
+    if (g === this.lastGraph && this.lastRows) rows = this.lastRows;
+    else {
+      let found = this.out.graphs.get(g);
+      if (!found) this.out.graphs.set(g, (found = new Map()));
+      rows = found;
+      this.lastGraph = g;
+      this.lastRows = rows;
+      this.lastRow = undefined;
+    }
+    let row: ObsRow;
+    if (this.lastRow && this.same(start, this.lastSubject)) row = this.lastRow;
+    else {
+      const subject = t.slice(start + 1, sClose);
+      if (subject.indexOf('\\') >= 0) return Line.Unsure;
+      let found = rows.get(subject);
+      if (!found) rows.set(subject, (found = { obs: subject, typed: false, sensor: undefined, property: undefined, time: undefined, value: undefined, bad: false }));
+      row = found;
+      this.lastSubject = subject;
+      this.lastRow = row;
+    }
+    setField(row, field === 4 ? RDF_TYPE : PREDICATES[field]!, obj);
+    return Line.Done;
+  }
 }
 
 /** Tokenises one statement line and records it when it is one of the five; false when the line cannot be read. */
@@ -205,6 +315,11 @@ export function addStatement(out: ScanResult, g: string, s: Term, p: string, o: 
   let row = rows.get(key);
   // Every field set up front: one object shape for all rows.
   if (!row) rows.set(key, (row = { obs: key, typed: false, sensor: undefined, property: undefined, time: undefined, value: undefined, bad: s.k !== 0 }));
+  setField(row, p, o);
+}
+
+/** Sets the field statement (p, o) gives a row; a second differing value or an unusable term marks the row bad. */
+function setField(row: ObsRow, p: string, o: Term): void {
   if (p === RDF_TYPE) row.typed = true;
   else if (p === P_SENSOR) {
     if (o.k !== 0 || (row.sensor !== undefined && row.sensor !== o.v)) row.bad = true;

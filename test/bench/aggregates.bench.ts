@@ -1,0 +1,88 @@
+// `npm run bench aggregates [quads]`: dashboard answers over HTTP from maintained aggregates vs the store's own answer,
+// and the decorator's cost on the insert path. Default 1M quads; pass 10000000 for the 10M figure.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AggregatingQuadStore } from '../../hub/store/aggregates/aggregating-quad-store.ts';
+import { EmbeddedQuadStore } from '../../hub/store/embedded/embedded-quad-store.ts';
+import { baseUrlOf, startTestHub } from '../helpers/hub.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as dash from './store/aggregate-queries.ts';
+import { countQuery, dayAverageByFilter } from './store/queries.ts';
+import { dayOf, observationChunks, type DataShape } from './store/sosa-data.ts';
+
+const quads = Number(process.argv[2] ?? 1_000_000);
+const shape: DataShape = { sensors: 1000, observations: Math.round(quads / 8 / 1000) * 1000, days: 5 };
+const log = (s: string) => process.stdout.write(`${s}\n`);
+const dir = mkdtempSync(join(tmpdir(), 'agg-bench-'));
+const inner = new EmbeddedQuadStore({ dir: join(dir, 'store'), queryTimeoutMs: 600_000, maxPendingWrites: 1_000_000 });
+const store = new AggregatingQuadStore(inner);
+const hub = await startTestHub({ queryTimeoutMs: 600_000 }, { listen: true, store });
+const base = baseUrlOf(hub);
+const baseUrl = hub.config.baseUrl;
+
+log(`aggregates bench: ${shape.observations} observations x 8 = ${shape.observations * 8} quads, ${shape.sensors} sensors, ${shape.days} days`);
+let t0 = performance.now();
+let pending: Promise<void>[] = [];
+for (const chunk of observationChunks(baseUrl, shape, 500)) {
+  pending.push(store.insert(chunk));
+  if (pending.length >= 8) {
+    await Promise.all(pending);
+    pending = [];
+  }
+}
+await Promise.all(pending);
+const loadMs = performance.now() - t0;
+const h = store.health();
+const scanShare = h.scanMs! / loadMs;
+log(`load: ${(loadMs / 1000).toFixed(1)} s acked (${Math.round((shape.observations * 8) / (loadMs / 1000))} quads/s); decorator scan ${h.scanMs} ms = ${(scanShare * 100).toFixed(1)}% of the insert path (${((h.scanMs! * 1e6) / (shape.observations * 8)).toFixed(0)} ns/quad)`);
+t0 = performance.now();
+await store.aggregatesIdle(600_000);
+log(`aggregates ready ${((performance.now() - t0) / 1000).toFixed(1)} s after the last ack`);
+
+async function overHttp(q: string): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const s = performance.now();
+    const r = await fetch(`${base}/sparql`, { method: 'POST', headers: { 'content-type': 'application/sparql-query', accept: 'application/sparql-results+json' }, body: q });
+    await r.text();
+    if (!r.ok) throw new Error(`HTTP ${r.status}`);
+    times.push(performance.now() - s);
+  }
+  return times.sort((a, b) => a - b)[3]!;
+}
+async function storeOwn(q: string): Promise<number> {
+  const s = performance.now();
+  await inner.query(q);
+  return performance.now() - s;
+}
+
+const day = dayOf(1);
+const shapes: Record<string, string> = {
+  countAll: countQuery,
+  countPerSensor: dash.countPerSensor,
+  latestPerProperty: dash.latestPerProperty,
+  hourlyAverage: dash.hourlyAverage(day),
+  dayAverage: dayAverageByFilter(day),
+};
+const figures: Record<string, { aggregateHttpMs: number; storeMs: number }> = {};
+for (const [name, q] of Object.entries(shapes)) {
+  const before = store.health().aggregateAnswers!;
+  const aggregateHttpMs = await overHttp(q);
+  if (store.health().aggregateAnswers! - before !== 7) throw new Error(`${name} was not answered from the aggregates`);
+  const storeMs = await storeOwn(q);
+  figures[name] = { aggregateHttpMs: +aggregateHttpMs.toFixed(2), storeMs: +storeMs.toFixed(1) };
+  log(`${name}: aggregates over HTTP ${aggregateHttpMs.toFixed(2)} ms (median of 7), store's own answer ${storeMs.toFixed(0)} ms (x${(storeMs / aggregateHttpMs).toFixed(0)})`);
+}
+const rss = process.memoryUsage().rss;
+await hub.stop();
+rmSync(dir, { recursive: true, force: true });
+
+const targets = { dashboardHttpMs: 10, insertOverheadShare: 0.1 };
+const met = {
+  dashboardHttpMs: Object.values(figures).every((f) => f.aggregateHttpMs < targets.dashboardHttpMs),
+  insertOverheadShare: scanShare < targets.insertOverheadShare,
+};
+mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
+writeFileSync(join(import.meta.dirname, 'results', 'aggregates.json'), JSON.stringify({ quads: shape.observations * 8, loadMs, scanMs: h.scanMs, scanShare, figures, rss, targets, met }, null, 2));
+log(`targets met: ${JSON.stringify(met)}`);
