@@ -21,37 +21,42 @@ function subkey(l: Buffer): Buffer {
   return k;
 }
 
-/** AES-CMAC (RFC 4493): node:crypto has no CMAC, so it is built here from AES-128-ECB. Returns the 16-byte tag. */
+/** CMAC subkeys per key: deriving them costs an AES call, and a hub sees the same few thousand keys again and again. */
+const SUBKEYS = new Map<string, { k1: Buffer; k2: Buffer }>();
+const MAX_SUBKEYS = 10_000;
+
+function subkeys(key: Uint8Array): { k1: Buffer; k2: Buffer } {
+  const id = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+  let s = SUBKEYS.get(id);
+  if (!s) {
+    const k1 = subkey(aesEcbEncrypt(key, Buffer.alloc(16)));
+    s = { k1, k2: subkey(k1) };
+    if (SUBKEYS.size >= MAX_SUBKEYS) SUBKEYS.delete(SUBKEYS.keys().next().value!);
+    SUBKEYS.set(id, s);
+  }
+  return s;
+}
+
+/**
+ * AES-CMAC (RFC 4493): node:crypto has no CMAC, so it is built here from AES-128: the last block of AES-CBC (IV 0) over
+ * the message whose final block is padded and XORed with subkey K1 (complete) or K2 (padded). Returns the 16-byte tag.
+ */
 export function aesCmac(key: Uint8Array, message: Uint8Array): Buffer {
   if (key.length !== 16) throw new RangeError('AES-128 keys are 16 bytes');
-  const k1 = subkey(aesEcbEncrypt(key, Buffer.alloc(16)));
-  const k2 = subkey(k1);
+  const { k1, k2 } = subkeys(key);
   const n = Math.max(1, Math.ceil(message.length / 16));
   const complete = message.length > 0 && message.length % 16 === 0;
-  const last = Buffer.alloc(16);
+  const m = Buffer.alloc(n * 16);
+  m.set(message);
   const tailStart = (n - 1) * 16;
-  if (complete) {
-    for (let i = 0; i < 16; i++) last[i] = message[tailStart + i]! ^ k1[i]!;
-  } else {
-    const rest = message.length - tailStart;
-    for (let i = 0; i < 16; i++) {
-      const m = i < rest ? message[tailStart + i]! : i === rest ? 0x80 : 0;
-      last[i] = m ^ k2[i]!;
-    }
-  }
-  // CBC-MAC over blocks 1..n-1 then the prepared last block, one cipher context (no per-block allocation of ciphers).
-  const c = createCipheriv('aes-128-ecb', key, null);
+  if (!complete) m[message.length] = 0x80;
+  const k = complete ? k1 : k2;
+  for (let i = 0; i < 16; i++) m[tailStart + i] = m[tailStart + i]! ^ k[i]!;
+  const c = createCipheriv('aes-128-cbc', key, Buffer.alloc(16));
   c.setAutoPadding(false);
-  let x: Buffer = Buffer.alloc(16);
-  const block = Buffer.alloc(16);
-  for (let b = 0; b < n - 1; b++) {
-    for (let i = 0; i < 16; i++) block[i] = x[i]! ^ message[b * 16 + i]!;
-    x = c.update(block);
-  }
-  for (let i = 0; i < 16; i++) block[i] = x[i]! ^ last[i]!;
-  x = c.update(block);
+  const out = c.update(m);
   c.final();
-  return x;
+  return out.subarray(out.length - 16);
 }
 
 /** Dir of a data frame: 0 uplink, 1 downlink. */
