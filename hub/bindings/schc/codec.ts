@@ -14,7 +14,8 @@ const parsed = new WeakMap<object, Rule[]>();
 
 function rulesOf(device: Readonly<Record<string, unknown>>): Rule[] {
   const raw = device.schcRules;
-  if (typeof raw !== 'object' || raw === null) throw new SchcRuleError('deviceDefinitions.schcRules is missing', '(set)', 'schcRules');
+  if (raw === undefined || raw === null) throw new SchcRuleError('deviceDefinitions.schcRules is missing', '(set)', 'schcRules');
+  if (typeof raw !== 'object') throw new SchcRuleError('deviceDefinitions.schcRules must be an array of rules or { "SoR": [...] }', '(set)', 'schcRules');
   let rules = parsed.get(raw);
   if (!rules) {
     rules = parseRules(raw);

@@ -121,6 +121,21 @@ describe('openschc RuleID 5 (comp-rule-100.json)', () => {
   });
 });
 
+describe('AppIID', () => {
+  it('takes the application IID the hub is given, and without one (and no equal TV) refuses', () => {
+    const rule = { ...openschcRule5, Compression: openschcRule5.Compression.map((f) => (f.FID === 'IPV6.APP_IID' ? { FID: 'IPV6.APP_IID', MO: 'ignore', CDA: 'AppIID' } : f)) };
+    const p = uplink();
+    const appIid = Uint8Array.from(p.subarray(32, 40));
+    const c = compress(p, [rule], { appIid });
+    expect(hex(decompress(c.bytes, [rule], undefined, { appIid }))).toBe(hex(p));
+    const viaCodec = schcCodec.decode(c.bytes, { device: { schcRules: [rule], schcAppIid: hex(appIid) } }) as { fields: any };
+    expect(viaCodec.fields.ipv6.dst).toBe('fe80::2');
+    expect(() => decompress(c.bytes, [rule])).toThrow(expect.objectContaining({ code: 'schc-no-iid', field: 'IPV6.APP_IID' }));
+    // A packet whose IID is not the one given does not match the rule.
+    expect(() => compress(p, [rule], { appIid: new Uint8Array(8) })).toThrow(expect.objectContaining({ code: 'schc-no-rule' }));
+  });
+});
+
 describe('microschc compute rule on a captured Leshan packet', () => {
   const captured = Buffer.from(leshanPacketHex, 'hex');
 
