@@ -4,6 +4,7 @@
 import type { FastifyReply, FastifyRequest, onErrorAsyncHookHandler } from 'fastify';
 import { DecodeError, HubError, UnsupportedMediaTypeError } from '../../errors.ts';
 import type { HubDeps } from '../../http/deps.ts';
+import { toProblem } from '../../http/problem.ts';
 import type { AcceptResult, BindingName, DeviceFrame, UplinkOrigin } from '../types.ts';
 import type { NetworkEvent, OtherNetworkEvent } from './network-event.ts';
 
@@ -66,7 +67,8 @@ export function countRefusals(binding: BindingName, stats: WebhookStats, deps: H
     }
     if (status >= 500 || status === 404 || status === 405) return;
     stats.invalid++;
-    const hubError = error instanceof HubError ? error : new HubError(status, 'bad-request', error.message.slice(0, 300));
+    // fastify's own errors (413 FST_ERR_CTP_BODY_TOO_LARGE, 415, ...) under the stable code the client saw.
+    const hubError = error instanceof HubError ? error : new HubError(status, toProblem(error, '').problem.code, error.message.slice(0, 300));
     deps.uplinks?.reject(hubError, originOf(binding, request, Date.now()));
   };
 }

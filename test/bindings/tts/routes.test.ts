@@ -95,6 +95,7 @@ describe('TTS webhook route', () => {
     const text = await post('a=b', { 'content-type': 'text/plain' });
     expect(text.statusCode).toBe(415);
     expect(text.json().code).toBe('unsupported-media-type');
+    expect(w.sink.rejected.map((r) => r.error.code)).toEqual(['payload-too-large', 'unsupported-media-type']);
   });
 
   it('answers a 4xx rejection of the pipeline with that problem (unknown device)', async () => {

@@ -162,5 +162,10 @@ describe('network-server webhooks end to end (curl -> hub -> pipeline -> store -
     expect(big.status).toBe(413);
     const health = await curl(`${base}/health`, '', {}, 'GET');
     expect(health.status).toBe(200);
+    // Counted on the adapter Things (TTS and ChirpStack count on the LoRaWAN adapter, Sigfox on its own).
+    const byCode = async (kind: string) => (await live(`urn:wot-hub:adapter:${kind}`, 'rejectedByCode')) as Record<string, number> | undefined;
+    expect(await byCode('lorawan')).toMatchObject({ 'unknown-device': 1, 'bad-json': 1 });
+    expect((await byCode('lorawan'))!['payload-too-large']).toBeGreaterThanOrEqual(1);
+    expect(await byCode('sigfox')).toMatchObject({ 'decode-failed': 1 });
   });
 });
