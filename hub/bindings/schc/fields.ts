@@ -131,17 +131,24 @@ export function fieldSpec(fid: string): FieldSpec | undefined {
   const n = norm(fid);
   const key = ALIASES.get(n);
   if (key) return BY_KEY.get(key);
+  const named = OPTION_ALIASES.get(n);
+  if (named !== undefined) return optionSpec(named);
   const m = /^coap(?:option|opt)?(\d{1,5})$/.exec(n);
   if (m && Number(m[1]) <= 65535) return optionSpec(Number(m[1]));
-  for (const [name, num] of Object.entries(COAP_OPTIONS)) {
-    const on = norm(name);
-    if (n === `coap${on}` || n === `coapoption${on}` || n === `coapopt${on}`) return optionSpec(num);
-  }
   return undefined;
 }
 
+/** `COAP.Uri-Path`, `CoAP:Option Uri-Path`, `COAP.OPT.Uri-Path` -> 11. */
+const OPTION_ALIASES = new Map<string, number>();
+for (const [name, num] of Object.entries(COAP_OPTIONS)) {
+  for (const prefix of ['coap', 'coapoption', 'coapopt']) OPTION_ALIASES.set(prefix + norm(name), num);
+}
+
+const OPTION_SPECS = new Map<number, FieldSpec>();
 export function optionSpec(option: number): FieldSpec {
-  return { key: `coap.option.${option}`, layer: 'coap', option };
+  let spec = OPTION_SPECS.get(option);
+  if (!spec) OPTION_SPECS.set(option, (spec = { key: `coap.option.${option}`, layer: 'coap', option }));
+  return spec;
 }
 
 /** The option name of a number, for decoded fields (`Uri-Path` -> `uriPath`). */

@@ -58,6 +58,10 @@ export const MAX_RULES = 256;
 const MAX_FIELDS = 256;
 const MAX_MAPPING = 4096;
 const MAX_TV_CHARS = 2048;
+/** Bounds over a whole rule set (a TD is at most 1 MB; real sets have tens of rules of tens of fields). */
+const MAX_TOTAL_FIELDS = 4096;
+const MAX_TOTAL_MAPPING = 16384;
+const UTF8 = new TextEncoder();
 
 const MOS: Record<string, MatchingOperator> = { equal: 'equal', ignore: 'ignore', msb: 'msb', matchmapping: 'match-mapping' };
 const CDAS: Record<string, Action> = {
@@ -93,6 +97,16 @@ export function parseRules(input: unknown): Rule[] {
   const list = Array.isArray(input) ? input : isRecord(input) ? get(input, 'SoR', 'sor', 'rules', 'Rules') : undefined;
   if (!Array.isArray(list)) throw new SchcRuleError('schcRules must be an array of rules (or { "SoR": [...] })', '(set)');
   if (list.length > MAX_RULES) throw new SchcRuleError(`more than ${MAX_RULES} rules`, '(set)');
+  let fields = 0;
+  let mapping = 0;
+  for (const r of list) {
+    const c = isRecord(r) ? get(r, 'Compression', 'compression') : undefined;
+    if (!Array.isArray(c)) continue;
+    fields += c.length;
+    for (const f of c) if (isRecord(f) && Array.isArray(f.TV)) mapping += f.TV.length;
+  }
+  if (fields > MAX_TOTAL_FIELDS) throw new SchcRuleError(`more than ${MAX_TOTAL_FIELDS} field descriptors in the rule set`, '(set)');
+  if (mapping > MAX_TOTAL_MAPPING) throw new SchcRuleError(`more than ${MAX_TOTAL_MAPPING} target values in the rule set's mappings`, '(set)');
   const rules = list.map((r, i) => parseRule(r, i));
   for (const r of rules) PARSED.add(r);
   for (let i = 0; i < rules.length; i++) {
@@ -145,16 +159,19 @@ function parseRule(raw: unknown, index: number): Rule {
  * takes the next position; two descriptors with one explicit (field, FP) for one direction are an error.
  */
 function numberRepeats(fields: Array<FieldDescriptor & { fpExplicit: boolean }>, label: string): FieldDescriptor[] {
-  const taken = new Map<string, Array<{ fp: number; di: FieldDescriptor['di'] }>>();
-  const overlap = (a: FieldDescriptor['di'], b: FieldDescriptor['di']): boolean => a === 'bi' || b === 'bi' || a === b;
+  // Per field and direction: the positions taken and the highest one (so numbering is linear, not a search).
+  const taken = new Map<string, { up: Set<number>; down: Set<number>; max: number }>();
   return fields.map(({ fpExplicit, ...f }) => {
-    const list = taken.get(f.spec.key) ?? [];
-    taken.set(f.spec.key, list);
+    let t = taken.get(f.spec.key);
+    if (!t) taken.set(f.spec.key, (t = { up: new Set(), down: new Set(), max: 0 }));
+    const dirs = f.di === 'bi' ? [t.up, t.down] : [f.di === 'up' ? t.up : t.down];
     let fp = f.fp;
-    const clash = (): boolean => list.some((e) => e.fp === fp && overlap(e.di, f.di));
-    if (fpExplicit && clash()) throw new SchcRuleError(`${f.fid} at FP ${fp} is described twice`, label, f.fid);
-    while (clash()) fp++;
-    list.push({ fp, di: f.di });
+    if (dirs.some((d) => d.has(fp))) {
+      if (fpExplicit) throw new SchcRuleError(`${f.fid} at FP ${fp} is described twice`, label, f.fid);
+      fp = t.max + 1;
+    }
+    for (const d of dirs) d.add(fp);
+    t.max = Math.max(t.max, fp);
     return { ...f, fp };
   });
 }
@@ -218,7 +235,7 @@ function parseTarget(raw: unknown, spec: FieldSpec, fl: FieldLength, label: stri
     if (hex.length % 2) throw new SchcRuleError(`TV '${raw}' is not whole bytes`, label, fid);
     bytes = Uint8Array.from(Buffer.from(hex, 'hex'));
   } else {
-    bytes = new TextEncoder().encode(raw);
+    bytes = UTF8.encode(raw);
   }
   if (fixed !== undefined && bytes.length * 8 !== fixed) throw new SchcRuleError(`TV has ${bytes.length * 8} bits, FL is ${fixed}`, label, fid);
   return valueOfBytes(bytes);
