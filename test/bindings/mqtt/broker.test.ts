@@ -3,7 +3,7 @@ import { connect as netConnect } from 'node:net';
 import { readFileSync } from 'node:fs';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startBroker } from '../../../hub/bindings/mqtt/broker.ts';
+import { DEFAULT_BROKER_LIMITS, startBroker, type BrokerLimits } from '../../../hub/bindings/mqtt/broker.ts';
 import { MqttIngest } from '../../../hub/bindings/mqtt/ingest.ts';
 import { OverloadedError } from '../../../hub/errors.ts';
 import type { RunningTransport } from '../../../hub/bindings/types.ts';
@@ -21,10 +21,10 @@ afterEach(async () => {
   running = undefined;
 });
 
-async function broker(sink: RecordingSink) {
+async function broker(sink: RecordingSink, limits: Partial<BrokerLimits> = {}) {
   const ctx = makeCtx(sink, { mqttPort: 0 });
   const ingest = new MqttIngest(ctx, localCodecs);
-  running = await startBroker(ctx, ingest);
+  running = await startBroker(ctx, ingest, { ...DEFAULT_BROKER_LIMITS, ...limits });
   return { ctx, ingest, port: running.address!.port };
 }
 
@@ -169,5 +169,40 @@ describe('embedded broker: bounds', () => {
     await connectOutcome(ok);
     await ok.publishAsync('hub/things/t1/messages', JSON.stringify({ seq: 2 }), { qos: 1 });
     expect(sink.accepted).toHaveLength(1);
+  });
+
+  it('connections beyond maxConnections are dropped; messages in flight beyond maxInflightPerClient close that client', async () => {
+    const sink = new RecordingSink();
+    sink.delayMs = 300;
+    const { port } = await broker(sink, { maxConnections: 2, maxInflightPerClient: 3 });
+    const a = client(port, { username: 'a', password: WRITER });
+    expect(await connectOutcome(a)).toBe('connected');
+    const c = client(port, { username: 'c', password: WRITER });
+    const b = client(port, { username: 'b', password: WRITER });
+    await connectOutcome(c);
+    const third = await new Promise<string>((resolve) => {
+      b.once('connect', () => resolve('connected'));
+      b.once('close', () => resolve('closed'));
+    });
+    expect(third).toBe('closed');
+    await a.endAsync(true);
+    await c.endAsync(true);
+    await waitFor(() => running!.stats().clients === 0, 3000, 'clients gone');
+
+    // CONNECT and five QoS 1 PUBLISHes in one TCP write (MQTT 3.1.1 §3.1, §3.3), so the broker handles them at once
+    const str = (t: string) => { const b = Buffer.from(t); return Buffer.concat([Buffer.from([b.length >> 8, b.length & 0xff]), b]); };
+    const packet = (type: number, body: Buffer) => Buffer.concat([Buffer.from([type, body.length]), body]); // bodies < 128 bytes
+    const connectPkt = packet(0x10, Buffer.concat([str('MQTT'), Buffer.from([4, 0xc2, 0, 60]), str('raw'), str('raw'), str(WRITER)]));
+    const publishes = [0, 1, 2, 3, 4].map((i) => packet(0x32, Buffer.concat([str('hub/things/t1/messages'), Buffer.from([0, i + 1]), Buffer.from(JSON.stringify({ seq: i }))])));
+    const sock = netConnect(port, '127.0.0.1');
+    sock.on('error', () => {});
+    let acks = 0;
+    sock.on('data', (d) => (acks += d.filter((b) => b === 0x40).length)); // read it (else 'close' waits), count PUBACK type bytes roughly
+    await new Promise((r) => sock.once('connect', r));
+    const closed = new Promise((r) => sock.once('close', r));
+    sock.write(Buffer.concat([connectPkt, ...publishes]));
+    await closed;
+    expect(running!.stats().inflightExceeded).toBeGreaterThanOrEqual(1);
+    expect(acks).toBe(0); // the connection closed before any of its messages was stored
   });
 });
