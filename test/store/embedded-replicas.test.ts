@@ -1,10 +1,10 @@
 // Two store replicas: a runaway query stalls neither writes nor reads nor health(), ends only its member, and the
 // rebuilt member catches up on the log written meanwhile; a runaway update is logged nowhere; the contract still holds.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QueryTimeoutError } from '../../hub/errors.ts';
+import { QueryTimeoutError, StoreCorruptError } from '../../hub/errors.ts';
 import { EmbeddedQuadStore } from '../../hub/store/embedded/embedded-quad-store.ts';
 import { runQuadStoreContract } from './quad-store.contract.ts';
 
@@ -123,5 +123,24 @@ describe('EmbeddedQuadStore with 2 replicas', () => {
     expect(await store.ask(`ASK { GRAPH <${EX}bad> { ?s ?p ?o } }`)).toBe(false);
     const rows = await store.select(`SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }`);
     expect(Number(rows[0]!.n!.value)).toBe(400 + 90 + 30 + 1);
+  });
+
+  it('a damaged log still refuses to start, with the file and offset named', async () => {
+    const bad = mkdtempSync(join(tmpdir(), 'embedded-replicas-corrupt-'));
+    try {
+      const a = new EmbeddedQuadStore({ dir: bad, replicas: 2 });
+      await a.open();
+      for (let i = 0; i < 5; i++) await a.insert(`<${EX}c${i}> <${EX}p> "${i}" .\n`, `${EX}c`);
+      await a.close();
+      const path = join(bad, readdirSync(bad).find((f) => f.endsWith('.wal'))!);
+      const bytes = readFileSync(path);
+      bytes[30] = bytes[30]! ^ 0xff;
+      writeFileSync(path, bytes);
+      const err = await new EmbeddedQuadStore({ dir: bad, replicas: 2 }).open().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StoreCorruptError);
+      expect((err as Error).message).toMatch(/log-0+1\.wal is corrupt at byte 0 \(CRC mismatch\)/);
+    } finally {
+      rmSync(bad, { recursive: true, force: true });
+    }
   });
 });

@@ -84,7 +84,7 @@ function mayHoldBlankNode(bytes: Uint8Array): boolean {
  * test/bench/store/apply-options.ts. Same semantics as applyInserts: a message that may hold blank nodes is loaded on
  * its own, and a group whose load fails is loaded again message by message (loads are idempotent), counting failures.
  */
-export function applyInsertRecords(engine: OxigraphEngine, records: Uint8Array): { errors: number; lastError?: string } {
+export function applyInsertRecords(engine: OxigraphEngine, records: Uint8Array): { errors: number; lastError?: string; lines: number } {
   const buf = Buffer.from(records.buffer, records.byteOffset, records.byteLength);
   const groups = new Map<string | null, Buffer[]>();
   const alone: Array<{ graph: string | null; bytes: Buffer }> = [];
@@ -105,9 +105,11 @@ export function applyInsertRecords(engine: OxigraphEngine, records: Uint8Array):
   if (outcome.kind !== 'end') throw new Error(`bad insert batch at byte ${outcome.offset}: ${outcome.reason}`);
   let errors = 0;
   let lastError: string | undefined;
+  let lines = 0;
   const load = (bytes: Uint8Array, graph: string | null): boolean => {
     try {
       engine.load(bytes, graph === null ? undefined : graph);
+      for (let i = bytes.indexOf(NL); i >= 0; i = bytes.indexOf(NL, i + 1)) lines++;
       return true;
     } catch (e) {
       lastError = (e as Error).message;
@@ -123,7 +125,7 @@ export function applyInsertRecords(engine: OxigraphEngine, records: Uint8Array):
     }
   }
   for (const { graph, bytes } of alone) if (!load(bytes, graph)) errors++;
-  return { errors, lastError };
+  return { errors, lastError, lines };
 }
 const NEWLINE = Buffer.from('\n');
 

@@ -219,6 +219,7 @@ export class EmbeddedQuadStore implements QuadStore {
       (r) => {
         this.counters.pendingWrites -= n;
         this.counters.applyErrors += r.errors;
+        if (r.quads !== undefined) (this.lastQuads = r.quads), (this.lastQuadsAt = performance.now());
       },
       () => (this.counters.pendingWrites -= n),
     );
@@ -323,7 +324,9 @@ export class EmbeddedQuadStore implements QuadStore {
     const host = this.host;
     const now = performance.now();
     const serving = host instanceof ReplicaSet ? host.liveMembers > 0 : !host?.rebuilding;
-    if (host && this.opened && !this.closed && !this.sizing && serving && now - this.lastQuadsAt > 1000) {
+    // An exact count walks the whole store in the worker (seconds at millions of quads): at most every 30 s, and only
+    // when no insert reported a running count meanwhile.
+    if (host && this.opened && !this.closed && !this.sizing && serving && now - this.lastQuadsAt > 30_000) {
       this.sizing = true;
       host.request({ op: 'size' }).then(
         (n) => ((this.lastQuads = n), (this.lastQuadsAt = performance.now()), (this.sizing = false)),

@@ -21,7 +21,8 @@ export type WorkerRequest =
 
 export interface WorkerReplies {
   recover: RecoveryReport;
-  insert: { errors: number; lastError?: string };
+  /** `quads`: the worker's running count after the batch (exact at the last size, plus the quads loaded since). */
+  insert: { errors: number; lastError?: string; quads?: number };
   query: QueryResult;
   update: null;
   getGraph: string | null;

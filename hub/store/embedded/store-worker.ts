@@ -12,14 +12,26 @@ const port = parentPort;
 if (!port) throw new Error('store-worker.ts must run in a worker thread');
 
 let engine = new OxigraphEngine();
+/**
+ * Quad count kept without asking the engine: Oxigraph's size walks the whole store (~1 s per 500k quads here), so it
+ * is taken after recovery and on `size` requests only; inserts add the lines they loaded (an upper bound: a quad
+ * loaded twice counts twice), and other writes leave it as it was until the next `size`.
+ */
+let quads = 0;
 
 function handle(req: Envelope): unknown {
   switch (req.op) {
-    case 'recover':
+    case 'recover': {
       if (!req.plan.append) engine = new OxigraphEngine();
-      return recover(engine, req.plan);
-    case 'insert':
-      return applyInsertRecords(engine, req.records);
+      const report = recover(engine, req.plan);
+      quads = report.quads;
+      return report;
+    }
+    case 'insert': {
+      const { errors, lastError, lines } = applyInsertRecords(engine, req.records);
+      quads += lines;
+      return { errors, lastError, quads };
+    }
     case 'query':
       return engine.query(req.sparql, req.options);
     case 'update':
@@ -41,7 +53,7 @@ function handle(req: Envelope): unknown {
       return graphs;
     }
     case 'size':
-      return engine.size();
+      return (quads = engine.size());
     case 'writeSnapshot':
       return writeSnapshot(req.path);
   }

@@ -181,6 +181,7 @@ export class WorkerHost {
   /** Replaces the worker by a fresh one rebuilt from snapshot + log; unanswered requests are posted again. */
   private async restart(reason: string): Promise<void> {
     if (this.options.handOff) {
+      if (this.failed) return; // handed off already (the terminated worker's exit event comes after)
       const orphans = [...this.pending.values()];
       for (const p of orphans) if (p.timer) clearTimeout(p.timer), (p.timer = undefined);
       this.pending.clear();

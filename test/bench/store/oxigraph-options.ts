@@ -85,7 +85,7 @@ function options(baseQuads: number): void {
   };
   const sizes = [1000, 10_000, 50_000];
   const rates: Record<string, number[]> = {};
-  const rounds = 5;
+  const rounds = 3;
   for (let round = 0; round < rounds; round++) {
     for (const size of sizes) {
       for (const [name, run] of Object.entries(opts)) {

@@ -1,0 +1,213 @@
+// Sustained ingestion for the store benchmark: messages offered at a fixed rate for a fixed time (open loop, as devices
+// send), one store.insert() per message; acked rate, 503 overloaded count, ack latency and SPARQL visibility measured.
+import type { QuadStore } from '../../../hub/store/quad-store.ts';
+import { observationGraph } from '../../../hub/store/graphs.ts';
+import { EX, SOSA, XSD, sensorIri, sensorThingId } from './sosa-data.ts';
+
+export interface Message {
+  ntriples: string;
+  graph: string;
+  /** ASK that is true once the message is visible. */
+  ask: string;
+}
+
+export interface IngestFigures {
+  offeredPerSecond: number;
+  seconds: number;
+  quadsPerMessage: number;
+  offered: number;
+  acked: number;
+  overloaded: number;
+  failed: number;
+  ackedPerSecond: number;
+  ackP50Ms: number;
+  ackP99Ms: number;
+  /** Visibility after the ack of sampled messages (upper bounds: samples are polled one after the other). */
+  visibilitySamples: number;
+  visibleP50Ms: number | null;
+  visibleP99Ms: number | null;
+  /** Samples not visible within the poll bound (counted as not meeting any bound). */
+  notVisible: number;
+  /** Time after the last ack until the last sample was visible. */
+  drainMs: number | null;
+}
+
+const pct = (xs: number[], p: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]! : null);
+const r2 = (x: number | null) => (x === null ? null : Math.round(x * 100) / 100);
+
+/** One 8-quad SOSA observation (the benchmark's message shape), live message `i`. */
+export function sosaMessage(baseUrl: string, i: number, at: number): Message {
+  const sensor = i % 1000;
+  const t = new Date(at);
+  const o = `<${EX}live/${i}>`;
+  const time = `"${t.toISOString()}"^^<${XSD}dateTime>`;
+  const ntriples =
+    `${o} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <${SOSA}Observation> .\n` +
+    `${o} <${SOSA}madeBySensor> <${sensorIri(sensor)}> .\n` +
+    `${o} <${SOSA}observedProperty> <${EX}property/temperature> .\n` +
+    `${o} <${SOSA}hasFeatureOfInterest> <${EX}room/r${sensor % 100}> .\n` +
+    `${o} <${SOSA}usedProcedure> <${EX}procedure/p${sensor % 10}> .\n` +
+    `${o} <${SOSA}phenomenonTime> ${time} .\n` +
+    `${o} <${SOSA}resultTime> ${time} .\n` +
+    `${o} <${SOSA}hasSimpleResult> "${(15 + (i % 200) / 10).toFixed(1)}"^^<${XSD}double> .\n`;
+  const graph = observationGraph(baseUrl, sensorThingId(sensor), t);
+  return { ntriples, graph, ask: `ASK { GRAPH <${graph}> { ${o} <${SOSA}madeBySensor> ?s } }` };
+}
+
+const QUDT = 'http://qudt.org/schema/qudt/';
+const UNIT = 'http://qudt.org/vocab/unit/';
+const NGSI = 'https://uri.etsi.org/ngsi-ld/';
+const HUB = 'https://w3id.org/wot-hub#';
+const VALUES = [
+  ['temperature', 'DEG_C'],
+  ['humidity', 'PERCENT_RH'],
+  ['battery', 'V'],
+] as const;
+
+/**
+ * A LoRaWAN uplink of three values as the shipped mapfile writes it (issue 9): per value ~15 quads - the SOSA
+ * observation, a QUDT QuantityValue, an NGSI-LD Property and the entity link - 45 in all. `slim`: the SOSA observation
+ * with its unit only (5 quads per value, 15 per uplink); the QUDT and NGSI-LD views would be derived at query time.
+ */
+export function lorawanMessage(baseUrl: string, i: number, at: number, slim = false): Message {
+  const device = i % 1000;
+  const thing = `${baseUrl}/things/${encodeURIComponent(sensorThingId(device))}`;
+  const t = new Date(at);
+  const time = `"${t.toISOString()}"^^<${XSD}dateTime>`;
+  let nt = '';
+  let first = '';
+  VALUES.forEach(([prop, unit], v) => {
+    const o = `<${EX}uplink/${i}/${prop}>`;
+    if (!first) first = o;
+    const value = `"${(v * 10 + (i % 97) / 10).toFixed(1)}"^^<${XSD}double>`;
+    nt +=
+      `${o} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <${SOSA}Observation> .\n` +
+      `${o} <${SOSA}madeBySensor> <${thing}> .\n` +
+      `${o} <${SOSA}observedProperty> <${thing}/properties/${prop}> .\n` +
+      `${o} <${SOSA}resultTime> ${time} .\n` +
+      `${o} <${SOSA}hasSimpleResult> ${value} .\n`;
+    if (slim) return;
+    const r = `<${EX}uplink/${i}/${prop}/result>`;
+    const p = `<${EX}uplink/${i}/${prop}/ngsi>`;
+    nt +=
+      `${o} <${SOSA}phenomenonTime> ${time} .\n` +
+      `${o} <${SOSA}hasFeatureOfInterest> <${EX}link/${i}> .\n` +
+      `${o} <${SOSA}hasResult> ${r} .\n` +
+      `${r} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <${QUDT}QuantityValue> .\n` +
+      `${r} <${QUDT}numericValue> ${value} .\n` +
+      `${r} <${QUDT}unit> <${UNIT}${unit}> .\n` +
+      `<${thing}> <${NGSI}${prop}> ${p} .\n` +
+      `${p} <${NGSI}hasValue> ${value} .\n` +
+      `${p} <${NGSI}observedAt> ${time} .\n` +
+      `${p} <${HUB}observation> ${o} .\n`;
+  });
+  const graph = observationGraph(baseUrl, sensorThingId(device), t);
+  return { ntriples: nt, graph, ask: `ASK { GRAPH <${graph}> { ${first} <${SOSA}madeBySensor> ?s } }` };
+}
+
+export interface IngestOptions {
+  rate: number;
+  seconds: number;
+  /** Message `i` at time `at` (ms since epoch). */
+  message(i: number, at: number): Message;
+  /** Sampled messages per second whose visibility is measured. */
+  samplesPerSecond?: number;
+  /** A sample not visible within this long counts as not visible. */
+  visibleBoundMs?: number;
+  startIndex?: number;
+}
+
+/** Offers `rate` messages/s for `seconds` (ticks every 5 ms), measuring acks and visibility of samples. */
+export async function sustain(store: QuadStore, o: IngestOptions): Promise<IngestFigures> {
+  const samplesPerSecond = o.samplesPerSecond ?? 100;
+  const every = Math.max(1, Math.round(o.rate / samplesPerSecond));
+  const bound = o.visibleBoundMs ?? 30_000;
+  const acks: number[] = [];
+  const visible: number[] = [];
+  const samples: Array<{ ask: string; ackedAt: number }> = [];
+  let acked = 0;
+  let overloaded = 0;
+  let failed = 0;
+  let offered = 0;
+  let lastAck = 0;
+  let quadsPerMessage = 0;
+  const inFlight = new Set<Promise<void>>();
+  const t0 = performance.now();
+  const wall0 = Date.now();
+  const end = t0 + o.seconds * 1000;
+  let producing = true;
+  let notVisible = 0;
+  let lastVisibleAt = 0;
+
+  const poller = (async () => {
+    while (producing || samples.length) {
+      const s = samples.shift();
+      if (!s) {
+        await new Promise((r) => setTimeout(r, 2));
+        continue;
+      }
+      for (;;) {
+        if (await store.ask(s.ask).catch(() => false)) {
+          const now = performance.now();
+          visible.push(now - s.ackedAt);
+          lastVisibleAt = now;
+          break;
+        }
+        if (performance.now() - s.ackedAt > bound) {
+          notVisible++;
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    }
+  })();
+
+  while (performance.now() < end) {
+    const due = Math.floor(((performance.now() - t0) / 1000) * o.rate);
+    for (; offered < due; offered++) {
+      const i = (o.startIndex ?? 0) + offered;
+      const m = o.message(i, wall0 + offered);
+      if (!quadsPerMessage) quadsPerMessage = m.ntriples.split('\n').length - 1;
+      const sent = performance.now();
+      const sampled = offered % every === 0;
+      const p: Promise<void> = store.insert(m.ntriples, m.graph).then(
+        () => {
+          const now = performance.now();
+          acked++;
+          lastAck = now;
+          if (acks.length < 2_000_000) acks.push(now - sent);
+          if (sampled) samples.push({ ask: m.ask, ackedAt: now });
+          inFlight.delete(p);
+        },
+        (e: Error) => {
+          if (e.name === 'OverloadedError') overloaded++;
+          else failed++;
+          inFlight.delete(p);
+        },
+      );
+      inFlight.add(p);
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  await Promise.all(inFlight);
+  const ackSeconds = (lastAck - t0) / 1000;
+  producing = false;
+  await poller;
+  return {
+    offeredPerSecond: o.rate,
+    seconds: o.seconds,
+    quadsPerMessage,
+    offered,
+    acked,
+    overloaded,
+    failed,
+    ackedPerSecond: Math.round(acked / Math.max(ackSeconds, o.seconds)),
+    ackP50Ms: r2(pct(acks, 0.5))!,
+    ackP99Ms: r2(pct(acks, 0.99))!,
+    visibilitySamples: visible.length + notVisible,
+    visibleP50Ms: r2(pct(visible, 0.5)),
+    visibleP99Ms: notVisible > visible.length / 100 ? null : r2(pct(visible, 0.99)),
+    notVisible,
+    drainMs: lastVisibleAt ? r2(lastVisibleAt - lastAck) : null,
+  };
+}
