@@ -64,6 +64,22 @@ describe('rule validation', () => {
   });
 });
 
+describe('rule set bounds', () => {
+  it('more than 4096 field descriptors or 16384 mapping values in a set are refused before parsing', () => {
+    const many = Array.from({ length: 17 }, (_, i) => ({ RuleID: i, RuleIDLength: 8, Compression: Array.from({ length: 256 }, () => ({ FID: 'COAP.Uri-Path', MO: 'ignore', CDA: 'value-sent' })) }));
+    expect(thrown(() => parseRules(many)).extensions.rule).toBe('(set)');
+    const wide = [{ RuleID: 1, RuleIDLength: 8, Compression: Array.from({ length: 5 }, () => ({ FID: 'COAP.Uri-Path', MO: 'match-mapping', CDA: 'mapping-sent', TV: Array(4000).fill('a') })) }];
+    expect(thrown(() => parseRules(wide)).message).toMatch(/16384/);
+  });
+
+  it('repeated fields without FP take the next positions; 256 of them parse in linear time', () => {
+    const rule = { RuleID: 1, RuleIDLength: 8, Compression: Array.from({ length: 256 }, () => ({ FID: 'COAP.Uri-Path', MO: 'ignore', CDA: 'value-sent' })) };
+    const [r] = parseRules([rule]);
+    if (r?.kind !== 'compression') throw new Error('not compression');
+    expect(r.fields.map((f) => f.fp)).toEqual(Array.from({ length: 256 }, (_, i) => i + 1));
+  });
+});
+
 describe('bad packets', () => {
   it('every truncation of the worked example inside its residues is schc-truncated at a bit offset', () => {
     for (let n = 2; n < 180; n++) {
