@@ -18,6 +18,7 @@ import { lorawanPhyTarget } from './lorawan.ts';
 import { semtechUdpTarget } from './semtech-udp.ts';
 import { cayenneTarget } from './cayenne.ts';
 import { lwm2mTarget, senmlCborTarget, senmlJsonTarget } from './senml.ts';
+import { aggregatesQueryTarget, aggregatesScanTarget } from './aggregates.ts';
 
 export const TARGETS: readonly FuzzTarget[] = [
   tdTarget,
@@ -37,4 +38,5 @@ export const TARGETS: readonly FuzzTarget[] = [
   schcTarget, schcRulesTarget,
   ttsTarget, chirpstackTarget, sigfoxTarget,
   lorawanPhyTarget, semtechUdpTarget, cayenneTarget, senmlJsonTarget, senmlCborTarget, lwm2mTarget,
+  aggregatesQueryTarget, aggregatesScanTarget,
 ];

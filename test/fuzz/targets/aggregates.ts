@@ -1,0 +1,47 @@
+// Fuzz targets: the maintained aggregates' query recogniser (user SPARQL text on the event loop) and N-Quads line scan.
+import { readdirSync, readFileSync } from 'node:fs';
+import { scanNQuads } from '../../../hub/store/aggregates/scan.ts';
+import { recognise } from '../../../hub/store/aggregates/shapes.ts';
+import { enc, ROOT } from '../corpus.ts';
+import { OracleError, text, type FuzzTarget } from '../target.ts';
+import * as dash from '../../bench/store/aggregate-queries.ts';
+import { countQuery, dayAverageByFilter, latestQuery } from '../../bench/store/queries.ts';
+import { observationQuads } from '../../bench/store/sosa-data.ts';
+
+function querySeeds(): Uint8Array[] {
+  const dir = `${ROOT}sparql/`;
+  const saved = readdirSync(dir).filter((f) => f.endsWith('.rq')).map((f) => readFileSync(dir + f, 'utf8'));
+  return [...saved, countQuery, latestQuery(1), dayAverageByFilter('2026-01-01'), dash.countPerProperty, dash.hourlyAverageAll('2026-01-01')].map(enc);
+}
+
+export const aggregatesQueryTarget: FuzzTarget = {
+  name: 'aggregates-query',
+  description: 'SPARQL text -> recognise (cheap pre-check, sparqljs with the linear lexer, shape match) -> plan or undefined',
+  seeds: querySeeds,
+  tokens: ['SELECT', 'WHERE', 'GRAPH', 'OPTIONAL', 'FILTER', 'GROUP BY', 'ORDER BY', 'DESC(', 'LIMIT', 'COUNT(*)', 'AVG(', 'MAX(', 'HOURS(', 'isNumeric(', 'sosa:', '?time', '?g', '"2026-01-01T00:00:00Z"^^xsd:dateTime', '{', '}', '.', ';', '&&'],
+  run(input) {
+    // Never throws: an unreadable or unknown query is delegated to the store.
+    recognise(text(input));
+  },
+};
+
+const nquadSeeds = (): Uint8Array[] => [enc(Array.from({ length: 4 }, (_, k) => observationQuads('http://hub.test', { sensors: 2, observations: 8, days: 1 }, k % 2, k)).join(''))];
+
+export const aggregatesScanTarget: FuzzTarget = {
+  name: 'aggregates-scan',
+  description: 'N-Quads text -> scanNQuads (in-place fast path) -> the same rows as the full tokenizer (text with a \\u escape appended)',
+  seeds: nquadSeeds,
+  tokens: ['<', '>', '"', '^^', '@en', '_:b', ' .', '\n', '\t', '\\"', '\\u0041', '<http://www.w3.org/ns/sosa/madeBySensor>', '<http://www.w3.org/ns/sosa/resultTime>', '<http://www.w3.org/2001/XMLSchema#double>'],
+  run(input) {
+    const t = text(input);
+    const fast = scanNQuads(t);
+    return () => {
+      // Oracle: a trailing comment holding "\u" sends the whole text through the full tokenizer; both must agree.
+      const full = scanNQuads(`${t}\n# \\u0000\n`);
+      if (fast.unreadable || full.unreadable) return;
+      const a = JSON.stringify([...fast.graphs].map(([g, m]) => [g, [...m]]));
+      const b = JSON.stringify([...full.graphs].map(([g, m]) => [g, [...m]]));
+      if (a !== b) throw new OracleError(`fast scan and full tokenizer differ:\n${a}\n${b}`);
+    };
+  },
+};
