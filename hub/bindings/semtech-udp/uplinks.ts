@@ -1,6 +1,7 @@
 // LoRaWAN uplinks heard by packet forwarders: one frame heard by several gateways is deduplicated in a short window,
 // then the device is found by DevAddr, its MIC and FCnt checked with the session keys from the secret store, the
 // FRMPayload decrypted, and a DeviceFrame handed to the uplink pipeline.
+import { createHash } from 'node:crypto';
 import { HubError, OverloadedError } from '../../errors.ts';
 import { FCntError, MicError, openDataUplink, type OpenedUplink, type SessionKeys } from '../lorawan/uplink.ts';
 import { parsePhyPayload, type DataFrame } from '../lorawan/phy-payload.ts';
@@ -132,7 +133,8 @@ export class LorawanUplinks {
       const keys = this.keysOf(candidate);
       if (!keys) continue;
       keysFound = true;
-      sessionKey = `${frame.devAddrHex}/${candidate.thingId ?? ''}`;
+      // A new NwkSKey (a new ABP session, a rejoin) starts a new counter: the session is named by a short key digest.
+      sessionKey = `${frame.devAddrHex}/${candidate.thingId ?? ''}/${createHash('sha256').update(keys.nwkSKey).digest('hex').slice(0, 8)}`;
       try {
         const gap = candidate.deviceDefinitions.maxFCntGap;
         opened = openDataUplink(frame, keys, {

@@ -139,6 +139,13 @@ describe('packet forwarder over UDP (python3 peer)', () => {
     expect(p.stats()).toMatchObject({ accepted: 1, fcntReplay: 1 });
     expect(sink.frames.map((f) => f.frame.sequence)).toEqual([0xfffe, 0x10001]);
     expect(Buffer.from(sink.frames[1]!.frame.bytes!).toString()).toBe('b');
+    // New session keys (a new ABP session) start a new counter.
+    const fresh = { nwkSKey: Buffer.alloc(16, 0x33), appSKey: Buffer.alloc(16, 0x44) };
+    await (ctx.secrets as SecretStore).put('dev1-nwk', fresh.nwkSKey);
+    await (ctx.secrets as SecretStore).put('dev1-app', fresh.appSKey);
+    await nodePeer(p.address!.port, [pushData(GW1, 4, [{ phy: encodeUplink({ devAddr: DEV_ADDR, fCnt: 1, fPort: 1, payload: Buffer.from('c'), keys: fresh }) }])]);
+    await until(() => p.stats().accepted === 2);
+    expect(sink.frames.map((f) => f.frame.sequence)).toEqual([0xfffe, 0x10001, 1]);
   });
 
   it('shared DevAddr: the MIC picks the device; keys missing from the secret store are a rejection', async () => {
