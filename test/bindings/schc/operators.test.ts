@@ -240,6 +240,7 @@ describe('variable lengths, LSB on non-byte fields, CoAP options', () => {
 });
 
 describe('openschc comp-rule-100.json as a whole (compression, ICMPv6, fragmentation and NoCompression rules)', () => {
+  // A verbatim copy of openschc/openschc@9ba7d65 examples/configs/comp-rule-100.json.
   const file = JSON.parse(readFileSync(new URL('./openschc-comp-rule-100.json', import.meta.url), 'utf8'));
   const rules = parseRules(file);
 
