@@ -2,12 +2,14 @@
 // (names only). Values never appear in a response or a log line.
 import type { FastifyInstance } from 'fastify';
 import type { TokenAuth } from '../http/auth.ts';
-import { BadRequestError } from '../errors.ts';
-import { parseSecretHex, type SecretStore } from './secret-store.ts';
+import type { SecretLookup } from '../bindings/types.ts';
+import { BadRequestError, NotImplementedError } from '../errors.ts';
+import { parseSecretHex, SecretStore } from './secret-store.ts';
 
+/** HubDeps fits: `secretsRoutes(app, deps)`. Without a SecretStore behind `secrets` the routes answer 501. */
 export interface SecretsRouteDeps {
   auth: TokenAuth;
-  secretStore: SecretStore;
+  secrets: SecretLookup;
 }
 
 const nameParams = {
@@ -18,11 +20,15 @@ const nameParams = {
 
 export async function secretsRoutes(app: FastifyInstance, deps: SecretsRouteDeps): Promise<void> {
   const admin = deps.auth.require('admin');
-  const store = deps.secretStore;
+  const store = deps.secrets instanceof SecretStore ? deps.secrets : undefined;
+  const writable = (): SecretStore => {
+    if (!store) throw new NotImplementedError('this hub has no secret store', undefined, 'secrets-unavailable');
+    return store;
+  };
 
   app.get('/secrets', { onRequest: admin }, async (_req, reply) => {
     reply.header('cache-control', 'no-store');
-    return { secrets: store.names().map((name) => ({ name, ref: `secret:${name}` })) };
+    return { secrets: (store?.names() ?? []).map((name) => ({ name, ref: `secret:${name}` })) };
   });
 
   app.put<{ Params: { name: string }; Body: unknown }>(
@@ -34,7 +40,7 @@ export async function secretsRoutes(app: FastifyInstance, deps: SecretsRouteDeps
       if (typeof body === 'string') text = body;
       else if (body !== null && typeof body === 'object' && typeof (body as { value?: unknown }).value === 'string') text = (body as { value: string }).value;
       else throw new BadRequestError('the body is {"value":"<hex>"} or the hex value as text/plain', undefined, 'secret-invalid');
-      const created = await store.put(req.params.name, parseSecretHex(text));
+      const created = await writable().put(req.params.name, parseSecretHex(text));
       reply.code(created ? 201 : 204).header('cache-control', 'no-store');
       if (created) reply.header('location', `/secrets/${req.params.name}`);
       return reply.send();
@@ -42,7 +48,7 @@ export async function secretsRoutes(app: FastifyInstance, deps: SecretsRouteDeps
   );
 
   app.delete<{ Params: { name: string } }>('/secrets/:name', { onRequest: admin, schema: { params: nameParams } }, async (req, reply) => {
-    await store.delete(req.params.name);
+    await writable().delete(req.params.name);
     return reply.code(204).send();
   });
 }

@@ -69,7 +69,7 @@ describe('secrets routes', () => {
     store = new SecretStore(dir);
     app = Fastify({ logger: false });
     installProblemHandlers(app, 'http://127.0.0.1');
-    await secretsRoutes(app, { auth: new TokenAuth(config, ADMIN), secretStore: store });
+    await secretsRoutes(app, { auth: new TokenAuth(config, ADMIN), secrets: store });
     await app.ready();
   });
   afterEach(() => app.close());
@@ -102,6 +102,16 @@ describe('secrets routes', () => {
       }
     }
     expect(store.names()).toEqual([]);
+  });
+
+  it('without a SecretStore behind the lookup: an empty list, writes 501', async () => {
+    const config = validateConfig({ host: '127.0.0.1', dataDir: dir, adminToken: ADMIN });
+    const bare = Fastify({ logger: false });
+    installProblemHandlers(bare, 'http://127.0.0.1');
+    await secretsRoutes(bare, { auth: new TokenAuth(config, ADMIN), secrets: { secret: () => undefined } });
+    expect((await bare.inject({ url: '/secrets', headers: admin })).json()).toEqual({ secrets: [] });
+    expect((await bare.inject({ method: 'PUT', url: '/secrets/a', headers: admin, payload: { value: KEY } })).statusCode).toBe(501);
+    await bare.close();
   });
 
   it('bad values are 400 without echoing them; bad names 400', async () => {
