@@ -18,7 +18,11 @@ export interface MessageEnvelope {
   payload: Record<string, unknown>;
 }
 
-export type MessageListener = (message: MessageEnvelope) => void;
+/**
+ * Told of each message of a Thing, with the Thing's property values after it (see LiveState.publish): observers of a
+ * property named like a decoded or mapped value find it in `values`, whatever the payload's shape.
+ */
+export type MessageListener = (message: MessageEnvelope, values: Readonly<Record<string, unknown>>) => void;
 
 /**
  * Latest message per Thing plus a subscription per Thing. Listeners run synchronously in publish order; a throwing
@@ -44,10 +48,11 @@ export class LiveState {
     const meta: Record<string, unknown> = { lastSeen: message.meta.receivedAt };
     if (message.meta.interface !== undefined) meta.lastInterface = message.meta.interface;
     const payload = message.payload !== null && typeof message.payload === 'object' ? message.payload : {};
-    this.valuesByThing.set(message.meta.thingId, { ...meta, ...payload, ...values });
+    const merged = { ...meta, ...payload, ...values };
+    this.valuesByThing.set(message.meta.thingId, merged);
     for (const listener of this.emitter.listeners(message.meta.thingId) as MessageListener[]) {
       try {
-        listener(message);
+        listener(message, merged);
       } catch (e) {
         this.onListenerError(e);
       }
