@@ -164,5 +164,10 @@ describe('AggregatingQuadStore', () => {
     const before = agg.health().aggregateDelegated!;
     await agg.query(dash.countAll, { namedGraphUris: [G] });
     expect(agg.health().aggregateDelegated! - before).toBe(1);
+    // A union default graph does not change GRAPH ?g: still answered, and the same.
+    const answered = agg.health().aggregateAnswers!;
+    const a = JSON.parse((await agg.query(dash.countPerSensor, { unionDefaultGraph: true })).body).results.bindings;
+    expect(a).toEqual(JSON.parse((await inner.query(dash.countPerSensor, { unionDefaultGraph: true })).body).results.bindings);
+    expect(agg.health().aggregateAnswers! - answered).toBe(1);
   });
 });
