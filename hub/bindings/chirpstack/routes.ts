@@ -1,7 +1,7 @@
 // ChirpStack v4 HTTP integration: POST /bindings/chirpstack/uplink?event=up|join|ack|txack|log|status|location|integration.
 import type { FastifyInstance } from 'fastify';
 import type { HubDeps } from '../../http/deps.ts';
-import { acceptedBody, countEvent, EventLog, countRefusals, decodeOrRefuse, deliverFrame, newWebhookStats, requireMediaType, sendJson } from '../tts/webhook.ts';
+import { acceptedBody, countEvent, EventLog, countRefusals, decodeOrRefuse, deliverFrame, newWebhookStats, requireMediaType, sendJson, type WebhookOptions } from '../tts/webhook.ts';
 import { decodeChirpstackEvent } from './codec.ts';
 
 /**
@@ -9,7 +9,7 @@ import { decodeChirpstackEvent } from './codec.ts';
  * the pipeline, the others are counted (join and status also logged). The integration must use the JSON encoding:
  * `application/octet-stream` (binary protobuf) is refused with 415 before the body is read.
  */
-export async function chirpstackRoutes(app: FastifyInstance, deps: HubDeps): Promise<void> {
+export async function chirpstackRoutes(app: FastifyInstance, deps: HubDeps, webhook: WebhookOptions = {}): Promise<void> {
   const stats = newWebhookStats();
   const events = new EventLog();
   app.post<{ Querystring: { event?: string } }>(
@@ -25,7 +25,7 @@ export async function chirpstackRoutes(app: FastifyInstance, deps: HubDeps): Pro
       stats.received++;
       const event = decodeOrRefuse('chirpstack', request, stats, deps, receivedAt, () => decodeChirpstackEvent(request.query.event, request.body, receivedAt));
       if (event.kind !== 'uplink') return sendJson(reply, countEvent('chirpstack', request, stats, event, events));
-      const result = await deliverFrame('chirpstack', request, stats, deps, event.frame, receivedAt);
+      const result = await deliverFrame('chirpstack', request, stats, deps, event.frame, receivedAt, webhook.answerWithinMs);
       return sendJson(reply, acceptedBody(result, event.frame));
     },
   );

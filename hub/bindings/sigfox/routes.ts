@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseFormStrict } from '../../http/body.ts';
 import type { HubDeps } from '../../http/deps.ts';
-import { acceptedBody, countEvent, EventLog, countRefusals, decodeOrRefuse, deliverFrame, newWebhookStats, requireMediaType, sendJson } from '../tts/webhook.ts';
+import { acceptedBody, countEvent, EventLog, countRefusals, decodeOrRefuse, deliverFrame, newWebhookStats, requireMediaType, sendJson, type WebhookOptions } from '../tts/webhook.ts';
 import { callbackQuery, callbackTextBody, formObject } from './body.ts';
 import { decodeSigfoxCallback } from './codec.ts';
 
@@ -18,7 +18,7 @@ function callbackBody(request: FastifyRequest): unknown {
  * Answers 200 with the pipeline's result once the uplink is durable. A BIDIR callback asking for a downlink (`ack`
  * true) is answered 204 No Content (docs/bidir: no downlink) until the actions issue answers it with downlinkData.
  */
-export async function sigfoxRoutes(app: FastifyInstance, deps: HubDeps): Promise<void> {
+export async function sigfoxRoutes(app: FastifyInstance, deps: HubDeps, webhook: WebhookOptions = {}): Promise<void> {
   await app.register(async (child) => {
     const stats = newWebhookStats();
     const events = new EventLog();
@@ -40,7 +40,7 @@ export async function sigfoxRoutes(app: FastifyInstance, deps: HubDeps): Promise
         const counted = countEvent('sigfox', request, stats, event, events);
         return event.event === 'empty' ? reply.code(204).send() : sendJson(reply, counted);
       }
-      const result = await deliverFrame('sigfox', request, stats, deps, event.frame, receivedAt);
+      const result = await deliverFrame('sigfox', request, stats, deps, event.frame, receivedAt, webhook.answerWithinMs);
       if (event.frame.network?.downlinkRequested) return reply.code(204).send();
       return sendJson(reply, acceptedBody(result, event.frame));
     };

@@ -11,6 +11,11 @@ import type { NetworkEvent, OtherNetworkEvent } from './network-event.ts';
 /** Seconds a network server should wait before retrying while the pipeline is missing or the store is overloaded. */
 export const RETRY_AFTER_S = 5;
 
+/** Options of the webhook routes (tests shorten the answer deadline). */
+export interface WebhookOptions {
+  answerWithinMs?: number;
+}
+
 /** Counters of one webhook binding (GET /bindings/{name}/stats). */
 export interface WebhookStats {
   received: number;
@@ -87,18 +92,48 @@ export function decodeOrRefuse(binding: BindingName, request: FastifyRequest, st
 }
 
 /**
- * Hands one frame to the pipeline and waits until it is durable. Stored, duplicate and unmapped are success; a 4xx
- * rejection is that problem (the message itself is bad); a 5xx one, or no pipeline, is 503 + Retry-After so that the
- * network server retries (nothing acknowledged is lost).
+ * How long a webhook waits for the pipeline before answering 503: TTS and Sigfox give a request 10 s (TTS
+ * webhooks/retries.md, Sigfox docs/callback-integration), so the hub answers before they give up. The frame is still
+ * stored when the pipeline finishes, and the network server's retry is then acknowledged as a duplicate.
  */
-export async function deliverFrame(binding: BindingName, request: FastifyRequest, stats: WebhookStats, deps: HubDeps, frame: DeviceFrame, receivedAt: number): Promise<Exclude<AcceptResult, { status: 'rejected' }>> {
+export const WEBHOOK_ANSWER_MS = 9000;
+
+/**
+ * Hands one frame to the pipeline and waits until it is durable. Stored, duplicate and unmapped are success; a 4xx
+ * rejection is that problem (the message itself is bad); a 5xx one, no pipeline, or no answer within `answerWithinMs`
+ * is 503 + Retry-After so that the network server retries (nothing acknowledged is lost).
+ */
+export async function deliverFrame(
+  binding: BindingName,
+  request: FastifyRequest,
+  stats: WebhookStats,
+  deps: HubDeps,
+  frame: DeviceFrame,
+  receivedAt: number,
+  answerWithinMs = WEBHOOK_ANSWER_MS,
+): Promise<Exclude<AcceptResult, { status: 'rejected' }>> {
   stats.uplinks++;
   (request as unknown as Record<symbol, boolean>)[HANDLED] = true;
+  const retry = { 'retry-after': String(RETRY_AFTER_S) };
   if (!deps.uplinks) {
     stats.unavailable++;
-    throw new HubError(503, 'pipeline-unavailable', 'The uplink pipeline is not running; retry later', { headers: { 'retry-after': String(RETRY_AFTER_S) } });
+    throw new HubError(503, 'pipeline-unavailable', 'The uplink pipeline is not running; retry later', { headers: retry });
   }
-  const result = await deps.uplinks.accept(frame, originOf(binding, request, receivedAt));
+  const accepting = deps.uplinks.accept(frame, originOf(binding, request, receivedAt));
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), answerWithinMs);
+    timer.unref();
+  });
+  const result = await Promise.race([accepting, late]).finally(() => clearTimeout(timer));
+  if (result === 'late') {
+    stats.unavailable++;
+    // Counted when it lands; the answer has gone already.
+    void accepting.then((r) => {
+      if (r.status !== 'rejected') stats[r.status]++;
+    });
+    throw new HubError(503, 'pipeline-timeout', `The uplink was not stored within ${answerWithinMs} ms; retry later`, { headers: retry });
+  }
   if (result.status !== 'rejected') {
     stats[result.status]++;
     return result;
@@ -111,7 +146,7 @@ export async function deliverFrame(binding: BindingName, request: FastifyRequest
   stats.unavailable++;
   throw new HubError(503, error.code, error.status === 503 ? error.message : 'The hub cannot store uplinks right now; retry later', {
     cause: error,
-    headers: { 'retry-after': String(RETRY_AFTER_S), ...error.headers },
+    headers: { ...retry, ...error.headers },
     extensions: error.extensions,
   });
 }

@@ -143,6 +143,27 @@ describe('TTS webhook without the pipeline', () => {
   });
 });
 
+describe('TTS webhook answer deadline', () => {
+  it('answers 503 + Retry-After when the pipeline is slower than the deadline; the late result is still counted', async () => {
+    const { ttsRoutes } = await import('../../../hub/bindings/tts/routes.ts');
+    const w = await webhookApp({ routes: (app, deps) => ttsRoutes(app, deps, { answerWithinMs: 150 }) });
+    try {
+      w.sink.answer = () => new Promise((resolve) => setTimeout(() => resolve({ status: 'stored', thingId: 't', quads: 1 }), 600));
+      const started = Date.now();
+      const res = await w.app.inject({ method: 'POST', url: '/bindings/tts/uplink', headers: { authorization: WRITER, 'content-type': 'application/json' }, payload: UPLINK });
+      expect(res.statusCode).toBe(503);
+      expect(res.json().code).toBe('pipeline-timeout');
+      expect(res.headers['retry-after']).toBe('5');
+      expect(Date.now() - started).toBeLessThan(550);
+      await new Promise((r) => setTimeout(r, 700));
+      const stats = await w.app.inject({ method: 'GET', url: '/bindings/tts/stats', headers: { authorization: READER } });
+      expect(stats.json()).toMatchObject({ uplinks: 1, unavailable: 1, stored: 1 });
+    } finally {
+      await w.app.close();
+    }
+  });
+});
+
 describe('EventLog (bounded reporting)', () => {
   it('admits the first of each name, then one per interval, carrying the suppressed count', async () => {
     const { EventLog } = await import('../../../hub/bindings/tts/webhook.ts');

@@ -32,8 +32,10 @@ export interface WebhookApp {
   sink: RecordingSink;
 }
 
-/** The bindings plugin on its own; `withSink: false` leaves deps.uplinks unset (the pipeline missing). */
-export async function webhookApp(options: { withSink?: boolean; ingestBodyLimit?: number } = {}): Promise<WebhookApp> {
+/** The bindings plugin (or `routes`) on its own; `withSink: false` leaves deps.uplinks unset (the pipeline missing). */
+export async function webhookApp(
+  options: { withSink?: boolean; ingestBodyLimit?: number; routes?: (app: FastifyInstance, deps: HubDeps) => Promise<void> } = {},
+): Promise<WebhookApp> {
   const config = validateConfig({
     host: '127.0.0.1',
     httpPort: 0,
@@ -56,7 +58,7 @@ export async function webhookApp(options: { withSink?: boolean; ingestBodyLimit?
   const app = Fastify({ logger: false });
   installProblemHandlers(app, 'http://127.0.0.1');
   installStrictBodyParsers(app);
-  await app.register(async (child) => bindingsPlugin(child, deps));
+  await app.register(async (child) => (options.routes ?? bindingsPlugin)(child, deps));
   await app.ready();
   return { app, sink };
 }
