@@ -19,7 +19,9 @@ export interface SenmlRecord {
 
 /** Records a pack may hold (a LoRaWAN or CoAP payload holds a few dozen at most; bound for untrusted input). */
 export const MAX_RECORDS = 4096;
-const NAME = /^[A-Za-z0-9][A-Za-z0-9\-:./_]*$/;
+// RFC 8428 §4.5.1 names, plus the LwM2M 1.1 SenML form (OMA-TS-LightweightM2M_Core 7.4.4), whose names are object
+// paths that start with '/' and a digit ("bn": "/3303/0/"): LwM2M devices send them (the SCHC worked example does).
+const NAME = /^(?:[A-Za-z0-9]|\/[0-9])[A-Za-z0-9\-:./_]*$/;
 const KNOWN = new Set(['bn', 'bt', 'bu', 'bv', 'bs', 'bver', 'n', 'u', 'v', 'vs', 'vb', 'vd', 's', 't', 'ut']);
 
 /** JSON-label record with vd as a string or bytes, as the representations deliver it. */

@@ -115,3 +115,17 @@ describe('bad input is a DecodeError', () => {
     expect(() => decodeSenmlJson(json(Array.from({ length: 5000 }, () => ({ n: 'a', v: 1 }))))).toThrow(DecodeError);
   });
 });
+
+describe('LwM2M 1.1 SenML names (object paths starting with "/")', () => {
+  const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
+  it('accepts /<object>/<instance>/<resource> names as LwM2M devices send them', () => {
+    const records = decodeSenmlJson(enc([{ bn: '/3303/0/', n: '5700', v: 21.5 }, { n: '5701', vs: 'Cel' }]));
+    expect(records.map((r) => r.n)).toEqual(['/3303/0/5700', '/3303/0/5701']);
+    expect(records[0]!.v).toBe(21.5);
+  });
+  it('still refuses names that are neither RFC 8428 nor an LwM2M path', () => {
+    for (const bad of ['/abc', '//3/0', '-x', ' 3']) {
+      expect(() => decodeSenmlJson(enc([{ n: bad, v: 1 }])), bad).toThrow(DecodeError);
+    }
+  });
+});
