@@ -14,7 +14,8 @@ import { LiveState } from './routing/live-state.ts';
 import { createRoutingService, type RoutingService } from './routing/service.ts';
 import { adapterKindOfTransport } from './routing/adapters.ts';
 import { startTransports, stopTransports } from './bindings/transports.ts';
-import type { RunningTransport, SecretLookup, UplinkSink } from './bindings/types.ts';
+import type { RunningTransport, UplinkSink } from './bindings/types.ts';
+import { SecretStore } from './secrets/index.ts';
 import { MemoryCommandSink, type CommandSink } from './things/command-sink.ts';
 import { ThingRuntime } from './things/thing-runtime.ts';
 import { ThingModelCatalog } from './directory/thing-models.ts';
@@ -31,6 +32,8 @@ export interface Hub {
   routing: RoutingService;
   /** The uplink pipeline every transport hands frames to (routing.pipeline). */
   uplinks: UplinkSink;
+  /** Named secrets (LoRaWAN session keys) in <dataDir>/secrets.json, referenced from TDs as `secret:<name>`. */
+  secrets: SecretStore;
   /** Transports running since start() (MQTT, UDP packet forwarder, ...). */
   transports: RunningTransport[];
   liveState: LiveState;
@@ -54,9 +57,6 @@ export function resolveAdminToken(config: HubConfig): { token: string; file?: st
   return { token, file, generated: true };
 }
 
-/** Until hub/secrets provides the secret store: no named secrets (a TD naming one gets a decode rejection). */
-const NO_SECRETS: SecretLookup = { secret: () => undefined };
-
 export async function createHub(config: HubConfig, options: BuildAppOptions & { store?: QuadStore; commands?: CommandSink } = {}): Promise<Hub> {
   mkdirSync(resolve(config.dataDir), { recursive: true, mode: 0o700 });
   chmodSync(resolve(config.dataDir), 0o700);
@@ -64,6 +64,7 @@ export async function createHub(config: HubConfig, options: BuildAppOptions & { 
   const store = options.store ?? createStore(config);
   await store.open();
   const auth = new TokenAuth(config, admin.token);
+  const secrets = new SecretStore(resolve(config.dataDir));
   const directory = new Directory({ store, baseUrl: config.baseUrl, dataDir: resolve(config.dataDir) });
   const liveState = new LiveState();
   const commands = options.commands ?? new MemoryCommandSink();
@@ -84,7 +85,7 @@ export async function createHub(config: HubConfig, options: BuildAppOptions & { 
     // The logger is the app's, made below; until then (index build at start) warnings go through this forwarder.
     const log = { warn: (obj: object, msg: string) => app?.log.warn(obj, msg) };
     routing = await createRoutingService({ config, store, mapping, directory, live: liveState, log });
-    app = await buildApp({ config, store, auth, directory, liveState, commands, things, mapping, routing, uplinks: routing.pipeline, secrets: NO_SECRETS }, options);
+    app = await buildApp({ config, store, auth, directory, liveState, commands, things, mapping, routing, uplinks: routing.pipeline, secrets }, options);
     things.onError = (err, context) => app.log.warn({ err }, context);
     await things.start();
     routing.adapters.attach((adapter) => things.registerAdapter(adapter));
@@ -104,6 +105,7 @@ export async function createHub(config: HubConfig, options: BuildAppOptions & { 
     mapping,
     routing,
     uplinks: routing.pipeline,
+    secrets,
     transports,
     liveState,
     commands,
@@ -114,7 +116,7 @@ export async function createHub(config: HubConfig, options: BuildAppOptions & { 
       await app.listen({ host: config.host, port: config.httpPort });
       // Transports after the HTTP side: a device's first message finds the hub whole. A transport that cannot bind
       // fails start() (startTransports stops those already started).
-      const running = await startTransports({ config, uplinks: routing.pipeline, auth, secrets: NO_SECRETS, log: app.log });
+      const running = await startTransports({ config, uplinks: routing.pipeline, auth, secrets, log: app.log });
       transports.push(...running);
       for (const t of running) routing.adapters.ensure(adapterKindOfTransport(t.name));
     },

@@ -18,6 +18,7 @@ import { mappingPlugin } from '../mapping/plugin.ts';
 import { thingsPlugin } from '../things/plugin.ts';
 import { ingestPlugin } from '../routing/ingest-plugin.ts';
 import { bindingsPlugin } from '../bindings/plugin.ts';
+import { secretsRoutes } from '../secrets/index.ts';
 
 export interface BuildAppOptions {
   logger?: FastifyServerOptions['logger'];
@@ -59,6 +60,7 @@ export async function buildApp(hubDeps: HubDeps, options: BuildAppOptions = {}):
   await app.register(async (child) => mappingPlugin(child, deps));
   await app.register(async (child) => ingestPlugin(child, deps));
   await app.register(async (child) => bindingsPlugin(child, deps));
+  await app.register(async (child) => secretsRoutes(child, deps));
   await app.register(async (child) => thingsPlugin(child, deps));
   return app;
 }
