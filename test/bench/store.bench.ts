@@ -71,7 +71,10 @@ const dataDir = mkdtempSync(join(tmpdir(), 'hub-bench-store-'));
 // The child hub later serves on this port: the same base URL, so the same IRIs (graphs, Things) as at load time.
 const port = await freePort();
 const adminToken = 'bench-admin-token-0123456789abcdef';
-const config = validateConfig({ host: '127.0.0.1', httpPort: port, coapPort: 0, dataDir, logLevel: 'silent', adminToken });
+// STORE_BENCH_MAX_PENDING (default the hub's 100,000): writes accepted but not applied before 503; it also bounds the
+// backlog each sustained run leaves to apply.
+const maxPendingWrites = Number(process.env.STORE_BENCH_MAX_PENDING) || undefined;
+const config = validateConfig({ host: '127.0.0.1', httpPort: port, coapPort: 0, mqttPort: 0, packetForwarderPort: 0, dataDir, logLevel: 'silent', adminToken, ...(maxPendingWrites ? { store: { maxPendingWrites } } : {}) });
 // Whatever happens (error, Ctrl-C), no child hub outlives this process and the data dir goes.
 process.on('exit', () => {
   killChildHubs();

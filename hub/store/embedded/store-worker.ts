@@ -24,7 +24,8 @@ function handle(req: Envelope): unknown {
     case 'recover': {
       if (!req.plan.append) engine = new OxigraphEngine();
       const report = recover(engine, req.plan);
-      quads = report.quads;
+      if (report.quads >= 0) quads = report.quads;
+      else report.quads = quads;
       return report;
     }
     case 'insert': {
