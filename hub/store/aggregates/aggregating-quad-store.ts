@@ -55,11 +55,14 @@ export class AggregatingQuadStore implements QuadStore {
     return inner.dropObservationsBefore(cutoffDay);
   }
 
-  /** Opens the inner store and starts the first build (queries are delegated until it is done). */
+  /**
+   * Opens the inner store and lists its observation graphs (one query), so writes after open() go straight into the
+   * aggregates; the listed graphs are then rebuilt in the background, and queries go to the store until that is done.
+   */
   async open(): Promise<void> {
     await this.inner.open();
     this.noteInnerCounters();
-    this.rebuilder.kick();
+    await this.rebuilder.initial();
   }
 
   /** Resolves once nothing is dirty (tests, benchmarks). */

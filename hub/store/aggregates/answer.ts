@@ -75,22 +75,31 @@ function aggregate(plan: AggregatePlan, state: AggregateState): { vars: string[]
   const from = plan.from ?? -Infinity;
   const to = plan.to ?? Infinity;
   const whole = from === -Infinity && to === Infinity;
-  const keyVar = (k: string) => plan.columns.find((c) => 'key' in c && c.key === k)?.var;
+  const keyVars = plan.keys.map((k) => plan.columns.find((c) => 'key' in c && c.key === k)?.var);
   const byHour = plan.keys.includes('hour');
+  const keyValue = (k: string, key: KeyAgg, hour: number) =>
+    k === 'g' ? key.graph : k === 'sensor' ? key.sensor : k === 'property' ? key.property : String(new Date(hour).getUTCHours());
   const group = (key: KeyAgg, hour: number): Window => {
-    const parts: string[] = [];
-    const row: Row = {};
-    for (const k of plan.keys) {
-      const value = k === 'g' ? key.graph : k === 'sensor' ? key.sensor : k === 'property' ? key.property : String(new Date(hour).getUTCHours());
-      parts.push(value);
-      const v = keyVar(k);
-      if (v) row[v] = k === 'hour' ? int(Number(value)) : uri(value);
-    }
-    const id = parts.join(' ');
+    let id = '';
+    for (const k of plan.keys) id += `${keyValue(k, key, hour)} `;
     let grp = groups.get(id);
-    if (!grp) groups.set(id, (grp = { key: row, w: emptyWindow() }));
+    if (!grp) {
+      const row: Row = {};
+      plan.keys.forEach((k, i) => {
+        const v = keyVars[i];
+        const value = keyValue(k, key, hour);
+        if (v) row[v] = k === 'hour' ? int(Number(value)) : uri(value);
+      });
+      groups.set(id, (grp = { key: row, w: emptyWindow() }));
+    }
     return grp.w;
   };
+  if (whole && plan.keys.length === 0 && plan.sensor === undefined && plan.property === undefined && plan.columns.every((c) => 'fn' in c && c.fn === 'count') && !plan.numericOnly) {
+    // "How many observations": the running total.
+    const w = emptyWindow();
+    w.n = state.total;
+    groups.set('', { key: {}, w });
+  } else
   for (const key of keysOf(state, plan.sensor, plan.property)) {
     if (key.maxMs < from || key.minMs >= to) continue;
     if (whole && !byHour) {

@@ -46,6 +46,21 @@ export class Rebuilder {
 
   constructor(private readonly store: QuadStore, private readonly state: AggregateState, private readonly onError: (e: unknown) => void = () => {}) {}
 
+  /** The first build's listing of graphs, awaited by open(); their rebuilds then run in the background. */
+  async initial(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      await this.fullBuild();
+    } catch (e) {
+      this.counters.rebuildFailures++;
+      this.onError(e);
+    } finally {
+      this.running = false;
+    }
+    this.kick();
+  }
+
   /** Starts the background loop when there is work and it is not running. */
   kick(): void {
     if (this.running || this.closed || this.retry) return;
