@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ValidationError } from '../errors.ts';
 import type { HubDeps } from '../http/deps.ts';
 import type { MessageEnvelope } from './live-state.ts';
-import { hubMessageId } from './uplink-pipeline.ts';
+import { asXsdDateTime, hubMessageId } from './uplink-pipeline.ts';
 import { ingestQuery, jsonObjectBody, thingParams } from './schemas.ts';
 
 /** A messageId a client may give (observation IRIs are built from it; the mapfiles' templates percent-encode it). */
@@ -45,8 +45,19 @@ export function envelopeOf(req: FastifyRequest, thingId: string, now: number): M
     throw new ValidationError('meta.messageId must be a non-empty string of at most 200 characters', [{ field: '/meta/messageId', description: 'must be a string of 1-200 characters' }]);
   }
   const receivedAt = query.receivedAt ?? new Date(now).toISOString();
+  const observedAt = meta.observedAt === undefined ? undefined : asXsdDateTime(meta.observedAt);
+  if (meta.observedAt !== undefined && observedAt === undefined) {
+    throw new ValidationError('meta.observedAt must be an ISO 8601 date-time', [{ field: '/meta/observedAt', description: 'must be a date-time' }]);
+  }
   return {
-    meta: { protocol: 'http', receivedAt, ...meta, thingId, messageId: messageId ?? hubMessageId(), observedAt: typeof meta.observedAt === 'string' ? meta.observedAt : typeof meta.receivedAt === 'string' ? meta.receivedAt : receivedAt },
+    meta: {
+      protocol: 'http',
+      receivedAt,
+      ...meta,
+      thingId,
+      messageId: messageId ?? hubMessageId(),
+      observedAt: observedAt ?? asXsdDateTime(meta.receivedAt) ?? asXsdDateTime(receivedAt) ?? new Date(now).toISOString(),
+    },
     payload: (isEnvelope ? body.payload : body) as Record<string, unknown>,
   };
 }

@@ -216,7 +216,7 @@ export class UplinkPipeline implements UplinkSink {
 /** The `{meta, payload}` message the mapfiles read (hub:CurrentMessage); absent values are left out, not null. */
 export function envelopeOf(frame: DeviceFrame, origin: UplinkOrigin, entry: DeviceEntry, decoded: Record<string, unknown>): MessageEnvelope {
   const receivedAt = new Date(Number.isFinite(origin.receivedAt) ? origin.receivedAt : Date.now()).toISOString();
-  const observedAt = typeof frame.observedAt === 'string' && !Number.isNaN(Date.parse(frame.observedAt)) ? frame.observedAt : receivedAt;
+  const observedAt = asXsdDateTime(frame.observedAt) ?? receivedAt;
   const meta: MessageEnvelope['meta'] = {
     thingId: entry.thingId,
     protocol: frame.protocol,
@@ -238,6 +238,19 @@ export function envelopeOf(frame: DeviceFrame, origin: UplinkOrigin, entry: Devi
   if (frame.fPort !== undefined) payload.fPort = frame.fPort;
   if (frame.sequence !== undefined) payload.sequence = frame.sequence;
   return { meta, payload };
+}
+
+const XSD_DATE_TIME = /^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * A time as the mapfiles write it (xsd:dateTime): kept as given when it already is one (TTS's nanoseconds survive),
+ * else what Date makes of it in ISO form; undefined when it is no time at all.
+ */
+export function asXsdDateTime(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value.length > 64) return undefined;
+  if (XSD_DATE_TIME.test(value) && !Number.isNaN(Date.parse(value))) return value;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
 }
 
 /** A hub-made message id for messages that bring none (POST /ingest without meta.messageId). */

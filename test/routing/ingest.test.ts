@@ -50,6 +50,7 @@ describe('POST /ingest/{thingId}', () => {
     expect(counters).toMatchObject({ received: 3, stored: 3 });
     expect(hub.routing.adapters.get('http')!.counters()).toMatchObject({ received: 4, stored: 3, duplicate: 1 });
     expect((await ingest({ meta: { messageId: 5 }, payload: {} })).statusCode).toBe(400);
+    expect((await ingest({ meta: { observedAt: 'yesterday' }, payload: {} })).statusCode).toBe(400);
   });
 
   it('counts a failing message on the http adapter by code', async () => {

@@ -115,6 +115,18 @@ describe('end to end: a lorawan-sensor Thing and a decoded frame', () => {
 });
 
 describe('observation identity', () => {
+  it('writes a device time that is not xsd:dateTime in ISO form, and the arrival time when there is none', async () => {
+    const { asXsdDateTime } = await import('../../hub/routing/uplink-pipeline.ts');
+    expect(asXsdDateTime('2020-02-12T15:15:46.014773143Z')).toBe('2020-02-12T15:15:46.014773143Z');
+    expect(asXsdDateTime('2026-03-01 10:00:00Z')).toBe('2026-03-01T10:00:00.000Z');
+    expect(asXsdDateTime('soon')).toBeUndefined();
+    const r = await hub.uplinks.accept(frame({ messageId: 'time-1', observedAt: 'Sun, 01 Mar 2026 10:00:00 GMT' }), origin());
+    expect(r.status).toBe('stored');
+    expect(hub.liveState.latest(SENSOR)?.meta.observedAt).toBe('2026-03-01T10:00:00.000Z');
+    await hub.uplinks.accept(frame({ messageId: 'time-2', observedAt: 'never' }), origin());
+    expect(hub.liveState.latest(SENSOR)?.meta.observedAt).toBe('2026-03-01T10:00:00.500Z');
+  });
+
   it('keeps two messages received in one millisecond as two observations', async () => {
     const before = await observations(SENSOR, 'humidity');
     const o = origin({ receivedAt: Date.parse('2026-03-01T11:00:00.000Z') });
