@@ -103,6 +103,17 @@ export function applyInsertRecords(engine: OxigraphEngine, records: Uint8Array):
     if (bytes[bytes.length - 1] !== NL) list.push(NEWLINE);
   });
   if (outcome.kind !== 'end') throw new Error(`bad insert batch at byte ${outcome.offset}: ${outcome.reason}`);
+  // One load call costs ~40 us: with few messages per graph (small batches over many Things), one rewritten document
+  // (applyInserts) is cheaper than a load per graph (measured: 500 messages over 1,000 graphs ran ~1.4x slower by graph,
+  // 5,000 ran 1.4-1.9x faster).
+  let messages = alone.length;
+  for (const parts of groups.values()) for (const p of parts) if (p !== NEWLINE) messages++;
+  if (groups.size * 4 > messages) {
+    const r = applyInserts(engine, decodeInserts(records));
+    let n = 0;
+    for (let i = buf.indexOf(NL); i >= 0; i = buf.indexOf(NL, i + 1)) n++;
+    return { ...r, lines: n };
+  }
   let errors = 0;
   let lastError: string | undefined;
   let lines = 0;

@@ -1,7 +1,8 @@
 // Apply-path options for insert batches in the store worker, timed side by side (interleaved rounds, medians).
 // Run: node --import tsx test/bench/store/apply-options.ts [baseQuads=1000000] [messages=20000]   (one JSON line)
 // strings: today's applyInserts (decode each record to text, append the graph per line, one load of the whole doc);
-// bytes-by-graph: the record payloads' bytes grouped by target graph, one Uint8Array load per graph (to_graph_name).
+// records: applyInsertRecords, the worker's path: payload bytes grouped by target graph, one Uint8Array load per graph
+// (to_graph_name), or the strings path when there are few messages per graph.
 import oxigraph from 'oxigraph';
 import { OxigraphEngine } from '../../../hub/store/oxigraph-engine.ts';
 import { applyInserts, decodeInserts } from '../../../hub/store/embedded/apply.ts';
@@ -35,7 +36,7 @@ function batchRecords(n: number, batch: number): Uint8Array[] {
 }
 const options: Record<string, (records: Uint8Array) => void> = {
   strings: (r) => void applyInserts(engine, decodeInserts(r)),
-  'bytes-by-graph': (r) => void applyInsertRecords(engine, r),
+  'records (by graph, or strings when graphs x4 > messages)': (r) => void applyInsertRecords(engine, r),
 };
 const rates: Record<string, number[]> = {};
 for (let round = 0; round < 3; round++) {
