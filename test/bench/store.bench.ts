@@ -95,11 +95,14 @@ const QUADS = shape.observations * 8;
 log(`store bench: ${shape.observations} observations x 8 = ${QUADS} quads, ${shape.sensors} sensors, ${shape.days} days`);
 const probeBase = Math.min(QUADS, 1_000_000);
 // Up to 3M quads (at 10M this probe alone takes minutes); RSS per million quads levels off past 2M.
-const engineMemory = probe(['test/bench/store/oxigraph-options.ts', 'memory', String(Math.min(QUADS, 3_000_000))]);
+// STORE_BENCH_SKIP_PROBES=1 leaves the engine probes out (they take minutes on a loaded machine).
+const skipProbes = process.env.STORE_BENCH_SKIP_PROBES === '1';
+const probeOrSkip = (args: string[]) => (skipProbes ? { skipped: true } : probe(args));
+const engineMemory = probeOrSkip(['test/bench/store/oxigraph-options.ts', 'memory', String(Math.min(QUADS, 3_000_000))]);
 log(`oxigraph alone (one engine, one thread): ${JSON.stringify(engineMemory)}`);
-const loadOptions = probe(['test/bench/store/oxigraph-options.ts', 'options', String(probeBase)]);
+const loadOptions = probeOrSkip(['test/bench/store/oxigraph-options.ts', 'options', String(probeBase)]);
 log(`oxigraph load options at ${probeBase} quads (quads/s, median of interleaved rounds): ${JSON.stringify(loadOptions.quadsPerSecond)}`);
-const applyOptions = probe(['test/bench/store/apply-options.ts', String(probeBase), '20000']);
+const applyOptions = probeOrSkip(['test/bench/store/apply-options.ts', String(probeBase), '20000']);
 log(`worker apply path at ${probeBase} quads (8-quad msgs/s): ${JSON.stringify(applyOptions.messagesPerSecond)}`);
 
 // ---- load through the store's write path (bulk: 1,000 observations per insert), the same quads into Comunica -----

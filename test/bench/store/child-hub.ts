@@ -44,6 +44,7 @@ export class ChildHub {
     port: number,
     /** Milliseconds from spawn until the hub printed "hub: listening on" (node + tsx start, log replay, listen). */
     readonly startMs: number,
+    private readonly adminToken = '',
   ) {
     this.base = `http://127.0.0.1:${port}`;
     this.exited = new Promise((resolve) => {
@@ -95,7 +96,7 @@ export class ChildHub {
         }
       });
     });
-    const hub = new ChildHub(proc, o.port, startMs);
+    const hub = new ChildHub(proc, o.port, startMs, o.adminToken);
     const health = await hub.get('/health');
     if (health.status !== 200) {
       await hub.stop();
@@ -136,7 +137,8 @@ export class ChildHub {
     const once = () =>
       path.length < 8000
         ? this.send('GET', path, { accept })
-        : this.send('POST', '/sparql', { accept, 'content-type': 'application/sparql-query', 'content-length': String(Buffer.byteLength(query)) }, query);
+        : // Bodies past 64 KiB need a token (anonymous query bodies are capped): the day average names 1,000 graphs.
+          this.send('POST', '/sparql', { accept, authorization: `Bearer ${this.adminToken}`, 'content-type': 'application/sparql-query', 'content-length': String(Buffer.byteLength(query)) }, query);
     const res = await once().catch(() => once());
     const ms = performance.now() - t0;
     if (res.status !== 200) throw new Error(`/sparql answered ${res.status}: ${res.body.slice(0, 300)}`);
