@@ -75,43 +75,50 @@ function aggregate(plan: AggregatePlan, state: AggregateState): { vars: string[]
   const from = plan.from ?? -Infinity;
   const to = plan.to ?? Infinity;
   const whole = from === -Infinity && to === Infinity;
-  const keyVars = plan.keys.map((k) => plan.columns.find((c) => 'key' in c && c.key === k)?.var);
+  // One slot per value of the non-hour keys (one Map lookup per key), holding a window per UTC hour of the day when
+  // the hour is a key: no string is built per window.
   const byHour = plan.keys.includes('hour');
-  const keyValue = (k: string, key: KeyAgg, hour: number) =>
-    k === 'g' ? key.graph : k === 'sensor' ? key.sensor : k === 'property' ? key.property : String(new Date(hour).getUTCHours());
-  const group = (key: KeyAgg, hour: number): Window => {
-    let id = '';
-    for (const k of plan.keys) id += `${keyValue(k, key, hour)} `;
-    let grp = groups.get(id);
-    if (!grp) {
-      const row: Row = {};
-      plan.keys.forEach((k, i) => {
-        const v = keyVars[i];
-        const value = keyValue(k, key, hour);
-        if (v) row[v] = k === 'hour' ? int(Number(value)) : uri(value);
-      });
-      groups.set(id, (grp = { key: row, w: emptyWindow() }));
-    }
-    return grp.w;
-  };
-  if (whole && plan.keys.length === 0 && plan.sensor === undefined && plan.property === undefined && plan.columns.every((c) => 'fn' in c && c.fn === 'count') && !plan.numericOnly) {
+  const hourVar = plan.columns.find((c) => 'key' in c && c.key === 'hour')?.var;
+  const others = plan.keys.filter((k) => k !== 'hour');
+  const otherVars = others.map((k) => plan.columns.find((c) => 'key' in c && c.key === k)?.var);
+  const slots = new Map<string, { row: Row; ws: (Window | undefined)[] }>();
+  const value = (k: string, key: KeyAgg) => (k === 'g' ? key.graph : k === 'sensor' ? key.sensor : key.property);
+  const countOnly = whole && plan.keys.length === 0 && plan.sensor === undefined && plan.property === undefined && !plan.numericOnly && plan.columns.every((c) => 'fn' in c && c.fn === 'count');
+  if (countOnly) {
     // "How many observations": the running total.
     const w = emptyWindow();
     w.n = state.total;
-    groups.set('', { key: {}, w });
-  } else
-  for (const key of keysOf(state, plan.sensor, plan.property)) {
-    if (key.maxMs < from || key.minMs >= to) continue;
-    if (whole && !byHour) {
-      mergeWindow(group(key, 0), key.all);
-      continue;
+    slots.set('', { row: {}, ws: [w] });
+  } else {
+    for (const key of keysOf(state, plan.sensor, plan.property)) {
+      if (key.maxMs < from || key.minMs >= to) continue;
+      let id = others.length === 1 ? value(others[0]!, key) : '';
+      if (others.length > 1) for (const k of others) id += `${value(k, key)} `;
+      let slot = slots.get(id);
+      if (!slot) {
+        const row: Row = {};
+        others.forEach((k, i) => otherVars[i] && (row[otherVars[i]!] = uri(value(k, key))));
+        slots.set(id, (slot = { row, ws: [] }));
+      }
+      const ws = slot.ws;
+      if (whole && !byHour) {
+        mergeWindow((ws[0] ??= emptyWindow()), key.all);
+        continue;
+      }
+      // forEach, not for-of: no [key, value] array per entry.
+      key.hours.forEach((w, hour) => {
+        if (!whole && (hour < from || hour >= to)) return;
+        const i = byHour ? ((Math.floor(hour / HOUR_MS) % 24) + 24) % 24 : 0;
+        mergeWindow((ws[i] ??= emptyWindow()), w);
+      });
     }
-    // Without an hour key the key's group is found once; with one, once per hour.
-    const single = byHour ? undefined : group(key, 0);
-    for (const [hour, w] of key.hours) {
-      if (!whole && (hour < from || hour >= to)) continue;
-      mergeWindow(single ?? group(key, hour), w);
-    }
+  }
+  for (const [id, slot] of slots) {
+    slot.ws.forEach((w, hour) => {
+      if (!w) return;
+      const row = byHour && hourVar ? { ...slot.row, [hourVar]: int(hour) } : slot.row;
+      groups.set(`${id}|${hour}`, { key: row, w });
+    });
   }
   if (!plan.grouped && groups.size === 0) groups.set('', { key: {}, w: emptyWindow() });
   const rows: Row[] = [];

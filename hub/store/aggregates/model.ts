@@ -45,12 +45,18 @@ export class KeyAgg {
   readonly hours = new Map<number, Window>();
   /** Every hour together: answers without a time range read this instead of the hours. */
   readonly all: Window = newWindow();
-  constructor(readonly graph: string, readonly sensor: string, readonly property: string) {}
+  readonly sensor: string;
+  readonly property: string;
+  constructor(readonly graph: string, sensor: string, property: string) {
+    this.sensor = flat(sensor);
+    this.property = flat(property);
+  }
 
   add(row: Required<Pick<ObsRow, 'obs' | 'time' | 'value'>>): Latest {
     this.n++;
     const ms = row.time.ms;
-    const latest: Latest = { obs: flat(row.obs), ms, time: row.time.term, value: row.value.term, sensor: this.sensor, property: this.property, graph: this.graph };
+    // Copies, not slices: a slice would keep the whole N-Quads text of its insert alive.
+    const latest: Latest = { obs: flat(row.obs), ms, time: flatTerm(row.time.term), value: flatTerm(row.value.term), sensor: this.sensor, property: this.property, graph: this.graph };
     if (ms > this.maxMs) {
       this.maxMs = ms;
       this.latest = [latest];
@@ -86,8 +92,12 @@ function addToWindow(w: Window, v: Value): void {
     w.xsum += v.scaled!;
   }
   w.dsum += v.num;
-  if (!w.min || v.num < w.min.num) w.min = v;
-  if (!w.max || v.num > w.max.num) w.max = v;
+  if (!w.min || v.num < w.min.num) w.min = { ...v, term: flatTerm(v.term) };
+  if (!w.max || v.num > w.max.num) w.max = { ...v, term: flatTerm(v.term) };
+}
+
+function flatTerm(t: JsonTerm): JsonTerm {
+  return t.datatype === undefined ? { type: t.type, value: flat(t.value) } : { type: t.type, value: flat(t.value), datatype: t.datatype };
 }
 
 /** A copy not sharing memory with the N-Quads text it was cut from (V8 keeps a slice's parent alive). */
@@ -103,7 +113,10 @@ export class GraphAgg {
   /** Rows the aggregates cannot reproduce (blank nodes, partial or multi-valued observations, unsupported literals). */
   irregular = 0;
   readonly keys = new Map<string, KeyAgg>();
-  constructor(readonly iri: string) {}
+  readonly iri: string;
+  constructor(iri: string) {
+    this.iri = flat(iri);
+  }
 }
 
 /** FNV-1a twice with different offsets, folded to 53 bits: collisions are ~n^2/2^54 per graph. */

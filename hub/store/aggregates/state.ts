@@ -45,7 +45,10 @@ export class AggregateState {
         continue;
       }
       let agg = this.graphs.get(g);
-      if (!agg) this.graphs.set(g, (agg = new GraphAgg(g)));
+      if (!agg) {
+        agg = new GraphAgg(g);
+        this.graphs.set(agg.iri, agg);
+      }
       let repeated = false;
       for (const row of rows.values()) {
         const h = hash53(row.obs);
@@ -90,9 +93,10 @@ export class AggregateState {
     const k = `${row.sensor} ${row.property}`;
     let key = agg.keys.get(k);
     if (!key) {
-      agg.keys.set(k, (key = new KeyAgg(agg.iri, row.sensor, row.property)));
-      index(this.keysBySensor, row.sensor).add(key);
-      index(this.keysByProperty, row.property).add(key);
+      key = new KeyAgg(agg.iri, row.sensor, row.property);
+      agg.keys.set(`${key.sensor} ${key.property}`, key);
+      index(this.keysBySensor, key.sensor).add(key);
+      index(this.keysByProperty, key.property).add(key);
     }
     this.top.add(key.add(row));
     agg.n++;
@@ -177,7 +181,7 @@ export class AggregateState {
     this.remove(g);
     if (rows.size === 0) return;
     const agg = new GraphAgg(g);
-    this.graphs.set(g, agg);
+    this.graphs.set(agg.iri, agg);
     for (const row of rows.values()) {
       agg.subjects.add(hash53(row.obs));
       this.addRow(agg, row);

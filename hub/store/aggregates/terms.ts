@@ -79,22 +79,22 @@ export function literalValue(lex: string, datatype: string | undefined, lang: st
     const num = Number(lex);
     // Fast path: text already in Oxigraph's form ("21.5"): Number() accepted it and writes it back unchanged.
     if (lex.length > 0 && String(num) === lex && lex.indexOf('e') < 0 && lex !== 'Infinity' && lex !== 'NaN') {
-      return { term: { type: 'literal', value: lex, datatype }, kind: Kind.Double, num };
+      return { term: { type: 'literal', value: lex, datatype: XSD_DOUBLE }, kind: Kind.Double, num };
     }
     if (!DOUBLE.test(lex)) return undefined;
     const text = canonicalDouble(num);
-    return text === undefined ? undefined : { term: { type: 'literal', value: text, datatype }, kind: Kind.Double, num };
+    return text === undefined ? undefined : { term: { type: 'literal', value: text, datatype: XSD_DOUBLE }, kind: Kind.Double, num };
   }
   if (datatype === XSD_INTEGER) {
     if (!INTEGER.test(lex) || lex.length > 20) return undefined;
     const n = BigInt(lex);
     if (n >= I64 || n < -I64) return undefined;
-    return { term: { type: 'literal', value: n.toString(), datatype }, kind: Kind.Integer, num: Number(n), scaled: n * SCALE };
+    return { term: { type: 'literal', value: n.toString(), datatype: XSD_INTEGER }, kind: Kind.Integer, num: Number(n), scaled: n * SCALE };
   }
   if (datatype === XSD_DECIMAL) {
     const scaled = parseDecimal(lex);
     if (scaled === undefined) return undefined;
-    return { term: { type: 'literal', value: decimalText(scaled), datatype }, kind: Kind.Decimal, num: Number(decimalText(scaled)), scaled };
+    return { term: { type: 'literal', value: decimalText(scaled), datatype: XSD_DECIMAL }, kind: Kind.Decimal, num: Number(decimalText(scaled)), scaled };
   }
   return undefined;
 }
@@ -132,7 +132,7 @@ export function timeValue(lex: string, datatype: string | undefined): { ms: numb
   let f = frac;
   while (f.endsWith('0')) f = f.slice(0, -1);
   const value = frac === f ? lex : `${lex.slice(0, 19)}${f ? `.${f}` : ''}Z`;
-  return { ms, term: { type: 'literal', value, datatype } };
+  return { ms, term: { type: 'literal', value, datatype: XSD_DATETIME } };
 }
 
 /** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil): Date.UTC without its cost. */
