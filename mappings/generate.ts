@@ -219,6 +219,19 @@ export function senmlRecords(): string[] {
   });
 }
 
+/** OBD-II mode 01 values as hub/bindings/obd/pids.ts names them: [name, QUDT unit, UN/CEFACT code]. */
+const obdProperties: Array<[string, string, string | undefined]> = [
+  ['speed', 'KiloM-PER-HR', 'KMH'], ['rpm', 'REV-PER-MIN', 'RPM'], ['coolantTemperature', 'DEG_C', 'CEL'],
+  ['engineLoad', 'PERCENT', 'P1'], ['fuelLevel', 'PERCENT', 'P1'], ['intakeTemperature', 'DEG_C', 'CEL'],
+  ['intakeManifoldPressure', 'KiloPA', 'KPA'], ['timingAdvance', 'DEG', 'DD'], ['maf', 'GM-PER-SEC', undefined],
+  ['throttlePosition', 'PERCENT', 'P1'], ['runTime', 'SEC', 'SEC'], ['distanceWithMil', 'KiloM', 'KMT'],
+  ['distanceSinceCodesCleared', 'KiloM', 'KMT'], ['barometricPressure', 'KiloPA', 'KPA'], ['controlModuleVoltage', 'V', 'VLT'],
+  ['ambientTemperature', 'DEG_C', 'CEL'], ['oilTemperature', 'DEG_C', 'CEL'], ['fuelRate', 'L-PER-HR', 'E32'],
+  ['dtcCount', 'UNITLESS', 'C62'],
+];
+/** DTCs mapped per poll cycle (payload.decoded.dtcs[0..n-1]), each a string observation. */
+export const MAX_OBD_DTCS = 8;
+
 const sequence = observation(scalar('frame_counter', '$.payload.sequence', 'frameCounter', 'UNITLESS', 'C62'));
 
 export function generateAll(): void {
@@ -249,7 +262,11 @@ export function generateAll(): void {
     sequence,
     ...radioLinks(),
   ]);
-  file('obd-pid.ttl', 'OBD-II: one decoded PID ({name, value, unit}) per message, with an optional GPS fix (NMEA RMC, decoded).', [
+  file('obd-pid.ttl', 'OBD-II: a poll cycle (payload.decoded: named PID values, dtcs; payload.location: the aligned GPS fix), as hub/bindings/obd hands it; also one decoded PID ({name, value, unit}) per message with an optional GPS fix.', [
+    ...obdProperties.map(([name, u, c]) => observation(scalar(`v_${name}`, `$.payload.decoded.${name}`, name, u, c))),
+    ...Array.from({ length: MAX_OBD_DTCS }, (_, i) => observation({ ...scalar(`v_dtc_${i}`, `$.payload.decoded.dtcs[${i}]`, 'diagnosticTroubleCode', undefined, undefined, { key: `dtc-${i}` }), datatype: 'string' })),
+    observation(scalar('v_gps_speed', '$.payload.decoded.gps.speedKmh', 'gpsSpeed', 'KiloM-PER-HR', 'KMH')),
+    location('v_location', '$.payload.location'),
     observation({ id: 'pid', when: '@.payload.value != null && @.payload.name != null', prop: '{$.payload.name}', value: '$.payload.value', unit: { ref: '$.payload.unit' }, code: { ref: '$.payload.unit' } }),
     observation(scalar('speed', '$.payload.gps.speedKmh', 'gpsSpeed', 'KiloM-PER-HR', 'KMH')),
     location('gps', '$.payload.gps', '$.payload.gps.datetime'),
