@@ -84,14 +84,25 @@ export async function parseRdfSliced(text: string, format: 'text/turtle' | 'appl
   };
   let sliceStart = performance.now();
   for (let off = 0; off < text.length && !failure; off += PIECE) {
-    onData!(text.slice(off, off + PIECE));
+    // n3 throws (rather than reporting) on some bad input, e.g. a TypeError in _readPrefixIRI for a bad prefix IRI.
+    try {
+      onData!(text.slice(off, off + PIECE));
+    } catch (e) {
+      failure ??= turtleSyntaxError(e);
+    }
     flush();
     if (performance.now() - sliceStart > sliceMs) {
       await yieldToLoop();
       sliceStart = performance.now();
     }
   }
-  if (!failure) onEnd!();
+  if (!failure) {
+    try {
+      onEnd!();
+    } catch (e) {
+      failure ??= turtleSyntaxError(e);
+    }
+  }
   if (failure) throw failure;
   flush();
   return { store, legacy, quads };

@@ -175,14 +175,14 @@ async function hubRow(mode: 'mosquitto' | 'embedded', rates: number[], devices: 
     for (const rate of rates) {
       stored = 0;
       latencies = [];
-      const quadsBefore = hub.mapping.router.counters.quads;
+      const quadsBefore = hub.routing.router.counters.quads;
       const cpu0 = process.cpuUsage();
       const mosq0 = mosq ? procUsage(mosq.pid) : undefined;
       const { results, sent } = await publish(url, devices, rate);
       await drain(() => stored, sent);
       const cpu = process.cpuUsage(cpu0);
       const mosq1 = mosq ? procUsage(mosq.pid) : undefined;
-      quads = hub.mapping.router.counters.quads - quadsBefore;
+      quads = hub.routing.router.counters.quads - quadsBefore;
       const row: Row = {
         row: mode === 'embedded' ? 'hub (embedded broker)' : 'hub (mosquitto -> hub)',
         rate,

@@ -86,7 +86,8 @@ describe('Elm327Session x vehicle simulator', () => {
 
   it('times out an adapter that never prompts and reconnects', async () => {
     const { createServer } = await import('node:net');
-    const mute = createServer((s) => s.on('data', () => {}));
+    const muted = new Set<import('node:net').Socket>();
+    const mute = createServer((s) => { muted.add(s); s.on('data', () => {}); s.on('close', () => muted.delete(s)); });
     await new Promise<void>((r) => mute.listen(0, '127.0.0.1', () => r()));
     cleanup.push(() => new Promise<void>((r) => mute.close(() => r())));
     const port = (mute.address() as { port: number }).port;
@@ -95,7 +96,7 @@ describe('Elm327Session x vehicle simulator', () => {
     session.start();
     cleanup.push(async () => {
       await session.stop();
-      mute.closeAllConnections?.();
+      for (const s of muted) s.destroy();
     });
     await until(() => session.stats().timeouts >= 2, 8000);
     expect(frames).toHaveLength(0);
