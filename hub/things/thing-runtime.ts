@@ -250,14 +250,15 @@ export class ThingRuntime implements ThingInteractions {
     this.servient.addThing(thing);
     await thing.expose();
     this.entries.set(id, entry);
-    if (kind !== 'adapter') entry.unsubscribe = this.options.liveState.subscribe(id, (m) => this.onUplink(entry, m));
+    if (kind !== 'adapter') entry.unsubscribe = this.options.liveState.subscribe(id, (m, values) => this.onUplink(entry, m, values));
     return entry;
   }
 
-  /** Observed properties change and events fire on each uplink (events named like a payload field, and `uplink`). */
-  private onUplink(entry: Entry, message: MessageEnvelope): void {
+  /** Observed properties change and events fire on each uplink (events named like a value, and `uplink`). */
+  private onUplink(entry: Entry, message: MessageEnvelope, values: Readonly<Record<string, unknown>>): void {
     const { thing } = entry;
-    for (const [name, value] of Object.entries(message.payload)) {
+    // `values`: the Thing's property values after this message (payload fields and the mapped observations' results).
+    for (const [name, value] of Object.entries(values)) {
       if (thing.properties[name] && this.observers.has(thing.id, 'property', name)) {
         thing.emitPropertyChange(name).catch((e) => this.onError(e, `property change of ${thing.id}`));
       }

@@ -78,6 +78,24 @@ describe('node-wot client against the hub', () => {
     }
   });
 
+  it('notifies observers of a value the mapfile produced (pipeline envelope: the value is not a payload field)', async () => {
+    const td = (await wot.requestThingDescription(`${baseUrlOf(hub)}/wot/${encodeURIComponent(DEVICE_ID)}`)) as Td;
+    const thing = await wot.consume(td);
+    const seen: unknown[] = [];
+    const sub = await thing.observeProperty('temperature', async (data) => void seen.push(await data.value()), undefined, {
+      formIndex: formIndex(td, 'temperature', 'http', 'observeproperty'),
+    });
+    try {
+      await waitFor(() => (hub.things.observers.count >= 1 ? true : undefined), 3000, 'an observer');
+      const message = uplink(DEVICE_ID, {});
+      hub.liveState.publish({ ...message, payload: { decoded: { temperature_1: 40.5 } } }, { temperature: 40.5 });
+      await waitFor(() => (seen.includes(40.5) ? true : undefined), 5000, 'notification of the mapped value');
+      expect(seen).toContain(40.5);
+    } finally {
+      await sub.stop().catch(() => undefined);
+    }
+  });
+
   it('puts the hub forms into a registered TD (withHubForms) and the result still validates', async () => {
     const registered = (await hub.directory.get(DEVICE_ID))!;
     const served = hub.things.withHubForms(registered) as Td & Record<string, unknown>;

@@ -2,7 +2,7 @@
 // send), one store.insert() per message; acked rate, 503 overloaded count, ack latency and SPARQL visibility measured.
 import type { QuadStore } from '../../../hub/store/quad-store.ts';
 import { observationGraph } from '../../../hub/store/graphs.ts';
-import { EX, SOSA, XSD, sensorIri, sensorThingId } from './sosa-data.ts';
+import { EX, SOSA, XSD, observationTriples, sensorThingId } from './sosa-data.ts';
 
 export interface Message {
   ntriples: string;
@@ -40,16 +40,7 @@ export function sosaMessage(baseUrl: string, i: number, at: number): Message {
   const sensor = i % 1000;
   const t = new Date(at);
   const o = `<${EX}live/${i}>`;
-  const time = `"${t.toISOString()}"^^<${XSD}dateTime>`;
-  const ntriples =
-    `${o} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <${SOSA}Observation> .\n` +
-    `${o} <${SOSA}madeBySensor> <${sensorIri(sensor)}> .\n` +
-    `${o} <${SOSA}observedProperty> <${EX}property/temperature> .\n` +
-    `${o} <${SOSA}hasFeatureOfInterest> <${EX}room/r${sensor % 100}> .\n` +
-    `${o} <${SOSA}usedProcedure> <${EX}procedure/p${sensor % 10}> .\n` +
-    `${o} <${SOSA}phenomenonTime> ${time} .\n` +
-    `${o} <${SOSA}resultTime> ${time} .\n` +
-    `${o} <${SOSA}hasSimpleResult> "${(15 + (i % 200) / 10).toFixed(1)}"^^<${XSD}double> .\n`;
+  const ntriples = observationTriples(o, sensor, t, (15 + (i % 200) / 10).toFixed(1));
   const graph = observationGraph(baseUrl, sensorThingId(sensor), t);
   return { ntriples, graph, ask: `ASK { GRAPH <${graph}> { ${o} <${SOSA}madeBySensor> ?s } }` };
 }

@@ -26,9 +26,14 @@ export function observationTime(shape: DataShape, sensor: number, k: number): Da
 export function observationMessage(baseUrl: string, shape: DataShape, sensor: number, k: number, id = `${sensor}-${k}`): { ntriples: string; graph: string } {
   const t = observationTime(shape, sensor, k);
   const o = `<${EX}obs/${id}>`;
-  const time = `"${t.toISOString()}"^^<${XSD}dateTime>`;
   const value = (15 + ((sensor * 7 + k * 13) % 200) / 10).toFixed(1);
-  const ntriples =
+  return { ntriples: observationTriples(o, sensor, t, value), graph: observationGraph(baseUrl, sensorThingId(sensor), t) };
+}
+
+/** The 8 N-Triples of observation `o` (an IRI in <>) of `sensor` at `t` with result `value` (a decimal string). */
+export function observationTriples(o: string, sensor: number, t: Date, value: string): string {
+  const time = `"${t.toISOString()}"^^<${XSD}dateTime>`;
+  return (
     `${o} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <${SOSA}Observation> .\n` +
     `${o} <${SOSA}madeBySensor> <${sensorIri(sensor)}> .\n` +
     `${o} <${SOSA}observedProperty> <${EX}property/temperature> .\n` +
@@ -36,8 +41,8 @@ export function observationMessage(baseUrl: string, shape: DataShape, sensor: nu
     `${o} <${SOSA}usedProcedure> <${EX}procedure/p${sensor % 10}> .\n` +
     `${o} <${SOSA}phenomenonTime> ${time} .\n` +
     `${o} <${SOSA}resultTime> ${time} .\n` +
-    `${o} <${SOSA}hasSimpleResult> "${value}"^^<${XSD}double> .\n`;
-  return { ntriples, graph: observationGraph(baseUrl, sensorThingId(sensor), t) };
+    `${o} <${SOSA}hasSimpleResult> "${value}"^^<${XSD}double> .\n`
+  );
 }
 
 /** The 8 N-Quads of one observation (SOSA: sosa:Observation with sensor, property, feature, times, result, procedure). */
