@@ -19,6 +19,7 @@ import { semtechUdpTarget } from './semtech-udp.ts';
 import { cayenneTarget } from './cayenne.ts';
 import { lwm2mTarget, senmlCborTarget, senmlJsonTarget } from './senml.ts';
 import { aggregatesQueryTarget, aggregatesScanTarget } from './aggregates.ts';
+import { deviceIndexTarget } from './device-index.ts';
 
 export const TARGETS: readonly FuzzTarget[] = [
   tdTarget,
@@ -39,4 +40,5 @@ export const TARGETS: readonly FuzzTarget[] = [
   ttsTarget, chirpstackTarget, sigfoxTarget,
   lorawanPhyTarget, semtechUdpTarget, cayenneTarget, senmlJsonTarget, senmlCborTarget, lwm2mTarget,
   aggregatesQueryTarget, aggregatesScanTarget,
+  deviceIndexTarget,
 ];
