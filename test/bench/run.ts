@@ -5,7 +5,10 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const dir = import.meta.dirname;
-const filters = process.argv.slice(2);
+// `name=value` and number arguments are passed on, in order, to every benchmark run (`npm run bench ingest
+// rates=4500 seconds=5`, `npm run bench aggregates 10000000`); the others filter the benchmarks by file name.
+const passed = process.argv.slice(2).filter((a) => /^[A-Za-z][\w-]*=/.test(a) || /^\d+$/.test(a));
+const filters = process.argv.slice(2).filter((a) => !passed.includes(a));
 const files = readdirSync(dir)
   .filter((f) => f.endsWith('.bench.ts'))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
@@ -18,7 +21,7 @@ if (files.length === 0) {
 
 function run(file: string): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(dir, file)], { stdio: 'inherit' });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(dir, file), ...passed], { stdio: 'inherit' });
     const forward = (sig: NodeJS.Signals) => child.kill(sig);
     process.once('SIGINT', forward).once('SIGTERM', forward);
     child.on('error', (e) => {
