@@ -10,6 +10,7 @@ import type { JsonTerm, QuadStore } from '../store/quad-store.ts';
 import { parseNTriples, toNTriples } from './representation.ts';
 import { scopeUpdate } from './sparql-scope.ts';
 import { assertManageable } from '../store/query-complexity.ts';
+import { requestFault } from '../sparql/execute.ts';
 import { UnprocessablePatchError } from './patch-errors.ts';
 import { SOLID, RDF_TYPE } from './vocab.ts';
 
@@ -155,7 +156,7 @@ export async function applyPatch(store: QuadStore, baseUrl: string, state: Quad[
   const nt = toNTriples(state);
   await store.update(nt ? `INSERT DATA { GRAPH <${graph}> { ${nt} } }` : `CREATE SILENT GRAPH <${graph}>`);
   try {
-    if (scopedUpdate) await store.update(scopedUpdate);
+    if (scopedUpdate) await store.update(scopedUpdate).catch((e: unknown) => Promise.reject(requestFault(e) ?? e));
     else await n3PatchInStore(store, graph, body, base);
     return parseNTriples(await store.getGraph(graph));
   } finally {

@@ -1,5 +1,5 @@
 // Runs a protocol operation against the QuadStore and serialises the result in the negotiated media type.
-import { NotAcceptableError, NotImplementedError, StoreError } from '../errors.ts';
+import { BadRequestError, NotAcceptableError, NotImplementedError, StoreError } from '../errors.ts';
 import { negotiate } from '../http/conneg.ts';
 import { queryForm } from '../store/oxigraph-engine.ts';
 import type { QuadStore, QueryForm } from '../store/quad-store.ts';
@@ -41,11 +41,24 @@ const UNSUPPORTED = /service <[^>]*> is not supported|HTTP client is not availab
 const NO_FEDERATION =
   'This endpoint does not evaluate SERVICE (federated query) nor LOAD remote documents; use SERVICE SILENT or load data with the Graph Store';
 
+/** Oxigraph evaluates the SPARQL builtins and XSD casts only; it refuses a call of any other IRI at evaluation time. */
+const UNKNOWN_FUNCTION = /The custom function <([^>]{0,200})[^>]*> is not supported/;
+
+/**
+ * A store failure that is the request's fault: a call of a function the engine does not know (`<urn:f>(?x)`, found by
+ * the fuzz run through LDP PATCH) is 400 `unsupported-function`, not 500 `store-failed`. Anything else: undefined.
+ */
+export function requestFault(e: unknown): BadRequestError | undefined {
+  const cause = e instanceof StoreError ? (e.cause as Error | undefined) : undefined;
+  const m = cause ? UNKNOWN_FUNCTION.exec(String(cause.message ?? cause)) : null;
+  return m ? new BadRequestError(`The function <${m[1]}> is not supported by this store (SPARQL 1.1 builtins and XSD casts are)`, { cause: e }, 'unsupported-function') : undefined;
+}
+
 /** Turns the engine's "no SERVICE / no remote LOAD" failures into a 501 `unsupported-feature`; rethrows the rest. */
 function unsupported(e: unknown): never {
   const cause = e instanceof StoreError ? (e.cause as Error | undefined) : undefined;
   if (cause && UNSUPPORTED.test(String(cause.message ?? cause))) throw new NotImplementedError(NO_FEDERATION, { cause: e });
-  throw e;
+  throw requestFault(e) ?? e;
 }
 
 /**

@@ -14,6 +14,8 @@ import { CorruptLogError, recover } from '../../hub/store/embedded/recover.ts';
 import { OxigraphEngine } from '../../hub/store/oxigraph-engine.ts';
 import { patchedRules } from '../../hub/sparql/sparqljs-lexer.ts';
 import { parseSparqlForRewrite } from '../../hub/sparql/parse-update.ts';
+import { runQuery, runUpdate } from '../../hub/sparql/execute.ts';
+import { MemoryQuadStore } from '../../hub/store/memory-quad-store.ts';
 import { runOnce } from './runner.ts';
 import { TARGETS } from './targets/index.ts';
 
@@ -124,6 +126,26 @@ describe('LDP PATCH with SPARQL Update: the guard runs before sparqljs (hub/ldp/
     expect(r.outcome).toBe('typed');
     // The IRI itself is invalid: the engine refuses it with a position, as it does any bad IRI in an update.
     expect(r.error).toMatchObject({ status: 400, code: 'sparql-syntax' });
+  });
+
+  it('a call of a function the engine does not know is 400 unsupported-function, not a 500 from the store', async () => {
+    // Found by seed 42 (input 190053): FILTER<(((1)))&&?b>(?o < 1500), an IRI called as a function. Oxigraph refuses it
+    // at evaluation ("The custom function ... is not supported"), which the store reported as 500 store-failed.
+    const r = await replay('ldp-sparql-patch', 'regression-custom-function.bin');
+    expect(r.outcome).toBe('typed');
+    expect(r.error).toMatchObject({ status: 400, code: 'unsupported-function' });
+    expect((r.error as Error).message).toContain('<http://127.0.0.1:8080/ldp/(((1)))&&?b>');
+  });
+
+  it('/sparql answers the same for queries and updates (hub/sparql/execute.ts)', async () => {
+    const store = new MemoryQuadStore();
+    await store.update('INSERT DATA { <urn:a> <urn:b> 1 }');
+    const select = runQuery(store, 'SELECT * WHERE { ?s ?p ?o FILTER(<urn:f>(?o)) }', 'application/sparql-results+json', {});
+    await expect(select).rejects.toMatchObject({ status: 400, code: 'unsupported-function' });
+    await expect(runUpdate(store, 'DELETE { ?s ?p ?o } WHERE { ?s ?p ?o FILTER(<urn:f>(?o)) }', { baseIri: 'http://b/' })).rejects.toMatchObject({ status: 400, code: 'unsupported-function' });
+    // XSD casts are functions the engine knows: still answered.
+    const cast = await runQuery(store, 'SELECT ?v WHERE { ?s ?p ?o BIND(<http://www.w3.org/2001/XMLSchema#string>(?o) AS ?v) }', 'application/sparql-results+json', {});
+    expect(JSON.parse(cast.body).results.bindings).toEqual([{ v: { type: 'literal', value: '1' } }]);
   });
 
   it('a patch over the size cap is 413', async () => {
