@@ -70,9 +70,35 @@ export const HubConfigSchema = Type.Object(
     mqttSharedGroup: Type.Optional(Type.String({ minLength: 1, pattern: '^[^/#+]+$' })),
     /** Semtech UDP packet-forwarder port (LoRaWAN gateways straight to the hub); 0 = off. */
     packetForwarderPort: Type.Intersect([Port], { default: 1700 }),
+    /** OSC UDP listener port (an NGIMU sends to 8000 by default); 0 = off. Bound to `host`. */
+    oscPort: Type.Intersect([Port], { default: 8000 }),
     logLevel: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
       { default: 'info' },
+    ),
+    /** Upstream hub (edge to cloud): its base URL, or its Graph Store endpoint (`.../graph-store`); unset = no forwarding. */
+    upstreamUrl: Type.Optional(Type.String({ format: 'uri', pattern: '^https?://' })),
+    /** Token (write scope) the upstream hub accepts for Graph Store writes. */
+    upstreamToken: Type.Optional(Type.String({ minLength: 1 })),
+    /** The durable outbox (<dataDir>/outbox/) of what goes upstream; used only with upstreamUrl. */
+    outbox: Type.Object(
+      {
+        /** Most entries (one per stored message) queued while the link is down. */
+        maxEntries: Type.Integer({ minimum: 1, default: 1_000_000 }),
+        /** Most bytes (N-Quads) queued. */
+        maxBytes: Type.Integer({ minimum: 1024, default: 512 * 1024 * 1024 }),
+        /** When a bound is reached: drop the oldest entries, or refuse new messages (503 outbox-full, not stored). */
+        whenFull: Type.Union([Type.Literal('drop-oldest'), Type.Literal('refuse-newest')], { default: 'drop-oldest' }),
+        /** Entries per upstream request. */
+        batchEntries: Type.Integer({ minimum: 1, maximum: 100_000, default: 500 }),
+        /** Longest wait between retries (exponential backoff from 250 ms, with jitter). */
+        maxBackoffMs: Type.Integer({ minimum: 100, default: 30_000 }),
+        /** Forward only the observations of these property names (SOSA and NGSI-LD); absent = all. */
+        properties: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 1024 })),
+        /** 'minute': forward per-minute aggregates (count, mean, min, max) of numeric observations instead of each one. */
+        aggregate: Type.Union([Type.Literal('none'), Type.Literal('minute')], { default: 'none' }),
+      },
+      { default: {} },
     ),
     store: Type.Object(
       {
@@ -83,6 +109,10 @@ export const HubConfigSchema = Type.Object(
         snapshotLogBytes: Type.Integer({ minimum: 1024, default: 256 * 1024 * 1024 }),
         /** Writes accepted but not yet applied by the store worker (one insert() = one); beyond it writes get 503 overloaded. */
         maxPendingWrites: Type.Integer({ minimum: 1, default: 100_000 }),
+        /** Store workers holding the same data: writes go to all, a query to one, so a runaway query never stalls writes or /health (1 = no standby). */
+        replicas: Type.Integer({ minimum: 1, maximum: 4, default: 2 }),
+        /** Maintain dashboard aggregates (counts, latest value per property, hourly sums) beside the embedded store. */
+        aggregates: Type.Boolean({ default: true }),
         queryEndpoint: Type.Optional(Type.String({ format: 'uri' })),
         updateEndpoint: Type.Optional(Type.String({ format: 'uri' })),
         graphStoreEndpoint: Type.Optional(Type.String({ format: 'uri' })),
@@ -137,11 +167,23 @@ export const SETTINGS: Setting[] = [
   { path: ['mqttPassword'], env: 'HUB_MQTT_PASSWORD', flag: '--mqtt-password', parse: 'string' },
   { path: ['mqttSharedGroup'], env: 'HUB_MQTT_SHARED_GROUP', flag: '--mqtt-shared-group', parse: 'string' },
   { path: ['packetForwarderPort'], env: 'HUB_PACKET_FORWARDER_PORT', flag: '--packet-forwarder-port', parse: 'int' },
+  { path: ['oscPort'], env: 'HUB_OSC_PORT', flag: '--osc-port', parse: 'int' },
   { path: ['logLevel'], env: 'HUB_LOG_LEVEL', flag: '--log-level', parse: 'string' },
+  { path: ['upstreamUrl'], env: 'HUB_UPSTREAM_URL', flag: '--upstream-url', parse: 'string' },
+  { path: ['upstreamToken'], env: 'HUB_UPSTREAM_TOKEN', flag: '--upstream-token', parse: 'string' },
+  { path: ['outbox', 'maxEntries'], env: 'HUB_OUTBOX_MAX_ENTRIES', flag: '--outbox-max-entries', parse: 'int' },
+  { path: ['outbox', 'maxBytes'], env: 'HUB_OUTBOX_MAX_BYTES', flag: '--outbox-max-bytes', parse: 'int' },
+  { path: ['outbox', 'whenFull'], env: 'HUB_OUTBOX_WHEN_FULL', flag: '--outbox-when-full', parse: 'string' },
+  { path: ['outbox', 'batchEntries'], env: 'HUB_OUTBOX_BATCH_ENTRIES', flag: '--outbox-batch-entries', parse: 'int' },
+  { path: ['outbox', 'maxBackoffMs'], env: 'HUB_OUTBOX_MAX_BACKOFF_MS', flag: '--outbox-max-backoff-ms', parse: 'int' },
+  { path: ['outbox', 'properties'], env: 'HUB_OUTBOX_PROPERTIES', flag: '--outbox-properties', parse: 'json' },
+  { path: ['outbox', 'aggregate'], env: 'HUB_OUTBOX_AGGREGATE', flag: '--outbox-aggregate', parse: 'string' },
   { path: ['store', 'kind'], env: 'HUB_STORE', flag: '--store', parse: 'string' },
   { path: ['store', 'retentionDays'], env: 'HUB_RETENTION_DAYS', flag: '--retention-days', parse: 'number' },
   { path: ['store', 'snapshotLogBytes'], env: 'HUB_SNAPSHOT_LOG_BYTES', flag: '--snapshot-log-bytes', parse: 'int' },
   { path: ['store', 'maxPendingWrites'], env: 'HUB_MAX_PENDING_WRITES', flag: '--max-pending-writes', parse: 'int' },
+  { path: ['store', 'replicas'], env: 'HUB_STORE_REPLICAS', flag: '--store-replicas', parse: 'int' },
+  { path: ['store', 'aggregates'], env: 'HUB_STORE_AGGREGATES', flag: '--store-aggregates', parse: 'json' },
   { path: ['store', 'queryEndpoint'], env: 'HUB_SPARQL_QUERY_URL', flag: '--sparql-query-url', parse: 'string' },
   { path: ['store', 'updateEndpoint'], env: 'HUB_SPARQL_UPDATE_URL', flag: '--sparql-update-url', parse: 'string' },
   { path: ['store', 'graphStoreEndpoint'], env: 'HUB_GRAPH_STORE_URL', flag: '--graph-store-url', parse: 'string' },

@@ -71,3 +71,22 @@ describe('config errors redact secrets', () => {
     expect(describeRejected('/adminToken', SECRET)).not.toContain(SECRET);
   });
 });
+
+describe('store settings', () => {
+  it('store.replicas and store.aggregates default to 2 and true, and come from env vars and flags', () => {
+    const defaults = loadConfig({});
+    expect(defaults.store.replicas).toBe(2);
+    expect(defaults.store.aggregates).toBe(true);
+    const fromEnv = loadConfig({ env: { HUB_STORE_REPLICAS: '1', HUB_STORE_AGGREGATES: 'false' } });
+    expect(fromEnv.store.replicas).toBe(1);
+    expect(fromEnv.store.aggregates).toBe(false);
+    const fromFlags = loadConfig({ argv: ['--store-replicas', '3', '--store-aggregates=false'] });
+    expect(fromFlags.store.replicas).toBe(3);
+    expect(fromFlags.store.aggregates).toBe(false);
+  });
+
+  it('refuses a replica count outside 1..4 and a non-boolean aggregates, naming the key', () => {
+    expect(failure(() => loadConfig({ env: { HUB_STORE_REPLICAS: '0' } })).message).toContain('/store/replicas');
+    expect(failure(() => loadConfig({ argv: ['--store-aggregates', '"yes"'] })).message).toContain('/store/aggregates');
+  });
+});

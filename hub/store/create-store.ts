@@ -14,7 +14,7 @@ export function createStore(config: HubConfig): QuadStore {
   switch (config.store.kind) {
     case 'embedded': {
       const store = new EmbeddedQuadStore(embeddedStoreOptions(config));
-      return (config.store as { aggregates?: boolean }).aggregates === false ? store : new AggregatingQuadStore(store);
+      return config.store.aggregates === false ? store : new AggregatingQuadStore(store);
     }
     case 'sparql': {
       // validateConfig() guarantees both endpoints for kind 'sparql'.

@@ -35,8 +35,7 @@ export function embeddedStoreOptions(config: HubConfig): EmbeddedStoreOptions {
     snapshotLogBytes: config.store.snapshotLogBytes,
     maxPendingWrites: config.store.maxPendingWrites,
     retentionDays: config.store.retentionDays,
-    // config.store.replicas (HUB_STORE_REPLICAS) is asked of the coordinator; until then the env var or 2.
-    replicas: (config.store as { replicas?: number }).replicas ?? (Number(process.env.HUB_STORE_REPLICAS) || 2),
+    replicas: config.store.replicas,
   };
 }
 
