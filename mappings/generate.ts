@@ -170,6 +170,8 @@ const cayenneTypes: Array<[string, string, string | undefined]> = [
   ['analog_in', 'UNITLESS', 'C62'], ['luminosity', 'LUX', 'LUX'],
 ];
 const channels = [1, 2, 3, 4, 5, 6, 7, 8];
+/** The lorawan-sensor Thing Model's properties (its propertyNames rename Cayenne keys to them): [name, QUDT unit, code]. */
+const lorawanSensorProperties: Array<[string, string, string]> = [['temperature', 'DEG_C', 'CEL'], ['humidity', 'PERCENT', 'P1'], ['battery', 'V', 'VLT']];
 
 /** Receptions mapped per message ($.payload.radio[0..n-1]); a frame heard by more gateways keeps the first ones. */
 export const MAX_RECEPTIONS = 4;
@@ -244,7 +246,8 @@ export function generateAll(): void {
     ...radioLinks(),
     location('location', '$.payload.location'),
   ]);
-  file('lorawan-cayenne.ttl', 'LoRaWAN uplink with a Cayenne LPP payload (decoded keys <type>_<channel>, as the cayenne-lpp codec and The Things Stack name them).', [
+  file('lorawan-cayenne.ttl', 'LoRaWAN uplink with a Cayenne LPP payload (decoded keys <type>_<channel>, as the cayenne-lpp codec and The Things Stack name them; keys the TD renames through deviceDefinitions.propertyNames to the lorawan-sensor properties temperature, humidity, battery).', [
+    ...lorawanSensorProperties.map(([p, u, c]) => observation(scalar(p, `$.payload.decoded.${p}`, p, u, c))),
     ...cayenneTypes.flatMap(([t, u, c]) => channels.map((ch) => observation(scalar(`${t}_${ch}`, `$.payload.decoded.${t}_${ch}`, `${t}_${ch}`, u, c)))),
     ...channels.flatMap((ch) => ['x', 'y', 'z'].map((ax) => observation(scalar(`accelerometer_${ch}_${ax}`, `$.payload.decoded.accelerometer_${ch}.${ax}`, `accelerometer_${ch}_${ax}`, 'G')))),
     location('gps', '$.payload.decoded.gps_1'),

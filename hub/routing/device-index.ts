@@ -104,6 +104,42 @@ function codecList(v: unknown): string[] {
   return list.map((s) => s.trim()).filter((n) => !NETWORK_SERVER_CODECS.has(n));
 }
 
+/** A decoded key or TD property name that propertyNames may use (no prototype keys, bounded length). */
+const NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
+const RESERVED = new Set(['__proto__', 'constructor', 'prototype']);
+const MAX_PROPERTY_NAMES = 256;
+const renamesByDefinitions = new WeakMap<object, ReadonlyArray<readonly [string, string]>>();
+
+/**
+ * `deviceDefinitions.propertyNames`: decoded key -> the TD's property name (`{"temperature_1": "temperature"}`), so a
+ * codec's names (Cayenne LPP's `<type>_<channel>`, a network server's formatter) become the Thing's own. Malformed
+ * members are ignored; the parsed list is cached per deviceDefinitions object (the index keeps it per TD version).
+ */
+export function propertyNamesOf(dd: Record<string, unknown>): ReadonlyArray<readonly [string, string]> {
+  let list = renamesByDefinitions.get(dd);
+  if (list) return list;
+  const raw = dd.propertyNames;
+  const out: Array<[string, string]> = [];
+  if (isObject(raw)) {
+    for (const [from, to] of Object.entries(raw).slice(0, MAX_PROPERTY_NAMES)) {
+      if (typeof to === 'string' && NAME.test(from) && NAME.test(to) && !RESERVED.has(from) && !RESERVED.has(to) && from !== to) out.push([from, to]);
+    }
+  }
+  list = out;
+  renamesByDefinitions.set(dd, list);
+  return list;
+}
+
+/** The decoded fields under the TD's property names (propertyNamesOf); the same object when nothing is renamed. */
+export function applyPropertyNames(decoded: Record<string, unknown>, dd: Record<string, unknown>): Record<string, unknown> {
+  const renames = propertyNamesOf(dd);
+  if (!renames.length || !renames.some(([from]) => Object.hasOwn(decoded, from))) return decoded;
+  const out: Record<string, unknown> = { ...decoded };
+  for (const [from] of renames) delete out[from];
+  for (const [from, to] of renames) if (Object.hasOwn(decoded, from)) out[to] = decoded[from];
+  return out;
+}
+
 /**
  * Maps device keys to Thing interfaces. Lookups are one Map read (a second one for FLINT TDs, whose LoRaWAN and
  * Sigfox keys are all `mac`). Two Things claiming one key: the one indexed first owns it, the later claim is refused

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DecodeError, HubError, ServiceUnavailableError } from '../errors.ts';
 import { payloadCodec as registeredCodec } from '../bindings/codecs.ts';
 import type { AcceptResult, DeviceEntry, DeviceFrame, PayloadCodec, UplinkOrigin, UplinkSink } from '../bindings/types.ts';
-import type { DeviceIndex } from './device-index.ts';
+import { applyPropertyNames, type DeviceIndex } from './device-index.ts';
 import type { LiveState, MessageEnvelope } from './live-state.ts';
 import type { Rejections } from './rejections.ts';
 import type { IngestResult, UplinkRouter } from './uplink-router.ts';
@@ -147,7 +147,7 @@ export class UplinkPipeline implements UplinkSink {
     const counters = this.deps.adapters.of(origin.binding);
     // Heard is heard: last-seen moves even when the payload then fails to decode (class A downlinks follow an uplink).
     this.touch(entry.thingId, entry.adapterId, origin.receivedAt);
-    const decoded = this.decode(frame, entry);
+    const decoded = applyPropertyNames(this.decode(frame, entry), entry.deviceDefinitions);
     counters.decoded += 1;
     const envelope = envelopeOf(frame, origin, entry, decoded);
     const result = await this.deps.router.ingest(envelope, decoded);

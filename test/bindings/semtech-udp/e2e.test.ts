@@ -63,7 +63,7 @@ describe('packet forwarder -> pipeline -> store -> SPARQL', () => {
     expect(replies).toEqual(['02010001', '02020001']);
     const thing = `${hub.config.baseUrl}/things/${encodeURIComponent(ID)}`;
     const query = `PREFIX sosa: <http://www.w3.org/ns/sosa/> SELECT ?v ?t WHERE { GRAPH ?g {
-      ?o a sosa:Observation ; sosa:madeBySensor <${thing}> ; sosa:observedProperty <${thing}/properties/temperature_1> ;
+      ?o a sosa:Observation ; sosa:madeBySensor <${thing}> ; sosa:observedProperty <${thing}/properties/temperature> ;
          sosa:hasSimpleResult ?v ; sosa:resultTime ?t } }`;
     let rows: Array<Record<string, { value: string }>> = [];
     for (const end = Date.now() + 8000; rows.length === 0 && Date.now() < end; await new Promise((r) => setTimeout(r, 100))) rows = await sparql(query);
