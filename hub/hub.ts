@@ -20,6 +20,7 @@ import { MemoryCommandSink, type CommandSink } from './things/command-sink.ts';
 import { ThingRuntime } from './things/thing-runtime.ts';
 import { ThingModelCatalog } from './directory/thing-models.ts';
 import { TdValidator } from './directory/validator.ts';
+import { createOutbox, outboxPlugin, type Outbox } from './outbox/index.ts';
 
 export interface Hub {
   config: HubConfig;
@@ -39,6 +40,8 @@ export interface Hub {
   liveState: LiveState;
   commands: CommandSink;
   things: ThingRuntime;
+  /** The edge-to-cloud outbox (upstreamUrl set), else undefined. */
+  outbox?: Outbox;
   adminToken: string;
   /** Where a generated admin token was written, when it was generated. */
   adminTokenFile?: string;
@@ -79,17 +82,25 @@ export async function createHub(config: HubConfig, options: BuildAppOptions & { 
   let app: FastifyInstance;
   let mapping: MappingService;
   let routing: RoutingService;
+  let outbox: Outbox | undefined;
   try {
     await directory.open();
     mapping = await createMappingService({ config, store, directory });
     // The logger is the app's, made below; until then (index build at start) warnings go through this forwarder.
     const log = { warn: (obj: object, msg: string) => app?.log.warn(obj, msg) };
-    routing = await createRoutingService({ config, store, mapping, directory, live: liveState, log });
+    // With an upstream, observation inserts also enter the durable outbox (after the local write, before the ack).
+    outbox = await createOutbox(config, log);
+    routing = await createRoutingService({ config, store: outbox ? outbox.tee(store) : store, mapping, directory, live: liveState, log });
     app = await buildApp({ config, store, auth, directory, liveState, commands, things, mapping, routing, uplinks: routing.pipeline, secrets }, options);
+    if (outbox) {
+      const o = outbox;
+      await app.register(async (child) => outboxPlugin(child, { auth, outbox: o }));
+    }
     things.onError = (err, context) => app.log.warn({ err }, context);
     await things.start();
     routing.adapters.attach((adapter) => things.registerAdapter(adapter));
   } catch (e) {
+    await outbox?.stop();
     await things.stop();
     await directory.close();
     await store.close();
@@ -110,13 +121,15 @@ export async function createHub(config: HubConfig, options: BuildAppOptions & { 
     liveState,
     commands,
     things,
+    outbox,
     adminToken: admin.token,
     adminTokenFile: admin.file,
     async start() {
       await app.listen({ host: config.host, port: config.httpPort });
+      outbox?.start();
       // Transports after the HTTP side: a device's first message finds the hub whole. A transport that cannot bind
       // fails start() (startTransports stops those already started).
-      const running = await startTransports({ config, uplinks: routing.pipeline, auth, secrets, log: app.log });
+      const running = await startTransports({ config, uplinks: routing.pipeline, auth, secrets, log: app.log, directory });
       transports.push(...running);
       for (const t of running) routing.adapters.ensure(adapterKindOfTransport(t.name));
     },
@@ -127,6 +140,7 @@ export async function createHub(config: HubConfig, options: BuildAppOptions & { 
       await stopTransports(transports.splice(0));
       await things.stop();
       await app.close();
+      await outbox?.stop();
       await directory.close();
       await store.close();
     },

@@ -20,6 +20,7 @@ import { cayenneTarget } from './cayenne.ts';
 import { lwm2mTarget, senmlCborTarget, senmlJsonTarget } from './senml.ts';
 import { aggregatesQueryTarget, aggregatesScanTarget } from './aggregates.ts';
 import { deviceIndexTarget } from './device-index.ts';
+import { outboxLogTarget } from './outbox-log.ts';
 
 export const TARGETS: readonly FuzzTarget[] = [
   tdTarget,
@@ -41,4 +42,5 @@ export const TARGETS: readonly FuzzTarget[] = [
   lorawanPhyTarget, semtechUdpTarget, cayenneTarget, senmlJsonTarget, senmlCborTarget, lwm2mTarget,
   aggregatesQueryTarget, aggregatesScanTarget,
   deviceIndexTarget,
+  outboxLogTarget,
 ];
