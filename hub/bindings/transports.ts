@@ -11,6 +11,8 @@ export async function startTransports(ctx: TransportContext): Promise<RunningTra
     // one line per transport, e.g. () => startMqtt(ctx),
     async () => (await import('./mqtt/index.ts')).startMqtt(ctx),
     async () => (await import('./semtech-udp/index.ts')).startPacketForwarder(ctx),
+    async () => (await import('./osc/index.ts')).startOsc(ctx),
+    async () => (await import('./obd/index.ts')).startObd(ctx),
   ];
   try {
     for (const start of starters) {

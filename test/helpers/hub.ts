@@ -27,6 +27,7 @@ export async function startTestHub(
     coapPort: 0,
     mqttPort: 0,
     packetForwarderPort: 0,
+    oscPort: 0,
     dataDir,
     adminToken: TEST_ADMIN_TOKEN,
     logLevel: 'silent',
