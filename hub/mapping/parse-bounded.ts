@@ -17,15 +17,22 @@ export interface MapfileLimits {
   sliceMs?: number;
   /** Longest a YARRRML conversion may run in its worker (ms). */
   yarrrmlTimeoutMs?: number;
+  /** Most characters in one RDF term (an IRI, a literal such as an rml:template). */
+  maxTermChars?: number;
+  /** Deepest nesting of blank nodes `[`, lists `(` and formulas `{` in Turtle. */
+  maxDepth?: number;
 }
 
-export const DEFAULT_MAPFILE_LIMITS: Required<MapfileLimits> = { maxBytes: 1024 * 1024, maxTriples: 20_000, sliceMs: 10, yarrrmlTimeoutMs: 10_000 };
+// The term and depth caps bound the work that cannot be sliced: one template is compiled in one go (60,000 `{a}` in a
+// 180 KB template held the loop ~170 ms), and each open `(` or `[` is a parser context on the heap (1 MiB of `(`: 1.5 s
+// of parsing, 50-70 ms garbage-collector pauses). Shipped and conformance mapfiles: terms under 1 KiB, depth under 10.
+export const DEFAULT_MAPFILE_LIMITS: Required<MapfileLimits> = { maxBytes: 1024 * 1024, maxTriples: 20_000, sliceMs: 10, yarrrmlTimeoutMs: 10_000, maxTermChars: 16 * 1024, maxDepth: 512 };
 
 /** A mapfile over a cap: 413 `mapfile-too-large`, naming the cap and the config key that raises it. */
 export class MapfileTooLargeError extends PayloadTooLargeError {
   override name = 'MapfileTooLargeError';
   override readonly code = 'mapfile-too-large';
-  constructor(message: string, limit: { maxBytes?: number; maxTriples?: number }) {
+  constructor(message: string, limit: { maxBytes?: number; maxTriples?: number; maxTermChars?: number; maxDepth?: number }) {
     super(message, { extensions: limit });
   }
 }
@@ -44,13 +51,22 @@ function tooManyTriples(max: number): MapfileTooLargeError {
   return new MapfileTooLargeError(`The mapfile has more than ${max} triples (config maxMapfileTriples)`, { maxTriples: max });
 }
 
+function termTooLong(q: Quad, max: number): MapfileTooLargeError {
+  const t = [q.subject, q.predicate, q.object, q.graph].find((x) => x.value.length > max)!;
+  return new MapfileTooLargeError(`The mapfile holds a ${t.termType === 'Literal' ? 'literal' : 'term'} of ${t.value.length} characters; at most ${max} are accepted`, { maxTermChars: max });
+}
+
+function tooDeep(max: number): MapfileTooLargeError {
+  return new MapfileTooLargeError(`The mapfile nests blank nodes, lists or formulas more than ${max} deep`, { maxDepth: max });
+}
+
 /**
  * Parses RDF text (Turtle or N-Quads) through n3's streaming parser in 16 KiB pieces, giving the event loop back
  * whenever a slice has run `sliceMs`, and stops at the first triple past `maxTriples` without reading the rest.
  * n3's parser keeps its nesting on the heap, so deep `[ [ [` or `( ( (` cannot overflow the stack.
  */
 export async function parseRdfSliced(text: string, format: 'text/turtle' | 'application/n-quads', limits: MapfileLimits = {}, baseIri?: string): Promise<{ store: Store; legacy: boolean; quads: Quad[] }> {
-  const { maxTriples, sliceMs } = resolveLimits(limits);
+  const { maxTriples, sliceMs, maxTermChars, maxDepth } = resolveLimits(limits);
   const store = new Store();
   let legacy = false;
   let pending: Quad[] = [];
@@ -58,7 +74,8 @@ export async function parseRdfSliced(text: string, format: 'text/turtle' | 'appl
   let failure: unknown;
   let onData: ((chunk: string) => void) | undefined;
   let onEnd: (() => void) | undefined;
-  new Parser({ format, baseIRI: baseIri }).parse(
+  const parser = new Parser({ format, baseIRI: baseIri });
+  parser.parse(
     {
       on: (event: string, cb: (x?: unknown) => void) => {
         if (event === 'data') onData = cb as (chunk: string) => void;
@@ -72,6 +89,7 @@ export async function parseRdfSliced(text: string, format: 'text/turtle' | 'appl
         else if (q) {
           count += 1;
           if (count > maxTriples) failure = tooManyTriples(maxTriples);
+          else if (q.object.value.length > maxTermChars || q.subject.value.length > maxTermChars || q.predicate.value.length > maxTermChars || q.graph.value.length > maxTermChars) failure = termTooLong(q, maxTermChars);
           else pending.push(q);
         }
       },
@@ -91,6 +109,8 @@ export async function parseRdfSliced(text: string, format: 'text/turtle' | 'appl
       failure ??= turtleSyntaxError(e);
     }
     flush();
+    // n3 keeps one context per open `[`, `(` or `{` (internal, but the only measure of depth it has).
+    if (!failure && ((parser as unknown as { _contextStack?: unknown[] })._contextStack?.length ?? 0) > maxDepth) failure = tooDeep(maxDepth);
     if (performance.now() - sliceStart > sliceMs) {
       await yieldToLoop();
       sliceStart = performance.now();

@@ -17,6 +17,8 @@ import { parseSparqlForRewrite } from '../../hub/sparql/parse-update.ts';
 import { runQuery, runUpdate } from '../../hub/sparql/execute.ts';
 import { MemoryQuadStore } from '../../hub/store/memory-quad-store.ts';
 import { runOnce } from './runner.ts';
+import { documentBase } from '../../hub/mapping/parse.ts';
+import { DEFAULT_MAPFILE_LIMITS, parseMappingBounded } from '../../hub/mapping/parse-bounded.ts';
 import { TARGETS } from './targets/index.ts';
 
 const REPRO = new URL('./repro/', import.meta.url).pathname;
@@ -31,7 +33,19 @@ async function replay(name: string, file: string) {
     await t.setup?.();
     ready.add(name);
   }
-  const input = repro(name, file);
+  return timed(t, repro(name, file));
+}
+
+async function replayText(name: string, text: string) {
+  const t = target(name);
+  if (!ready.has(name)) {
+    await t.setup?.();
+    ready.add(name);
+  }
+  return timed(t, new TextEncoder().encode(text));
+}
+
+async function timed(t: ReturnType<typeof target>, input: Uint8Array) {
   const runs = [];
   for (let k = 0; k < 3; k++) runs.push(await runOnce(t, input));
   return { ...runs[2]!, ms: Math.min(...runs.map((r) => r.ms)) };
@@ -154,6 +168,43 @@ describe('LDP PATCH with SPARQL Update: the guard runs before sparqljs (hub/ldp/
     const big = `INSERT DATA { ${'<urn:a> <urn:b> "c" . '.repeat(1000)} }`;
     const r = await runOnce(t, new TextEncoder().encode(big));
     expect(r.error).toMatchObject({ status: 413, code: 'payload-too-large' });
+  });
+});
+
+describe('mapfile uploads: work that cannot be sliced is capped (hub/mapping/parse-bounded.ts, parse.ts)', () => {
+  const PREFIXES = '@prefix rml: <http://w3id.org/rml/> . @prefix ex: <http://example.org/> .\n';
+  const upload = (s: string) => replayText('mapfile-turtle', s);
+
+  it('a run of blank lines before the first triple is parsed in linear time (documentBase)', async () => {
+    // Before: /^\s*(?:@base...)/im restarted at every line start: 16,000 newlines 0.7 s, 256 KiB of them minutes.
+    const r = await upload(`${PREFIXES}${'\n'.repeat(200_000)}ex:a ex:b ex:c .`);
+    expect(r.ms).toBeLessThan(100);
+    expect(r.error).toMatchObject({ status: 422, code: 'invalid-mapping' }); // parsed; no triples map
+    expect(documentBase(`\n\n \t@base <http://a/> .\n<x> <y> <z> .`)).toBe('http://a/');
+    expect(documentBase(`<x> <y> <z> . @base <http://a/> .`)).toBeUndefined();
+  });
+
+  it('a template longer than maxTermChars is 413 before it is compiled', async () => {
+    // Before: 60,000 `{a}` in one rml:template (180 KB) held the loop ~170 ms in compileParsedSliced.
+    const mapfile = readFileSync(new URL('../../mappings/lorawan-uplink.ttl', import.meta.url), 'utf8');
+    const r = await upload(mapfile.replace(/rml:template "/, `rml:template "${'{a}'.repeat(60_000)}`));
+    expect(r.error).toMatchObject({ status: 413, code: 'mapfile-too-large', extensions: { maxTermChars: DEFAULT_MAPFILE_LIMITS.maxTermChars } });
+    expect(r.ms).toBeLessThan(100);
+    // Just under the cap: accepted, and still well within the budget.
+    const ok = await upload(mapfile.replace(/rml:template "/, `rml:template "${'{a}'.repeat(5400)}`));
+    expect(ok.outcome).toBe('accepted');
+    expect(ok.ms).toBeLessThan(100);
+  });
+
+  it('nesting deeper than maxDepth is 413 at the first piece, not a heap of parser contexts', async () => {
+    // Before: 256 KiB of `(` cost ~0.4 s of parsing in 50-70 ms garbage-collector pauses (1 MiB: 1.5 s).
+    for (const open of ['(', '[ ex:p ', '( [ ex:p ']) {
+      const r = await upload(`${PREFIXES}ex:a ex:b ${open.repeat(250_000 / open.length)}`);
+      expect(r.error).toMatchObject({ status: 413, code: 'mapfile-too-large', extensions: { maxDepth: DEFAULT_MAPFILE_LIMITS.maxDepth } });
+      expect(r.ms).toBeLessThan(100);
+    }
+    const deep = `${PREFIXES}ex:a ex:b ${'[ ex:p '.repeat(500)}ex:c${' ]'.repeat(500)} .`;
+    await expect(parseMappingBounded(deep, 'turtle')).resolves.toMatchObject({ quads: expect.any(Array) });
   });
 });
 
