@@ -1,10 +1,13 @@
 // Sigfox callbacks: POST /bindings/sigfox/callback (JSON, a templated text body, or a form) and GET with query parameters.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseFormStrict } from '../../http/body.ts';
 import type { HubDeps } from '../../http/deps.ts';
-import { acceptedBody, countEvent, EventLog, countRefusals, decodeOrRefuse, deliverFrame, newWebhookStats, requireMediaType, sendJson, type WebhookOptions } from '../tts/webhook.ts';
+import { acceptedBody, countEvent, EventLog, countRefusals, decodeOrRefuse, deliverFrame, newWebhookStats, refuseFrame, requireMediaType, sendJson, type WebhookOptions } from '../tts/webhook.ts';
 import { callbackQuery, callbackTextBody, formObject } from './body.ts';
 import { decodeSigfoxCallback } from './codec.ts';
+import { SequenceError, SigfoxSequences } from './sequence.ts';
 
 const FORM = 'application/x-www-form-urlencoded';
 
@@ -15,13 +18,21 @@ function callbackBody(request: FastifyRequest): unknown {
 }
 
 /**
- * Answers 200 with the pipeline's result once the uplink is durable. A BIDIR callback asking for a downlink (`ack`
+ * Answers 200 with the pipeline's result once the uplink is durable. Sequence numbers are checked per device first
+ * (hub/bindings/sigfox/sequence.ts): a replayed or stale one is 409 `sigfox-sequence-replay` / `-stale`, counted. A BIDIR callback asking for a downlink (`ack`
  * true) is answered 204 No Content (docs/bidir: no downlink) until the actions issue answers it with downlinkData.
  */
 export async function sigfoxRoutes(app: FastifyInstance, deps: HubDeps, webhook: WebhookOptions = {}): Promise<void> {
   await app.register(async (child) => {
     const stats = newWebhookStats();
     const events = new EventLog();
+    const sequences = new SigfoxSequences({
+      // Persisted under the hub's data directory when there is one (the hub makes it before its routes).
+      dir: deps.config.dataDir && existsSync(deps.config.dataDir) ? join(deps.config.dataDir, 'sigfox') : undefined,
+      onError: (e) => child.log.warn({ err: e }, 'Sigfox sequence state not written'),
+    });
+    const sequenceRefusals = { replay: 0, stale: 0 };
+    child.addHook('onClose', async () => sequences.close());
     if (!child.hasContentTypeParser(FORM)) {
       child.addContentTypeParser(FORM, { parseAs: 'buffer' }, (_request, body, done) => {
         try {
@@ -40,7 +51,19 @@ export async function sigfoxRoutes(app: FastifyInstance, deps: HubDeps, webhook:
         const counted = countEvent('sigfox', request, stats, event, events);
         return event.event === 'empty' ? reply.code(204).send() : sendJson(reply, counted);
       }
-      const result = await deliverFrame('sigfox', request, stats, deps, event.frame, receivedAt, webhook.answerWithinMs);
+      const { frame } = event;
+      const seconds = frame.observedAt ? Math.floor(Date.parse(frame.observedAt) / 1000) : undefined;
+      if (frame.sequence !== undefined) {
+        try {
+          sequences.check(frame.deviceKey, frame.sequence, seconds);
+        } catch (e) {
+          if (!(e instanceof SequenceError)) throw e;
+          sequenceRefusals[e.reason]++;
+          refuseFrame('sigfox', request, stats, deps, e, receivedAt);
+        }
+      }
+      const result = await deliverFrame('sigfox', request, stats, deps, frame, receivedAt, webhook.answerWithinMs);
+      if (frame.sequence !== undefined) sequences.accept(frame.deviceKey, frame.sequence, seconds);
       if (event.frame.network?.downlinkRequested) return reply.code(204).send();
       return sendJson(reply, acceptedBody(result, event.frame));
     };
@@ -51,6 +74,6 @@ export async function sigfoxRoutes(app: FastifyInstance, deps: HubDeps, webhook:
     };
     child.post('/bindings/sigfox/callback', options, handler);
     child.get('/bindings/sigfox/callback', { onRequest: options.onRequest, onError: options.onError }, handler);
-    child.get('/bindings/sigfox/stats', { onRequest: deps.auth.require('read') }, async () => stats);
+    child.get('/bindings/sigfox/stats', { onRequest: deps.auth.require('read') }, async () => ({ ...stats, sequenceReplay: sequenceRefusals.replay, sequenceStale: sequenceRefusals.stale, sequenceDevices: sequences.size }));
   });
 }

@@ -92,6 +92,18 @@ export function decodeOrRefuse(binding: BindingName, request: FastifyRequest, st
 }
 
 /**
+ * Refuses a decoded frame before the pipeline sees it (a replayed or stale sequence number): counted as rejected and
+ * on the adapter's counters (pipeline reject()), then thrown as the 4xx answer.
+ */
+export function refuseFrame(binding: BindingName, request: FastifyRequest, stats: WebhookStats, deps: HubDeps, error: HubError, receivedAt: number): never {
+  stats.uplinks++;
+  stats.rejected++;
+  deps.uplinks?.reject(error, originOf(binding, request, receivedAt));
+  (request as unknown as Record<symbol, boolean>)[HANDLED] = true;
+  throw error;
+}
+
+/**
  * How long a webhook waits for the pipeline before answering 503: TTS and Sigfox give a request 10 s (TTS
  * webhooks/retries.md, Sigfox docs/callback-integration), so the hub answers before they give up. The frame is still
  * stored when the pipeline finishes, and the network server's retry is then acknowledged as a duplicate.
