@@ -8,7 +8,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { Session } from 'node:inspector/promises';
+import { join, relative } from 'node:path';
 import { validateConfig } from '../../hub/config.ts';
 import { createHub, type Hub } from '../../hub/hub.ts';
 import { fleet, type SimulatedDevice } from '../../hub/simulators/formats.ts';
@@ -23,6 +24,8 @@ const PUBLISHERS = 6;
 const BYTES = 513;
 const DEVICES = Number(arg('devices', '600'));
 const ROWS = arg('rows', 'ceiling,mosquitto,embedded').split(',');
+// profile=1: a V8 CPU profile of the hub's main thread during each hub row, summarised as self time per source file.
+const PROFILE = arg('profile', '0') === '1';
 const TARGETS = { goodputAt17500: 1, goodputAt35000: 0.999, p99Ms: 100, ceilingRatio: 0.5 };
 const TOKEN = 'bench-ingest-token-0123456789abcdef';
 const APPLICATION = 'bench';
@@ -33,7 +36,7 @@ const r2 = (x: number) => Math.round(x * 100) / 100;
 const pct = (xs: number[], p: number) => (xs.length ? r2([...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!) : -1);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface PublisherResult { sent: number; acked: number; failed: number; cpuMs: number; rssMb: number; pubackP50Ms: number; pubackP99Ms: number }
+interface PublisherResult { sent: number; acked: number; failed: number; unacked?: number; cpuMs: number; rssMb: number; pubackP50Ms: number; pubackP99Ms: number; complete?: boolean }
 interface Row {
   row: string;
   rate: number;
@@ -48,33 +51,71 @@ interface Row {
   cpu: Record<string, number>;
   rssMb: Record<string, number>;
   pubackP99Ms?: number;
+  /** profile=1: the hub main thread's self time per source file (ms, top 12), where the time goes. */
+  profileMs?: Record<string, number>;
+  /** Why the row is incomplete (a publisher without a result, a hub that did not start, ...); the row then fails its targets. */
+  errors?: string[];
 }
 
-/** Runs the 6 publishers against `url` at `rate` in total for SECONDS; resolves with their summed results. */
-async function publish(url: string, devices: SimulatedDevice[], rate: number): Promise<{ results: PublisherResult[]; sent: number }> {
+/** Runs the 6 publishers against `url` at `rate` in total for SECONDS; resolves with their results and the failures of
+ * the ones that gave none (a publisher's missing result is a failure of the row, never a crash of the benchmark). */
+async function publish(url: string, devices: SimulatedDevice[], rate: number): Promise<{ results: PublisherResult[]; sent: number; errors: string[] }> {
   const startAt = Date.now() + 1500;
   const per = Math.ceil(devices.length / PUBLISHERS);
-  const children: Array<Promise<PublisherResult>> = [];
+  const children: Array<Promise<PublisherResult | string>> = [];
   for (let p = 0; p < PUBLISHERS; p++) {
     const slice = devices.slice(p * per, (p + 1) * per);
     const payload = JSON.stringify({ url, username: 'bench', password: TOKEN, devices: slice, rate: rate / PUBLISHERS, seconds: SECONDS, bytes: BYTES, application: APPLICATION, tenant: TENANT, seed: p + 1, startAt });
-    children.push(new Promise((resolve, reject) => {
+    children.push(new Promise((resolve) => {
       const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'ingest', 'publisher.ts'), payload], { stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';
       child.stdout!.on('data', (d) => (out += String(d)));
-      const timer = setTimeout(() => child.kill('SIGKILL'), (SECONDS + 60) * 1000);
-      child.on('exit', (code) => {
-        clearTimeout(timer);
+      // The publisher stops sending at SECONDS + 10 s and waits 20 s for PUBACKs; past that it is asked for its partial
+      // result (SIGTERM), and killed 5 s later.
+      const term = setTimeout(() => child.kill('SIGTERM'), (SECONDS + 45) * 1000);
+      const kill = setTimeout(() => child.kill('SIGKILL'), (SECONDS + 50) * 1000);
+      child.on('error', (e) => resolve(`publisher ${p + 1}: ${e.message}`));
+      child.on('exit', (code, signal) => {
+        clearTimeout(term);
+        clearTimeout(kill);
         try {
           resolve(JSON.parse(out.trim().split('\n').pop()!) as PublisherResult);
         } catch {
-          reject(new Error(`publisher exited ${code} without a result`));
+          resolve(`publisher ${p + 1} exited ${code ?? signal} without a result`);
         }
       });
     }));
   }
-  const results = await Promise.all(children);
-  return { results, sent: results.reduce((s, r) => s + r.sent, 0) };
+  const settled = await Promise.all(children);
+  const results = settled.filter((r): r is PublisherResult => typeof r !== 'string');
+  const errors = settled.filter((r): r is string => typeof r === 'string');
+  for (const r of results) if (r.complete === false) errors.push(`a publisher sent ${r.sent} of ${Math.round((rate / PUBLISHERS) * SECONDS)} with ${r.unacked ?? 0} unacknowledged at its deadline`);
+  // A publisher without a result counts as having sent its whole share, none of it stored: goodput stays honest.
+  const missing = PUBLISHERS - results.length;
+  return { results, sent: results.reduce((s, r) => s + r.sent, 0) + Math.round((missing * rate * SECONDS) / PUBLISHERS), errors };
+}
+
+/** Starts a CPU profile of this process's main thread; the returned stop() gives self time per file (top 12). */
+async function startProfile(): Promise<() => Promise<Record<string, number>>> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 1000 });
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile } = await session.post('Profiler.stop');
+    session.disconnect();
+    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+    const self = new Map<string, number>();
+    const dt = profile.timeDeltas ?? [];
+    (profile.samples ?? []).forEach((id, i) => {
+      const node = byId.get(id)!;
+      const url = node.callFrame.url;
+      const key = url ? (url.includes('node_modules/') ? `npm:${url.split('node_modules/').pop()!.split('/').slice(0, url.includes('node_modules/@') ? 2 : 1).join('/')}` : relative(process.cwd(), url.replace(/^file:\/\//, ''))) : `(${node.callFrame.functionName || 'native'})`;
+      self.set(key, (self.get(key) ?? 0) + (dt[i] ?? 0) / 1000);
+    });
+    return Object.fromEntries([...self].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, v]) => [k, Math.round(v)]));
+  };
 }
 
 /** Waits until `count()` reaches `target` or stops growing for 2 s (at most 30 s). */
@@ -93,38 +134,52 @@ async function drain(count: () => number, target: number): Promise<void> {
 async function ceilingRow(rate: number, devices: SimulatedDevice[]): Promise<Row> {
   const mosq = await startMosquitto(await freePort());
   const udp = createSocket('udp4');
-  const latencies: number[] = [];
-  let received = 0;
-  udp.on('message', (msg) => {
-    received += 1;
-    const m = /"received_at":"([^"]+)"/.exec(msg.toString('latin1'));
-    if (m) latencies.push(Date.now() - Date.parse(m[1]!));
-  });
-  await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
-  const fwd = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'ingest', 'forwarder.ts'), JSON.stringify({ url: mosq.url, topic: 'v3/+/devices/+/up', udpPort: (udp.address() as { port: number }).port })], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let fwdOut = '';
-  fwd.stdout!.on('data', (d) => (fwdOut += String(d)));
-  for (const t0 = Date.now(); !fwdOut.includes('ready') && Date.now() - t0 < 15_000; ) await sleep(50);
-  const mosqBefore = procUsage(mosq.pid);
-  const { results, sent } = await publish(mosq.url, devices, rate);
-  await drain(() => received, sent);
-  const mosqAfter = procUsage(mosq.pid);
-  const fwdResult = await stopChild(fwd, () => fwdOut);
-  udp.close();
-  await mosq.stop();
-  return {
-    row: 'ceiling (MQTT -> UDP forwarder)',
-    rate,
-    sent,
-    stored: received,
-    goodput: r2(received / sent),
-    storedPerS: Math.round(received / SECONDS),
-    p50Ms: pct(latencies, 0.5),
-    p99Ms: pct(latencies, 0.99),
-    p999Ms: pct(latencies, 0.999),
-    cpu: { forwarderMs: fwdResult?.cpuMs ?? -1, mosquittoMs: mosqAfter.cpuMs - mosqBefore.cpuMs, publishersMs: results.reduce((s, r) => s + r.cpuMs, 0) },
-    rssMb: { forwarder: fwdResult?.rssMb ?? -1, mosquitto: mosqAfter.rssMb },
-  };
+  let fwd: ChildProcess | undefined;
+  try {
+    const latencies: number[] = [];
+    let received = 0;
+    udp.on('message', (msg) => {
+      received += 1;
+      const m = /"received_at":"([^"]+)"/.exec(msg.toString('latin1'));
+      if (m) latencies.push(Date.now() - Date.parse(m[1]!));
+    });
+    await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
+    // The default 208 KiB receive buffer holds ~400 datagrams: a sink that drops them would understate the ceiling.
+    try {
+      udp.setRecvBufferSize(4 << 20);
+    } catch {
+      // capped by net.core.rmem_max; the default buffer is used
+    }
+    fwd = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'ingest', 'forwarder.ts'), JSON.stringify({ url: mosq.url, topic: 'v3/+/devices/+/up', udpPort: (udp.address() as { port: number }).port })], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let fwdOut = '';
+    fwd.stdout!.on('data', (d) => (fwdOut += String(d)));
+    for (const t0 = Date.now(); !fwdOut.includes('ready') && Date.now() - t0 < 15_000; ) await sleep(50);
+    if (!fwdOut.includes('ready')) throw new Error('the forwarder did not subscribe within 15 s');
+    const mosqBefore = procUsage(mosq.pid);
+    const { results, sent, errors } = await publish(mosq.url, devices, rate);
+    await drain(() => received, sent);
+    const mosqAfter = procUsage(mosq.pid);
+    const fwdResult = await stopChild(fwd, () => fwdOut);
+    fwd = undefined;
+    return {
+      row: 'ceiling (MQTT -> UDP forwarder)',
+      rate,
+      sent,
+      stored: received,
+      goodput: sent ? Math.floor((received / sent) * 10000) / 10000 : 0,
+      storedPerS: Math.round(received / SECONDS),
+      p50Ms: pct(latencies, 0.5),
+      p99Ms: pct(latencies, 0.99),
+      p999Ms: pct(latencies, 0.999),
+      cpu: { forwarderMs: fwdResult?.cpuMs ?? -1, mosquittoMs: mosqAfter.cpuMs - mosqBefore.cpuMs, publishersMs: results.reduce((s, r) => s + r.cpuMs, 0) },
+      rssMb: { forwarder: fwdResult?.rssMb ?? -1, mosquitto: mosqAfter.rssMb },
+      ...(errors.length ? { errors } : {}),
+    };
+  } finally {
+    if (fwd) await stopChild(fwd, () => '');
+    udp.close();
+    await mosq.stop();
+  }
 }
 
 async function stopChild(child: ChildProcess, out: () => string): Promise<{ cpuMs: number; rssMb: number } | undefined> {
@@ -139,31 +194,32 @@ async function stopChild(child: ChildProcess, out: () => string): Promise<{ cpuM
   }
 }
 
-/** A hub on a fresh data dir with the fleet registered; `mode` says which broker the publishers reach it through. */
-async function hubRow(mode: 'mosquitto' | 'embedded', rates: number[], devices: SimulatedDevice[]): Promise<Row[]> {
+/** One rate through a hub on a fresh data dir (and, for `mosquitto`, a fresh broker) with the fleet registered, so a
+ * backlog left by one rate cannot poison the next; `mode` says which broker the publishers reach it through. */
+async function hubRow(mode: 'mosquitto' | 'embedded', rate: number, devices: SimulatedDevice[]): Promise<Row> {
+  const name = mode === 'embedded' ? 'hub (embedded broker)' : 'hub (mosquitto -> hub)';
   const dataDir = mkdtempSync(join(tmpdir(), 'hub-bench-ingest-'));
   let mosq: Mosquitto | undefined;
-  const mqttPort = mode === 'embedded' ? await freePort() : 0;
-  if (mode === 'mosquitto') mosq = await startMosquitto(await freePort());
-  const config = validateConfig({
-    host: '127.0.0.1',
-    httpPort: await freePort(),
-    coapPort: 0,
-    dataDir,
-    adminToken: TOKEN,
-    logLevel: 'warn',
-    packetForwarderPort: 0,
-    mqttPort,
-    ...(mosq ? { mqttUrl: mosq.url } : {}),
-  });
-  const hub: Hub = await createHub(config, { logger: false });
-  const rows: Row[] = [];
+  let hub: Hub | undefined;
   try {
+    const mqttPort = mode === 'embedded' ? await freePort() : 0;
+    if (mode === 'mosquitto') mosq = await startMosquitto(await freePort());
+    const config = validateConfig({
+      host: '127.0.0.1',
+      httpPort: await freePort(),
+      coapPort: 0,
+      dataDir,
+      adminToken: TOKEN,
+      logLevel: 'warn',
+      packetForwarderPort: 0,
+      mqttPort,
+      ...(mosq ? { mqttUrl: mosq.url } : {}),
+    });
+    hub = await createHub(config, { logger: false });
     await hub.start();
     const things = await registerLoRaWANFleet(hub, devices, TOKEN);
     let stored = 0;
-    let quads = 0;
-    let latencies: number[] = [];
+    const latencies: number[] = [];
     for (const thingId of things) {
       hub.liveState.subscribe(thingId, (m) => {
         stored += 1;
@@ -172,58 +228,66 @@ async function hubRow(mode: 'mosquitto' | 'embedded', rates: number[], devices: 
       });
     }
     const url = mode === 'embedded' ? `mqtt://127.0.0.1:${mqttPort}` : mosq!.url;
-    for (const rate of rates) {
-      stored = 0;
-      latencies = [];
-      const quadsBefore = hub.routing.router.counters.quads;
-      const cpu0 = process.cpuUsage();
-      const mosq0 = mosq ? procUsage(mosq.pid) : undefined;
-      const { results, sent } = await publish(url, devices, rate);
-      await drain(() => stored, sent);
-      const cpu = process.cpuUsage(cpu0);
-      const mosq1 = mosq ? procUsage(mosq.pid) : undefined;
-      quads = hub.routing.router.counters.quads - quadsBefore;
-      const row: Row = {
-        row: mode === 'embedded' ? 'hub (embedded broker)' : 'hub (mosquitto -> hub)',
-        rate,
-        sent,
-        stored,
-        goodput: Math.floor((stored / sent) * 10000) / 10000,
-        storedPerS: Math.round(stored / SECONDS),
-        p50Ms: pct(latencies, 0.5),
-        p99Ms: pct(latencies, 0.99),
-        p999Ms: pct(latencies, 0.999),
-        quadsPerMessage: stored ? r2(quads / stored) : 0,
-        cpu: { hubMs: Math.round((cpu.user + cpu.system) / 1000), ...(mosq0 && mosq1 ? { mosquittoMs: mosq1.cpuMs - mosq0.cpuMs } : {}), publishersMs: results.reduce((s, r) => s + r.cpuMs, 0) },
-        rssMb: { hub: Math.round(process.memoryUsage().rss / 1048576), ...(mosq1 ? { mosquitto: mosq1.rssMb } : {}) },
-        pubackP99Ms: Math.max(...results.map((r) => r.pubackP99Ms)),
-      };
-      rows.push(row);
-      printRow(row);
-    }
+    const quadsBefore = hub.routing.router.counters.quads;
+    const cpu0 = process.cpuUsage();
+    const mosq0 = mosq ? procUsage(mosq.pid) : undefined;
+    const stopProfile = PROFILE ? await startProfile() : undefined;
+    const { results, sent, errors } = await publish(url, devices, rate);
+    await drain(() => stored, sent);
+    const profileMs = await stopProfile?.();
+    const cpu = process.cpuUsage(cpu0);
+    const mosq1 = mosq ? procUsage(mosq.pid) : undefined;
+    const quads = hub.routing.router.counters.quads - quadsBefore;
+    const c = hub.routing.router.counters;
+    if (c.failed) errors.push(`router failures ${JSON.stringify(c.failedByCode)}`);
+    return {
+      row: name,
+      rate,
+      sent,
+      stored,
+      goodput: sent ? Math.floor((stored / sent) * 10000) / 10000 : 0,
+      storedPerS: Math.round(stored / SECONDS),
+      p50Ms: pct(latencies, 0.5),
+      p99Ms: pct(latencies, 0.99),
+      p999Ms: pct(latencies, 0.999),
+      quadsPerMessage: stored ? r2(quads / stored) : 0,
+      cpu: { hubMs: Math.round((cpu.user + cpu.system) / 1000), ...(mosq0 && mosq1 ? { mosquittoMs: mosq1.cpuMs - mosq0.cpuMs } : {}), publishersMs: results.reduce((s, r) => s + r.cpuMs, 0) },
+      rssMb: { hub: Math.round(process.memoryUsage().rss / 1048576), ...(mosq1 ? { mosquitto: mosq1.rssMb } : {}) },
+      pubackP99Ms: results.length ? Math.max(...results.map((r) => r.pubackP99Ms)) : -1,
+      ...(profileMs ? { profileMs } : {}),
+      ...(errors.length ? { errors } : {}),
+    };
+  } catch (e) {
+    return { row: name, rate, sent: 0, stored: 0, goodput: 0, storedPerS: 0, p50Ms: -1, p99Ms: -1, p999Ms: -1, cpu: {}, rssMb: {}, errors: [(e as Error).message] };
   } finally {
-    await hub.stop();
-    await mosq?.stop();
+    await Promise.race([hub?.stop(), sleep(15_000)]).catch(() => undefined);
+    await mosq?.stop().catch(() => undefined);
     rmSync(dataDir, { recursive: true, force: true });
   }
-  return rows;
 }
 
 function printRow(r: Row): void {
   log(`${r.row.padEnd(32)} ${String(r.rate).padStart(6)}/s  sent ${String(r.sent).padStart(7)}  stored ${String(r.stored).padStart(7)}  goodput ${(r.goodput * 100).toFixed(2).padStart(6)}%  ` +
-    `p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  p99.9 ${r.p999Ms} ms${r.quadsPerMessage !== undefined ? `  quads/msg ${r.quadsPerMessage}` : ''}  cpu ${JSON.stringify(r.cpu)}  rss ${JSON.stringify(r.rssMb)}`);
+    `p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  p99.9 ${r.p999Ms} ms${r.quadsPerMessage !== undefined ? `  quads/msg ${r.quadsPerMessage}` : ''}  cpu ${JSON.stringify(r.cpu)}  rss ${JSON.stringify(r.rssMb)}${r.errors ? `  ERRORS ${r.errors.join('; ')}` : ''}`);
+  if (r.profileMs) log(`  hub main thread self ms: ${JSON.stringify(r.profileMs)}`);
 }
 
 const devices = fleet(DEVICES, 0x70b3d57eb0000000n);
 const rows: Row[] = [];
 log(`ingest benchmark: ${PUBLISHERS} publishers, ${BYTES}-byte TTS uplinks, ${DEVICES} devices, ${SECONDS} s per rate, rates ${RATES.join(', ')}`);
 if (ROWS.includes('ceiling')) for (const rate of RATES) {
-  const row = await ceilingRow(rate, devices);
+  const row = await ceilingRow(rate, devices).catch((e: Error): Row => ({ row: 'ceiling (MQTT -> UDP forwarder)', rate, sent: 0, stored: 0, goodput: 0, storedPerS: 0, p50Ms: -1, p99Ms: -1, p999Ms: -1, cpu: {}, rssMb: {}, errors: [e.message] }));
   rows.push(row);
   printRow(row);
 }
-if (ROWS.includes('mosquitto')) rows.push(...(await hubRow('mosquitto', RATES, devices)));
-if (ROWS.includes('embedded')) rows.push(...(await hubRow('embedded', RATES, devices)));
+for (const mode of ['mosquitto', 'embedded'] as const) {
+  if (!ROWS.includes(mode)) continue;
+  for (const rate of RATES) {
+    const row = await hubRow(mode, rate, devices);
+    rows.push(row);
+    printRow(row);
+  }
+}
 
 const hubRows = rows.filter((r) => r.row.startsWith('hub (mosquitto'));
 const at = (rs: Row[], rate: number) => rs.find((r) => r.rate === rate);

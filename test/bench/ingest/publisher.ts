@@ -1,6 +1,7 @@
 // One MQTT publisher process of the ingest benchmark: TTS v3 uplinks of a fixed size at a fixed rate, QoS 1.
 // argv: JSON {url, username, password, devices: [{name, devEui, devAddr}], rate, seconds, bytes, application, tenant, seed}
-// Prints one JSON line at the end: {sent, acked, failed, cpuMs, rssMb, pubackP50Ms, pubackP99Ms}.
+// Prints one JSON line at the end: {sent, acked, failed, unacked, cpuMs, rssMb, pubackP50Ms, pubackP99Ms, complete}; also on
+// SIGTERM and when the send deadline (seconds + 10 s) passes with messages still held back by the broker's flow control.
 import mqtt from 'mqtt';
 import { ttsUplink, type SimulatedDevice } from '../../../hub/simulators/formats.ts';
 import { cayenneLpp, SimulatedSensor } from '../../../hub/simulators/sensor.ts';
@@ -26,8 +27,24 @@ async function main(): Promise<void> {
   const latencies: number[] = [];
   let sent = 0, acked = 0, failed = 0, inFlight = 0;
   const maxInFlight = 2000;
+  let reported = false;
+  const report = (complete: boolean) => {
+    if (reported) return;
+    reported = true;
+    latencies.sort((a, b) => a - b);
+    const q = (p: number) => (latencies.length ? Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]! * 100) / 100 : -1);
+    const cpu = process.cpuUsage();
+    process.stdout.write(`${JSON.stringify({ sent, acked, failed, unacked: inFlight, cpuMs: Math.round((cpu.user + cpu.system) / 1000), rssMb: Math.round(process.memoryUsage().rss / 1048576), pubackP50Ms: q(0.5), pubackP99Ms: q(0.99), complete })}\n`);
+  };
+  process.once('SIGTERM', () => {
+    report(false);
+    process.exit(0);
+  });
   if (args.startAt) await new Promise((r) => setTimeout(r, Math.max(0, args.startAt! - Date.now())));
   const started = performance.now();
+  // The send phase ends at the planned duration plus 10 s of grace: a hub applying back-pressure (no PUBACKs) keeps
+  // inFlight at the cap, and the unsent rest counts as not sent rather than stalling the benchmark.
+  const sendDeadline = started + (args.seconds + 10) * 1000;
   await new Promise<void>((resolve) => {
     const tick = () => {
       const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * args.rate));
@@ -49,17 +66,16 @@ async function main(): Promise<void> {
           }
         });
       }
-      if (sent >= total) resolve();
+      if (sent >= total || performance.now() > sendDeadline) resolve();
       else setTimeout(tick, 5);
     };
     tick();
   });
   for (const t0 = Date.now(); inFlight > 0 && Date.now() - t0 < 20_000; ) await new Promise((r) => setTimeout(r, 20));
-  await client.endAsync(true).catch(() => undefined);
-  latencies.sort((a, b) => a - b);
-  const q = (p: number) => (latencies.length ? Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]! * 100) / 100 : -1);
-  const cpu = process.cpuUsage();
-  process.stdout.write(`${JSON.stringify({ sent, acked, failed, cpuMs: Math.round((cpu.user + cpu.system) / 1000), rssMb: Math.round(process.memoryUsage().rss / 1048576), pubackP50Ms: q(0.5), pubackP99Ms: q(0.99) })}\n`);
+  const complete = sent >= total && inFlight === 0;
+  report(complete);
+  await Promise.race([client.endAsync(true).catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
+  process.exit(0);
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
