@@ -72,6 +72,8 @@ export const HubConfigSchema = Type.Object(
     packetForwarderPort: Type.Intersect([Port], { default: 1700 }),
     /** OSC UDP listener port (an NGIMU sends to 8000 by default); 0 = off. Bound to `host`. */
     oscPort: Type.Intersect([Port], { default: 8000 }),
+    /** TCP listener for NUL-framed Cookie serial streams (a serial-to-network bridge per gateway); 0 = off. Bound to `host`. */
+    cookiePort: Type.Intersect([Port], { default: 0 }),
     logLevel: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
       { default: 'info' },
@@ -90,13 +92,29 @@ export const HubConfigSchema = Type.Object(
         /** When a bound is reached: drop the oldest entries, or refuse new messages (503 outbox-full, not stored). */
         whenFull: Type.Union([Type.Literal('drop-oldest'), Type.Literal('refuse-newest')], { default: 'drop-oldest' }),
         /** Entries per upstream request. */
-        batchEntries: Type.Integer({ minimum: 1, maximum: 100_000, default: 500 }),
+        batchEntries: Type.Integer({ minimum: 1, maximum: 100_000, default: 200 }),
         /** Longest wait between retries (exponential backoff from 250 ms, with jitter). */
         maxBackoffMs: Type.Integer({ minimum: 100, default: 30_000 }),
         /** Forward only the observations of these property names (SOSA and NGSI-LD); absent = all. */
         properties: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 1024 })),
         /** 'minute': forward per-minute aggregates (count, mean, min, max) of numeric observations instead of each one. */
         aggregate: Type.Union([Type.Literal('none'), Type.Literal('minute')], { default: 'none' }),
+      },
+      { default: {} },
+    ),
+    /** Downlink command queues (hub/downlink): <dataDir>/downlink/commands.log. */
+    downlink: Type.Object(
+      {
+        /** Commands waiting per Thing and interface; beyond it an invokeaction answers 429 downlink-queue-full. */
+        queueLimit: Type.Integer({ minimum: 1, maximum: 100_000, default: 64 }),
+        /** Default time to live of a command not yet sent (s); an action's `ttlSeconds` overrides it. */
+        ttlSeconds: Type.Integer({ minimum: 1, default: 3600 }),
+        /** Sends tried in all before a FAILED command stays FAILED. */
+        maxAttempts: Type.Integer({ minimum: 1, maximum: 100, default: 3 }),
+        /** Wait before the first retry (ms), doubled for each further one. */
+        retryDelayMs: Type.Integer({ minimum: 0, default: 30_000 }),
+        /** Finished commands kept for their status resources (oldest dropped first). */
+        keepFinished: Type.Integer({ minimum: 0, default: 20_000 }),
       },
       { default: {} },
     ),
@@ -168,6 +186,7 @@ export const SETTINGS: Setting[] = [
   { path: ['mqttSharedGroup'], env: 'HUB_MQTT_SHARED_GROUP', flag: '--mqtt-shared-group', parse: 'string' },
   { path: ['packetForwarderPort'], env: 'HUB_PACKET_FORWARDER_PORT', flag: '--packet-forwarder-port', parse: 'int' },
   { path: ['oscPort'], env: 'HUB_OSC_PORT', flag: '--osc-port', parse: 'int' },
+  { path: ['cookiePort'], env: 'HUB_COOKIE_PORT', flag: '--cookie-port', parse: 'int' },
   { path: ['logLevel'], env: 'HUB_LOG_LEVEL', flag: '--log-level', parse: 'string' },
   { path: ['upstreamUrl'], env: 'HUB_UPSTREAM_URL', flag: '--upstream-url', parse: 'string' },
   { path: ['upstreamToken'], env: 'HUB_UPSTREAM_TOKEN', flag: '--upstream-token', parse: 'string' },
@@ -178,6 +197,11 @@ export const SETTINGS: Setting[] = [
   { path: ['outbox', 'maxBackoffMs'], env: 'HUB_OUTBOX_MAX_BACKOFF_MS', flag: '--outbox-max-backoff-ms', parse: 'int' },
   { path: ['outbox', 'properties'], env: 'HUB_OUTBOX_PROPERTIES', flag: '--outbox-properties', parse: 'json' },
   { path: ['outbox', 'aggregate'], env: 'HUB_OUTBOX_AGGREGATE', flag: '--outbox-aggregate', parse: 'string' },
+  { path: ['downlink', 'queueLimit'], env: 'HUB_DOWNLINK_QUEUE_LIMIT', flag: '--downlink-queue-limit', parse: 'int' },
+  { path: ['downlink', 'ttlSeconds'], env: 'HUB_DOWNLINK_TTL_SECONDS', flag: '--downlink-ttl-seconds', parse: 'int' },
+  { path: ['downlink', 'maxAttempts'], env: 'HUB_DOWNLINK_MAX_ATTEMPTS', flag: '--downlink-max-attempts', parse: 'int' },
+  { path: ['downlink', 'retryDelayMs'], env: 'HUB_DOWNLINK_RETRY_DELAY_MS', flag: '--downlink-retry-delay-ms', parse: 'int' },
+  { path: ['downlink', 'keepFinished'], env: 'HUB_DOWNLINK_KEEP_FINISHED', flag: '--downlink-keep-finished', parse: 'int' },
   { path: ['store', 'kind'], env: 'HUB_STORE', flag: '--store', parse: 'string' },
   { path: ['store', 'retentionDays'], env: 'HUB_RETENTION_DAYS', flag: '--retention-days', parse: 'number' },
   { path: ['store', 'snapshotLogBytes'], env: 'HUB_SNAPSHOT_LOG_BYTES', flag: '--snapshot-log-bytes', parse: 'int' },

@@ -4,7 +4,7 @@ import { ServiceUnavailableError } from '../errors.ts';
 import type { GraphName, QuadStore } from '../store/quad-store.ts';
 import { DEFAULT_GRAPH } from '../store/quad-store.ts';
 import { OutboxLog, type OutboxEntry } from './log.ts';
-import { prepareBatch, type PruneOptions } from './prune.ts';
+import { BatchBuilder, type PruneOptions } from './prune.ts';
 
 export type WhenFull = 'drop-oldest' | 'refuse-newest';
 
@@ -329,7 +329,18 @@ export class Outbox {
     }
     const entries: OutboxEntry[] = await this.log.read(batch);
     const prune: PruneOptions = { properties: this.options.properties, aggregate: this.options.aggregate, skolemBase: this.options.baseUrl };
-    const prepared = prepareBatch(entries, prune);
+    // Built in slices: the event loop turns at least every 10 ms while a large batch is prepared.
+    const builder = new BatchBuilder(prune, from);
+    let sliceStart = performance.now();
+    for (const entry of entries) {
+      builder.add(entry);
+      if (performance.now() - sliceStart > 10) {
+        await new Promise<void>((r) => setImmediate(r));
+        if (signal.aborted) return 'retry';
+        sliceStart = performance.now();
+      }
+    }
+    const prepared = builder.finish();
     if (prepared.unreadable) {
       this.stats.unreadable += prepared.unreadable;
       this.options.log?.warn({ code: 'outbox-unreadable', entries: prepared.unreadable, from, to }, 'outbox: entries that do not parse are left out');
@@ -347,7 +358,14 @@ export class Outbox {
         });
         await res.arrayBuffer().catch(() => undefined);
       } catch (e) {
-        this.failed(`${(e as Error).name === 'TimeoutError' ? 'timeout' : 'network'}: ${causeOf(e)}`);
+        const timeout = (e as Error).name === 'TimeoutError';
+        // A slow upstream: smaller batches next time (a batch that did arrive is harmless to resend).
+        // Minute mode resends exactly the same range (its aggregates' IRIs and values depend on it).
+        if (timeout && this.options.aggregate === 'none') {
+          this.batchLimit = Math.max(1, Math.floor(batch.length / 2));
+          delete this.log.cursor.inflight;
+        }
+        this.failed(`${timeout ? 'timeout' : 'network'}: ${causeOf(e)}`);
         return 'retry';
       }
       if (!res.ok) {

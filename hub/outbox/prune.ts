@@ -1,6 +1,7 @@
 // What the outbox sends: a batch of outbox entries -> N-Triples per graph, blank nodes skolemised, optionally pruned to
 // chosen properties or replaced by per-minute aggregates (count, mean, min, max per sensor, property and minute).
-import { DataFactory, Parser, Writer } from 'n3';
+import { DataFactory, Parser } from 'n3';
+import { writeNQuads } from '../mapping/nquads.ts';
 import type { Quad, Term } from '@rdfjs/types';
 import type { OutboxEntry } from './log.ts';
 
@@ -38,52 +39,150 @@ export interface Prepared {
 
 /** Parses the entries' N-Quads (labels kept: they are unique per message) and turns them into what goes upstream. */
 export function prepareBatch(entries: OutboxEntry[], options: PruneOptions): Prepared {
-  const byGraph = new Map<string | null, Quad[]>();
-  let prunedObservations = 0;
-  let aggregates = 0;
-  let unreadable = 0;
-  const minuteGroups = new Map<string, MinuteGroup>();
-  for (const entry of entries) {
-    let parsed: Quad[];
+  const builder = new BatchBuilder(options, entries[0]?.seq ?? 0);
+  for (const entry of entries) builder.add(entry);
+  return builder.finish();
+}
+
+/**
+ * prepareBatch one entry at a time, so a caller can yield to the event loop between entries. Without pruning the
+ * lines the hub's own N-Quads writer made are taken apart by a line scanner (no RDF parse); an entry it cannot read
+ * goes through n3, like every entry when pruning or aggregating.
+ */
+export class BatchBuilder {
+  private readonly byGraph = new Map<string | null, Set<string>>();
+  private readonly minuteGroups = new Map<string, MinuteGroup>();
+  private readonly keep?: Set<string>;
+  private prunedObservations = 0;
+  private unreadable = 0;
+
+  constructor(
+    private readonly options: PruneOptions,
+    private readonly batchSeq: number,
+  ) {
+    if (options.properties) this.keep = new Set(options.properties);
+  }
+
+  private lines(graph: string | null): Set<string> {
+    let set = this.byGraph.get(graph);
+    if (!set) this.byGraph.set(graph, (set = new Set()));
+    return set;
+  }
+
+  add(entry: OutboxEntry): void {
+    if (!this.keep && this.options.aggregate === 'none' && this.scanned(entry)) return;
+    let quads: Quad[];
     try {
-      parsed = new Parser({ format: 'N-Quads', blankNodePrefix: '' }).parse(entry.nquads) as Quad[];
+      quads = (new Parser({ format: 'N-Quads', blankNodePrefix: '' }).parse(entry.nquads) as Quad[]).map((q) => skolemise(q, this.options.skolemBase));
     } catch {
-      unreadable += 1;
-      continue;
+      this.unreadable += 1;
+      return;
     }
-    let quads = parsed.map((q) => skolemise(q, options.skolemBase));
-    if (options.properties) {
-      const kept = pruneToProperties(quads, new Set(options.properties));
-      prunedObservations += kept.pruned;
+    if (this.keep) {
+      const kept = pruneToProperties(quads, this.keep);
+      this.prunedObservations += kept.pruned;
       quads = kept.quads;
     }
-    if (options.aggregate === 'minute') quads = collectMinutes(quads, entry.graph, minuteGroups);
+    if (this.options.aggregate === 'minute') quads = collectMinutes(quads, entry.graph, this.minuteGroups);
+    this.addQuads(quads, entry.graph);
+  }
+
+  private addQuads(quads: Quad[], graph: string | null): void {
     for (const q of quads) {
-      const g = q.graph.termType === 'DefaultGraph' ? entry.graph : q.graph.value;
-      let list = byGraph.get(g);
-      if (!list) byGraph.set(g, (list = []));
-      list.push(quad(q.subject, q.predicate, q.object, defaultGraph()));
+      const g = q.graph.termType === 'DefaultGraph' ? graph : q.graph.value;
+      this.lines(g).add(writeNQuads([quad(q.subject, q.predicate, q.object, defaultGraph())]).slice(0, -1));
     }
   }
-  if (options.aggregate === 'minute') {
-    for (const group of minuteGroups.values()) {
-      let list = byGraph.get(group.graph);
-      if (!list) byGraph.set(group.graph, (list = []));
-      list.push(...aggregateQuads(group, entries[0]?.seq ?? 0));
-      aggregates += 1;
+
+  /** The fast path: every line scanned, else false (nothing added) and the entry goes through n3. */
+  private scanned(entry: OutboxEntry): boolean {
+    const out: Array<[string | null, string]> = [];
+    const text = entry.nquads;
+    let start = 0;
+    while (start < text.length) {
+      let end = text.indexOf('\n', start);
+      if (end < 0) end = text.length;
+      if (end > start) {
+        const line = scanLine(text, start, end, this.options.skolemBase);
+        if (!line) return false;
+        out.push([line.graph ?? entry.graph, line.triple]);
+      }
+      start = end + 1;
     }
+    for (const [g, t] of out) this.lines(g).add(t);
+    return true;
   }
-  const graphs = new Map<string | null, string>();
-  let triples = 0;
-  for (const [g, quads] of byGraph) {
+
+  finish(): Prepared {
+    let aggregates = 0;
+    if (this.options.aggregate === 'minute') {
+      for (const group of this.minuteGroups.values()) {
+        this.addQuads(aggregateQuads(group, this.batchSeq), group.graph);
+        aggregates += 1;
+      }
+    }
     // One copy of each triple (a Thing's own triples come with every message; RDF graphs are sets anyway).
-    const text = new Writer({ format: 'N-Triples' }).quadsToString(quads);
-    const lines = [...new Set(text.split('\n').filter((l) => l !== ''))];
-    if (!lines.length) continue;
-    triples += lines.length;
-    graphs.set(g, `${lines.join('\n')}\n`);
+    const graphs = new Map<string | null, string>();
+    let triples = 0;
+    for (const [g, lines] of this.byGraph) {
+      if (!lines.size) continue;
+      triples += lines.size;
+      graphs.set(g, `${[...lines].join('\n')}\n`);
+    }
+    return { graphs, triples, prunedObservations: this.prunedObservations, aggregates, unreadable: this.unreadable };
   }
-  return { graphs, triples, prunedObservations, aggregates, unreadable };
+}
+
+/**
+ * One N-Quads line as hub/mapping/nquads.ts writes it (`<s> <p> <o>|"lit"[@lang|^^<dt>]|_:b [<g>] .`): the triple's
+ * text with blank nodes skolemised, and the graph IRI if the line names one; undefined for anything else.
+ */
+export function scanLine(text: string, start: number, end: number, base: string): { triple: string; graph?: string } | undefined {
+  const terms: string[] = [];
+  let i = start;
+  while (i < end && terms.length < 5) {
+    const c = text.charCodeAt(i);
+    if (c === 32) {
+      i += 1;
+      continue;
+    }
+    if (c === 60) {
+      // <IRI>: the writer percent-encodes every character that could end or break it.
+      const close = text.indexOf('>', i);
+      if (close < 0 || close >= end) return undefined;
+      terms.push(text.slice(i, close + 1));
+      i = close + 1;
+    } else if (c === 95 && text.charCodeAt(i + 1) === 58) {
+      let j = i + 2;
+      while (j < end && text.charCodeAt(j) !== 32) j += 1;
+      const label = text.slice(i + 2, j);
+      if (!/^[A-Za-z0-9_.-]+$/.test(label)) return undefined;
+      terms.push(`<${base}/.well-known/genid/${label}>`);
+      i = j;
+    } else if (c === 34) {
+      let j = i + 1;
+      while (j < end && text.charCodeAt(j) !== 34) j += text.charCodeAt(j) === 92 ? 2 : 1;
+      if (j >= end) return undefined;
+      j += 1;
+      if (text.charCodeAt(j) === 64) {
+        while (j < end && text.charCodeAt(j) !== 32) j += 1;
+      } else if (text.charCodeAt(j) === 94 && text.charCodeAt(j + 1) === 94 && text.charCodeAt(j + 2) === 60) {
+        const close = text.indexOf('>', j);
+        if (close < 0 || close >= end) return undefined;
+        j = close + 1;
+      }
+      terms.push(text.slice(i, j));
+      i = j;
+    } else if (c === 46 && i === end - 1) {
+      terms.push('.');
+      i += 1;
+    } else return undefined;
+  }
+  if (terms[terms.length - 1] !== '.' || i !== end) return undefined;
+  const [s, p, o] = terms;
+  if (terms.length === 4 && s![0] !== '"' && p![0] === '<' && !p!.includes('/.well-known/genid/')) return { triple: `${s} ${p} ${o} .` };
+  if (terms.length === 5 && s![0] !== '"' && p![0] === '<' && terms[3]![0] === '<') return { triple: `${s} ${p} ${o} .`, graph: terms[3]!.slice(1, -1) };
+  return undefined;
 }
 
 function skolemise(q: Quad, base: string): Quad {

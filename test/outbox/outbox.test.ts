@@ -113,10 +113,10 @@ describe('bound policies', () => {
     const port = await freePort();
     const { hub: up, arrivals } = await upstreamHub(port);
     const edge = await edgeHub(port, { batchEntries: 3 });
-    await Promise.all(Array.from({ length: 30 }, (_, i) => ingest(edge, i)));
+    // Posted one after another while the forwarder runs: batches of 3 go out as the messages come in.
+    for (let i = 0; i < 30; i++) expect((await ingest(edge, i)).statusCode).toBe(200);
     await until(() => edge.outbox!.status().queuedEntries === 0 && arrivals.length === 30);
-    // Concurrent posts enter the outbox in the order their local writes completed; it forwards that order unchanged.
-    expect([...arrivals].sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    expect(arrivals).toEqual(Array.from({ length: 30 }, (_, i) => i));
     const res = await edge.app.inject({ url: '/outbox', headers: { authorization: edge.bearer } });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ upstream: `http://127.0.0.1:${port}/graph-store`, link: 'up', queuedEntries: 0, counters: { forwarded: 30 } });
@@ -217,6 +217,36 @@ describe('the outbox log', () => {
   });
 });
 
+describe('the outbox log across segments', () => {
+  it('rotates at 4 MiB, deletes segments once every entry in them is done, and reopens with the rest in order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'outbox-seg-'));
+    try {
+      const log = new OutboxLog(dir);
+      await log.open();
+      const filler = 'x'.repeat(4000);
+      // 3,000 entries of ~4 kB: about 12 MB, three segments.
+      for (let i = 0; i < 3000; i += 100) await Promise.all(Array.from({ length: 100 }, (_, k) => log.append(null, `<http://s/${i + k}> <http://p> "${filler}" .\n`)));
+      const segments = () => readdirSync(join(dir, 'outbox')).filter((n) => n.endsWith('.log'));
+      expect(segments().length).toBeGreaterThanOrEqual(3);
+      expect(log.length).toBe(3000);
+      await log.advance(2500, { forwarded: 2500 });
+      expect(segments().length).toBeLessThan(3);
+      await log.close();
+      const again = new OutboxLog(dir);
+      await again.open();
+      expect(again.length).toBe(500);
+      const entries = await again.read(again.window(0, 10_000, Infinity));
+      expect(entries.map((e) => e.seq)).toEqual(Array.from({ length: 500 }, (_, k) => 2500 + k));
+      expect(entries[0]!.nquads).toContain('<http://s/2500>');
+      await again.append(null, '<http://s/3000> <http://p> "y" .\n');
+      expect((await again.read(again.window(3000, 1, Infinity)))[0]!.seq).toBe(3000);
+      await again.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('config', () => {
   it('reads the upstream and outbox keys from env and flags; the token is a secret; the endpoint is <url>/graph-store', () => {
     const cfg = loadConfig({
@@ -224,7 +254,7 @@ describe('config', () => {
       argv: ['--outbox-when-full', 'refuse-newest', '--outbox-aggregate', 'minute', '--outbox-max-backoff-ms', '5000'],
     });
     expect(cfg.upstreamUrl).toBe('https://cloud.example/hub');
-    expect(cfg.outbox).toMatchObject({ maxEntries: 10, whenFull: 'refuse-newest', aggregate: 'minute', maxBackoffMs: 5000, properties: ['speed', 'rpm'], batchEntries: 500 });
+    expect(cfg.outbox).toMatchObject({ maxEntries: 10, whenFull: 'refuse-newest', aggregate: 'minute', maxBackoffMs: 5000, properties: ['speed', 'rpm'], batchEntries: 200 });
     expect(loadConfig({}).outbox).toMatchObject({ whenFull: 'drop-oldest', aggregate: 'none', maxEntries: 1_000_000 });
     expect(loadConfig({}).upstreamUrl).toBeUndefined();
     let err: Error | undefined;
