@@ -17,6 +17,7 @@ import { parseSparqlForRewrite } from '../../hub/sparql/parse-update.ts';
 import { runQuery, runUpdate } from '../../hub/sparql/execute.ts';
 import { MemoryQuadStore } from '../../hub/store/memory-quad-store.ts';
 import { runOnce } from './runner.ts';
+import { inspectDatagram, MAX_OPTIONS } from '../../hub/things/coap-datagram.ts';
 import { documentBase } from '../../hub/mapping/parse.ts';
 import { DEFAULT_MAPFILE_LIMITS, parseMappingBounded } from '../../hub/mapping/parse-bounded.ts';
 import { TARGETS } from './targets/index.ts';
@@ -205,6 +206,20 @@ describe('mapfile uploads: work that cannot be sliced is capped (hub/mapping/par
     }
     const deep = `${PREFIXES}ex:a ex:b ${'[ ex:p '.repeat(500)}ex:c${' ]'.repeat(500)} .`;
     await expect(parseMappingBounded(deep, 'turtle')).resolves.toMatchObject({ quads: expect.any(Array) });
+  });
+});
+
+describe('CoAP datagram gate: the option count is bounded (hub/things/coap-datagram.ts)', () => {
+  it('64 KiB of empty options is refused after MAX_OPTIONS, not parsed into 32,000 buffers', async () => {
+    // Found by seed 42 (input 154880, 110 ms of CPU in the run; 25-50 ms here): a PUT whose options are 0x20 bytes.
+    const bytes = repro('coap', 'regression-many-empty-options.bin');
+    expect(inspectDatagram(bytes)).toMatchObject({ action: 'ignore', reason: `more than ${MAX_OPTIONS} options` }); // an ACK: never answered
+    const con = Uint8Array.from(bytes);
+    con[0] = 0x44; // the same as a Confirmable request: RST
+    expect(inspectDatagram(con)).toMatchObject({ action: 'reset', reason: `more than ${MAX_OPTIONS} options` });
+    const r = await replay('coap', 'regression-many-empty-options.bin');
+    expect(r.outcome).toBe('accepted'); // silence or RST: the CoAP form of a refusal without a 4.xx answer
+    expect(r.ms).toBeLessThan(20);
   });
 });
 
