@@ -182,4 +182,6 @@ export interface TransportContext {
   auth: import('../http/auth.ts').TokenAuth;
   secrets: SecretLookup;
   log: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void; error(obj: object, msg?: string): void };
+  /** The Thing directory (TDs and their created/updated/deleted events), for transports that connect out per Thing (OBD). */
+  directory?: import('../mapping/thing-mappings.ts').TdSource;
 }

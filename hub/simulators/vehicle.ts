@@ -2,7 +2,7 @@
 // ISO-TP multi-frame VIN) driving a realistic trip, plus its GPS as NMEA RMC/GGA on a second TCP port.
 //
 // The drive: speed follows accelerate / cruise / brake phases, rpm follows speed through a gearbox, the coolant warms
-// up from ambient, a DTC (P0133) appears after `dtcAfterMs`, and oil temperature (PID 5C) is advertised as supported
+// up from ambient, a DTC (P0133) is pending (mode 07) from `dtcAfterMs`/2 and stored (mode 03) from `dtcAfterMs`, and oil temperature (PID 5C) is advertised as supported
 // but the engine ECU answers NO DATA for it. The transmission ECU (7E9) answers 0100 and 010D too (several ECUs).
 import { createServer, type Server, type Socket } from 'node:net';
 import { nmeaChecksum } from '../bindings/obd/gps.ts';
@@ -22,6 +22,8 @@ export interface VehicleSimulatorOptions {
   start?: { latitude: number; longitude: number };
   /** Clock (epoch ms) for the drive and the NMEA times. */
   now?: () => number;
+  /** Faults: every Nth mode 01 reply also carries a garbage line and a truncated frame (0 = never, the default). */
+  garbageEvery?: number;
 }
 
 export interface VehicleSimulator {
@@ -33,6 +35,10 @@ export interface VehicleSimulator {
   state(): DriveState;
   /** Requests answered, by command. */
   requests: Map<string, number>;
+  /** A misbehaving adapter: writes `bytes` of hex lines with no prompt to every ELM327 client. */
+  flood(bytes: number): void;
+  /** Drops every client connection (the adapter lost its WiFi); the listeners stay up. */
+  dropClients(): void;
   stop(): Promise<void>;
 }
 
@@ -46,6 +52,7 @@ export interface DriveState {
   latitude: number;
   longitude: number;
   dtcs: string[];
+  pendingDtcs: string[];
 }
 
 /** PIDs the engine ECU advertises (0100/0120/0140): 04 05 0C 0D 0F 10 11 1F 20 21 2F 31 40 42 46 5C 5E. */
@@ -68,6 +75,8 @@ export async function startVehicleSimulator(options: VehicleSimulatorOptions = {
   const origin = options.start ?? { latitude: 48.1173, longitude: 11.5167 };
   const requests = new Map<string, number>();
   let distanceM = 0;
+  let dataReplies = 0;
+  const elmClients = new Set<Socket>();
   let lastT = 0;
 
   const state = (): DriveState => {
@@ -95,6 +104,8 @@ export async function startVehicleSimulator(options: VehicleSimulatorOptions = {
       latitude,
       longitude,
       dtcs: (now() - t0) * speedup >= dtcAfter ? ['P0133'] : [],
+      // Pending (mode 07) for the second half of the time before it is stored (mode 03).
+      pendingDtcs: (now() - t0) * speedup >= dtcAfter / 2 && (now() - t0) * speedup < dtcAfter ? ['P0133'] : [],
     };
   };
 
@@ -108,7 +119,11 @@ export async function startVehicleSimulator(options: VehicleSimulatorOptions = {
 
   const elm = createServer((socket) => {
     sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
+    elmClients.add(socket);
+    socket.on('close', () => {
+      sockets.delete(socket);
+      elmClients.delete(socket);
+    });
     socket.on('error', () => {});
     const s = { echo: true, linefeeds: true, spaces: true, headers: false, searched: false };
     let buf = '';
@@ -192,10 +207,14 @@ export async function startVehicleSimulator(options: VehicleSimulatorOptions = {
       if (!v) return [...pre, 'NO DATA'];
       const lines = [frame(s, '7E8', [0x41, pid, ...v])];
       if (pid === 0x0d) lines.push(frame(s, '7E9', [0x41, pid, ...v]));
+      if (options.garbageEvery && ++dataReplies % options.garbageEvery === 0) {
+        // Line noise and a frame cut short (PCI says 6 bytes, 2 follow), from a third ECU id so the others still decode.
+        lines.push('#%~GARBAGE~%#', s.headers ? `7EA${s.spaces ? ' ' : ''}06${s.spaces ? ' ' : ''}41` : '41');
+      }
       return [...pre, ...lines];
     }
     if (mode === '03' || mode === '07') {
-      const codes = mode === '03' ? d.dtcs : [];
+      const codes = mode === '03' ? d.dtcs : d.pendingDtcs;
       const bytes = [mode === '03' ? 0x43 : 0x47, codes.length, ...codes.flatMap(dtcBytes)];
       return [...pre, frame(s, '7E8', bytes)];
     }
@@ -236,6 +255,14 @@ export async function startVehicleSimulator(options: VehicleSimulatorOptions = {
     vin,
     state,
     requests,
+    flood(bytes) {
+      const line = '7E8 03 41 0D 32\r\n';
+      const text = line.repeat(Math.ceil(bytes / line.length));
+      for (const c of elmClients) c.write(text);
+    },
+    dropClients() {
+      for (const c of [...elmClients]) c.destroy();
+    },
     async stop() {
       if (gpsTimer) clearInterval(gpsTimer);
       for (const s of sockets) s.destroy();

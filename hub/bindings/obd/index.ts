@@ -24,11 +24,10 @@ export interface ObdTransportOptions {
 /**
  * Starts sessions for every vehicle TD (a `vin` interface with `deviceDefinitions.elm327`) and keeps them in step with
  * the directory: a created or updated TD starts or restarts its session (when its settings changed), a deleted one
- * stops it. Undefined (not started) when there is no directory to follow: the hub's TransportContext does not carry
- * one yet (see the binding's README), so the hub start path logs that and starts no OBD sessions.
+ * stops it. Undefined (not started) when there is no directory to follow (a TransportContext without one).
  */
-export async function startObd(ctx: TransportContext, options: ObdTransportOptions = {}): Promise<RunningTransport | undefined> {
-  const directory = options.directory ?? (ctx as TransportContext & { directory?: TdSource }).directory;
+export async function startObd(ctx: TransportContext, options: ObdTransportOptions = {}): Promise<(RunningTransport & { session(thingId: string): Elm327Session | undefined }) | undefined> {
+  const directory: TdSource | undefined = options.directory ?? ctx.directory;
   if (!directory) {
     ctx.log.info({}, 'OBD: no directory in the transport context; ELM327 sessions are not started');
     return undefined;
@@ -99,5 +98,5 @@ export async function startObd(ctx: TransportContext, options: ObdTransportOptio
       sessions.clear();
       await Promise.all(all.map((s) => s.session.stop()));
     },
-  } as RunningTransport & { session(thingId: string): Elm327Session | undefined };
+  };
 }

@@ -30,7 +30,7 @@ export class Elm327Session {
   state: SessionState = 'connecting';
   readonly counters = {
     connects: 0, disconnects: 0, requests: 0, timeouts: 0, noData: 0, statuses: 0, invalidFrames: 0, decodeErrors: 0,
-    unsupported: 0, frames: 0, vinMismatch: 0, gpsConnects: 0,
+    unsupported: 0, frames: 0, vinMismatch: 0, gpsConnects: 0, overflows: 0,
   };
   supported = new Set<number>();
   vin?: string;
@@ -45,6 +45,7 @@ export class Elm327Session {
   private gpsRunning?: Promise<void>;
   private readonly lastPolled = new Map<number, number>();
   private lastDtc = -Infinity;
+  private lastDtcs?: string[];
   private readonly now: () => number;
 
   constructor(readonly config: VehicleConfig, private readonly options: SessionOptions) {
@@ -125,7 +126,12 @@ export class Elm327Session {
     this.buffer += text;
     const at = this.buffer.indexOf('>');
     if (at < 0) {
-      if (this.buffer.length > MAX_BUFFER) this.socket?.destroy(new Error('reply without prompt exceeds the buffer'));
+      if (this.buffer.length > MAX_BUFFER) {
+        // A flood (or a broken adapter): drop the connection, count it, reconnect with backoff.
+        this.counters.overflows += 1;
+        this.buffer = '';
+        this.socket?.destroy(new Error('reply without prompt exceeds the buffer'));
+      }
       return;
     }
     const reply = this.buffer.slice(0, at);
@@ -255,25 +261,43 @@ export class Elm327Session {
       }
       if (this.config.dtcIntervalMs > 0 && start - this.lastDtc >= this.config.dtcIntervalMs) {
         this.lastDtc = start;
-        const reply = await this.request('03');
-        const dtcs = new Set<string>();
-        let answered = false;
-        for (const m of reply.messages) {
-          try {
-            for (const d of decodeDtcs(m.data).dtcs) dtcs.add(d);
-            answered = true;
-          } catch {
-            this.counters.decodeErrors += 1;
+        const stored = await this.readDtcs('03');
+        if (stored) {
+          decoded.dtcs = stored;
+          decoded.dtcCount = stored.length;
+          const before = this.lastDtcs ?? [];
+          if (this.lastDtcs === undefined ? stored.length > 0 : stored.join() !== before.join()) {
+            // The `dtcsChanged` event: a code appeared or was cleared since the last read.
+            decoded.dtcsChanged = { dtcs: stored, added: stored.filter((d) => !before.includes(d)), cleared: before.filter((d) => !stored.includes(d)) };
           }
+          this.lastDtcs = stored;
         }
-        if (answered) {
-          decoded.dtcs = [...dtcs].sort();
-          decoded.dtcCount = dtcs.size;
-        }
+        const pending = await this.readDtcs('07');
+        if (pending) decoded.pendingDtcs = pending;
       }
-      if (Object.keys(decoded).length > 0) await this.emit(start, decoded);
+      if (Object.keys(decoded).length > 0) {
+        // The VIN the adapter reported (mode 09 PID 02), on every frame so the Thing's live `vin` stays readable.
+        if (this.vin) decoded.vin = this.vin;
+        await this.emit(start, decoded);
+      }
       await this.sleep(Math.max(0, tick - (this.now() - start)));
     }
+  }
+
+  /** Mode 03 (stored) or 07 (pending) DTCs of every ECU that answered, sorted; undefined when none answered. */
+  private async readDtcs(mode: '03' | '07'): Promise<string[] | undefined> {
+    const reply = await this.request(mode);
+    const dtcs = new Set<string>();
+    let answered = false;
+    for (const m of reply.messages) {
+      try {
+        for (const d of decodeDtcs(m.data).dtcs) dtcs.add(d);
+        answered = true;
+      } catch {
+        this.counters.decodeErrors += 1;
+      }
+    }
+    return answered ? [...dtcs].sort() : undefined;
   }
 
   private async emit(at: number, decoded: Record<string, unknown>): Promise<void> {
