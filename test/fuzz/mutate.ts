@@ -62,8 +62,60 @@ function lengthClass(rng: Rng, n: number): number {
   }
 }
 
+/**
+ * `text` repeated, as UTF-8, cached: the mutators use a few dozen (text, times) pairs, and encoding 200,000 'é' anew
+ * for every input was most of the generation time (4 ms per long-string mutation). Callers copy (concat), never write.
+ */
+const repeats = new Map<string, Uint8Array>();
 function repeat(text: string, times: number): Uint8Array {
-  return enc.encode(text.repeat(times));
+  const key = `${times}:${text}`;
+  let b = repeats.get(key);
+  if (!b) {
+    b = enc.encode(text.repeat(Math.min(times, MAX_INPUT)));
+    if (b.length > MAX_INPUT) b = b.slice(0, MAX_INPUT);
+    if (repeats.size < 4096) repeats.set(key, b);
+  }
+  return b;
+}
+
+/** A token as UTF-8, cached (tokens come from short fixed lists). */
+const encoded = new Map<string, Uint8Array>();
+function encodeToken(text: string): Uint8Array {
+  let b = encoded.get(text);
+  if (!b) {
+    b = enc.encode(text);
+    if (encoded.size < 4096) encoded.set(text, b);
+  }
+  return b;
+}
+
+/** `chunk` `times` times in one buffer (doubling copies rather than one part per repetition), at most MAX_INPUT bytes. */
+function repeated(chunk: Uint8Array, times: number): Uint8Array {
+  const out = new Uint8Array(Math.min(chunk.length * times, MAX_INPUT));
+  if (!out.length) return out;
+  out.set(chunk.subarray(0, out.length));
+  for (let filled = Math.min(chunk.length, out.length); filled < out.length; filled *= 2) out.copyWithin(filled, 0, Math.min(filled, out.length - filled));
+  return out;
+}
+
+/** Start and end of every digit run (`\d+(\.\d+)?` over the bytes as latin1), found by one scan of the bytes. */
+function digitRuns(input: Uint8Array): Array<[number, number]> {
+  const runs: Array<[number, number]> = [];
+  const digit = (b: number | undefined) => b !== undefined && b >= 0x30 && b <= 0x39;
+  for (let i = 0; i < input.length; ) {
+    if (!digit(input[i])) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (digit(input[i])) i++;
+    if (input[i] === 0x2e && digit(input[i + 1])) {
+      i++;
+      while (digit(input[i])) i++;
+    }
+    runs.push([start, i]);
+  }
+  return runs;
 }
 
 /** Numbers that overflow, underflow or lose precision, for replacing a digit run. */
@@ -103,14 +155,12 @@ export function mutateOnce(input: Uint8Array, rng: Rng, tokens: readonly string[
       const len = Math.min(n - at, rng.range(1, 64));
       const chunk = input.subarray(at, at + len);
       const times = rng.chance(0.2) ? rng.range(2, 2000) : rng.range(1, 4);
-      const reps: Uint8Array[] = [];
-      for (let k = 0; k < times; k++) reps.push(chunk);
-      return concat(input.subarray(0, at), ...reps, input.subarray(at));
+      return concat(input.subarray(0, at), repeated(chunk, times), input.subarray(at));
     }
     case 5:
     case 6: {
       const token = rng.chance(0.6) && tokens.length ? rng.pick(tokens) : rng.pick(COMMON_TOKENS);
-      return concat(input.subarray(0, at), enc.encode(token), input.subarray(at));
+      return concat(input.subarray(0, at), encodeToken(token), input.subarray(at));
     }
     case 7:
       return concat(input.subarray(0, at), rng.pick(BAD_UTF8), input.subarray(at));
@@ -123,11 +173,10 @@ export function mutateOnce(input: Uint8Array, rng: Rng, tokens: readonly string[
     }
     case 9: {
       // replace a digit run with a huge number
-      const text = Buffer.from(input).toString('latin1');
-      const runs = [...text.matchAll(/\d+(\.\d+)?/g)];
-      if (!runs.length) return concat(input.subarray(0, at), enc.encode(rng.pick(HUGE_NUMBERS)), input.subarray(at));
-      const m = rng.pick(runs);
-      return concat(input.subarray(0, m.index), enc.encode(rng.pick(HUGE_NUMBERS)), input.subarray(m.index + m[0].length));
+      const runs = digitRuns(input);
+      if (!runs.length) return concat(input.subarray(0, at), encodeToken(rng.pick(HUGE_NUMBERS)), input.subarray(at));
+      const [start, end] = rng.pick(runs);
+      return concat(input.subarray(0, start), encodeToken(rng.pick(HUGE_NUMBERS)), input.subarray(end));
     }
     case 10: {
       // very long string
