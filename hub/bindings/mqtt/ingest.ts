@@ -4,6 +4,7 @@ import { parseJsonBody } from '../../http/body.ts';
 import { canonicalKey, type BindingName, type DeviceFrame, type NetworkServerCodec, type TransportContext, type UplinkOrigin } from '../types.ts';
 import type { NetworkEvent } from '../tts/network-event.ts';
 import { decodeGenericUplink } from './generic.ts';
+import { decodeObdGatewayMessage } from '../obd/gateway.ts';
 import { routeTopic, type TopicRoute } from './topics.ts';
 
 /** Largest MQTT payload the hub decodes (the embedded broker refuses larger packets outright). */
@@ -130,7 +131,7 @@ export class MqttIngest {
     }
     this.counters.received += 1;
     if (qos === 0) this.counters.qos0 += 1;
-    const binding: BindingName = route.kind === 'tts' ? 'tts' : route.kind === 'chirpstack' ? 'chirpstack' : 'mqtt-json';
+    const binding: BindingName = route.kind === 'tts' ? 'tts' : route.kind === 'chirpstack' ? 'chirpstack' : route.kind === 'obd' ? 'obd' : 'mqtt-json';
     const origin: UplinkOrigin = { binding, transport: 'mqtt', receivedAt: Date.now(), topic };
     if (remote) origin.remote = remote;
 
@@ -167,6 +168,8 @@ export class MqttIngest {
       return frame;
     }
     if (payload.length > MAX_PAYLOAD_BYTES) throw new PayloadTooLargeError(`The MQTT payload is over ${MAX_PAYLOAD_BYTES} bytes`);
+    // obd/{vin}/up: text lines, not JSON (the decoder caps the message at 16 KiB).
+    if (route.kind === 'obd') return decodeObdGatewayMessage(origin.topic ?? '', payload, origin.receivedAt);
     const body = parseJsonBody(payload, 'MQTT message');
     return route.kind === 'device'
       ? decodeGenericUplink({ keyType: route.keyType, key: route.key }, body, payload)

@@ -4,6 +4,7 @@
 //   application/{appId}/device/{devEui}/event/{event}   ChirpStack v4 (json=true integration)
 //   hub/devices/{keyType}/{key}/up                       generic JSON uplink of a device, found by its device key
 //   hub/things/{thingId}/messages                        generic JSON message of a Thing, named by its id
+//   obd/{vin}/up                                         an in-vehicle gateway's ELM327 reply and NMEA lines (hub/bindings/obd)
 //
 // Topic levels are matched exactly; a topic that fits none of these is `other` (ordinary pub/sub on the embedded broker).
 
@@ -16,10 +17,11 @@ export type TopicRoute =
   | { kind: 'chirpstack'; event: string; applicationId: string; devEui: string }
   | { kind: 'device'; keyType: string; key: string }
   | { kind: 'thing'; thingId: string }
+  | { kind: 'obd'; vin: string }
   | { kind: 'other' };
 
 /** The subscriptions that receive every device topic above (on an external broker; `$share/<group>/` is prefixed). */
-export const DEVICE_TOPIC_FILTERS = ['v3/+/devices/+/#', 'application/+/device/+/event/+', 'hub/devices/+/+/up', 'hub/things/+/messages'] as const;
+export const DEVICE_TOPIC_FILTERS = ['v3/+/devices/+/#', 'application/+/device/+/event/+', 'hub/devices/+/+/up', 'hub/things/+/messages', 'obd/+/up'] as const;
 
 /** TTS upstream events (lorawan-stack pkg/applicationserver/io/mqtt/topics/v3.go), after `devices/{dev}/`. */
 const TTS_EVENTS = new Set([
@@ -83,5 +85,6 @@ export function routeTopic(topic: string): TopicRoute {
       return { kind: 'thing', thingId };
     }
   }
+  if (first === 'obd' && levels.length === 3 && levels[2] === 'up' && /^[A-HJ-NPR-Z0-9]{17}$/.test(levels[1]!)) return { kind: 'obd', vin: levels[1]! };
   return { kind: 'other' };
 }
