@@ -174,7 +174,7 @@ describe('OSC address patterns', () => {
     const hostile = compileOscPattern(`/${'*a'.repeat(8)}b`);
     const t0 = performance.now();
     expect(hostile.matches(`/${'a'.repeat(250)}`)).toBe(false);
-    expect(performance.now() - t0).toBeLessThan(20);
+    expect(performance.now() - t0).toBeLessThan(200); // backtracking would need ~C(250,8) steps
   });
 });
 
