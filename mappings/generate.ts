@@ -290,6 +290,20 @@ export function generateAll(): void {
   rml:predicateObjectMap [ rml:predicate hub:vehicleVelocity ; rml:objectMap [ rml:reference "$.payload.payload.velocities[*]" ; rml:datatype xsd:double ] ] .
 `,
   ]);
+  // Cookie frames as hub/bindings/cookie hands them to the pipeline (payload.decoded: the message's values; payload.network: its header).
+  const cookieData = (type: string): string => `@.payload.network.type == '${type}' && @.payload.network.action == 'data'`;
+  file('cookie-uplink.ttl', 'Cookie frames through the uplink pipeline (TCP streams, MQTT cookie/{gatewayId}/up|json): BT detections (MAC, RSSI, class), radar counts and velocities, device status, weighted travel times; times from the message (meta.observedAt).', [
+    observation({ ...scalar('c_bt_mac', '$.payload.decoded.mac', 'btDetection', undefined, undefined, { when: cookieData('bt-detection') }), datatype: 'string' }),
+    observation(scalar('c_bt_rssi', '$.payload.decoded.rssi', 'btRssi', 'DeciB_M', '2N', { when: cookieData('bt-detection') })),
+    observation({ ...scalar('c_bt_diac', '$.payload.decoded.diac', 'btDeviceClass', undefined, undefined, { when: cookieData('bt-detection') }), datatype: 'string' }),
+    observation(scalar('c_radar_count', '$.payload.decoded.count', 'vehicleCount', 'UNITLESS', 'C62', { when: cookieData('radar-count') })),
+    ...Array.from({ length: 10 }, (_, i) => observation(scalar(`c_radar_v${i}`, `$.payload.decoded.velocities[${i}]`, 'vehicleVelocity', 'KiloM-PER-HR', 'KMH', { when: cookieData('radar-count'), key: `vehicleVelocity-${i}` }))),
+    observation(scalar('c_status_battery', '$.payload.decoded.battery', 'battery', 'PERCENT', 'P1', { when: cookieData('device-status') })),
+    observation({ ...scalar('c_status_firmware', '$.payload.decoded.firmware', 'firmware', undefined, undefined, { when: cookieData('device-status') }), datatype: 'string' }),
+    observation(scalar('c_wtt_travel', '$.payload.decoded.travelTime', 'travelTime', 'SEC', 'SEC', { when: cookieData('weighted-travel-time') })),
+    observation(scalar('c_wtt_ci', '$.payload.decoded.ci', 'travelTimeConfidence', 'SEC', 'SEC', { when: cookieData('weighted-travel-time') })),
+    observation(scalar('c_wtt_vehicles', '$.payload.decoded.vehicles', 'vehicles', 'UNITLESS', 'C62', { when: cookieData('weighted-travel-time') })),
+  ]);
 }
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) generateAll();

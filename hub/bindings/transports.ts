@@ -12,6 +12,7 @@ export async function startTransports(ctx: TransportContext): Promise<RunningTra
     async () => (await import('./mqtt/index.ts')).startMqtt(ctx),
     async () => (await import('./semtech-udp/index.ts')).startPacketForwarder(ctx),
     async () => (await import('./osc/index.ts')).startOsc(ctx),
+    async () => (await import('./cookie/index.ts')).startCookie(ctx),
     async () => (await import('./obd/index.ts')).startObd(ctx),
   ];
   try {

@@ -3,6 +3,7 @@ import { DecodeError, HubError, PayloadTooLargeError, ServiceUnavailableError } 
 import { parseJsonBody } from '../../http/body.ts';
 import { canonicalKey, type BindingName, type DeviceFrame, type NetworkServerCodec, type TransportContext, type UplinkOrigin } from '../types.ts';
 import type { NetworkEvent } from '../tts/network-event.ts';
+import { cookieIngestOf } from '../cookie/index.ts';
 import { decodeGenericUplink } from './generic.ts';
 import { decodeObdGatewayMessage } from '../obd/gateway.ts';
 import { routeTopic, type TopicRoute } from './topics.ts';
@@ -134,6 +135,10 @@ export class MqttIngest {
     const binding: BindingName = route.kind === 'tts' ? 'tts' : route.kind === 'chirpstack' ? 'chirpstack' : route.kind === 'obd' ? 'obd' : 'mqtt-json';
     const origin: UplinkOrigin = { binding, transport: 'mqtt', receivedAt: Date.now(), topic };
     if (remote) origin.remote = remote;
+    if (route.kind === 'cookie') {
+      origin.binding = 'cookie';
+      return (await cookieIngestOf(this.ctx).handle(route.form === 'up' ? 'serial' : 'json', payload, origin, route.gatewayId)).delivery;
+    }
 
     let frame: DeviceFrame | undefined;
     try {
@@ -149,7 +154,7 @@ export class MqttIngest {
   }
 
   /** The frame of an uplink; undefined for events that are counted only. Throws HubError for bad input. */
-  private decode(route: Exclude<TopicRoute, { kind: 'other' }>, payload: Uint8Array, origin: UplinkOrigin): DeviceFrame | undefined {
+  private decode(route: Exclude<TopicRoute, { kind: 'other' | 'cookie' }>, payload: Uint8Array, origin: UplinkOrigin): DeviceFrame | undefined {
     if (route.kind === 'tts' || route.kind === 'chirpstack') {
       if (route.event !== 'up') {
         this.countEvent(route, payload, origin);

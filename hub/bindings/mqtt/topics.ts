@@ -4,6 +4,7 @@
 //   application/{appId}/device/{devEui}/event/{event}   ChirpStack v4 (json=true integration)
 //   hub/devices/{keyType}/{key}/up                       generic JSON uplink of a device, found by its device key
 //   hub/things/{thingId}/messages                        generic JSON message of a Thing, named by its id
+//   cookie/{gatewayId}/up | cookie/{gatewayId}/json      Cookie messages a gateway carries: serial form | JSON form
 //   obd/{vin}/up                                         an in-vehicle gateway's ELM327 reply and NMEA lines (hub/bindings/obd)
 //
 // Topic levels are matched exactly; a topic that fits none of these is `other` (ordinary pub/sub on the embedded broker).
@@ -18,10 +19,11 @@ export type TopicRoute =
   | { kind: 'device'; keyType: string; key: string }
   | { kind: 'thing'; thingId: string }
   | { kind: 'obd'; vin: string }
+  | { kind: 'cookie'; gatewayId: string; form: 'up' | 'json' }
   | { kind: 'other' };
 
 /** The subscriptions that receive every device topic above (on an external broker; `$share/<group>/` is prefixed). */
-export const DEVICE_TOPIC_FILTERS = ['v3/+/devices/+/#', 'application/+/device/+/event/+', 'hub/devices/+/+/up', 'hub/things/+/messages', 'obd/+/up'] as const;
+export const DEVICE_TOPIC_FILTERS = ['v3/+/devices/+/#', 'application/+/device/+/event/+', 'hub/devices/+/+/up', 'hub/things/+/messages', 'cookie/+/up', 'cookie/+/json', 'obd/+/up'] as const;
 
 /** TTS upstream events (lorawan-stack pkg/applicationserver/io/mqtt/topics/v3.go), after `devices/{dev}/`. */
 const TTS_EVENTS = new Set([
@@ -84,6 +86,9 @@ export function routeTopic(topic: string): TopicRoute {
       if (thingId === undefined || thingId.trim() === '') return { kind: 'other' };
       return { kind: 'thing', thingId };
     }
+  }
+  if (first === 'cookie' && levels.length === 3 && (levels[2] === 'up' || levels[2] === 'json') && /^[A-Za-z0-9._~-]{1,64}$/.test(levels[1]!)) {
+    return { kind: 'cookie', gatewayId: levels[1]!, form: levels[2] };
   }
   if (first === 'obd' && levels.length === 3 && levels[2] === 'up' && /^[A-HJ-NPR-Z0-9]{17}$/.test(levels[1]!)) return { kind: 'obd', vin: levels[1]! };
   return { kind: 'other' };
