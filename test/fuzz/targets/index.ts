@@ -20,7 +20,9 @@ import { cayenneTarget } from './cayenne.ts';
 import { lwm2mTarget, senmlCborTarget, senmlJsonTarget } from './senml.ts';
 import { aggregatesQueryTarget, aggregatesScanTarget } from './aggregates.ts';
 import { deviceIndexTarget } from './device-index.ts';
+import { oscTarget } from './osc.ts';
 import { outboxLogTarget } from './outbox-log.ts';
+import { obdTarget } from './obd.ts';
 
 export const TARGETS: readonly FuzzTarget[] = [
   tdTarget,
@@ -42,5 +44,7 @@ export const TARGETS: readonly FuzzTarget[] = [
   lorawanPhyTarget, semtechUdpTarget, cayenneTarget, senmlJsonTarget, senmlCborTarget, lwm2mTarget,
   aggregatesQueryTarget, aggregatesScanTarget,
   deviceIndexTarget,
+  oscTarget,
   outboxLogTarget,
+  obdTarget,
 ];
