@@ -19,6 +19,7 @@ import { thingsPlugin } from '../things/plugin.ts';
 import { ingestPlugin } from '../routing/ingest-plugin.ts';
 import { bindingsPlugin } from '../bindings/plugin.ts';
 import { secretsRoutes } from '../secrets/index.ts';
+import { uiPlugin } from '../ui/plugin.ts';
 
 export interface BuildAppOptions {
   logger?: FastifyServerOptions['logger'];
@@ -62,5 +63,6 @@ export async function buildApp(hubDeps: HubDeps, options: BuildAppOptions = {}):
   await app.register(async (child) => bindingsPlugin(child, deps));
   await app.register(async (child) => secretsRoutes(child, deps));
   await app.register(async (child) => thingsPlugin(child, deps));
+  await app.register(async (child) => uiPlugin(child, deps)); // the web UI at /ui/ (hub/ui), `/` redirects there
   return app;
 }
