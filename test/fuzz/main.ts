@@ -66,6 +66,39 @@ const iterations = Number(values.iterations);
 const jobs = values.jobs ? Number(values.jobs) : Math.max(1, Math.min(2, availableParallelism()));
 console.log(`fuzz: seed ${seed} (rerun with --seed ${seed}), ${iterations} inputs per target, ${names.length} targets, ${jobs} jobs`);
 const started = Date.now();
+let lastCheckpoint = started;
+const command = `npm run fuzz -- ${process.argv.slice(2).join(' ')}`;
+
+/** The results as JSON (--results) and as a Markdown table next to it (same name, .md); `final` once the pool is done. */
+function writeResults(rs: TargetResult[], final: boolean): void {
+  const total = rs.reduce(
+    (a, r) => ({ inputs: a.inputs + r.inputs, crashes: a.crashes + r.crashes, hangs: a.hangs + r.hangs, skipped: a.skipped + r.skipped, notRun: a.notRun + r.notRun }),
+    { inputs: 0, crashes: 0, hangs: 0, skipped: 0, notRun: 0 },
+  );
+  const seconds = Math.round((Date.now() - started) / 1000);
+  const complete = final && total.skipped + total.notRun === 0;
+  const out = values.results!;
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify({ seed, command, final, complete, iterationsPerTarget: iterations, jobs, hangMs: Number(values['hang-ms']), seconds, startedAt: new Date(started).toISOString(), finishedAt: final ? new Date().toISOString() : undefined, total, targets: rs.map((r) => ({ ...r, findings: r.findings.slice(0, 200) })) }, null, 2));
+  const lines = [
+    `# Fuzz run, seed ${seed} (started ${new Date(started).toISOString()})`,
+    '',
+    `\`${command}\`, ${jobs} jobs, hang budget ${values['hang-ms']} ms of CPU of the event-loop thread. ${seconds} s so far; ${final ? (complete ? 'complete' : 'finished, incomplete') : 'IN PROGRESS (checkpoint)'}.`,
+    '',
+    '| target | inputs | accepted | typed | crashes | hangs | worst CPU ms | inputs/s of its own wall time | not run |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rs.map((r) => `| ${r.target} | ${r.inputs} | ${r.accepted} | ${r.typed} | ${r.crashes} | ${r.hangs} | ${r.worstMs.toFixed(1)} | ${r.wallMs ? Math.round(r.inputs / (r.wallMs / 1000)) : '-'} | ${final ? r.skipped + r.notRun : iterations - r.inputs} |`),
+    '',
+    `Total: ${total.inputs} inputs, ${total.crashes} crashes, ${total.hangs} hangs.`,
+    '',
+    '## Findings',
+    '',
+    ...(rs.some((r) => r.findings.length) ? rs.flatMap((r) => r.findings.slice(0, 20).map((f) => `- ${f.target} ${f.kind} at input ${f.index}${f.ms !== undefined ? ` (${f.ms.toFixed(1)} ms)` : ''}: ${f.message.replace(/\s+/g, ' ').slice(0, 200)}${f.file ? ` (${f.file.replace(/^.*\/test\/fuzz\//, 'test/fuzz/')})` : ''}`)) : ['None.']),
+    '',
+  ];
+  writeFileSync(out.replace(/\.json$/, '') + '.md', lines.join('\n'));
+}
+
 const results: TargetResult[] = await runPool({
   targets: names,
   iterations,
@@ -77,6 +110,12 @@ const results: TargetResult[] = await runPool({
   unitSize: values['unit-size'] ? Number(values['unit-size']) : undefined,
   maxMs: values['max-seconds'] ? Number(values['max-seconds']) * 1000 : undefined,
   log: (line) => console.log(`  ${line}`),
+  // A checkpoint of the counts at most every 30 s: a long run that is stopped (or outlives its session) leaves its figures.
+  onUnit: (partial) => {
+    if (Date.now() - lastCheckpoint < 30_000) return;
+    lastCheckpoint = Date.now();
+    writeResults(partial, false);
+  },
 });
 
 const row = (cells: Array<string | number>) => cells.map((c, i) => String(c).padStart(i === 0 ? 0 : 10).padEnd(i === 0 ? 18 : 0)).join(' ');
@@ -92,7 +131,6 @@ console.log(
   `fuzz summary: ${total.inputs} inputs over ${results.length} targets in ${seconds} s, ${total.crashes} crashes, ${total.hangs} hangs` +
     `${complete ? '' : `; INCOMPLETE: ${total.skipped + total.notRun} of ${iterations * results.length} inputs not run`}; seed ${seed}`,
 );
-mkdirSync(dirname(values.results!), { recursive: true });
-writeFileSync(values.results!, JSON.stringify({ seed, complete, iterationsPerTarget: iterations, jobs, hangMs: Number(values['hang-ms']), seconds, finishedAt: new Date().toISOString(), total, targets: results.map((r) => ({ ...r, findings: r.findings.slice(0, 200) })) }, null, 2));
-console.log(`results: ${values.results}`);
+writeResults(results, true);
+console.log(`results: ${values.results} (and .md)`);
 process.exit(total.crashes || total.hangs || total.skipped ? 1 : 0);

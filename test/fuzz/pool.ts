@@ -24,6 +24,8 @@ export interface PoolOptions {
   /** Inputs every target runs even past the budget (its first unit's first inputs), so that none goes untested. */
   minPerTarget?: number;
   log?(line: string): void;
+  /** Called after each unit with the counts so far (every target, units finished or cut short): for checkpoints. */
+  onUnit?(results: TargetResult[]): void;
 }
 
 export interface TargetResult extends Counts {
@@ -123,6 +125,7 @@ export async function runPool(o: PoolOptions): Promise<TargetResult[]> {
       from = Math.max(index + 1, outcome.next);
     }
     res.wallMs += performance.now() - started;
+    o.onUnit?.(o.targets.map((t) => results.get(t)!));
   };
 
   const queue = [...units];
