@@ -2,6 +2,13 @@
 import { canonicalKey, type DeviceEntry, type KeyType } from '../bindings/types.ts';
 import { NETWORK_SERVER_CODECS } from '../bindings/codecs.ts';
 import type { TdSource } from '../mapping/thing-mappings.ts';
+import { adapterThingId } from './adapters.ts';
+
+/**
+ * The key type that names a Thing by its id (`hub/things/{thingId}/messages`): every registered TD answers to it,
+ * through its own `keyType: "thingId"` interface when it declares one, else through the generic MQTT JSON adapter.
+ */
+export const THING_ID_KEY: KeyType = 'thingId';
 
 /** deviceDefinitions members that are device keys themselves (FLINT's `mac`, a `devAddr` next to a `devEui`, ...). */
 export const KEY_MEMBERS: readonly KeyType[] = ['devEui', 'devAddr', 'sigfoxId', 'mac', 'oscSource', 'vin', 'cookieDevice'];
@@ -149,6 +156,8 @@ export class DeviceIndex {
   /** slot -> claimants in claim order; the first is the owner. */
   private readonly claims = new Map<string, DeviceEntry[]>();
   private readonly slotsByThing = new Map<string, string[]>();
+  /** thingId -> the interface a message naming the Thing by id uses when its TD declares none (THING_ID_KEY). */
+  private readonly byThingId = new Map<string, DeviceEntry>();
   private conflicts = 0;
   private readonly skipped = { count: 0 };
 
@@ -167,6 +176,7 @@ export class DeviceIndex {
   put(thingId: string, td: Record<string, unknown> | undefined): void {
     this.remove(thingId);
     if (!isObject(td)) return;
+    this.byThingId.set(thingId, { thingId, adapterId: adapterThingId('mqtt'), keyType: THING_ID_KEY, deviceKey: thingId, interfaceType: 'uplink_triggered', deviceDefinitions: {}, codecs: [] });
     const before = this.skipped.count;
     const entries = entriesOfTd(thingId, td, this.skipped);
     if (this.skipped.count > before) this.warn({ thingId, skipped: this.skipped.count - before }, 'ioAdapterDefinitions members skipped (malformed)');
@@ -187,6 +197,7 @@ export class DeviceIndex {
   }
 
   remove(thingId: string): void {
+    this.byThingId.delete(thingId);
     const slots = this.slotsByThing.get(thingId);
     if (!slots) return;
     this.slotsByThing.delete(thingId);
@@ -197,9 +208,13 @@ export class DeviceIndex {
     }
   }
 
-  /** The interface that owns this key (the key in any spelling canonicalKey accepts), or undefined. */
+  /**
+   * The interface that owns this key (the key in any spelling canonicalKey accepts), or undefined. Key type
+   * `thingId` finds any registered Thing by its id (a declared `thingId` interface first).
+   */
   lookup(keyType: KeyType, deviceKey: string): DeviceEntry | undefined {
     const key = canonicalKey(keyType, deviceKey);
+    if (keyType === THING_ID_KEY) return this.claims.get(slot(keyType, key))?.[0] ?? this.byThingId.get(key);
     return this.claims.get(slot(keyType, key))?.[0] ?? (keyType !== 'mac' ? this.claims.get(slot('mac', key))?.[0] : undefined);
   }
 
