@@ -125,7 +125,8 @@ export function parseElmReply(text: string, options: ParseOptions = {}): ElmRepl
       if (!part) break;
       bytes.push(...part);
     }
-    if (bytes.length < numbered.total) out.invalid.push({ line: numbered.line, reason: `numbered message has ${bytes.length} of ${numbered.total} bytes` });
+    if (numbered.total === 0) out.invalid.push({ line: numbered.line, reason: 'numbered message of 0 bytes' });
+    else if (bytes.length < numbered.total) out.invalid.push({ line: numbered.line, reason: `numbered message has ${bytes.length} of ${numbered.total} bytes` });
     else out.messages.push({ data: Uint8Array.from(bytes.slice(0, numbered.total)) });
     numbered = undefined;
   };
@@ -211,7 +212,9 @@ function assemble(frames: Frame[], out: ElmReply): void {
   };
   for (const f of frames) {
     if (f.ecu === undefined) {
-      out.messages.push({ data: Uint8Array.from(f.bytes) });
+      // No frame, on any protocol the ELM speaks, is longer than an ISO-TP message (found by the obd fuzz target).
+      if (f.bytes.length > MAX_MESSAGE) out.invalid.push({ line: f.line.slice(0, 64), reason: `line of ${f.bytes.length} bytes` });
+      else out.messages.push({ data: Uint8Array.from(f.bytes) });
       continue;
     }
     const pci = f.bytes[0];

@@ -50,11 +50,13 @@ export function parseNmea(line: string): NmeaSentence {
     const r = p as RMCPacket;
     if (!(r.datetime instanceof Date) || Number.isNaN(r.datetime.getTime())) throw new DecodeError('RMC without a valid date/time', { field: 'datetime' }, 'nmea-fields');
     if (!Number.isFinite(r.latitude) || !Number.isFinite(r.longitude)) throw new DecodeError('RMC without a position', { field: 'latitude' }, 'nmea-fields');
+    checkPosition(r.latitude, r.longitude);
     return { type: 'RMC', valid: r.status === 'valid', datetime: r.datetime.toISOString(), latitude: r.latitude, longitude: r.longitude, speedKmh: r.speedKnots * 1.852, track: r.trackTrue };
   }
   const g = p as GGAPacket;
   if (!(g.time instanceof Date) || Number.isNaN(g.time.getTime())) throw new DecodeError('GGA without a valid time', { field: 'time' }, 'nmea-fields');
   if (!Number.isFinite(g.latitude) || !Number.isFinite(g.longitude)) throw new DecodeError('GGA without a position', { field: 'latitude' }, 'nmea-fields');
+  checkPosition(g.latitude, g.longitude);
   const t = g.time;
   return {
     type: 'GGA',
@@ -65,6 +67,12 @@ export function parseNmea(line: string): NmeaSentence {
     satellites: g.satellitesInView,
     altitude: g.altitudeMeters,
   };
+}
+
+/** nmea-simple reads `4807 00 00.038` as 4807 degrees (found by the obd fuzz target): positions off the globe are refused. */
+function checkPosition(latitude: number, longitude: number): void {
+  if (Math.abs(latitude) > 90) throw new DecodeError(`Latitude ${latitude.toFixed(3)} is off the globe`, { field: 'latitude' }, 'nmea-fields');
+  if (Math.abs(longitude) > 180) throw new DecodeError(`Longitude ${longitude.toFixed(3)} is off the globe`, { field: 'longitude' }, 'nmea-fields');
 }
 
 export interface GpsTrackOptions {

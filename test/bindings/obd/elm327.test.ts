@@ -1,5 +1,6 @@
 // ELM327 reply parsing beyond the vectors: headers and spaces either way, 29-bit ids, echo, prompt, line-numbered
 // multi-frame, statuses never parsed as data, typed errors naming offset/field; the MQTT gateway decoder.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DecodeError } from '../../../hub/errors.ts';
 import { parseElmReply } from '../../../hub/bindings/obd/elm327.ts';
@@ -104,5 +105,31 @@ describe('decodeObdGatewayMessage (obd/{vin}/up)', () => {
     expect(() => decodeObdGatewayMessage(`obd/${VIN}/up`, 'NO DATA\r\r>', 0)).toThrow(DecodeError);
     expect(() => decodeObdGatewayMessage('obd/short/up', '41 0D 32', 0)).toThrow(/not obd/);
     expect(() => decodeObdGatewayMessage(`obd/${VIN}/up`, '$GPRMC,123519,A,4807.038,N,01131.000,E,022.4,084.4,230394,003.1,W*6B', 0)).toThrow(/checksum/);
+  });
+});
+
+describe('fuzz findings (test/fuzz/repro/obd), kept as regression inputs', () => {
+  const repro = (name: string) => readFileSync(new URL(`../../fuzz/repro/obd/${name}`, import.meta.url), 'latin1');
+  it('a header-less line longer than an ISO-TP message is an invalid frame, not a message', () => {
+    const r = parseElmReply(repro('regression-long-headerless-line.bin'), { headers: false });
+    expect(r.messages.every((m) => m.data.length <= 4095)).toBe(true);
+    expect(parseElmReply(`41${'00'.repeat(5000)}`, { headers: false })).toMatchObject({ messages: [], invalid: [{ reason: 'line of 5001 bytes' }] });
+  });
+  it('a numbered message of 0 bytes is invalid', () => {
+    expect(parseElmReply('000\r\n0: 41 0D 32\r\n', { headers: false })).toMatchObject({ messages: [], invalid: [{ reason: 'numbered message of 0 bytes' }] });
+    for (const headers of [true, false, 'auto'] as const) expect(parseElmReply(repro('regression-numbered-zero.bin'), { headers }).messages.every((m) => m.data.length > 0)).toBe(true);
+  });
+  it('NMEA positions off the globe (nmea-simple reads "4807 00 00.038" as 4807 degrees) are refused', () => {
+    for (const name of ['regression-nmea-latitude-4807.bin', 'regression-nmea-longitude-11348.bin']) {
+      for (const line of repro(name).split(/[\r\n]+/).filter((l) => l.startsWith('$'))) {
+        try {
+          const s = parseNmea(line);
+          if (s.type !== 'other') expect(Math.abs(s.latitude) <= 90 && Math.abs(s.longitude) <= 180, line).toBe(true);
+        } catch (e) {
+          expect(e).toBeInstanceOf(DecodeError);
+        }
+      }
+    }
+    expect(() => parseNmea('$GPRMC,123519,A,4807 00 00.038,N,01131.000,E,022.4,084.4,230394,003.1,W*6A')).toThrow(/off the globe/);
   });
 });
