@@ -23,6 +23,7 @@ import { deviceIndexTarget } from './device-index.ts';
 import { oscTarget } from './osc.ts';
 import { outboxLogTarget } from './outbox-log.ts';
 import { obdTarget } from './obd.ts';
+import { cookieTarget } from './cookie.ts';
 
 export const TARGETS: readonly FuzzTarget[] = [
   tdTarget,
@@ -47,4 +48,5 @@ export const TARGETS: readonly FuzzTarget[] = [
   oscTarget,
   outboxLogTarget,
   obdTarget,
+  cookieTarget,
 ];
