@@ -317,3 +317,19 @@ export function nmeaFix(at: Date, d: Pick<DriveState, 'latitude' | 'longitude' |
     sentence(`GPGGA,${time},${lat},${lon},1,08,0.9,520.0,M,47.0,M,,`)
   );
 }
+
+/**
+ * A vehicle TD (an obd-vehicle instance) with the simulator named as its ELM327 adapter and GPS, and a poll schedule
+ * (the demo's and the benchmark's car): a copy, the input is not changed.
+ */
+export function withElm327(td: Record<string, unknown>, sim: Pick<VehicleSimulator, 'host' | 'port' | 'gpsPort'>, intervalMs = 1000): Record<string, unknown> {
+  const copy = structuredClone(td) as Record<string, unknown> & { 'hub:ioAdapterDefinitions'?: Array<{ deviceDefinitions?: Record<string, unknown> }> };
+  const entry = copy['hub:ioAdapterDefinitions']?.find((e) => e.deviceDefinitions?.keyType === 'vin');
+  if (!entry?.deviceDefinitions) throw new Error('not a vehicle TD (no vin interface)');
+  Object.assign(entry.deviceDefinitions, {
+    elm327: { host: sim.host, port: sim.port, headers: true, spaces: false, ...(sim.gpsPort ? { gps: { port: sim.gpsPort } } : {}) },
+    pollSchedule: [{ pids: ['0D', '0C', '05', '04', '2F'], intervalMs }, { pids: ['0F', '10', '11', '1F', '42', '46', '5C', '5E'], intervalMs: intervalMs * 5 }],
+    dtcIntervalMs: intervalMs * 10,
+  });
+  return copy;
+}
