@@ -8,6 +8,7 @@ import { loadConfig } from './config.ts';
 import { createHub } from './hub.ts';
 import { startFleet, type RunningFleet } from './simulators/fleet-runner.ts';
 import { fleet, type SimulatedDevice } from './simulators/formats.ts';
+import { startVehicleSimulator, withElm327 } from './simulators/vehicle.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const env = { HUB_DATA_DIR: './data-demo', ...process.env };
@@ -45,6 +46,13 @@ await Promise.all(sigfox.map((d) => register('sigfox-device', `urn:dev:sigfox:${
   TITLE: `Sigfox sensor ${d.name}`, ADAPTER_ID: 'urn:wot-hub:adapter:sigfox', SIGFOX_ID: d.sigfoxId, MAPPING: 'sigfox-callback', PAYLOAD_CODEC: 'cayenne-lpp',
 })));
 
+// A simulated car: an ELM327 over TCP with its GPS (NMEA) on a second port; its TD names both, the OBD transport polls it.
+const car = await startVehicleSimulator();
+const carId = `urn:dev:vin:${car.vin}`;
+await inject('PUT', '/mappings/obd-pid', readFileSync(join(ROOT, 'mappings', 'obd-pid.ttl'), 'utf8'), 'text/turtle');
+await register('obd-vehicle', carId, { TITLE: 'Simulated car', ADAPTER_ID: 'urn:wot-hub:adapter:obd', VIN: car.vin, MAPPING: 'obd-pid' });
+await inject('PUT', `/things/${encodeURIComponent(carId)}`, withElm327((await hub.directory.get(carId))! as Record<string, unknown>, car), 'application/td+json');
+
 const fleets: RunningFleet[] = [];
 const onError = (e: Error) => hub.app.log.warn({ err: e }, 'simulated device: send failed');
 if (config.mqttPort > 0) {
@@ -61,6 +69,7 @@ say();
 say(`Hub demo running at ${base} with ${tts.length + chirpstack.length + sigfox.length} simulated devices:`);
 say(`  ${tts.length} LoRaWAN sensors via The Things Stack over MQTT${config.mqttPort > 0 ? ` (embedded broker on ${config.host}:${config.mqttPort})` : ' webhooks'},`);
 say(`  ${chirpstack.length} via the ChirpStack HTTP integration, ${sigfox.length} Sigfox devices via callbacks.`);
+say(`  a car (VIN ${car.vin}): ELM327 over TCP on ${car.host}:${car.port}, GPS on ${car.gpsPort}; curl -s ${base}/wot/${encodeURIComponent(carId)}/properties/speed`);
 say();
 say('Try:');
 say(`  curl -s ${base}/things | head -c 600`);
@@ -86,6 +95,7 @@ const stop = async () => {
   stopping = true;
   clearInterval(ticker);
   for (const f of fleets) await f.stop();
+  await car.stop();
   await hub.stop();
   process.exit(0);
 };
