@@ -64,7 +64,7 @@ describe('vehicle simulator over TCP -> hub -> SPARQL and the live Thing', () =>
     expect(put.statusCode, put.body).toBe(201);
     await registerVehicle(hub, ID, sim.vin, {
       elm327: { host: sim.host, port: sim.port, headers: true, spaces: true, timeoutMs: 1000, gps: { port: sim.gpsPort } },
-      pollSchedule: [{ pids: ['0D', '0C', '05', '5C', '2F'], intervalMs: 200 }, { pids: ['fuelRate'], intervalMs: 400 }],
+      pollSchedule: [{ pids: ['0D', '0C', '05', '5C', '2F'], intervalMs: 200 }, { pids: ['fuelRate', '0B'], intervalMs: 400 }],
       dtcIntervalMs: 100,
     });
   });
@@ -140,6 +140,10 @@ describe('vehicle simulator over TCP -> hub -> SPARQL and the live Thing', () =>
     const rows = await sparql(hub, `PREFIX sosa: <http://www.w3.org/ns/sosa/> SELECT DISTINCT ?v WHERE { GRAPH ?g { ?o sosa:madeBySensor <${thing()}> ; sosa:observedProperty <${thing()}/properties/speed> ; sosa:hasSimpleResult ?v } }`);
     expect(rows.map((r) => Number(r.v!.value)).sort()).toEqual([84, 93]);
     expect(obdStats(hub)).toMatchObject({ vehicles: 1, rejected: 0 });
+    // 0B is scheduled but not in the ECU's supported-PID bitmaps: never requested, counted as unsupported.
+    expect(sim.requests.has('010B')).toBe(false);
+    expect(obdStats(hub)['session.unsupported']).toBeGreaterThan(0);
+    expect(sim.requests.get('0100')).toBeGreaterThanOrEqual(1);
   });
 
   it('a lost adapter is reconnected and polling resumes; a flood drops the link, is counted, and is survived', async () => {
