@@ -16,7 +16,8 @@ import { adapterKindOfTransport } from './routing/adapters.ts';
 import { startTransports, stopTransports } from './bindings/transports.ts';
 import type { RunningTransport, UplinkSink } from './bindings/types.ts';
 import { SecretStore } from './secrets/index.ts';
-import { MemoryCommandSink, type CommandSink } from './things/command-sink.ts';
+import type { CommandSink } from './things/command-sink.ts';
+import { createDownlink, type Downlink } from './downlink/index.ts';
 import { ThingRuntime } from './things/thing-runtime.ts';
 import { ThingModelCatalog } from './directory/thing-models.ts';
 import { TdValidator } from './directory/validator.ts';
@@ -39,6 +40,8 @@ export interface Hub {
   transports: RunningTransport[];
   liveState: LiveState;
   commands: CommandSink;
+  /** The durable downlink queues behind `commands` (unless a sink was passed in), their adapters and actuation record. */
+  downlink: Downlink;
   things: ThingRuntime;
   /** The edge-to-cloud outbox (upstreamUrl set), else undefined. */
   outbox?: Outbox;
@@ -70,7 +73,9 @@ export async function createHub(config: HubConfig, options: BuildAppOptions & { 
   const secrets = new SecretStore(resolve(config.dataDir));
   const directory = new Directory({ store, baseUrl: config.baseUrl, dataDir: resolve(config.dataDir) });
   const liveState = new LiveState();
-  const commands = options.commands ?? new MemoryCommandSink();
+  let routing: RoutingService | undefined;
+  const downlink = createDownlink(config, store, () => routing, (err, context) => app?.log.warn({ err }, context));
+  const commands = options.commands ?? downlink.service;
   const things = new ThingRuntime({
     config,
     auth,
@@ -81,7 +86,6 @@ export async function createHub(config: HubConfig, options: BuildAppOptions & { 
   things.attachDirectory(directory);
   let app: FastifyInstance;
   let mapping: MappingService;
-  let routing: RoutingService;
   let outbox: Outbox | undefined;
   try {
     await directory.open();
@@ -91,6 +95,8 @@ export async function createHub(config: HubConfig, options: BuildAppOptions & { 
     // With an upstream, observation inserts also enter the durable outbox (after the local write, before the ack).
     outbox = await createOutbox(config, log);
     routing = await createRoutingService({ config, store: outbox ? outbox.tee(store) : store, mapping, directory, live: liveState, log });
+    await downlink.service.open();
+    routing.pipeline.downlinks = { onUplink: (entry, origin) => downlink.service.onUplink(entry, origin), networkEvent: (b, e) => downlink.service.networkEvent(b, e) };
     app = await buildApp({ config, store, auth, directory, liveState, commands, things, mapping, routing, uplinks: routing.pipeline, secrets }, options);
     if (outbox) {
       const o = outbox;
@@ -102,6 +108,7 @@ export async function createHub(config: HubConfig, options: BuildAppOptions & { 
   } catch (e) {
     await outbox?.stop();
     await things.stop();
+    await downlink.service.close();
     await directory.close();
     await store.close();
     throw e;
@@ -120,6 +127,7 @@ export async function createHub(config: HubConfig, options: BuildAppOptions & { 
     transports,
     liveState,
     commands,
+    downlink,
     things,
     outbox,
     adminToken: admin.token,
@@ -131,6 +139,8 @@ export async function createHub(config: HubConfig, options: BuildAppOptions & { 
       // fails start() (startTransports stops those already started).
       const running = await startTransports({ config, uplinks: routing.pipeline, auth, secrets, log: app.log, directory });
       transports.push(...running);
+      const mqtt = running.find((t) => t.name === 'mqtt') as { publish?: (topic: string, payload: Buffer) => Promise<void> } | undefined;
+      if (mqtt?.publish) downlink.mqtt.publish = mqtt.publish.bind(mqtt);
       for (const t of running) routing.adapters.ensure(adapterKindOfTransport(t.name));
     },
     async stop() {
@@ -138,7 +148,9 @@ export async function createHub(config: HubConfig, options: BuildAppOptions & { 
       stopped = true;
       // Transports first: no new message enters while the app and the store close.
       await stopTransports(transports.splice(0));
+      downlink.mqtt.publish = undefined;
       await things.stop();
+      await downlink.service.close();
       await app.close();
       await outbox?.stop();
       await directory.close();

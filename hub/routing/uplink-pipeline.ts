@@ -8,6 +8,7 @@ import type { LiveState, MessageEnvelope } from './live-state.ts';
 import type { Rejections } from './rejections.ts';
 import type { IngestResult, UplinkRouter } from './uplink-router.ts';
 import type { UplinkAdapters } from './adapters.ts';
+import type { OtherNetworkEvent } from '../bindings/tts/network-event.ts';
 
 export interface UplinkPipelineDeps {
   index: DeviceIndex;
@@ -19,6 +20,12 @@ export interface UplinkPipelineDeps {
   codec?: (name: string) => PayloadCodec;
   /** How many recent (thing, interface, messageId) triples are remembered to drop redeliveries (default 65,536). */
   dedupWindow?: number;
+}
+
+/** What the downlink queues (hub/downlink/service.ts) hear from the pipeline. */
+export interface DownlinkHooks {
+  onUplink(entry: DeviceEntry, origin: UplinkOrigin): void;
+  networkEvent(binding: string, event: OtherNetworkEvent): void;
 }
 
 /** When a Thing was last heard, and on which interface (adapter id): downlinks go to the last active one. */
@@ -52,6 +59,8 @@ export class UplinkPipeline implements UplinkSink {
   private readonly active = new Map<string, Map<string, number>>();
   private readonly codec: (name: string) => PayloadCodec;
   private readonly window: number;
+  /** The downlink queues (hub/downlink): told of every uplink (uplink_triggered sends) and of network-server events. */
+  downlinks?: DownlinkHooks;
 
   constructor(private readonly deps: UplinkPipelineDeps) {
     this.codec = deps.codec ?? registeredCodec;
@@ -117,6 +126,15 @@ export class UplinkPipeline implements UplinkSink {
     return result;
   }
 
+  /** A network server's downlink event (TTS down/*, ChirpStack ack/txack/log, Sigfox acknowledge) for the downlink queues. */
+  networkEvent(binding: string, event: OtherNetworkEvent): void {
+    try {
+      this.downlinks?.networkEvent(binding, event);
+    } catch {
+      // counting and state changes must never throw into a transport
+    }
+  }
+
   /** The interface a Thing was last heard on, and when; undefined when it never was since the hub started. */
   lastActive(thingId: string): LastActive | undefined {
     const byInterface = this.active.get(thingId);
@@ -147,6 +165,11 @@ export class UplinkPipeline implements UplinkSink {
     const counters = this.deps.adapters.of(origin.binding);
     // Heard is heard: last-seen moves even when the payload then fails to decode (class A downlinks follow an uplink).
     this.touch(entry.thingId, entry.adapterId, origin.receivedAt);
+    try {
+      this.downlinks?.onUplink(entry, origin);
+    } catch {
+      // a downlink failure never stops an uplink
+    }
     const decoded = applyPropertyNames(this.decode(frame, entry), entry.deviceDefinitions);
     counters.decoded += 1;
     const envelope = envelopeOf(frame, origin, entry, decoded);

@@ -19,12 +19,13 @@ export function hubSecurity(): { securityDefinitions: Record<string, unknown>; s
   };
 }
 
-/** What invoking a device action answers: the queued command (hub/things/command-sink.ts). */
+/** What invoking a device action answers (201, `Location` = `href`): the queued command (hub/things/command-sink.ts). */
 export const COMMAND_OUTPUT: WoT.DataSchema = {
   type: 'object',
   properties: {
     id: { type: 'string', format: 'uri' },
-    status: { type: 'string', enum: ['QUEUED', 'SENT', 'DELIVERED', 'FAILED', 'EXPIRED'] },
+    status: { type: 'string', enum: ['QUEUED', 'SENT', 'ACCEPTED', 'DELIVERED', 'FAILED', 'EXPIRED', 'CANCELLED'] },
+    href: { type: 'string', format: 'uri' },
   },
   required: ['id', 'status'],
 };
@@ -66,12 +67,23 @@ export function addHttpForms(thing: ExposedThing, baseUrl: string, readsOpen: bo
       });
     }
   }
+  let queued = false;
   for (const [name, a] of Object.entries(thing.actions)) {
     push(a, {
       href: `${base}/actions/${encodeURIComponent(name)}`,
       contentType: 'application/json',
       op: ['invokeaction'],
     });
+    if (a.synchronous === false) {
+      // TD 1.1 asynchronous actions: the 201's Location is the command's status resource (hub/downlink).
+      queued = true;
+      push(a, { href: `${base}/commands/{commandId}`, contentType: 'application/json', op: ['queryaction'], 'htv:methodName': 'GET', ...readSecurity });
+      push(a, { href: `${base}/commands/{commandId}`, contentType: 'application/json', op: ['cancelaction'], 'htv:methodName': 'DELETE' });
+    }
+  }
+  if (queued) {
+    const t = thing as unknown as { forms?: Array<Record<string, unknown>> };
+    (t.forms ??= []).push({ href: `${base}/commands`, contentType: 'application/json', op: ['queryallactions'], 'htv:methodName': 'GET', ...readSecurity });
   }
   for (const [name, e] of Object.entries(thing.events)) {
     push(e, {
@@ -82,6 +94,11 @@ export function addHttpForms(thing: ExposedThing, baseUrl: string, readsOpen: bo
       ...readSecurity,
     });
   }
+}
+
+/** Path of a command's status resource: `/wot/{thingId}/commands/{uuid}`. */
+export function commandPath(thingId: string, commandId: string): string {
+  return `${thingPath(thingId)}/commands/${commandId.replace(/^urn:uuid:/, '')}`;
 }
 
 /**

@@ -4,6 +4,10 @@ import type { Observer, ObservedKind } from './observers.ts';
 export interface InteractionResult {
   body: Buffer;
   contentType: string;
+  /** 201 for a queued command (absent: 200). */
+  status?: number;
+  /** The queued command's status resource (absolute URL), for the `Location` header. */
+  location?: string;
 }
 
 /**
@@ -14,7 +18,7 @@ export interface ThingInteractions {
   /** readproperty: the latest live value. */
   readProperty(thingId: string, name: string): Promise<InteractionResult>;
   /** invokeaction: validates the input against the action's schema, then runs the action. */
-  invokeAction(thingId: string, name: string, body: Buffer | undefined, contentType: string | undefined): Promise<InteractionResult>;
+  invokeAction(thingId: string, name: string, body: Buffer | undefined, contentType: string | undefined, requester?: string): Promise<InteractionResult>;
   /**
    * observeproperty / subscribeevent; resolves to the function that ends the observation. `onEnd` runs when the hub
    * ends it (the Thing was removed).

@@ -1,5 +1,7 @@
 // Fastify routes of every exposed Thing: /wot/{id} (TD), properties (read, SSE observe), actions, events (SSE).
+import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { NotFoundError } from '../errors.ts';
 import type { ServerResponse } from 'node:http';
 import type { HubDeps } from '../http/deps.ts';
 import { heartbeatInterval } from '../http/connections.ts';
@@ -7,6 +9,12 @@ import { ACTION_BODY_LIMIT } from '../http/limits.ts';
 import { SECURITY_HEADERS } from '../http/security-headers.ts';
 import type { ThingRuntime } from './thing-runtime.ts';
 import type { ObservedKind } from './observers.ts';
+
+/** Who asked, for the command record: a fingerprint of the bearer token (never the token). */
+function requesterOf(authorization: string | undefined): string | undefined {
+  const m = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization) : null;
+  return m ? `token:${createHash('sha256').update(m[1]!, 'utf8').digest('hex').slice(0, 12)}` : undefined;
+}
 
 /** A slow client that lets this much pile up is dropped rather than buffered without bound (as /events). */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
@@ -59,11 +67,40 @@ export async function thingsPlugin(app: FastifyInstance, deps: HubDeps & { thing
     { onRequest: auth.require('act'), bodyLimit: ACTION_BODY_LIMIT, schema: { params } },
     async (request, reply) => {
       const body = Buffer.isBuffer(request.body) ? request.body : undefined;
-      const result = await things.invokeAction(request.params.id, request.params.name, body, request.headers['content-type']);
+      const result = await things.invokeAction(request.params.id, request.params.name, body, request.headers['content-type'], requesterOf(request.headers.authorization));
+      if (result.status) reply.code(result.status);
+      if (result.location) reply.header('location', result.location);
       reply.type(result.contentType);
       return result.body;
     },
   );
+
+  // Queued commands (hub/downlink): queryallactions, queryaction (GET) and cancelaction (DELETE, the act scope).
+  const commandParams = {
+    type: 'object',
+    properties: { id: { type: 'string', minLength: 1 }, cid: { type: 'string', minLength: 1, maxLength: 64 } },
+    required: ['id', 'cid'],
+  } as const;
+  const sink = deps.commands;
+  const known = (id: string) => {
+    if (!things.hasThing(id)) throw new NotFoundError(`No exposed Thing '${id}'`);
+  };
+  app.get<{ Params: { id: string } }>('/wot/:id/commands', read, async (request, reply) => {
+    known(request.params.id);
+    reply.type('application/json');
+    return JSON.stringify(sink.list?.(request.params.id) ?? []);
+  });
+  app.get<{ Params: { id: string; cid: string } }>('/wot/:id/commands/:cid', { onRequest: auth.require('read'), schema: { params: commandParams } }, async (request, reply) => {
+    if (!sink.get) throw new NotFoundError('This hub keeps no command status');
+    reply.type('application/json');
+    return JSON.stringify(sink.get(request.params.id, request.params.cid));
+  });
+  app.delete<{ Params: { id: string; cid: string } }>('/wot/:id/commands/:cid', { onRequest: auth.require('act'), schema: { params: commandParams } }, async (request, reply) => {
+    if (!sink.cancel) throw new NotFoundError('This hub cannot cancel commands');
+    const cancelled = await sink.cancel(request.params.id, request.params.cid, requesterOf(request.headers.authorization));
+    reply.type('application/json');
+    return JSON.stringify(cancelled);
+  });
 
   function sse(kind: ObservedKind) {
     return async (request: FastifyRequest<{ Params: Params }>, reply: FastifyReply): Promise<void> => {

@@ -10,7 +10,7 @@ import { CoapRouter } from './coap-router.ts';
 import { HubCoapServer } from './coap-server.ts';
 import type { CommandSink } from './command-sink.ts';
 import type { DirectoryChange, DirectoryPort, ThingDescription } from './directory-port.ts';
-import { COMMAND_OUTPUT, coapFormHost, DROPPED_TERMS, hubSecurity, mergeHubForms, PAUSED_OUTPUT } from './hub-forms.ts';
+import { COMMAND_OUTPUT, commandPath, coapFormHost, DROPPED_TERMS, hubSecurity, mergeHubForms, PAUSED_OUTPUT } from './hub-forms.ts';
 import { FastifyProtocolServer } from './http-server.ts';
 import type { InteractionResult, ThingInteractions } from './interactions.ts';
 import { wotCore, type ExposedThing, type Servient } from './node-wot.ts';
@@ -186,11 +186,20 @@ export class ThingRuntime implements ThingInteractions {
     return { body: await content.toBuffer(), contentType: content.type };
   }
 
-  async invokeAction(thingId: string, name: string, body: Buffer | undefined, contentType: string | undefined): Promise<InteractionResult> {
+  async invokeAction(thingId: string, name: string, body: Buffer | undefined, contentType: string | undefined, requester?: string): Promise<InteractionResult> {
     const entry = this.entry(thingId);
     const action = entry.thing.actions[name];
     if (!action) throw new NotFoundError(`Thing '${thingId}' has no action '${name}'`);
     const value = this.inputs.parse(body, contentType, action.input as object | undefined, name);
+    if (!entry.adapter) {
+      // A device action is a queued command (hub/downlink): 201 with its status resource (TD 1.1 queryaction).
+      const a = action as unknown as Record<string, unknown>;
+      const policy = a.downlinkPolicy === 'latest-only' || a['hub:downlinkPolicy'] === 'latest-only' ? 'latest-only' : 'fifo';
+      const ttl = [a.ttlSeconds, a['hub:ttlSeconds']].find((t): t is number => typeof t === 'number' && Number.isInteger(t) && t > 0);
+      const queued = await this.options.commands.submit(thingId, name, value, { policy, ...(ttl ? { ttlSeconds: ttl } : {}), ...(requester ? { requester } : {}) });
+      const href = `${this.options.config.baseUrl}${commandPath(thingId, queued.id)}`;
+      return { status: 201, location: href, contentType: 'application/json', body: Buffer.from(JSON.stringify({ ...queued, href })) };
+    }
     const input = value === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(value));
     const output = await entry.thing.handleInvokeAction(name, new wotCore.Content('application/json', Readable.from([input])), {
       formIndex: 0,

@@ -45,7 +45,7 @@ export async function startBroker(
   ctx: Pick<TransportContext, 'config' | 'auth' | 'log'>,
   ingest: MqttIngest,
   limits: BrokerLimits = DEFAULT_BROKER_LIMITS,
-): Promise<RunningTransport> {
+): Promise<RunningTransport & { publish(topic: string, payload: Buffer): Promise<void> }> {
   const scopes = new WeakMap<Client, Set<Scope>>();
   const inflight = new WeakMap<Client, number>();
   const bounded = new BoundedLog(ctx.log);
@@ -139,6 +139,11 @@ export async function startBroker(
     name: 'mqtt-broker',
     address: { host: addr.address, port: addr.port },
     stats: () => ({ ...counters, clients: broker.connectedClients }),
+    /** Publishes as the broker itself (downlinks to a network server's topics, hub/downlink). QoS 0: TTS's MQTT is QoS 0 only. */
+    publish: (topic: string, payload: Buffer) =>
+      new Promise<void>((resolve, reject) =>
+        broker.publish({ cmd: 'publish', topic, payload, qos: 0, retain: false, dup: false }, (err?: Error) => (err ? reject(err) : resolve())),
+      ),
     async stop() {
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       for (const s of sockets) s.destroy();

@@ -16,7 +16,12 @@ export const MQTT_CODECS: MqttCodecs = { tts: ttsCodec, chirpstack: chirpstackCo
  * Starts what the configuration enables, as one RunningTransport (undefined when neither is). Both share one ingest
  * path, so a message counts the same whichever way it came.
  */
-export async function startMqtt(ctx: TransportContext, codecs?: MqttCodecs): Promise<RunningTransport | undefined> {
+/** The MQTT transport also publishes (downlinks, hub/downlink/adapters.ts). */
+export interface MqttPublisher {
+  publish(topic: string, payload: Buffer): Promise<void>;
+}
+
+export async function startMqtt(ctx: TransportContext, codecs?: MqttCodecs): Promise<(RunningTransport & MqttPublisher) | undefined> {
   const wantBroker = ctx.config.mqttPort > 0;
   const wantSubscriber = !!ctx.config.mqttUrl;
   if (!wantBroker && !wantSubscriber) return undefined;
@@ -30,8 +35,14 @@ export async function startMqtt(ctx: TransportContext, codecs?: MqttCodecs): Pro
     throw e;
   }
   const broker = parts.find((p) => p.name === 'mqtt-broker');
+  // Downlinks go where the network server listens: the external broker when there is one, else the embedded broker.
+  const publisher = (parts.find((p) => p.name === 'mqtt-subscriber') ?? broker) as (RunningTransport & Partial<MqttPublisher>) | undefined;
   return {
     name: 'mqtt',
+    async publish(topic: string, payload: Buffer) {
+      if (!publisher?.publish) throw new Error('no MQTT connection to publish on');
+      await publisher.publish(topic, payload);
+    },
     ...(broker?.address ? { address: broker.address } : {}),
     stats() {
       const out: Record<string, number> = ingest.stats();

@@ -8,6 +8,14 @@ import { decodeGenericUplink } from './generic.ts';
 import { decodeObdGatewayMessage } from '../obd/gateway.ts';
 import { routeTopic, type TopicRoute } from './topics.ts';
 
+/** Network-server events that are evidence for downlink command states (hub/downlink/events.ts). */
+const DOWNLINK_EVENTS = new Set(['tts:down/queued', 'tts:down/sent', 'tts:down/ack', 'tts:down/nack', 'tts:down/failed', 'chirpstack:txack', 'chirpstack:ack', 'chirpstack:log']);
+
+/** The pipeline's optional hand-over of network events to the downlink queues (hub/routing/uplink-pipeline.ts). */
+interface NetworkEventSink {
+  networkEvent(binding: string, event: import('../tts/network-event.ts').OtherNetworkEvent): void;
+}
+
 /** Largest MQTT payload the hub decodes (the embedded broker refuses larger packets outright). */
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
 
@@ -186,6 +194,7 @@ export class MqttIngest {
     this.counters.events += 1;
     const name = `${route.kind}:${route.event}`;
     if (this.eventCounts.has(name) || this.eventCounts.size < 64) this.eventCounts.set(name, (this.eventCounts.get(name) ?? 0) + 1);
+    if (DOWNLINK_EVENTS.has(name)) return this.downlinkEvent(route, payload, origin);
     if (route.event !== 'join' && route.event !== 'status') return;
     let device: unknown;
     let details: unknown;
@@ -200,6 +209,20 @@ export class MqttIngest {
       // a malformed event is still counted; the report just names no device
     }
     this.bounded.info(`event-${route.event}`, { binding: origin.binding, topic: origin.topic, event: route.event, device, details }, `mqtt: ${origin.binding} ${route.event} event`);
+  }
+
+  /** A downlink event goes, decoded, to the downlink queues (through the pipeline); a malformed one is counted only. */
+  private downlinkEvent(route: { kind: 'tts' | 'chirpstack'; event: string }, payload: Uint8Array, origin: UplinkOrigin): void {
+    const sink = this.ctx.uplinks as Partial<NetworkEventSink>;
+    if (!sink.networkEvent || payload.length > MAX_PAYLOAD_BYTES) return;
+    try {
+      const body = parseJsonBody(payload, 'MQTT message');
+      const event =
+        route.kind === 'tts' ? this.codecs.tts?.decodeMessage?.(body, origin.receivedAt) : this.codecs.chirpstack?.decodeEvent?.(route.event, body, origin.receivedAt);
+      if (event && event.kind !== 'uplink') sink.networkEvent(origin.binding, event);
+    } catch (e) {
+      this.bounded.warn('downlink-event', { binding: origin.binding, topic: origin.topic, err: (e as Error)?.message }, 'mqtt: malformed downlink event ignored');
+    }
   }
 
   private async accept(frame: DeviceFrame, origin: UplinkOrigin): Promise<Delivery> {

@@ -50,7 +50,7 @@ export async function startSubscriber(
   ctx: Pick<TransportContext, 'config' | 'log'>,
   ingest: MqttIngest,
   options: SubscriberOptions = {},
-): Promise<RunningTransport> {
+): Promise<RunningTransport & { publish(topic: string, payload: Buffer): Promise<void> }> {
   const { config } = ctx;
   const url = new URL(config.mqttUrl!);
   // MQTT 5 unless the URL asks for 3.1.1 (`?protocol=3.1.1`, e.g. The Things Stack's own MQTT server).
@@ -189,6 +189,10 @@ export async function startSubscriber(
   return {
     name: 'mqtt-subscriber',
     stats: () => ({ ...counters, connected: client.connected ? 1 : 0, pendingAcks: pending.size, inflight }),
+    /** Publishes on the external broker (downlinks to the network server, hub/downlink). */
+    publish: async (topic: string, payload: Buffer) => {
+      await client.publishAsync(topic, payload, { qos: 0, retain: false });
+    },
     async stop() {
       stopping = true;
       // Let accepted messages finish (bounded) so their PUBACKs go out; the rest are redelivered to the next start.

@@ -49,6 +49,8 @@ export async function sigfoxRoutes(app: FastifyInstance, deps: HubDeps, webhook:
       const event = decodeOrRefuse('sigfox', request, stats, deps, receivedAt, () => decodeSigfoxCallback(body, receivedAt));
       if (event.kind !== 'uplink') {
         const counted = countEvent('sigfox', request, stats, event, events);
+        // The acknowledge callback's infoCode is the evidence for the downlink it answers (hub/downlink/events.ts).
+        if (event.event === 'acknowledge') (deps.uplinks as { networkEvent?: (b: string, e: typeof event) => void }).networkEvent?.('sigfox', event);
         return event.event === 'empty' ? reply.code(204).send() : sendJson(reply, counted);
       }
       const { frame } = event;
@@ -64,7 +66,13 @@ export async function sigfoxRoutes(app: FastifyInstance, deps: HubDeps, webhook:
       }
       const result = await deliverFrame('sigfox', request, stats, deps, frame, receivedAt, webhook.answerWithinMs);
       if (frame.sequence !== undefined) sequences.accept(frame.deviceKey, frame.sequence, seconds);
-      if (event.frame.network?.downlinkRequested) return reply.code(204).send();
+      if (event.frame.network?.downlinkRequested) {
+        // BIDIR: the queued command's 8 bytes in this response (docs/bidir), 204 when nothing is queued.
+        void result;
+        const answer = await deps.commands.answer?.('sigfox', event.frame.keyType, event.frame.deviceKey, `answered in the Sigfox BIDIR callback response (${event.frame.deviceKey})`);
+        if (!answer) return reply.code(204).send();
+        return sendJson(reply, { [event.frame.deviceKey]: { downlinkData: answer.hex } });
+      }
       return sendJson(reply, acceptedBody(result, event.frame));
     };
     const options = {

@@ -1,0 +1,96 @@
+// Every command as a sosa:Actuation in the store (graph <base>/graphs/actuations/<thingId>), each state with its time.
+import { HUB_NS } from '../store/graphs.ts';
+import type { QuadStore } from '../store/quad-store.ts';
+import type { CommandRecord, HistoryEntry } from './types.ts';
+
+const SOSA = 'http://www.w3.org/ns/sosa/';
+const PROV = 'http://www.w3.org/ns/prov#';
+const RDF = 'http://www.w3.org/1999/02/22-rdf-syntax-ns#';
+const XSD = 'http://www.w3.org/2001/XMLSchema#';
+
+export function actuationGraph(baseUrl: string, thingId: string): string {
+  return `${baseUrl}/graphs/actuations/${encodeURIComponent(thingId)}`;
+}
+
+/** An N-Triples string literal body (ECHAR escapes; every other control character as \\uXXXX). */
+function lit(s: string): string {
+  return `"${s.replace(/[\\"\n\r\t\u0000-\u001f\u007f]/g, (c) => {
+    switch (c) {
+      case '\\':
+        return '\\\\';
+      case '"':
+        return '\\"';
+      case '\n':
+        return '\\n';
+      case '\r':
+        return '\\r';
+      case '\t':
+        return '\\t';
+      default:
+        return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+    }
+  })}"`;
+}
+
+const time = (iso: string): string => `${lit(iso)}^^<${XSD}dateTime>`;
+
+/** N-Triples of one command's actuation (on submit) and/or one state (on every change). */
+export function actuationTriples(baseUrl: string, c: Readonly<CommandRecord>, entry: HistoryEntry, seq: number, isNew: boolean): string {
+  const a = `<${c.id}>`;
+  const lines: string[] = [];
+  if (isNew) {
+    lines.push(
+      `${a} <${RDF}type> <${SOSA}Actuation> .`,
+      `${a} <${SOSA}madeByActuator> <${baseUrl}/things/${encodeURIComponent(c.thingId)}> .`,
+      `${a} <${HUB_NS}thingId> ${lit(c.thingId)} .`,
+      `${a} <${HUB_NS}action> ${lit(c.action)} .`,
+      `${a} <${SOSA}hasSimpleResult> ${lit(JSON.stringify(c.input ?? null))}^^<${RDF}JSON> .`,
+      `${a} <${SOSA}resultTime> ${time(c.submittedAt)} .`,
+      `${a} <${HUB_NS}expiresAt> ${time(c.expiresAt)} .`,
+    );
+    if (c.requester) lines.push(`${a} <${HUB_NS}requestedBy> ${lit(c.requester)} .`);
+  }
+  const s = `<${c.id}#state-${seq}>`;
+  lines.push(
+    `${a} <${HUB_NS}state> ${s} .`,
+    `${s} <${HUB_NS}status> ${lit(entry.status)} .`,
+    `${s} <${PROV}atTime> ${time(entry.at)} .`,
+    `${s} <${HUB_NS}evidence> ${lit(entry.evidence)} .`,
+    `${s} <${HUB_NS}sequence> "${seq}"^^<${XSD}integer> .`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+/** Writes actuations (the store batches concurrent inserts); failures are counted and reported, never thrown. */
+export class ActuationRecorder {
+  private readonly inflight = new Set<Promise<void>>();
+  failed = 0;
+
+  constructor(
+    private readonly store: QuadStore,
+    private readonly baseUrl: string,
+    private readonly onError: (e: unknown) => void = () => {},
+  ) {}
+
+  record(c: Readonly<CommandRecord>, entry: HistoryEntry, isNew: boolean): void {
+    const seq = c.history.lastIndexOf(entry);
+    const triples = actuationTriples(this.baseUrl, c, entry, seq < 0 ? c.history.length - 1 : seq, isNew);
+    const p: Promise<void> = this.store
+      .insert(triples, actuationGraph(this.baseUrl, c.thingId))
+      .catch((e) => {
+        this.failed += 1;
+        this.onError(e);
+      })
+      .finally(() => this.inflight.delete(p));
+    this.inflight.add(p);
+  }
+
+  get pending(): number {
+    return this.inflight.size;
+  }
+
+  /** Resolves once every state recorded so far is in the store. */
+  async flushed(): Promise<void> {
+    while (this.inflight.size) await Promise.all([...this.inflight]);
+  }
+}
