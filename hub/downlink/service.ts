@@ -198,7 +198,7 @@ export class DownlinkService implements CommandSink {
   async cancel(thingId: string, uuid: string, requester?: string): Promise<CommandRecord> {
     const r = this.get(thingId, uuid);
     if (r.status !== 'QUEUED') {
-      throw new ConflictError(`Command ${r.id} is ${r.status}: only a QUEUED command can be cancelled`, { extensions: { status: r.status } }, 'command-not-cancellable');
+      throw new ConflictError(`Command ${r.id} is ${r.status}: only a QUEUED command can be cancelled`, { extensions: { commandStatus: r.status } }, 'command-not-cancellable');
     }
     await this.transition(r, 'CANCELLED', `cancelled by ${requester ?? 'a client'} (cancelaction)`);
     return r;
