@@ -48,8 +48,18 @@ async function registerVehicle(hub: TestHub, id: string, vin: string, extra?: Re
 
 const obdStats = (hub: TestHub): Record<string, number> => hub.transports.find((t) => t.name === 'obd')!.stats();
 
+// One hub for the file (a hub start is the slow part on a loaded machine): the embedded broker on a free port, the obd-pid mapfile.
+let hub: TestHub;
+let mqttPort: number;
+beforeAll(async () => {
+  mqttPort = await freePort();
+  hub = await startTestHub({ mqttPort }, { listen: true });
+  const put = await hub.app.inject({ method: 'PUT', url: '/mappings/obd-pid', headers: { authorization: hub.bearer, 'content-type': 'text/turtle' }, payload: readFileSync(join(ROOT, 'mappings/obd-pid.ttl'), 'utf8') });
+  expect(put.statusCode, put.body).toBe(201);
+});
+afterAll(() => hub?.stop());
+
 describe('vehicle simulator over TCP -> hub -> SPARQL and the live Thing', () => {
-  let hub: TestHub;
   let sim: VehicleSimulator;
   let simNow = T0;
   const thing = () => `${hub.config.baseUrl}/things/${encodeURIComponent(ID)}`;
@@ -59,19 +69,13 @@ describe('vehicle simulator over TCP -> hub -> SPARQL and the live Thing', () =>
     // at 31 s (the DTC test) at 84 km/h.
     sim = await startVehicleSimulator({ now: () => simNow, dtcAfterMs: 30_000, gpsIntervalMs: 100, garbageEvery: 4 });
     simNow = T0 + 20_000;
-    hub = await startTestHub({}, { listen: true });
-    const put = await hub.app.inject({ method: 'PUT', url: '/mappings/obd-pid', headers: { authorization: hub.bearer, 'content-type': 'text/turtle' }, payload: readFileSync(join(ROOT, 'mappings/obd-pid.ttl'), 'utf8') });
-    expect(put.statusCode, put.body).toBe(201);
     await registerVehicle(hub, ID, sim.vin, {
       elm327: { host: sim.host, port: sim.port, headers: true, spaces: true, timeoutMs: 1000, gps: { port: sim.gpsPort } },
       pollSchedule: [{ pids: ['0D', '0C', '05', '5C', '2F'], intervalMs: 200 }, { pids: ['fuelRate', '0B'], intervalMs: 400 }],
       dtcIntervalMs: 100,
     });
   });
-  afterAll(async () => {
-    await hub?.stop();
-    await sim?.stop();
-  });
+  afterAll(() => sim?.stop());
 
   it('stores speed, rpm and coolant with QUDT units, the poll time and the aligned GPS point', async () => {
     const started = Date.now();
@@ -192,19 +196,9 @@ describe('vehicle simulator over TCP -> hub -> SPARQL and the live Thing', () =>
 describe('obd/{vin}/up: an in-vehicle gateway over MQTT (mosquitto_pub -> embedded broker -> pipeline)', () => {
   const VIN = 'WVWZZZ1JZ3W386752';
   const GW_ID = `urn:dev:vehicle:${VIN}`;
-  let hub: TestHub;
-  let port: number;
+  beforeAll(() => registerVehicle(hub, GW_ID, VIN));
 
-  beforeAll(async () => {
-    port = await freePort();
-    hub = await startTestHub({ mqttPort: port }, { listen: true });
-    const put = await hub.app.inject({ method: 'PUT', url: '/mappings/obd-pid', headers: { authorization: hub.bearer, 'content-type': 'text/turtle' }, payload: readFileSync(join(ROOT, 'mappings/obd-pid.ttl'), 'utf8') });
-    expect(put.statusCode, put.body).toBe(201);
-    await registerVehicle(hub, GW_ID, VIN);
-  });
-  afterAll(() => hub?.stop());
-
-  const pub = (topic: string, text: string) => mosquittoPub(port, topic, text, ['-u', 'gateway', '-P', hub.adminToken]);
+  const pub = (topic: string, text: string) => mosquittoPub(mqttPort, topic, text, ['-u', 'gateway', '-P', hub.adminToken]);
 
   it('one poll cycle becomes located observations at the RMC time; garbage is rejected and counted', async () => {
     const at = new Date('2026-06-01T09:30:00.000Z');
