@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Parser, Store } from 'n3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../hub/config.ts';
 import { OutboxLog } from '../../hub/outbox/log.ts';
 import { prepareBatch } from '../../hub/outbox/prune.ts';
@@ -18,6 +18,9 @@ const HUB = 'https://w3id.org/wot-hub#';
 const ID = 'urn:dev:outbox:1';
 const T0 = Date.parse('2026-06-01T08:00:00Z');
 const MAPFILE = readFileSync(join(ROOT, 'mappings/lorawan-uplink.ttl'), 'utf8');
+
+// Two hubs start per test (store workers, Oxigraph): seconds each on a loaded 2-core machine.
+vi.setConfig({ testTimeout: 90_000 });
 
 const hubs: TestHub[] = [];
 afterEach(async () => {
@@ -33,10 +36,14 @@ async function edgeHub(upPort: number, outbox: Record<string, unknown>): Promise
   return edge;
 }
 
-/** An upstream hub listening on `port`; records, in arrival order, the temperature values each Graph Store POST carries. */
-async function upstreamHub(port: number): Promise<{ hub: TestHub; arrivals: number[] }> {
-  const hub = await startTestHub({ httpPort: port }, { listen: true });
-  hubs.push(hub);
+/**
+ * The upstream hub of the file, on its own port; records, in arrival order, the temperature values each Graph Store POST
+ * carries. linkDown() really stops its listener (connections closed), linkUp() listens again on the same port.
+ */
+let upstream: { hub: TestHub; port: number; arrivals: number[]; linkDown(): Promise<void>; linkUp(): Promise<void> };
+beforeAll(async () => {
+  const hub = await startTestHub({}, { listen: true });
+  const port = Number(new URL(baseUrlOf(hub)).port);
   const arrivals: number[] = [];
   const post = hub.store.postGraph.bind(hub.store);
   hub.store.postGraph = async (graph, ntriples) => {
@@ -45,8 +52,26 @@ async function upstreamHub(port: number): Promise<{ hub: TestHub; arrivals: numb
     for (const q of quads) if (q.predicate.value === `${SOSA}hasSimpleResult` && temperature.has(q.subject.value)) arrivals.push(Number(q.object.value));
     return post(graph, ntriples);
   };
-  return { hub, arrivals };
-}
+  const server = hub.app.server;
+  upstream = {
+    hub,
+    port,
+    arrivals,
+    linkDown: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+    linkUp: () => new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', () => (server.off('error', reject), resolve()))),
+  };
+}, 120_000);
+afterAll(async () => {
+  if (upstream && !upstream.hub.app.server.listening) await upstream.linkUp().catch(() => {});
+  await upstream?.hub.stop();
+}, 120_000);
+beforeEach(() => {
+  upstream.arrivals.length = 0;
+});
 
 const ingest = (edge: TestHub, i: number) =>
   edge.app.inject({
@@ -64,7 +89,7 @@ async function values(hub: TestHub, property: string, edge: TestHub): Promise<nu
   return rows.map((r) => Number(r.v!.value));
 }
 
-async function until(check: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
+async function until(check: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (await check()) return;
@@ -75,8 +100,8 @@ async function until(check: () => Promise<boolean> | boolean, timeoutMs = 15_000
 
 describe('bound policies', () => {
   it('drop-oldest: a tiny bound keeps the newest 5 of 8, counts 3 dropped, then forwards those 5 in order', async () => {
-    const port = await freePort(); // nothing listens there yet: the link is down
-    const edge = await edgeHub(port, { maxEntries: 5, whenFull: 'drop-oldest' });
+    await upstream.linkDown();
+    const edge = await edgeHub(upstream.port, { maxEntries: 5, whenFull: 'drop-oldest' });
     for (let i = 0; i < 8; i++) expect((await ingest(edge, i)).statusCode).toBe(200);
     const st = edge.outbox!.status();
     expect(st).toMatchObject({ queuedEntries: 5, whenFull: 'drop-oldest', maxEntries: 5 });
@@ -84,7 +109,8 @@ describe('bound policies', () => {
     // Locally every message is stored: the bound is the outbox's only.
     expect(await values(edge, 'temperature', edge)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     await until(() => edge.outbox!.status().link === 'down');
-    const { hub: up, arrivals } = await upstreamHub(port);
+    await upstream.linkUp();
+    const { hub: up, arrivals } = upstream;
     await until(() => edge.outbox!.status().queuedEntries === 0);
     expect(await values(up, 'temperature', edge)).toEqual([3, 4, 5, 6, 7]);
     expect(arrivals).toEqual([3, 4, 5, 6, 7]);
@@ -92,8 +118,8 @@ describe('bound policies', () => {
   });
 
   it('refuse-newest: beyond the bound a message gets 503 outbox-full and is not stored locally either', async () => {
-    const port = await freePort();
-    const edge = await edgeHub(port, { maxEntries: 3, whenFull: 'refuse-newest' });
+    await upstream.linkDown();
+    const edge = await edgeHub(upstream.port, { maxEntries: 3, whenFull: 'refuse-newest' });
     const statuses = [];
     for (let i = 0; i < 5; i++) statuses.push(await ingest(edge, i));
     expect(statuses.map((r) => r.statusCode)).toEqual([200, 200, 200, 503, 503]);
@@ -101,7 +127,8 @@ describe('bound policies', () => {
     expect(statuses[3]!.json().type).toMatch(/outbox-full$/);
     expect(edge.outbox!.status().counters).toMatchObject({ enqueued: 3, refused: 2, dropped: 0 });
     expect(await values(edge, 'temperature', edge)).toEqual([0, 1, 2]);
-    const { hub: up } = await upstreamHub(port);
+    await upstream.linkUp();
+    const up = upstream.hub;
     await until(() => edge.outbox!.status().queuedEntries === 0);
     // Room again: the refused message, sent again, is taken and forwarded.
     expect((await ingest(edge, 3)).statusCode).toBe(200);
@@ -110,8 +137,7 @@ describe('bound policies', () => {
   });
 
   it('forwards in order with small batches, and GET /outbox reports the status', async () => {
-    const port = await freePort();
-    const { hub: up, arrivals } = await upstreamHub(port);
+    const { hub: up, arrivals, port } = upstream;
     const edge = await edgeHub(port, { batchEntries: 3 });
     // Posted one after another while the forwarder runs: batches of 3 go out as the messages come in.
     for (let i = 0; i < 30; i++) expect((await ingest(edge, i)).statusCode).toBe(200);
@@ -125,17 +151,34 @@ describe('bound policies', () => {
   });
 });
 
+describe('an upstream that refuses entries', () => {
+  it('413 from the upstream: the batch is halved down to one entry, which is skipped and counted, so the queue never jams', async () => {
+    const port = await freePort();
+    // A real hub whose RDF write limit (1 KiB) is below one message (~4.7 kB of N-Triples).
+    const up = await startTestHub({ httpPort: port, bodyLimit: 1024 }, { listen: true });
+    hubs.push(up);
+    const edge = await edgeHub(port, { batchEntries: 4 });
+    for (let i = 0; i < 6; i++) expect((await ingest(edge, i)).statusCode).toBe(200);
+    await until(() => edge.outbox!.status().queuedEntries === 0);
+    const st = edge.outbox!.status();
+    expect(st.counters).toMatchObject({ rejectedUpstream: 6, forwarded: 0 });
+    expect(st.lastError).toBe('HTTP 413 from the upstream');
+    expect(await values(up, 'temperature', edge)).toEqual([]);
+  });
+});
+
 describe('pruning', () => {
   it('properties: only the chosen property travels (SOSA and NGSI-LD), the rest stays local', async () => {
-    const port = await freePort();
-    const { hub: up } = await upstreamHub(port);
-    const edge = await edgeHub(port, { properties: ['temperature'] });
+    const up = upstream.hub;
+    const edge = await edgeHub(upstream.port, { properties: ['temperature'] });
     for (let i = 0; i < 4; i++) await ingest(edge, i);
     await until(() => edge.outbox!.status().queuedEntries === 0);
     expect(await values(up, 'temperature', edge)).toEqual([0, 1, 2, 3]);
     expect(await values(up, 'humidity', edge)).toEqual([]);
     expect(await values(edge, 'humidity', edge)).toEqual([40, 41, 42, 43]);
-    const ngsi = await up.store.select(`SELECT ?p (COUNT(?n) AS ?c) WHERE { GRAPH ?g { ?e ?p ?n . ?n a <${NGSI}Property> } } GROUP BY ?p`);
+    const ngsi = await up.store.select(
+      `SELECT ?p (COUNT(?n) AS ?c) WHERE { GRAPH ?g { ?e ?p ?n . ?n a <${NGSI}Property> } FILTER(STRSTARTS(STR(?g), "${edge.config.baseUrl}/")) } GROUP BY ?p`,
+    );
     expect(ngsi.map((r) => [r.p!.value, Number(r.c!.value)])).toEqual([[`${NGSI}default-context/temperature`, 4]]);
     expect(edge.outbox!.status().counters.prunedObservations).toBe(4);
   });

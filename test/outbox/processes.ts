@@ -18,7 +18,7 @@ export interface HubProcess {
 const children = new Set<ChildProcess>();
 
 /** Starts `hub/main.ts` with the given data dir and port (every other listener off); resolves once it listens. */
-export async function startHubProcess(dataDir: string, port: number, env: Record<string, string> = {}, timeoutMs = 60_000): Promise<HubProcess> {
+export async function startHubProcess(dataDir: string, port: number, env: Record<string, string> = {}, timeoutMs = 150_000): Promise<HubProcess> {
   // node itself with tsx's loader (not the tsx CLI, which runs node as a grandchild that a kill -9 would miss).
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'hub/main.ts')], {
     cwd: ROOT,
