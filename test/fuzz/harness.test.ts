@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { mutate } from './mutate.ts';
 import { Rng } from './prng.ts';
-import { InputSource, runOnce, threadCpuMs } from './runner.ts';
+import { InputSource, runOnce, runRange, threadCpuMs } from './runner.ts';
 import type { FuzzTarget } from './target.ts';
 
 /** Spins this thread for `ms` of its own CPU time. */
@@ -62,6 +62,21 @@ describe('runOnce: total and slice timing', () => {
     const { BadRequestError } = await import('../../hub/errors.ts');
     expect((await runOnce({ ...base, name: 'typed', run: () => { throw new BadRequestError('no'); } }, new Uint8Array())).outcome).toBe('typed');
     expect((await runOnce({ ...base, name: 'crash', run: () => { throw new TypeError('x'); } }, new Uint8Array())).outcome).toBe('crash');
+  });
+});
+
+describe('runRange: a hang is an input slow on every run', () => {
+  it('one slow run (a GC pause) is re-run and not reported; an input slow three times is a hang', async () => {
+    let calls = 0;
+    const once: FuzzTarget = { name: 'once', description: '', seeds: () => [new Uint8Array([1])], run: () => spin(calls++ === 0 ? 130 : 1) };
+    const findings: string[] = [];
+    const a = await runRange(once, [new Uint8Array([1])], 0, 1, { seed: 1, hangMs: 100, warmUp: false, onFinding: (f) => findings.push(f.message) });
+    expect(a.counts).toMatchObject({ inputs: 1, hangs: 0, accepted: 1 });
+    expect(calls).toBe(2);
+    const always: FuzzTarget = { ...once, name: 'always', run: () => spin(110) };
+    const b = await runRange(always, [new Uint8Array([1])], 0, 1, { seed: 1, hangMs: 100, warmUp: false, onFinding: (f) => findings.push(f.message) });
+    expect(b.counts).toMatchObject({ inputs: 1, hangs: 1 });
+    expect(findings).toEqual([expect.stringMatching(/^took 1\d\d\.\d ms of CPU \(each of 3 runs over 100 ms\)$/)]);
   });
 });
 
