@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startVehicleSimulator, nmeaFix, type VehicleSimulator } from '../../../hub/simulators/vehicle.ts';
-import { freePort, startTestHub, type TestHub } from '../../helpers/hub.ts';
+import { baseUrlOf, freePort, startTestHub, type TestHub } from '../../helpers/hub.ts';
 import { mosquittoPub } from '../mqtt/helpers.ts';
 
 const ROOT = join(import.meta.dirname, '../../..');
@@ -118,18 +118,31 @@ describe('vehicle simulator over TCP -> hub -> SPARQL and the live Thing', () =>
     expect(await live(hub, ID, 'oilTemperature')).toBeUndefined();
   });
 
-  it('a stored DTC appears: the dtcsChanged event value, the dtcs property, a SPARQL observation', async () => {
-    const changes: unknown[] = [];
-    const off = hub.liveState.subscribe(ID, (_m, values) => {
-      if (values.dtcsChanged) changes.push(values.dtcsChanged);
-    });
-    simNow = T0 + 31_000;
+  it('a stored DTC appears: the dtcsChanged event (SSE on the Thing), the dtcs property, a SPARQL observation', async () => {
+    const controller = new AbortController();
+    const res = await fetch(`${baseUrlOf(hub)}/wot/${encodeURIComponent(ID)}/events/dtcsChanged`, { signal: controller.signal, headers: { accept: 'text/event-stream', authorization: hub.bearer } });
+    expect(res.status).toBe(200);
+    let sse = '';
+    const reader = res.body!.getReader();
+    void (async () => {
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) return;
+          sse += new TextDecoder().decode(value);
+        }
+      } catch {
+        // aborted
+      }
+    })();
     try {
-      await until('dtcsChanged', () => (changes.length ? true : undefined));
+      await until('event observer', () => (hub.things.observers.count > 0 ? true : undefined));
+      simNow = T0 + 31_000;
+      const data = await until('dtcsChanged event', () => /^data: (.+)$/m.exec(sse)?.[1]);
+      expect(JSON.parse(data)).toEqual({ dtcs: ['P0133'], added: ['P0133'], cleared: [] });
     } finally {
-      off();
+      controller.abort();
     }
-    expect(changes[0]).toEqual({ dtcs: ['P0133'], added: ['P0133'], cleared: [] });
     expect(await until('dtcs', () => live(hub, ID, 'dtcs'))).toEqual(['P0133']);
     const rows = await until('DTC observation', async () => {
       const r = await sparql(hub, `PREFIX sosa: <http://www.w3.org/ns/sosa/> SELECT ?v WHERE { GRAPH ?g { ?o sosa:madeBySensor <${thing()}> ; sosa:observedProperty <${thing()}/properties/diagnosticTroubleCode> ; sosa:hasSimpleResult ?v } }`);
