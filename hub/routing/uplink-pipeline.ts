@@ -135,6 +135,11 @@ export class UplinkPipeline implements UplinkSink {
     }
   }
 
+  /** The interface that owns a device key (the device index), for transports that find devices themselves (the packet forwarder, by DevAddr). */
+  lookup(keyType: DeviceEntry['keyType'], deviceKey: string): DeviceEntry | undefined {
+    return this.deps.index.lookup(keyType, deviceKey);
+  }
+
   /** The interface a Thing was last heard on, and when; undefined when it never was since the hub started. */
   lastActive(thingId: string): LastActive | undefined {
     const byInterface = this.active.get(thingId);

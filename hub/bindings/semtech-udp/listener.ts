@@ -4,7 +4,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { join } from 'node:path';
 import type { HubError } from '../../errors.ts';
 import { SessionState } from '../lorawan/session-state.ts';
-import type { DeviceEntry, KeyType, RunningTransport, TransportContext, UplinkOrigin } from '../types.ts';
+import type { DeviceEntry, KeyType, RunningTransport, TransportContext, UplinkOrigin, UplinkSink } from '../types.ts';
 import { ackFor, MAX_DATAGRAM_BYTES, parseDatagram, pullResp, readRxpk, readStat, readTxAck, type GatewayStatus } from './protocol.ts';
 import { LorawanUplinks, type ResolveDevAddr } from './uplinks.ts';
 
@@ -37,8 +37,10 @@ export interface PacketForwarder extends RunningTransport {
 
 /** The pipeline's device index when the hub puts one in the context (`devices.lookup(keyType, key)`, DeviceIndex). */
 function indexResolver(ctx: TransportContext): ResolveDevAddr | undefined {
-  const devices = (ctx as TransportContext & { devices?: { lookup(keyType: KeyType, key: string): DeviceEntry | undefined } }).devices;
-  return devices ? (devAddr) => devices.lookup('devAddr', devAddr) : undefined;
+  type Lookup = { lookup?(keyType: KeyType, key: string): DeviceEntry | undefined };
+  // The hub's uplink pipeline answers lookups itself (UplinkPipeline.lookup); a context may also bring its own index.
+  const devices = (ctx as TransportContext & { devices?: Lookup }).devices ?? (ctx.uplinks as UplinkSink & Lookup);
+  return typeof devices?.lookup === 'function' ? (devAddr) => devices.lookup!('devAddr', devAddr) : undefined;
 }
 
 /** Starts the listener on config.host:config.packetForwarderPort; undefined when the port is 0 (off). */
