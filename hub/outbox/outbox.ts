@@ -314,7 +314,9 @@ export class Outbox {
       : this.log.window(c.next, this.batchLimit, this.options.batchBytes);
     if (!inflight && this.options.aggregate === 'minute') {
       const minuteStart = this.now() - (this.now() % 60_000);
-      batch = batch.filter((s) => s.at < minuteStart);
+      // In order: the batch ends before the first entry of a minute still open.
+      const open = batch.findIndex((s) => s.at >= minuteStart);
+      if (open >= 0) batch = batch.slice(0, open);
     }
     return batch.length ? batch : undefined;
   }

@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { loadConfig } from '../../hub/config.ts';
 import { OutboxLog } from '../../hub/outbox/log.ts';
 import { prepareBatch } from '../../hub/outbox/prune.ts';
-import { upstreamEndpoint } from '../../hub/outbox/index.ts';
+import { Outbox, upstreamEndpoint } from '../../hub/outbox/index.ts';
 import { baseUrlOf, freePort, startTestHub, TEST_ADMIN_TOKEN, type TestHub } from '../helpers/hub.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -219,6 +219,34 @@ describe('pruning', () => {
     expect([...again.graphs.values()]).toEqual([...out.graphs.values()]);
     // Far fewer triples than the raw messages.
     expect(out.triples).toBeLessThan(prepareBatch(entries, { aggregate: 'none', skolemBase: edge.config.baseUrl }).triples / 20);
+
+    // Forwarded in minute mode: only closed minutes go (entries appended two minutes ago), as the 4 aggregates.
+    const dir = mkdtempSync(join(tmpdir(), 'outbox-minute-'));
+    const outbox = new Outbox({
+      dataDir: dir, endpoint: `http://127.0.0.1:${upstream.port}/graph-store`, token: TEST_ADMIN_TOKEN, baseUrl: edge.config.baseUrl, maxEntries: 1000, maxBytes: 1 << 24,
+      whenFull: 'drop-oldest', batchEntries: 500, batchBytes: 1 << 24, minBackoffMs: 100, maxBackoffMs: 300, requestTimeoutMs: 15_000, aggregate: 'minute',
+    });
+    try {
+      await outbox.open();
+      for (const e of entries.slice(0, -1)) await outbox.log.append(e.graph, e.nquads, Date.now() - 120_000);
+      await outbox.log.append(entries[89]!.graph, entries[89]!.nquads, Date.now()); // this minute: held back
+      outbox.start();
+      await until(() => outbox.status().queuedEntries === 1);
+      const sensor = `${edge.config.baseUrl}/things/${encodeURIComponent(ID)}`;
+      const agg = await upstream.hub.store.select(
+        `SELECT ?p ?n ?mean WHERE { GRAPH ?g { ?a a <${HUB}MinuteAggregate> ; <${SOSA}madeBySensor> <${sensor}> ; <${SOSA}observedProperty> ?p ; <${HUB}count> ?n ; <${SOSA}hasSimpleResult> ?mean } } ORDER BY ?p ?n`,
+      );
+      // The last message (08:01:29) is held back with the open minute: 60 + 29 per property.
+      expect(agg.map((r) => [r.p!.value.split('/').pop(), Number(r.n!.value), Number(r.mean!.value)])).toEqual([
+        ['humidity', 29, 114], ['humidity', 60, 69.5],
+        ['temperature', 29, 74], ['temperature', 60, 29.5],
+      ]);
+      expect(outbox.status().counters).toMatchObject({ forwarded: 89, aggregates: 4 });
+      expect(await values(upstream.hub, 'temperature', edge)).toEqual([29.5, 74]);
+    } finally {
+      await outbox.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('skolemises blank nodes deterministically', () => {
