@@ -9,7 +9,7 @@ import { createHub } from './hub.ts';
 import { startFleet, type RunningFleet } from './simulators/fleet-runner.ts';
 import { fleet, type SimulatedDevice } from './simulators/formats.ts';
 import { startVehicleSimulator, withElm327 } from './simulators/vehicle.ts';
-import { startNgimu, type RunningNgimu } from './simulators/ngimu.ts';
+import { startCookieRoad, type RunningRoad } from './simulators/cookie-road.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const env = { HUB_DATA_DIR: './data-demo', ...process.env };
@@ -64,17 +64,19 @@ if (config.mqttPort > 0) {
 fleets.push(await startFleet({ network: 'chirpstack', transport: 'http', devices: chirpstack, rate: 1.5, hubUrl: base, token: hub.adminToken, onError }));
 fleets.push(await startFleet({ network: 'sigfox', transport: 'http', devices: sigfox, rate: 0.5, hubUrl: base, token: hub.adminToken, onError }));
 
-// An NGIMU streaming OSC over UDP at 100 Hz (/euler /quaternion /linear, plus the 10 Hz and 1 Hz messages), its Thing
-// keyed by the simulator's source address.
-let imu: RunningNgimu | undefined;
-const imuId = 'urn:dev:ngimu:demo';
-if (config.oscPort > 0) {
-  await inject('PUT', '/mappings/ngimu-osc', readFileSync(join(ROOT, 'mappings', 'ngimu-osc.ttl'), 'utf8'), 'text/turtle');
-  const oscHost = config.host === '0.0.0.0' ? '127.0.0.1' : config.host === '::' ? '::1' : config.host;
-  imu = await startNgimu({ host: oscHost, port: config.oscPort, rateHz: 100, messages: ['/euler', '/quaternion', '/linear'], onError });
-  if (await hub.directory.get(imuId)) await hub.directory.delete(imuId);
-  await register('ngimu-imu', imuId, { TITLE: 'NGIMU (simulated)', ADAPTER_ID: 'urn:wot-hub:adapter:osc', OSC_SOURCE: `${oscHost.includes(':') ? `[${oscHost}]` : oscHost}:${imu.localPort}`, SEND_PORT: config.oscPort, MAPPING: 'ngimu-osc' });
+// Two Cookie nodes on a road link (BT scanner + radar each, one gateway each), cars passing both: over TCP when
+// HUB_COOKIE_PORT is set, else over the embedded broker (cookie/{gatewayId}/up); in real time, looped.
+await inject('PUT', '/mappings/cookie-uplink', readFileSync(join(ROOT, 'mappings', 'cookie-uplink.ttl'), 'utf8'), 'text/turtle');
+const cookieModels: Array<[string, string]> = [['cookie-node', ''], ['cookie-bt-scanner', ':bt'], ['cookie-radar', ':radar']];
+for (const node of ['road-a', 'road-b']) {
+  for (const [model, suffix] of cookieModels) await register(model, `urn:dev:cookie:${node}${suffix}`, { TITLE: `Cookie ${node}${suffix}`, ADAPTER_ID: 'urn:wot-hub:adapter:cookie', COOKIE_DEVICE: node, MAPPING: 'cookie-uplink' });
+  await register('cookie-gateway', `urn:dev:cookie:gw-${node}`, { TITLE: `Cookie gateway gw-${node}`, ADAPTER_ID: 'urn:wot-hub:adapter:cookie', COOKIE_DEVICE: `gw-${node}`, MAPPING: 'cookie-uplink' });
 }
+const cookieHost = config.host === '0.0.0.0' ? '127.0.0.1' : config.host === '::' ? '::1' : config.host;
+let road: RunningRoad | undefined;
+if (config.cookiePort > 0) road = await startCookieRoad({ transport: 'tcp', host: cookieHost, port: config.cookiePort, loop: true, realtime: true, startMs: Date.now() + 2000, onError });
+else if (config.mqttPort > 0) road = await startCookieRoad({ transport: 'mqtt', mqttUrl: `mqtt://${cookieHost.includes(':') ? `[${cookieHost}]` : cookieHost}:${config.mqttPort}`, token: hub.adminToken, loop: true, realtime: true, startMs: Date.now() + 2000, onError });
+
 const first = `urn:dev:eui:${tts[0]!.devEui.toLowerCase()}`;
 const countQuery = 'PREFIX sosa: <http://www.w3.org/ns/sosa/> SELECT (COUNT(*) AS ?observations) WHERE { GRAPH ?g { ?o a sosa:Observation } }';
 say();
@@ -82,8 +84,8 @@ say(`Hub demo running at ${base} with ${tts.length + chirpstack.length + sigfox.
 say(`  ${tts.length} LoRaWAN sensors via The Things Stack over MQTT${config.mqttPort > 0 ? ` (embedded broker on ${config.host}:${config.mqttPort})` : ' webhooks'},`);
 say(`  ${chirpstack.length} via the ChirpStack HTTP integration, ${sigfox.length} Sigfox devices via callbacks.`);
 say(`  a car (VIN ${car.vin}): ELM327 over TCP on ${car.host}:${car.port}, GPS on ${car.gpsPort}; curl -s ${base}/wot/${encodeURIComponent(carId)}/properties/speed`);
+if (road) say(`  two Cookie nodes on a road link (${road.plan.cars.length} cars a round, over ${config.cookiePort > 0 ? `TCP ${config.cookiePort}` : 'MQTT cookie/{gatewayId}/up'}); curl -s ${base}/wot/${encodeURIComponent('urn:dev:cookie:road-a:bt')}/properties/lastDetection`);
 say();
-if (imu) say(`  an NGIMU over OSC (UDP ${config.oscPort}) at 100 Hz; curl -s ${base}/wot/${encodeURIComponent(imuId)}/properties/yaw`);
 say('Try:');
 say(`  curl -s ${base}/things | head -c 600`);
 say(`  curl -s ${base}/things/${encodeURIComponent(first)}/properties/temperature`);
@@ -109,7 +111,7 @@ const stop = async () => {
   clearInterval(ticker);
   for (const f of fleets) await f.stop();
   await car.stop();
-  await imu?.stop();
+  await road?.stop();
   await hub.stop();
   process.exit(0);
 };

@@ -115,6 +115,8 @@ export interface RoadRunOptions extends RoadOptions {
   rate?: number;
   /** Send the plan again after the last message, shifted in time by the plan's span (the demo). */
   loop?: boolean;
+  /** Send each message when its simulated time comes (use with startMs near now); default: as fast as `rate` allows. */
+  realtime?: boolean;
   onError?: (e: Error) => void;
 }
 
@@ -164,8 +166,13 @@ export async function startCookieRoad(o: RoadRunOptions): Promise<RunningRoad> {
   };
   const done = (async () => {
     for (let round = 0; !stopped; round++) {
-      for (const { gateway, message } of plan.messages) {
+      for (const { gateway, message, at } of plan.messages) {
         if (stopped) return;
+        if (o.realtime) {
+          const due = at + round * span;
+          while (!stopped && Date.now() < due) await new Promise((r) => setTimeout(r, Math.min(1000, due - Date.now())));
+          if (stopped) return;
+        }
         try {
           await send(gateway, shift(message, round * span, round));
           stats.sent += 1;
