@@ -1,6 +1,7 @@
 // End to end: the vehicle simulator (ELM327 over TCP + NMEA) -> the hub's OBD transport (following the directory) ->
 // uplink pipeline -> obd-pid mapfile -> store -> SPARQL (value, QUDT unit, time, WKT point) and the live Thing;
 // faults (garbage, truncated frames, a flood, a lost adapter) counted and survived; obd/{vin}/up from mosquitto_pub.
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -240,5 +241,19 @@ describe('obd/{vin}/up: an in-vehicle gateway over MQTT (mosquitto_pub -> embedd
     const snap = hub.routing.rejections.snapshot();
     expect(snap.byBinding.obd).toBeDefined();
     expect(Object.values(snap.byBinding.obd!).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(2);
+  });
+
+  it('a flood of garbage from one gateway is rejected and counted message by message; the hub keeps serving', async () => {
+    const mqttStats = () => hub.transports.find((t) => t.name === 'mqtt')!.stats();
+    const before = mqttStats().rejected!;
+    const N = 400;
+    // mosquitto_pub -l: one message per stdin line, as fast as the broker takes them (QoS 1: bounded in flight).
+    const proc = spawn('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(mqttPort), '-q', '1', '-t', `obd/${VIN}/up`, '-l', '-u', 'gateway', '-P', hub.adminToken], { stdio: ['pipe', 'ignore', 'ignore'] });
+    proc.stdin.end(Array.from({ length: N }, (_, i) => `SEARCHING... NO DATA ${i} 7E8 0`).join('\n') + '\n');
+    expect(await new Promise((r) => proc.once('exit', r))).toBe(0);
+    await until('flood counted', () => (mqttStats().rejected! >= before + N ? true : undefined), 15_000);
+    expect(mqttStats().rejected).toBe(before + N);
+    const res = await hub.app.inject({ url: `/wot/${encodeURIComponent(GW_ID)}/properties/speed` });
+    expect(res.statusCode).toBe(200);
   });
 });
