@@ -10,6 +10,7 @@ import { startFleet, type RunningFleet } from './simulators/fleet-runner.ts';
 import { fleet, type SimulatedDevice } from './simulators/formats.ts';
 import { startVehicleSimulator, withElm327 } from './simulators/vehicle.ts';
 import { startCookieRoad, type RunningRoad } from './simulators/cookie-road.ts';
+import { startNgimu, type RunningNgimu } from './simulators/ngimu.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const env = { HUB_DATA_DIR: './data-demo', ...process.env };
@@ -77,6 +78,17 @@ let road: RunningRoad | undefined;
 if (config.cookiePort > 0) road = await startCookieRoad({ transport: 'tcp', host: cookieHost, port: config.cookiePort, loop: true, realtime: true, startMs: Date.now() + 2000, onError });
 else if (config.mqttPort > 0) road = await startCookieRoad({ transport: 'mqtt', mqttUrl: `mqtt://${cookieHost.includes(':') ? `[${cookieHost}]` : cookieHost}:${config.mqttPort}`, token: hub.adminToken, loop: true, realtime: true, startMs: Date.now() + 2000, onError });
 
+// An NGIMU streaming OSC over UDP at 100 Hz (/euler /quaternion /linear, plus the 10 Hz and 1 Hz messages), its Thing
+// keyed by the simulator's source address.
+let imu: RunningNgimu | undefined;
+const imuId = 'urn:dev:ngimu:demo';
+if (config.oscPort > 0) {
+  await inject('PUT', '/mappings/ngimu-osc', readFileSync(join(ROOT, 'mappings', 'ngimu-osc.ttl'), 'utf8'), 'text/turtle');
+  const oscHost = config.host === '0.0.0.0' ? '127.0.0.1' : config.host === '::' ? '::1' : config.host;
+  imu = await startNgimu({ host: oscHost, port: config.oscPort, rateHz: 100, messages: ['/euler', '/quaternion', '/linear'], onError });
+  if (await hub.directory.get(imuId)) await hub.directory.delete(imuId);
+  await register('ngimu-imu', imuId, { TITLE: 'NGIMU (simulated)', ADAPTER_ID: 'urn:wot-hub:adapter:osc', OSC_SOURCE: `${oscHost.includes(':') ? `[${oscHost}]` : oscHost}:${imu.localPort}`, SEND_PORT: config.oscPort, MAPPING: 'ngimu-osc' });
+}
 const first = `urn:dev:eui:${tts[0]!.devEui.toLowerCase()}`;
 const countQuery = 'PREFIX sosa: <http://www.w3.org/ns/sosa/> SELECT (COUNT(*) AS ?observations) WHERE { GRAPH ?g { ?o a sosa:Observation } }';
 say();
@@ -86,6 +98,7 @@ say(`  ${chirpstack.length} via the ChirpStack HTTP integration, ${sigfox.length
 say(`  a car (VIN ${car.vin}): ELM327 over TCP on ${car.host}:${car.port}, GPS on ${car.gpsPort}; curl -s ${base}/wot/${encodeURIComponent(carId)}/properties/speed`);
 if (road) say(`  two Cookie nodes on a road link (${road.plan.cars.length} cars a round, over ${config.cookiePort > 0 ? `TCP ${config.cookiePort}` : 'MQTT cookie/{gatewayId}/up'}); curl -s ${base}/wot/${encodeURIComponent('urn:dev:cookie:road-a:bt')}/properties/lastDetection`);
 say();
+if (imu) say(`  an NGIMU over OSC (UDP ${config.oscPort}) at 100 Hz; curl -s ${base}/wot/${encodeURIComponent(imuId)}/properties/yaw`);
 say('Try:');
 say(`  curl -s ${base}/things | head -c 600`);
 say(`  curl -s ${base}/things/${encodeURIComponent(first)}/properties/temperature`);
@@ -112,6 +125,7 @@ const stop = async () => {
   for (const f of fleets) await f.stop();
   await car.stop();
   await road?.stop();
+  await imu?.stop();
   await hub.stop();
   process.exit(0);
 };
