@@ -15,7 +15,8 @@ describe('EngineOracle', () => {
     expect(() => oracle.run('query', 'SELECT * {')).toThrow(expect.objectContaining({ status: 400, code: 'engine-rejected' }));
   });
 
-  it('reports a trap as an oracle failure once and answers the next inputs from a fresh worker', () => {
+  // A fresh worker loads Oxigraph's WASM: seconds on a loaded 2-core machine (seen: over the 10 s default under load 20).
+  it('reports a trap as an oracle failure once and answers the next inputs from a fresh worker', { timeout: 60_000 }, () => {
     // 5,000 nested quoted triples trap the update parser in a 16 MB worker too (the guard refuses them before the store).
     expect(() => oracle.run('update', `INSERT DATA { <urn:s> <urn:p> ${'<<'.repeat(5000)} }`)).toThrow(OracleError);
     expect(oracle.traps).toBe(1);
