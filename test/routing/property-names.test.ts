@@ -72,8 +72,16 @@ describe('a lorawan-sensor device shows its Cayenne channels under the model pro
     return res.statusCode === 200 ? res.json() : `HTTP ${res.statusCode}`;
   };
 
+  const SIGFOX = 'urn:dev:sigfox:c0de00c3';
   beforeAll(async () => {
     hub = await startTestHub({});
+    const sf = await hub.app.inject({ method: 'PUT', url: '/mappings/sigfox-callback', headers: { authorization: hub.bearer, 'content-type': 'text/turtle' }, payload: readFileSync(join(ROOT, 'mappings/sigfox-callback.ttl'), 'utf8') });
+    expect(sf.statusCode, sf.body).toBe(201);
+    const reg = await hub.app.inject({
+      method: 'POST', url: '/thing-models/sigfox-device/instantiate?register=true', headers: { authorization: hub.bearer },
+      payload: { id: SIGFOX, placeholders: { TITLE: 'Sigfox C3', SIGFOX_ID: 'C0DE00C3', ADAPTER_ID: 'urn:wot-hub:adapter:sigfox', MAPPING: 'sigfox-callback', PAYLOAD_CODEC: 'cayenne-lpp' } },
+    });
+    expect(reg.statusCode, reg.body).toBe(201);
     const put = await hub.app.inject({ method: 'PUT', url: '/mappings/lorawan-cayenne', headers: { authorization: hub.bearer, 'content-type': 'text/turtle' }, payload: readFileSync(join(ROOT, 'mappings/lorawan-cayenne.ttl'), 'utf8') });
     expect(put.statusCode, put.body).toBe(201);
     for (const [d, codec] of [[dev, 'cayenne-lpp'], [nsDev, 'network-server']] as const) {
@@ -117,5 +125,17 @@ describe('a lorawan-sensor device shows its Cayenne channels under the model pro
     const obs = await observations(id(nsDev), 6);
     expect(obs).toMatchObject({ temperature: [19.5, 'DEG_C'], battery: [3.1, 'V'], luminosity_4: [250, 'LUX'] });
     expect(obs.temperature_1).toBeUndefined();
+  });
+
+  it('a sigfox-device with the cayenne-lpp codec: channel 1 is its temperature (live and in SPARQL)', async () => {
+    const data = Buffer.from(cayenneLpp({ temperature: 12.3, humidity: 60, battery: 3 })).toString('hex').slice(0, 24);
+    const res = await hub.app.inject({ method: 'POST', url: '/bindings/sigfox/callback', headers: { authorization: hub.bearer, 'content-type': 'application/json' }, payload: { device: 'C0DE00C3', time: at / 1000, data, seqNumber: 7, station: '37FF', rssi: -118, snr: 11 } });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(await live(SIGFOX, 'temperature')).toBe(12.3);
+    const thing = `${hub.config.baseUrl}/things/${encodeURIComponent(SIGFOX)}`;
+    const q = `PREFIX sosa: <http://www.w3.org/ns/sosa/> SELECT ?v WHERE { GRAPH ?g { ?o sosa:madeBySensor <${thing}> ; sosa:observedProperty <${thing}/properties/temperature> ; sosa:hasSimpleResult ?v } }`;
+    let rows: Array<Record<string, { value: string }>> = [];
+    for (const end = Date.now() + 5000; rows.length === 0 && Date.now() < end; await new Promise((r) => setTimeout(r, 50))) rows = await sparql(q);
+    expect(rows.map((r) => Number(r.v!.value))).toEqual([12.3]);
   });
 });

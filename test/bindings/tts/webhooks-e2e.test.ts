@@ -80,7 +80,7 @@ describe('network-server webhooks end to end (curl -> hub -> pipeline -> store -
     const lorawan = { FPORT: 2, ADAPTER_ID: 'urn:wot-hub:adapter:lorawan', MAPPING: 'lorawan-uplink', DEV_ADDR: '', PAYLOAD_CODEC: 'network-server' };
     await register('lorawan-sensor', TTS_ID, { ...lorawan, TITLE: 'TTS sensor', DEV_EUI: '70B3D52DD600035A' });
     await register('lorawan-sensor', CS_ID, { ...lorawan, TITLE: 'ChirpStack sensor', DEV_EUI: '0101010101010101' });
-    await register('sigfox-device', SF_ID, { TITLE: 'Sigfox device', SIGFOX_ID: 'B443A5', ADAPTER_ID: 'urn:wot-hub:adapter:sigfox', MAPPING: 'sigfox-callback' });
+    await register('sigfox-device', SF_ID, { TITLE: 'Sigfox device', SIGFOX_ID: 'B443A5', ADAPTER_ID: 'urn:wot-hub:adapter:sigfox', MAPPING: 'sigfox-callback', PAYLOAD_CODEC: 'network-server' });
   });
   afterAll(() => hub?.stop());
 
