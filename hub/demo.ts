@@ -1,6 +1,7 @@
 // `npm run demo`: the hub on its embedded defaults with a simulated fleet, so a new user sees Things with live values
 // and observations in SPARQL within seconds. Devices: LoRaWAN sensors through The Things Stack (MQTT, the embedded
-// broker), through ChirpStack (HTTP integration) and Sigfox devices (callbacks), each sending Cayenne LPP readings.
+// broker), through ChirpStack (HTTP integration), ABP sensors behind a simulated gateway (packet forwarder) and Sigfox
+// devices (callbacks), each sending Cayenne LPP readings.
 // Settings as for `npm start` (flags, HUB_* variables); the data directory defaults to ./data-demo.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +9,8 @@ import { loadConfig } from './config.ts';
 import { createHub } from './hub.ts';
 import { startFleet, type RunningFleet } from './simulators/fleet-runner.ts';
 import { fleet, type SimulatedDevice } from './simulators/formats.ts';
+import { startGateway, type AbpDevice, type RunningGateway } from './simulators/packet-forwarder.ts';
+import { randomBytes } from 'node:crypto';
 import { startVehicleSimulator, withElm327 } from './simulators/vehicle.ts';
 import { startCookieRoad, type RunningRoad } from './simulators/cookie-road.ts';
 import { startNgimu, type RunningNgimu } from './simulators/ngimu.ts';
@@ -44,6 +47,21 @@ const chirpstack = fleet(3, 0x70b3d57ed0002000n);
 const sigfox = fleet(2, 0x70b3d57ed0003000n).map((d, i) => ({ ...d, sigfoxId: (0xc0de1000 + i + 1).toString(16).toUpperCase() }));
 await lorawan(tts, 'TTS sensor');
 await lorawan(chirpstack, 'ChirpStack sensor');
+// ABP sensors behind a simulated gateway (Semtech UDP packet forwarder): fresh session keys each run (a new ABP
+// session, so FCnt state kept from an earlier run does not refuse the restarted counters), bytes in the secret store.
+const abp: AbpDevice[] = fleet(3, 0x70b3d57ed0004000n).map((d) => ({ ...d, keys: { nwkSKey: randomBytes(16), appSKey: randomBytes(16) } }));
+if (config.packetForwarderPort > 0) {
+  await lorawan(abp, 'Gateway sensor');
+  for (const d of abp) {
+    const id = `urn:dev:eui:${d.devEui.toLowerCase()}`;
+    const secret = `demo-abp-${d.devEui.toLowerCase()}`;
+    await hub.secrets.put(`${secret}-nwk`, d.keys.nwkSKey);
+    await hub.secrets.put(`${secret}-app`, d.keys.appSKey);
+    const td = structuredClone((await hub.directory.get(id))!) as { 'hub:ioAdapterDefinitions': Array<{ deviceDefinitions: Record<string, unknown> }> };
+    Object.assign(td['hub:ioAdapterDefinitions'][0]!.deviceDefinitions, { nwkSKey: `secret:${secret}-nwk`, appSKey: `secret:${secret}-app` });
+    await inject('PUT', `/things/${encodeURIComponent(id)}`, td, 'application/td+json');
+  }
+}
 await Promise.all(sigfox.map((d) => register('sigfox-device', `urn:dev:sigfox:${d.sigfoxId!.toLowerCase()}`, {
   TITLE: `Sigfox sensor ${d.name}`, ADAPTER_ID: 'urn:wot-hub:adapter:sigfox', SIGFOX_ID: d.sigfoxId, MAPPING: 'sigfox-callback', PAYLOAD_CODEC: 'cayenne-lpp',
 })));
@@ -64,6 +82,8 @@ if (config.mqttPort > 0) {
 }
 fleets.push(await startFleet({ network: 'chirpstack', transport: 'http', devices: chirpstack, rate: 1.5, hubUrl: base, token: hub.adminToken, onError }));
 fleets.push(await startFleet({ network: 'sigfox', transport: 'http', devices: sigfox, rate: 0.5, hubUrl: base, token: hub.adminToken, onError }));
+const gateways: RunningGateway[] = [];
+if (config.packetForwarderPort > 0) gateways.push(await startGateway({ host: config.host === '0.0.0.0' ? '127.0.0.1' : config.host === '::' ? '::1' : config.host, port: config.packetForwarderPort, gatewayEui: 'AA555A0000000101', devices: abp, rate: 1 }));
 
 // Two Cookie nodes on a road link (BT scanner + radar each, one gateway each), cars passing both: over TCP when
 // HUB_COOKIE_PORT is set, else over the embedded broker (cookie/{gatewayId}/up); in real time, looped.
@@ -95,10 +115,11 @@ say();
 say(`Hub demo running at ${base} with ${tts.length + chirpstack.length + sigfox.length} simulated devices:`);
 say(`  ${tts.length} LoRaWAN sensors via The Things Stack over MQTT${config.mqttPort > 0 ? ` (embedded broker on ${config.host}:${config.mqttPort})` : ' webhooks'},`);
 say(`  ${chirpstack.length} via the ChirpStack HTTP integration, ${sigfox.length} Sigfox devices via callbacks.`);
+if (gateways.length) say(`  ${abp.length} ABP sensors behind a simulated gateway (packet forwarder, UDP ${config.packetForwarderPort}).`);
 say(`  a car (VIN ${car.vin}): ELM327 over TCP on ${car.host}:${car.port}, GPS on ${car.gpsPort}; curl -s ${base}/wot/${encodeURIComponent(carId)}/properties/speed`);
 if (road) say(`  two Cookie nodes on a road link (${road.plan.cars.length} cars a round, over ${config.cookiePort > 0 ? `TCP ${config.cookiePort}` : 'MQTT cookie/{gatewayId}/up'}); curl -s ${base}/wot/${encodeURIComponent('urn:dev:cookie:road-a:bt')}/properties/lastDetection`);
-say();
 if (imu) say(`  an NGIMU over OSC (UDP ${config.oscPort}) at 100 Hz; curl -s ${base}/wot/${encodeURIComponent(imuId)}/properties/yaw`);
+say();
 say('Try:');
 say(`  curl -s ${base}/things | head -c 600`);
 say(`  curl -s ${base}/things/${encodeURIComponent(first)}/properties/temperature`);
@@ -109,7 +130,7 @@ say('Ctrl-C stops the demo.');
 const ticker = setInterval(async () => {
   try {
     const rows = await hub.store.select(countQuery);
-    const sent = fleets.reduce((s, f) => s + f.stats.acked, 0);
+    const sent = fleets.reduce((s, f) => s + f.stats.acked, 0) + gateways.reduce((s, g) => s + g.stats.pushAcks, 0);
     say(`  ${new Date().toISOString().slice(11, 19)}  messages acknowledged ${sent}, observations in SPARQL ${rows[0]?.observations?.value ?? 0}, ` +
       `${first.slice(-8)} temperature ${JSON.stringify(hub.liveState.property(first, 'temperature') ?? hub.liveState.property(first, 'temperature_1') ?? null)}`);
   } catch (e) {
@@ -123,6 +144,7 @@ const stop = async () => {
   stopping = true;
   clearInterval(ticker);
   for (const f of fleets) await f.stop();
+  for (const g of gateways) await g.stop();
   await car.stop();
   await road?.stop();
   await imu?.stop();
