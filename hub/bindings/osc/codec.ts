@@ -27,6 +27,30 @@ export const NGIMU_MESSAGES: Readonly<Record<string, readonly string[]>> = {
   '/serialnumber': ['serialNumber'],
 };
 
+/**
+ * The NGIMU's argument types per address (NgimuApi/Data/*.cs accept exactly these): floats, except the strings named.
+ * A message that differs is refused (`osc-arguments`), so the mapfile never sees a missing or mistyped value.
+ */
+export function ngimuSignature(address: string): string | undefined {
+  const names = NGIMU_MESSAGES[address];
+  if (!names) return undefined;
+  if (address === '/battery') return 'ffffs';
+  if (address === '/ping') return 'sss';
+  if (address === '/serialnumber') return 's';
+  if (address === '/button') return undefined; // its argument differs between firmware versions
+  return 'f'.repeat(names.length);
+}
+
+/** Throws DecodeError `osc-arguments` when a message the schema names does not have the NGIMU's types. */
+export function checkSignature(naming: OscNaming, address: string, types: string): void {
+  if (naming.schema !== NGIMU_MESSAGES || naming.routes.some((r) => r.pattern.matches(address))) return;
+  const want = ngimuSignature(address);
+  // ints and doubles stand in for floats (another sender's choice), strings must be strings
+  if (want !== undefined && (types.length !== want.length || [...types].some((t, i) => (want[i] === 's' ? t !== 's' : t !== 'f' && t !== 'd' && t !== 'i')))) {
+    throw new DecodeError(`NGIMU ${address} carries ,${want}, not ,${types}`, { field: address }, 'osc-arguments');
+  }
+}
+
 /** One route of a TD's `oscRoutes`: messages whose address the pattern matches get these argument names. */
 export interface OscRoute {
   pattern: CompiledPattern;

@@ -3,7 +3,7 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { HubError, type DecodeError } from '../../errors.ts';
 import type { DeviceEntry, KeyType, RunningTransport, TransportContext, UplinkOrigin } from '../types.ts';
-import { argNames, namingOf, oscFrame } from './codec.ts';
+import { argNames, checkSignature, namingOf, oscFrame } from './codec.ts';
 import { decodeOscPacket, OSC_LIMITS, type OscMessage } from './packet.ts';
 
 export interface OscListenerOptions {
@@ -145,6 +145,15 @@ export async function listenOsc(ctx: TransportContext, port: number, options: Os
         counts.overloaded += 1;
         ctx.uplinks.reject(new OscRejection(503, 'osc-overloaded', `More than ${maxInFlight} OSC messages waiting for the store`, remote), origin);
         continue;
+      }
+      if (naming) {
+        try {
+          checkSignature(naming, m.address, m.types);
+        } catch (e) {
+          counts.invalid += 1;
+          ctx.uplinks.reject(e as HubError, origin);
+          continue;
+        }
       }
       const frame = oscFrame(m, key, naming ? argNames(naming, m.address) : undefined, { receivedAt, seq: (seq = (seq + 1) % Number.MAX_SAFE_INTEGER) });
       counts.inFlight += 1;

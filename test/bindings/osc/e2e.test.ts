@@ -7,10 +7,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toBuffer } from 'osc-min';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OscListener } from '../../../hub/bindings/osc/listener.ts';
+import { listenOsc, type OscListener } from '../../../hub/bindings/osc/listener.ts';
+import { TokenAuth } from '../../../hub/http/auth.ts';
 import { msToTimetag, timetagToIso, type Timetag } from '../../../hub/bindings/osc/packet.ts';
 import { startNgimu } from '../../../hub/simulators/ngimu.ts';
-import { startTestHub, type TestHub } from '../../helpers/hub.ts';
+import { startTestHub, TEST_ADMIN_TOKEN, type TestHub } from '../../helpers/hub.ts';
 
 const ROOT = join(import.meta.dirname, '../../..');
 const ID = 'urn:dev:ngimu:loopback';
@@ -174,27 +175,35 @@ describe('OSC end to end (liblo oscsend/oscsendfile/oscdump, the NGIMU simulator
     const stranger = await udpSocket('127.0.0.2');
     cleanups.push(() => new Promise<void>((r) => stranger.close(() => r())));
     await sendTo(stranger, hub.config.oscPort, euler);
-    // 12 x 1000 messages at once from one (unknown) source: the bucket (5000 at once, 5000/s) lets about half through
-    const flooder = await udpSocket('127.0.0.3');
-    cleanups.push(() => new Promise<void>((r) => flooder.close(() => r())));
-    const thousand = bufOf({ timetag: [0, 1], elements: Array.from({ length: 1000 }, () => ({ address: '/f', args: [] })) });
-    await Promise.all(Array.from({ length: 12 }, () => sendTo(flooder, hub.config.oscPort, thousand)));
-    const stats = await until(async () => osc.stats(), (st) => st.datagrams - before.datagrams >= 17 && st.inFlight === 0, 5000);
-    expect(stats.datagrams - before.datagrams).toBe(17);
+    const stats = await until(async () => osc.stats(), (st) => st.datagrams - before.datagrams >= 5 && st.inFlight === 0, 5000);
+    expect(stats.datagrams - before.datagrams).toBe(5);
     expect(stats.invalid - before.invalid).toBe(1);
     expect(stats.truncated - before.truncated).toBe(2);
     expect(stats.oversized - before.oversized).toBe(1);
-    const flooded = stats.flooded - before.flooded;
-    expect(flooded).toBeGreaterThanOrEqual(1000); // at least one of the twelve
-    expect(flooded).toBeLessThanOrEqual(7000);
-    expect(flooded % 1000).toBe(0); // a datagram is taken or refused whole
+    // A flood: 12 x 1000 messages at once from one source into a listener allowing 1000 at once and 100/s after: the
+    // first datagram is taken, the 11 others refused whole (refilling 1000 tokens would take 10 s).
+    const quiet = { info() {}, warn() {}, error() {} };
+    const small = await listenOsc({ config: hub.config, uplinks: hub.uplinks, auth: new TokenAuth(hub.config, TEST_ADMIN_TOKEN), secrets: hub.secrets, log: quiet }, 0, { maxRatePerSource: 100, burstPerSource: 1000, lookup: (t, k) => hub.routing.index.lookup(t, k) });
+    cleanups.push(() => small.stop());
+    const flooder = await udpSocket('127.0.0.3');
+    cleanups.push(() => new Promise<void>((r) => flooder.close(() => r())));
+    const thousand = bufOf({ timetag: [0, 1], elements: Array.from({ length: 1000 }, () => ({ address: '/f', args: [] })) });
+    await Promise.all(Array.from({ length: 12 }, () => sendTo(flooder, small.address!.port, thousand)));
+    const fl = await until(async () => small.stats(), (st) => st.datagrams >= 12 && st.inFlight === 0, 10_000);
+    expect(fl.datagrams).toBe(12);
+    expect(fl.flooded).toBe(11_000);
+    expect(fl.rejected).toBe(1000); // the datagram let through: unknown device
     const rej = rejections();
     const delta = (code: string) => (rej[code] ?? 0) - (rej0[code] ?? 0);
     expect(delta('osc-malformed')).toBe(1);
     expect(delta('osc-truncated')).toBe(2);
     expect(delta('osc-oversized')).toBe(1);
-    expect(delta('osc-flood')).toBe(flooded / 1000);
-    expect(delta('unknown-device')).toBe(12_000 - flooded + 1);
+    expect(delta('osc-flood')).toBe(11);
+    expect(delta('unknown-device')).toBe(1000 + 1);
+    // a message the NGIMU schema names with other argument types: refused, counted
+    await sendTo(s, hub.config.oscPort, bufOf({ address: '/euler', args: [{ type: 'string', value: 'not a number' }] }));
+    await until(async () => rejections()['osc-arguments'] ?? 0, (n) => n - (rej0['osc-arguments'] ?? 0) === 1, 3000);
+    expect((rejections()['osc-arguments'] ?? 0) - (rej0['osc-arguments'] ?? 0)).toBe(1);
     // still serving
     await run('oscsend', ['127.0.0.1', String(hub.config.oscPort), '/humidity', 'f', '44.5']);
     expect((await until(() => observations(ID, 'humidity'), (r) => r.length > 0)).map((r) => [Number(r.value), r.unit])).toEqual([[44.5, `${UNIT}PERCENT`]]);
@@ -232,8 +241,9 @@ describe('OSC end to end (liblo oscsend/oscsendfile/oscdump, the NGIMU simulator
     expect(imu.stats.sent).toBe(400);
     const rows = await until(() => observations(ID, 'yaw'), (r) => r.length - rows0 >= 400, 15_000);
     expect(rows.length - rows0).toBe(400);
-    const latest = rows.at(-1)!;
-    expect(await live(ID, 'yaw')).toBeCloseTo(Number(latest.value), 4);
+    // the live value is the last message the store confirmed (confirmations may overtake each other): one of this run's
+    const yaw = (await live(ID, 'yaw')) as number;
+    expect(rows.slice(rows0).some((r) => Math.abs(Number(r.value) - yaw) < 1e-4)).toBe(true);
     await imu.stop();
   });
 });

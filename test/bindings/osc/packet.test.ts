@@ -207,3 +207,19 @@ describe('OSC frames', () => {
     expect(() => namingOf({ oscRoutes: [{ pattern: '/a', args: ['bad name'] }] })).toThrow(DecodeError);
   });
 });
+
+describe('NGIMU argument signatures', () => {
+  it('a message the NGIMU schema names must carry the NGIMU types; routes and unknown addresses are free', async () => {
+    const { checkSignature } = await import('../../../hub/bindings/osc/codec.ts');
+    const ngimu = namingOf({ oscSchema: 'ngimu' });
+    expect(() => checkSignature(ngimu, '/euler', 'fff')).not.toThrow();
+    expect(() => checkSignature(ngimu, '/euler', 'idf')).not.toThrow(); // other numbers stand in for floats
+    expect(() => checkSignature(ngimu, '/battery', 'ffffs')).not.toThrow();
+    expect(codeOf(() => checkSignature(ngimu, '/euler', 'ff'))).toBe('osc-arguments');
+    expect(codeOf(() => checkSignature(ngimu, '/euler', 'ffs'))).toBe('osc-arguments');
+    expect(codeOf(() => checkSignature(ngimu, '/battery', 'fffff'))).toBe('osc-arguments');
+    expect(() => checkSignature(ngimu, '/custom', 'sss')).not.toThrow();
+    expect(() => checkSignature(namingOf({ oscSchema: 'ngimu', oscRoutes: [{ pattern: '/euler', args: ['a'] }] }), '/euler', 's')).not.toThrow();
+    expect(() => checkSignature(namingOf({}), '/euler', '')).not.toThrow();
+  });
+});
