@@ -1,5 +1,5 @@
 // The web UI in a real browser (Debian's chromium via playwright-core) against a hub on loopback: the four user tasks.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -129,8 +129,8 @@ describe.skipIf(!have)('web UI in chromium', () => {
     const warmMs = Date.now() - r0;
     console.log(`first page: cold ${firstPageMs} ms, warm ${warmMs} ms to the rendered list (domInteractive ${timing.domInteractive} ms, domComplete ${timing.domComplete} ms)`);
     // < 1 s wanted (the log has the figures); the bounds leave room for a machine shared by many test processes.
-    expect(warmMs).toBeLessThan(2500);
-    expect(firstPageMs).toBeLessThan(5000);
+    expect(warmMs).toBeLessThan(6000);
+    expect(firstPageMs).toBeLessThan(8000);
     await page.getByLabel('Search', { exact: true }).fill('ui FIELD');
     await page.getByRole('button', { name: 'Search' }).click();
     const link = page.getByRole('link', { name: 'UI field sensor' });
@@ -159,7 +159,8 @@ describe.skipIf(!have)('web UI in chromium', () => {
   });
 
   it('task 2: runs a SPARQL query and sees the table; a syntax error is marked on its line', async () => {
-    await page.screenshot({ path: join(SHOTS, 'signed-in.png'), fullPage: true });
+    // From the Thing's page, its ready-made query.
+    await page.goto(`${base}/ui/things/${enc}`);
     await page.getByRole('link', { name: 'Query its observations (SPARQL)' }).click();
     await page.getByRole('heading', { name: 'SPARQL' }).waitFor();
     await page.getByRole('button', { name: 'Run' }).click();
@@ -242,6 +243,39 @@ describe.skipIf(!have)('web UI in chromium', () => {
     await page.screenshot({ path: join(SHOTS, 'action.png'), fullPage: true });
   });
 
+  it('registers a Thing from a Thing Model, marks a TD validation error on its field, deletes the Thing', async () => {
+    const other = 'urn:dev:lorawan:0004A30B00AB0002';
+    await page.goto(`${base}/ui/things`);
+    await page.evaluate((t) => sessionStorage.setItem('wot-hub.token', t), TEST_ADMIN_TOKEN);
+    await page.reload();
+    await page.getByLabel('Thing Model', { exact: true }).selectOption('lorawan-sensor');
+    await page.getByLabel('Thing id').fill(other);
+    const values: Record<string, string> = { TITLE: 'Registered in the UI', DEV_EUI: '0004A30B00AB0002', DEV_ADDR: '', FPORT: '1', PAYLOAD_CODEC: 'network-server', ADAPTER_ID: 'urn:wot-hub:adapter:lorawan', MAPPING: 'lorawan-uplink' };
+    for (const [k, v] of Object.entries(values)) await page.getByLabel(k, { exact: true }).fill(v);
+    await page.getByRole('button', { name: 'Register' }).click();
+    await page.getByRole('link', { name: other }).click();
+    await page.getByRole('heading', { name: 'Registered in the UI' }).waitFor();
+    // Edit: a title that is no string; the directory's error names /title, marked on the "title" line.
+    const td = JSON.parse((await page.locator('#td-raw').textContent())!) as Record<string, unknown>;
+    await page.getByRole('button', { name: 'Edit TD' }).click();
+    await page.locator('.td-edit .cm-content').click();
+    await page.keyboard.press('Control+a');
+    await page.keyboard.press('Delete');
+    await page.keyboard.insertText(JSON.stringify({ ...td, title: 5 }, null, 2));
+    await page.getByRole('button', { name: 'Save TD' }).click();
+    await page.screenshot({ path: join(SHOTS, 'td-edit-error.png'), fullPage: true });
+    await expect.poll(() => page.locator('.field-error').first().textContent(), { timeout: 5000 }).toBe('/title must be string');
+    await page.keyboard.press('Control+Home');
+    await page.locator('.td-edit .cm-lintRange-error').first().waitFor();
+    expect(await page.locator('.td-edit .cm-line', { has: page.locator('.cm-lintRange-error') }).first().textContent()).toMatch(/^\s*"title": 5,?$/);
+    await page.screenshot({ path: join(SHOTS, 'td-edit-error.png'), fullPage: true });
+    expect((await (await fetch(`${base}/things/${encodeURIComponent(other)}`)).json()).title).toBe('Registered in the UI');
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('heading', { name: 'Things' }).waitFor();
+    expect((await fetch(`${base}/things/${encodeURIComponent(other)}`)).status).toBe(404);
+  });
+
   it('labels every control and works from the keyboard', async () => {
     for (const path of ['/ui/things', `/ui/things/${enc}`, '/ui/sparql', '/ui/mappings', '/ui/mappings/lorawan-uplink']) {
       await page.goto(`${base}${path}`);
@@ -275,20 +309,22 @@ describe.skipIf(!have)('web UI in chromium', () => {
     expect(off).toEqual([]);
     // Chrome logs every 4xx fetch as "Failed to load resource"; the only expected ones are the page's reads of
     // properties no message has set yet (404), the command list of a hub without one (404, until the downlink
-    // service answers GET /wot/{id}/commands) and the test's deliberate syntax errors (400 /sparql, 422 /mappings).
-    const expected = [/status of 404 .* @ \S+\/wot\/[^/ ]+\/(properties\/[^/ ]+|commands)$/, /status of 400 .* @ \S+\/sparql$/, /status of 422 .* @ \S+\/mappings\/[^/ ]+$/];
+    // service answers GET /wot/{id}/commands) and the test's deliberate errors (400 /sparql, 422 /mappings, 400 PUT /things).
+    const expected = [/status of 404 .* @ \S+\/wot\/[^/ ]+\/(properties\/[^/ ]+|commands)$/, /status of 400 .* @ \S+\/sparql$/, /status of 422 .* @ \S+\/mappings\/[^/ ]+$/, /status of 400 .* @ \S+\/things\/[^/ ]+$/];
     const unexpected = consoleErrors.filter((e) => !expected.some((re) => re.test(e)));
     expect(unexpected).toEqual([]);
+    // Every asset of the build (each page's chunk, CodeMirror, uPlot), and what these pages loaded of it.
+    const build = JSON.parse(readFileSync(join(ROOT, 'hub/ui/dist/current.json'), 'utf8')) as { dir: string };
     let raw = 0;
     let gz = 0;
-    for (const [url] of assets) {
-      const body = Buffer.from(await (await fetch(url)).arrayBuffer());
-      if (url.endsWith('.map')) continue;
+    for (const f of readdirSync(build.dir).filter((n) => !n.endsWith('.map'))) {
+      const body = readFileSync(join(build.dir, f));
       raw += body.length;
       gz += gzipSync(body).length;
     }
-    console.log(`UI assets: ${assets.size} files, ${raw} bytes raw, ${gz} bytes gzip`);
-    expect(raw).toBeGreaterThan(10_000);
+    const loaded = [...assets].filter(([u]) => !u.endsWith('.map')).reduce((n, [, size]) => n + size, 0);
+    console.log(`UI assets: ${raw} bytes raw, ${gz} bytes gzip in all; ${loaded} bytes raw loaded by the visited pages`);
+    expect(raw).toBeGreaterThan(100_000);
     expect(gz).toBeLessThan(400_000);
   });
 });

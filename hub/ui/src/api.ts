@@ -91,16 +91,9 @@ export function streamEvents(path: string, onEvent: (data: string) => void, sign
           if (done) break;
           buf += value;
           if (buf.length > maxBytes) buf = buf.slice(-maxBytes);
-          let cut: number;
-          while ((cut = buf.search(/\r?\n\r?\n/)) >= 0) {
-            const block = buf.slice(0, cut);
-            buf = buf.slice(cut + (buf[cut] === '\r' ? 4 : 2));
-            const data = block
-              .split(/\r?\n/)
-              .filter((l) => l.startsWith('data:'))
-              .map((l) => l.slice(l[5] === ' ' ? 6 : 5));
-            if (data.length) onEvent(data.join('\n'));
-          }
+          const { events, rest } = takeEvents(buf);
+          buf = rest;
+          for (const data of events) onEvent(data);
         }
       } catch (e) {
         if (signal.aborted) return;
@@ -111,6 +104,31 @@ export function streamEvents(path: string, onEvent: (data: string) => void, sign
     }
   };
   void run();
+}
+
+/**
+ * Splits complete events off an SSE buffer (WHATWG HTML §9.2.6: lines end in CRLF, LF or CR; a blank line ends an
+ * event; `data:` lines join with LF, one leading space dropped; comments and other fields ignored). Returns each
+ * event's data (events without data are skipped) and the incomplete rest.
+ */
+export function takeEvents(buffer: string): { events: string[]; rest: string } {
+  const events: string[] = [];
+  let data: string[] = [];
+  let start = 0;
+  let eventStart = 0;
+  // A CR at the very end may be the first half of a CRLF: it stays in the rest.
+  for (const m of buffer.matchAll(/\r\n|\r(?!$)|\n/g)) {
+    const line = buffer.slice(start, m.index);
+    start = m.index + m[0].length;
+    if (line === '') {
+      if (data.length) events.push(data.join('\n'));
+      data = [];
+      eventStart = start;
+    } else if (line.startsWith('data:')) data.push(line.slice(line[5] === ' ' ? 6 : 5));
+    else if (line === 'data') data.push('');
+  }
+  // An unfinished event is read again, whole, once its blank line arrives.
+  return { events, rest: buffer.slice(eventStart) };
 }
 
 export const enc = encodeURIComponent;

@@ -12,30 +12,35 @@ export function locatePointer(text: string, pointer: string): { line: number; co
     i++;
     while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
     i++;
+    const raw = text.slice(start + 1, i - 1);
+    if (!raw.includes('\\')) return raw;
     try {
-      return JSON.parse(text.slice(start, i)) as string;
+      return JSON.parse(`"${raw}"`) as string;
     } catch {
-      return '';
+      return raw;
     }
   };
-  const skip = (): void => {
+  // Malformed text never loops (each turn moves on, or the scan ends) nor recurses past 512 levels.
+  const skip = (depth = 0): void => {
     ws();
     const c = text[i];
     if (c === '"') return void str();
-    if (c === '{' || c === '[') {
+    if ((c === '{' || c === '[') && depth < 512) {
       const close = c === '{' ? '}' : ']';
       i++;
       for (;;) {
         ws();
         if (text[i] === close || i >= text.length) return void i++;
+        const turn = i;
         if (c === '{') {
           str();
           ws();
           i++; // ':'
         }
-        skip();
+        skip(depth + 1);
         ws();
         if (text[i] === ',') i++;
+        if (i === turn) i++;
       }
     }
     while (i < text.length && !/[\s,}\]]/.test(text[i]!)) i++;
@@ -51,6 +56,7 @@ export function locatePointer(text: string, pointer: string): { line: number; co
         ws();
         if (text[i] === '}' || i >= text.length) break;
         const keyAt = i;
+        const turn = i;
         const key = str();
         ws();
         i++;
@@ -62,6 +68,7 @@ export function locatePointer(text: string, pointer: string): { line: number; co
         skip();
         ws();
         if (text[i] === ',') i++;
+        if (i === turn) i++;
       }
       if (!hit) return at(text, found);
     } else if (c === '[') {
@@ -75,9 +82,11 @@ export function locatePointer(text: string, pointer: string): { line: number; co
           found = { at: i, length: 1 };
           break;
         }
+        const turn = i;
         skip();
         ws();
         if (text[i] === ',') i++;
+        if (i === turn) i++;
       }
     } else return at(text, found);
   }

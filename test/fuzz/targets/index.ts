@@ -24,6 +24,7 @@ import { oscTarget } from './osc.ts';
 import { outboxLogTarget } from './outbox-log.ts';
 import { obdTarget } from './obd.ts';
 import { cookieTarget } from './cookie.ts';
+import { uiTarget } from './ui.ts';
 
 export const TARGETS: readonly FuzzTarget[] = [
   tdTarget,
@@ -49,4 +50,5 @@ export const TARGETS: readonly FuzzTarget[] = [
   outboxLogTarget,
   obdTarget,
   cookieTarget,
+  uiTarget,
 ];

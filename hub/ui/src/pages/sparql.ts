@@ -3,6 +3,7 @@ import uPlot from 'uplot';
 import { api, ApiError, describe, enc, token } from '../api.ts';
 import { clear, field, h } from '../dom.ts';
 import { createEditor } from '../editor.ts';
+import { isUpdate } from '../sparql-text.ts';
 import { downloadLink, isDateTime, isNumeric, resultsTable, toCsv, type SelectResults } from '../results.ts';
 
 const DEFAULT = `PREFIX sosa: <http://www.w3.org/ns/sosa/>
@@ -14,16 +15,6 @@ SELECT ?observation ?property ?result ?time WHERE {
 ORDER BY DESC(?time)
 LIMIT 100
 `;
-
-/** Whether the text is a SPARQL Update (after its prologue and comments), to be sent as `update` with the token. */
-export function isUpdate(text: string): boolean {
-  const body = text
-    .replace(/#[^\n]*/g, '')
-    .replace(/<[^>]*>/g, '<>')
-    .replace(/\b(PREFIX\s+[\w.-]*:\s*<>|BASE\s*<>)/gi, '')
-    .trim();
-  return /^(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)\b/i.test(body);
-}
 
 async function savedQueries(): Promise<string[]> {
   const res = await api('/ldp/queries/', { headers: { accept: 'application/n-triples' } });

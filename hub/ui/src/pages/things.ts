@@ -158,8 +158,7 @@ async function registerSection(url: URL, box: HTMLElement): Promise<HTMLElement>
   const draw = async () => {
     clear(form);
     if (!select.value) return;
-    const tm = await getJson<unknown>(`/thing-models/${enc(select.value)}`, 'application/tm+json');
-    const names = [...new Set([...JSON.stringify(tm).matchAll(/\{\{([A-Za-z0-9_]+)\}\}/g)].map((m) => m[1]!))];
+    const names = await placeholdersOf(select.value);
     const inputs = new Map<string, HTMLInputElement>();
     const idInput = h('input', { name: 'id', size: 50, placeholder: 'urn:dev:…', required: true });
     inputs.set('id', idInput);
@@ -197,6 +196,15 @@ async function registerSection(url: URL, box: HTMLElement): Promise<HTMLElement>
   box.append(field('Thing Model', select), form);
   if (select.value) await draw().catch(() => {});
   return box;
+}
+
+/** The `{{NAME}}` placeholders of a Thing Model and of the models it extends (tm:extends links, a few levels). */
+async function placeholdersOf(name: string, depth = 0): Promise<string[]> {
+  const tm = await getJson<{ links?: Array<{ rel?: string; href?: string }> }>(`/thing-models/${enc(name)}`, 'application/tm+json');
+  const own = [...JSON.stringify(tm).matchAll(/\{\{([A-Za-z0-9_]+)\}\}/g)].map((m) => m[1]!);
+  const parents = (tm.links ?? []).filter((l) => l.rel === 'tm:extends' && l.href).map((l) => /([^/]+?)(\.tm\.jsonld)?$/.exec(l.href!)?.[1]);
+  const inherited = depth < 4 ? await Promise.all(parents.filter((p): p is string => !!p).map((p) => placeholdersOf(p, depth + 1).catch(() => []))) : [];
+  return [...new Set([...own, ...inherited.flat()])];
 }
 
 /** Puts each validation error next to the input its field names (`/placeholders/X`, `/id`, or a TD path), else in `rest`. */
