@@ -9,7 +9,7 @@ import { decodeUtf8Strict, parseFormStrict, queryParamStrict } from '../http/bod
 import { ANONYMOUS_BODY_LIMIT, limitBody } from '../http/limits.ts';
 import { jsonpathQuery, sparqlQuery } from './schemas.ts';
 import { searchJsonPath } from './jsonpath.ts';
-import { assertEvaluable } from '../sparql/execute.ts';
+import { assertEvaluable, requestFault } from '../sparql/execute.ts';
 import { queryGate } from '../sparql/query-gate.ts';
 
 const require = createRequire(import.meta.url);
@@ -52,7 +52,8 @@ export async function searchRoutes(app: FastifyInstance, deps: HubDeps): Promise
     await directory.purgeDue();
     const defaultGraphUris = [directory.unionGraph];
     // Per-client concurrency and time budget, as on /sparql (hub/sparql/query-gate.ts).
-    return queryGate(deps.config).run(request, (timeoutMs) => answer(query, form, defaultGraphUris, timeoutMs, request, reply));
+    // A call of a function the store does not implement is the query's fault: 400 unsupported-function, not 500.
+    return queryGate(deps.config).run(request, (timeoutMs) => answer(query, form, defaultGraphUris, timeoutMs, request, reply).catch((e: unknown) => Promise.reject(requestFault(e) ?? e)));
   };
 
   const answer = async (query: string, form: Form, defaultGraphUris: string[], timeoutMs: number, request: FastifyRequest, reply: FastifyReply) => {
