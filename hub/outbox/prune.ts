@@ -78,6 +78,11 @@ export class BatchBuilder {
       this.unreadable += 1;
       return;
     }
+    // What an upstream's N-Triples parser refuses (a relative or malformed IRI) would refuse the whole batch there.
+    if (!quads.every(validTerms)) {
+      this.unreadable += 1;
+      return;
+    }
     if (this.keep) {
       const kept = pruneToProperties(quads, this.keep);
       this.prunedObservations += kept.pruned;
@@ -149,7 +154,7 @@ export function scanLine(text: string, start: number, end: number, base: string)
     if (c === 60) {
       // <IRI>: the writer percent-encodes every character that could end or break it.
       const close = text.indexOf('>', i);
-      if (close < 0 || close >= end) return undefined;
+      if (close < 0 || close >= end || !ABSOLUTE_IRI.test(text.slice(i + 1, close))) return undefined;
       terms.push(text.slice(i, close + 1));
       i = close + 1;
     } else if (c === 95 && text.charCodeAt(i + 1) === 58) {
@@ -162,13 +167,15 @@ export function scanLine(text: string, start: number, end: number, base: string)
     } else if (c === 34) {
       let j = i + 1;
       while (j < end && text.charCodeAt(j) !== 34) j += text.charCodeAt(j) === 92 ? 2 : 1;
-      if (j >= end) return undefined;
+      if (j >= end || !LITERAL_BODY.test(text.slice(i + 1, j))) return undefined;
       j += 1;
       if (text.charCodeAt(j) === 64) {
+        const from = j + 1;
         while (j < end && text.charCodeAt(j) !== 32) j += 1;
+        if (!LANGUAGE.test(text.slice(from, j))) return undefined;
       } else if (text.charCodeAt(j) === 94 && text.charCodeAt(j + 1) === 94 && text.charCodeAt(j + 2) === 60) {
         const close = text.indexOf('>', j);
-        if (close < 0 || close >= end) return undefined;
+        if (close < 0 || close >= end || !ABSOLUTE_IRI.test(text.slice(j + 3, close))) return undefined;
         j = close + 1;
       }
       terms.push(text.slice(i, j));
@@ -183,6 +190,20 @@ export function scanLine(text: string, start: number, end: number, base: string)
   if (terms.length === 4 && s![0] !== '"' && p![0] === '<' && !p!.includes('/.well-known/genid/')) return { triple: `${s} ${p} ${o} .` };
   if (terms.length === 5 && s![0] !== '"' && p![0] === '<' && terms[3]![0] === '<') return { triple: `${s} ${p} ${o} .`, graph: terms[3]!.slice(1, -1) };
   return undefined;
+}
+
+/** An absolute IRI with none of the characters N-Triples forbids in one (the hub's writer percent-encodes them). */
+const ABSOLUTE_IRI = /^[A-Za-z][A-Za-z0-9+.-]*:[^\u0000-\u0020<>"{}|^`\\]*$/;
+
+const LITERAL_BODY = /^(?:[^"\\\n\r]|\\[tbnrf"'\\]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*$/;
+const LANGUAGE = /^[a-zA-Z]+(?:-[a-zA-Z0-9]+)*$/;
+
+function validTerms(q: Quad): boolean {
+  for (const t of [q.subject, q.predicate, q.object, q.graph]) {
+    if (t.termType === 'NamedNode' && !ABSOLUTE_IRI.test(t.value)) return false;
+    if (t.termType === 'Literal' && t.datatype && !ABSOLUTE_IRI.test(t.datatype.value)) return false;
+  }
+  return true;
 }
 
 function skolemise(q: Quad, base: string): Quad {

@@ -256,6 +256,15 @@ describe('pruning', () => {
     expect(a.graphs.get('http://e/g')).toContain('<http://edge/.well-known/genid/mabc_b1> <http://x/p> "1" .');
     expect(a.graphs.get('http://e/g')).not.toContain('_:');
   });
+
+  it('leaves out, counted, an entry an upstream N-Triples parser would refuse (fuzz finding: a relative IRI passed the line scanner)', () => {
+    const good = { seq: 1, at: 0, graph: 'http://e/g', nquads: '<http://x/s> <http://x/p> "ok"@en-GB .\n' };
+    for (const bad of ['<a> <b> <c> .\n', '<http://x/s> <http://x/p> "\\q" .\n', '<http://x/s> <http://x/p> "1"^^<int> .\n', '<http://x/s> <http://x/p> "x"@- .\n']) {
+      const out = prepareBatch([{ seq: 0, at: 0, graph: 'http://e/g', nquads: bad }, good], { aggregate: 'none', skolemBase: 'http://edge' });
+      expect(out.unreadable, bad).toBe(1);
+      expect(out.graphs.get('http://e/g')).toBe('<http://x/s> <http://x/p> "ok"@en-GB .\n');
+    }
+  });
 });
 
 describe('the outbox log', () => {
