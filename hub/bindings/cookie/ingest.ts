@@ -69,7 +69,7 @@ export class CookieIngest {
       this.counters[result.status] += 1;
       if (message.type === 'gateway-map') this.shadows.announced(message.device);
     }
-    for (const g of this.shadows.dirtyGateways()) this.scheduleFlush(g);
+    for (const g of this.shadows.dirtyGateways()) this.scheduleFlush(g, origin);
     return { delivery, message };
   }
 
@@ -77,14 +77,14 @@ export class CookieIngest {
   private closed = false;
 
   /** A gateway's Thing gets one more update GATEWAY_UPDATE_MS after a burst of its devices' messages. */
-  private scheduleFlush(gateway: string): void {
+  private scheduleFlush(gateway: string, via: UplinkOrigin): void {
     if (this.closed || this.flushTimers.has(gateway)) return;
     const t = setTimeout(() => {
       this.flushTimers.delete(gateway);
       const frame = this.shadows.flushGateway(gateway, Date.now());
       if (!frame || this.closed) return;
       this.counters.frames += 1;
-      void this.ctx.uplinks.accept(frame, { binding: 'cookie', transport: 'tcp', receivedAt: Date.now() }).then(
+      void this.ctx.uplinks.accept(frame, { ...via, receivedAt: Date.now() }).then(
         (r) => {
           if (r.status === 'rejected') this.count(r.error.code);
           else this.counters[r.status] += 1;

@@ -12,7 +12,7 @@ export interface CookieListenerOptions {
   maxConnectionsPerPeer?: number;
   /** Longest frame before its NUL (longer: skipped to the next NUL, counted `oversized`). */
   maxFrameBytes?: number;
-  /** Messages per second per connection (token bucket), with a burst of twice that; beyond: dropped, counted `flood`. */
+  /** Messages per second per peer address, all its connections together (token bucket, burst twice that); beyond: dropped, counted `flood`. */
   messagesPerSecond?: number;
   /** A connection silent this long is closed. */
   idleTimeoutMs?: number;
@@ -35,6 +35,8 @@ export async function listenCookie(ctx: TransportContext, port: number, options:
   const ingest = options.ingest ?? new CookieIngest(ctx);
   const counters = { connections: 0, connectionsTotal: 0, connectionsRefused: 0, frames: 0, oversized: 0, truncated: 0, flood: 0, idleClosed: 0 };
   const byPeer = new Map<string, number>();
+  /** One token bucket per peer address (its connections share it), dropped with the peer's last connection. */
+  const buckets = new Map<string, { tokens: number; at: number }>();
   const sockets = new Set<Socket>();
 
   const server: Server = createServer((socket) => {
@@ -45,6 +47,8 @@ export async function listenCookie(ctx: TransportContext, port: number, options:
       return;
     }
     byPeer.set(peer, (byPeer.get(peer) ?? 0) + 1);
+    if (!buckets.has(peer)) buckets.set(peer, { tokens: rate * 2, at: Date.now() });
+    const bucket = buckets.get(peer)!;
     sockets.add(socket);
     counters.connections += 1;
     counters.connectionsTotal += 1;
@@ -54,17 +58,15 @@ export async function listenCookie(ctx: TransportContext, port: number, options:
     let parts: Buffer[] = [];
     let length = 0;
     let skipping = false;
-    let tokens = rate * 2;
-    let refilledAt = Date.now();
     let pending = 0;
     let chain: Promise<unknown> = Promise.resolve();
 
     const take = (): boolean => {
       const now = Date.now();
-      tokens = Math.min(rate * 2, tokens + ((now - refilledAt) / 1000) * rate);
-      refilledAt = now;
-      if (tokens < 1) return false;
-      tokens -= 1;
+      bucket.tokens = Math.min(rate * 2, bucket.tokens + ((now - bucket.at) / 1000) * rate);
+      bucket.at = now;
+      if (bucket.tokens < 1) return false;
+      bucket.tokens -= 1;
       return true;
     };
     const frame = (bytes: Buffer): void => {
@@ -73,7 +75,7 @@ export async function listenCookie(ctx: TransportContext, port: number, options:
       if (!take()) {
         counters.flood += 1;
         ingest.counters.messages += 1;
-        ingest.rejected(new TooManyRequestsError(`More than ${rate} Cookie messages/s on one connection`, 1, {}, 'cookie-flood'), origin);
+        ingest.rejected(new TooManyRequestsError(`More than ${rate} Cookie messages/s from ${peer}`, 1, {}, 'cookie-flood'), origin);
         return;
       }
       pending += 1;
@@ -131,7 +133,10 @@ export async function listenCookie(ctx: TransportContext, port: number, options:
       sockets.delete(socket);
       counters.connections -= 1;
       const n = (byPeer.get(peer) ?? 1) - 1;
-      if (n <= 0) byPeer.delete(peer);
+      if (n <= 0) {
+        byPeer.delete(peer);
+        buckets.delete(peer);
+      }
       else byPeer.set(peer, n);
     });
   });

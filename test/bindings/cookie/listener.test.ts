@@ -58,11 +58,12 @@ describe('hostile streams on the Cookie TCP listener', () => {
     expect(await until(() => live(hub, n.bt, 'rssi'), (v) => v === -58)).toBe(-58);
   });
 
-  it('a flood from one connection is cut to the rate bound and counted; the hub keeps answering', async () => {
-    const burst = Array.from({ length: 1500 }, (_, i) => `ghost-${i % 10}:2:bt-detection:data:${i}#1:AA:200408:-50\u0000`).join('');
+  it('a flood from one peer (three connections) is cut to the per-peer rate bound and counted; the hub keeps answering', async () => {
+    // one peer, many connections: they share the peer's bucket
+    const burst = Array.from({ length: 1500 }, (_, i) => `ghost-${i % 10}:2:bt-detection:data:${i}#1:AA:200408:-50\u0000`);
     const [frames0, flood0] = [stats().frames as number, stats().flood as number];
     const t0 = Date.now();
-    await rawTcp(port, [burst]);
+    await Promise.all([0, 1, 2].map((k) => rawTcp(port, [burst.slice(k * 500, (k + 1) * 500).join('')])));
     await until(() => stats().frames as number, (f) => f >= frames0 + 1500);
     expect(stats().frames).toBe(frames0 + 1500);
     const flood = (stats().flood as number) - flood0;
