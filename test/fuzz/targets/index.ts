@@ -20,6 +20,7 @@ import { cayenneTarget } from './cayenne.ts';
 import { lwm2mTarget, senmlCborTarget, senmlJsonTarget } from './senml.ts';
 import { aggregatesQueryTarget, aggregatesScanTarget } from './aggregates.ts';
 import { deviceIndexTarget } from './device-index.ts';
+import { downlinkTarget } from './downlink.ts';
 import { oscTarget } from './osc.ts';
 import { outboxLogTarget } from './outbox-log.ts';
 import { obdTarget } from './obd.ts';
@@ -46,6 +47,7 @@ export const TARGETS: readonly FuzzTarget[] = [
   lorawanPhyTarget, semtechUdpTarget, cayenneTarget, senmlJsonTarget, senmlCborTarget, lwm2mTarget,
   aggregatesQueryTarget, aggregatesScanTarget,
   deviceIndexTarget,
+  downlinkTarget,
   oscTarget,
   outboxLogTarget,
   obdTarget,
