@@ -69,7 +69,7 @@ export async function sigfoxRoutes(app: FastifyInstance, deps: HubDeps, webhook:
       if (event.frame.network?.downlinkRequested) {
         // BIDIR: the queued command's 8 bytes in this response (docs/bidir), 204 when nothing is queued.
         void result;
-        const answer = await deps.commands.answer?.('sigfox', event.frame.keyType, event.frame.deviceKey, `answered in the Sigfox BIDIR callback response (${event.frame.deviceKey})`);
+        const answer = await deps.commands?.answer?.('sigfox', event.frame.keyType, event.frame.deviceKey, `answered in the Sigfox BIDIR callback response (${event.frame.deviceKey})`);
         if (!answer) return reply.code(204).send();
         return sendJson(reply, { [event.frame.deviceKey]: { downlinkData: answer.hex } });
       }
