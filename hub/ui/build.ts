@@ -131,7 +131,7 @@ async function build(): Promise<UiBuild> {
       const age = Date.now() - (statSync(LOCK, { throwIfNoEntry: false })?.mtimeMs ?? 0);
       if (age > 120_000) rmSync(LOCK, { force: true });
       else if (Date.now() > deadline) throw new Error('UI build: another process holds hub/ui/dist/build.lock');
-      await new Promise((r) => setTimeout(r, 200));
+      await new Promise((r) => setTimeout(r, 200).unref());
       const done = currentBuild();
       if (done) return done;
     }

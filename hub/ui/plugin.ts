@@ -59,23 +59,26 @@ export function shellHtml(build: Pick<UiBuild, 'dir' | 'script' | 'style'>, nonc
 }
 
 export async function uiPlugin(app: FastifyInstance, _deps: Pick<HubDeps, 'config'>): Promise<void> {
-  let failed: unknown;
-  // Built (or found fresh) once per process; a missing esbuild with no build makes the pages 503, not the hub fail.
-  const built = ensureUiBuild().catch((e) => {
-    failed = e;
-    return undefined;
-  });
-  built.then(() => failed && app.log.warn({ err: failed }, 'the web UI could not be built; /ui/ answers 503 ui-unavailable'));
+  // Built on the first page request when missing or stale (then reused from disk: a hub that serves no page, such as
+  // most tests', never builds); a failed build (esbuild, a dev dependency, missing) is a 503 and is tried again later.
+  let built: Promise<UiBuild> | undefined;
+  const build = async (): Promise<UiBuild> => {
+    built ??= ensureUiBuild().catch((e) => {
+      built = undefined;
+      app.log.warn({ err: e }, 'the web UI could not be built; /ui/ answers 503 ui-unavailable');
+      throw new ServiceUnavailableError('The web UI could not be built (is esbuild, a dev dependency, installed?)', { headers: { 'retry-after': '30' } }, 'ui-unavailable');
+    });
+    return built;
+  };
 
   const shell = async (_request: unknown, reply: FastifyReply) => {
-    const build = await built;
-    if (!build) throw new ServiceUnavailableError('The web UI is not built (esbuild, a dev dependency, is missing)', {}, 'ui-unavailable');
+    const ui = await build();
     const nonce = randomBytes(16).toString('base64');
     return reply
       .header('content-security-policy', uiCsp(nonce))
       .header('cache-control', 'no-cache')
       .type('text/html; charset=utf-8')
-      .send(shellHtml(build, nonce));
+      .send(shellHtml(ui, nonce));
   };
   const redirect = async (_request: unknown, reply: FastifyReply) => reply.redirect('/ui/', 302);
 
