@@ -364,19 +364,19 @@ export class DownlinkService implements CommandSink {
     this.busy.add(key);
     try {
       const q = this.queues.get(key);
-      let i = 0;
-      while (q && i < q.length && this.opened) {
-        const r = this.records.get(q[i]!);
+      // What was queued when the trigger came (an uplink, a slot): a command queued meanwhile waits for the next one.
+      for (const u of q ? [...q] : []) {
+        if (!this.opened) break;
+        const i = q!.indexOf(u);
+        if (i < 0) continue;
+        const r = this.records.get(u);
         if (!r || r.status !== 'QUEUED') {
-          q.splice(i, 1);
+          q!.splice(i, 1);
           continue;
         }
         if (this.expireIfDue(r)) continue;
-        if ((r.retryAt ?? 0) > this.now()) {
-          i += 1;
-          continue;
-        }
-        q.splice(i, 1);
+        if ((r.retryAt ?? 0) > this.now()) continue;
+        q!.splice(i, 1);
         r.attempts += 1;
         r.binding = adapter.binding;
         let receipt;
