@@ -48,7 +48,9 @@ export class LiveState {
     const meta: Record<string, unknown> = { lastSeen: message.meta.receivedAt };
     if (message.meta.interface !== undefined) meta.lastInterface = message.meta.interface;
     const payload = message.payload !== null && typeof message.payload === 'object' ? message.payload : {};
-    const merged = { ...meta, ...payload, ...values };
+    // Merged over the Thing's earlier values: a device that sends several message types (an IMU's /euler, then its
+    // /battery) keeps the latest value of each property, not only those of its last message.
+    const merged = { ...this.valuesByThing.get(message.meta.thingId), ...meta, ...payload, ...values };
     this.valuesByThing.set(message.meta.thingId, merged);
     for (const listener of this.emitter.listeners(message.meta.thingId) as MessageListener[]) {
       try {

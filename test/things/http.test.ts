@@ -87,8 +87,9 @@ describe('device Things over HTTP', () => {
     const empty = await h.app.inject({ method: 'POST', url, headers: { authorization: h.bearer } });
     expect(empty.statusCode).toBe(400);
     const ok = await h.app.inject({ method: 'POST', url, headers, payload: { seconds: 600 } });
-    expect(ok.statusCode).toBe(200);
+    expect(ok.statusCode).toBe(201);
     expect(ok.json()).toMatchObject({ status: 'QUEUED', id: expect.stringMatching(/^urn:uuid:/) });
+    expect(String(ok.headers.location)).toMatch(/\/wot\/.+\/commands\/[0-9a-f-]{36}$/);
     const recorded = (h.commands as MemoryCommandSink).commands(DEVICE_ID);
     expect(recorded).toHaveLength(1);
     expect(recorded[0]).toMatchObject({ action: 'setInterval', input: { seconds: 600 }, id: ok.json().id });
