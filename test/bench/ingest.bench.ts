@@ -213,6 +213,7 @@ async function hubRow(mode: 'mosquitto' | 'embedded', rate: number, devices: Sim
       adminToken: TOKEN,
       logLevel: 'warn',
       packetForwarderPort: 0,
+      oscPort: 0,
       mqttPort,
       ...(mosq ? { mqttUrl: mosq.url } : {}),
     });

@@ -74,7 +74,7 @@ const adminToken = 'bench-admin-token-0123456789abcdef';
 // STORE_BENCH_MAX_PENDING (default the hub's 100,000): writes accepted but not applied before 503; it also bounds the
 // backlog each sustained run leaves to apply.
 const maxPendingWrites = Number(process.env.STORE_BENCH_MAX_PENDING) || undefined;
-const config = validateConfig({ host: '127.0.0.1', httpPort: port, coapPort: 0, mqttPort: 0, packetForwarderPort: 0, dataDir, logLevel: 'silent', adminToken, ...(maxPendingWrites ? { store: { maxPendingWrites } } : {}) });
+const config = validateConfig({ host: '127.0.0.1', httpPort: port, coapPort: 0, mqttPort: 0, packetForwarderPort: 0, oscPort: 0, dataDir, logLevel: 'silent', adminToken, ...(maxPendingWrites ? { store: { maxPendingWrites } } : {}) });
 // Whatever happens (error, Ctrl-C), no child hub outlives this process and the data dir goes.
 process.on('exit', () => {
   killChildHubs();

@@ -23,7 +23,7 @@ afterAll(() => {
 async function startHub(dir: string): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--port', String(port), '--data', dir, '--log-level', 'warn'], {
-    env: { ...process.env, HUB_ADMIN_TOKEN: TOKEN, HUB_COAP_PORT: '0' },
+    env: { ...process.env, HUB_ADMIN_TOKEN: TOKEN, HUB_COAP_PORT: '0', HUB_MQTT_PORT: '0', HUB_PACKET_FORWARDER_PORT: '0', HUB_OSC_PORT: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);

@@ -59,7 +59,7 @@ export class ChildHub {
     const args = ['--import', 'tsx', 'hub/main.ts', '--port', String(o.port), '--coap-port', '0', '--data', o.dataDir];
     const proc = spawn(process.execPath, args, {
       cwd: REPO,
-      env: { ...process.env, HUB_ADMIN_TOKEN: o.adminToken, HUB_LOG_LEVEL: 'warn', HUB_MQTT_PORT: '0', HUB_PACKET_FORWARDER_PORT: '0' },
+      env: { ...process.env, HUB_ADMIN_TOKEN: o.adminToken, HUB_LOG_LEVEL: 'warn', HUB_MQTT_PORT: '0', HUB_PACKET_FORWARDER_PORT: '0', HUB_OSC_PORT: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     running.add(proc);

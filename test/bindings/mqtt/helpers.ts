@@ -88,6 +88,7 @@ export function makeCtx(sink: UplinkSink, overrides: Record<string, unknown> = {
     coapPort: 0,
     mqttPort: 0,
     packetForwarderPort: 0,
+    oscPort: 0,
     dataDir: join(tmpdir(), 'mqtt-test-unused'),
     adminToken: ADMIN,
     tokens: [

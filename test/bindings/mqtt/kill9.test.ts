@@ -30,7 +30,7 @@ async function startHub(httpPort: number, mqttPort: number): Promise<ChildProces
       HUB_HTTP_PORT: String(httpPort),
       HUB_MQTT_PORT: String(mqttPort),
       HUB_COAP_PORT: '0',
-      HUB_PACKET_FORWARDER_PORT: '0',
+      HUB_PACKET_FORWARDER_PORT: '0', HUB_OSC_PORT: '0',
       HUB_DATA_DIR: dataDir,
       HUB_ADMIN_TOKEN: TOKEN,
       HUB_LOG_LEVEL: 'error',

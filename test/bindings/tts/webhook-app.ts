@@ -42,6 +42,7 @@ export async function webhookApp(
     coapPort: 0,
     mqttPort: 0,
     packetForwarderPort: 0,
+    oscPort: 0,
     dataDir: '/nonexistent',
     adminToken: ADMIN.slice(7),
     tokens: [
