@@ -122,7 +122,7 @@ if (imu) say(`  an NGIMU over OSC (UDP ${config.oscPort}) at 100 Hz; curl -s ${b
 say();
 say('Try:');
 say(`  curl -s ${base}/things | head -c 600`);
-say(`  curl -s ${base}/things/${encodeURIComponent(first)}/properties/temperature`);
+say(`  curl -s ${base}/wot/${encodeURIComponent(first)}/properties/temperature`);
 say(`  curl -s ${base}/sparql --data-urlencode 'query=${countQuery}'`);
 say(`  admin token: ${hub.adminTokenFile ?? '(from configuration)'}`);
 say('Ctrl-C stops the demo.');
