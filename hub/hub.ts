@@ -141,7 +141,9 @@ export async function createHub(config: HubConfig, options: BuildAppOptions & { 
       transports.push(...running);
       const mqtt = running.find((t) => t.name === 'mqtt') as { publish?: (topic: string, payload: Buffer) => Promise<void> } | undefined;
       if (mqtt?.publish) downlink.mqtt.publish = mqtt.publish.bind(mqtt);
-      for (const t of running) routing.adapters.ensure(adapterKindOfTransport(t.name));
+      // A listener's adapter Thing appears when it starts; the OBD transport runs on every hub (it follows the vehicle
+      // TDs, no port of its own), so its adapter appears with the first vehicle's first message instead.
+      for (const t of running) if (t.name !== 'obd') routing.adapters.ensure(adapterKindOfTransport(t.name));
     },
     async stop() {
       if (stopped) return;
