@@ -88,7 +88,7 @@ export function toProblem(error: unknown, baseUrl: string, instance?: string): {
     detail,
     code,
     ...(instance ? { instance } : {}),
-    ...extensions,
+    ...withoutProblemMembers(extensions),
   };
   return { problem, headers };
 }
@@ -135,4 +135,10 @@ export function installProblemHandlers(app: FastifyInstance, baseUrl: string): v
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, request, new HubError(404, 'not-found', `No resource at ${request.method} ${request.url.split('?')[0]}`), baseUrl),
   );
+}
+
+/** Extension members never replace RFC 9457's own (an error's `status` extension must not become the HTTP status). */
+function withoutProblemMembers(extensions: Record<string, unknown>): Record<string, unknown> {
+  const { type: _type, title: _title, status: _status, detail: _detail, code: _code, instance: _instance, ...rest } = extensions;
+  return rest;
 }
