@@ -327,3 +327,11 @@ describe('found by the fuzz run in the other parsers (issue 8 integration)', () 
     },
   );
 });
+
+describe('OSC regressions (fuzz seed 7)', () => {
+  it('arrays nested thousands deep are a typed osc-malformed rejection, not a stack overflow', async () => {
+    const r = await replay('osc', 'regression-nested-arrays.bin');
+    expect(r.outcome).toBe('typed');
+    expect(r.error).toMatchObject({ code: 'osc-malformed', field: 'args' });
+  });
+});

@@ -226,7 +226,26 @@ export function decodeMessageOscMin(slice: Uint8Array, offset: number): Omit<Osc
   if (!/^\/[\x21-\x7e]*$/.test(m.address) || m.address.length > 255) {
     throw new DecodeError('An OSC address is printable ASCII without spaces, at most 255 characters', { offset, field: 'address' }, 'osc-malformed');
   }
+  if (arrayDepth(m.args) > MAX_ARRAY_DEPTH) {
+    throw new DecodeError(`OSC arrays nest at most ${MAX_ARRAY_DEPTH} deep`, { offset, field: 'args' }, 'osc-malformed');
+  }
   return { address: m.address, types: typeTags(m.args), args: m.args.map(jsonValue) };
+}
+
+/** Deepest `[...]` nesting the hub converts (typeTags and jsonValue recurse; a datagram of `[[[[...` overflowed the stack). */
+const MAX_ARRAY_DEPTH = 32;
+
+/** Nesting depth of array arguments, without recursion. */
+function arrayDepth(args: OscArgOutputOrArray[]): number {
+  let deepest = 0;
+  const stack: Array<[OscArgOutputOrArray[], number]> = [[args, 0]];
+  while (stack.length > 0) {
+    const [list, depth] = stack.pop()!;
+    if (depth > deepest) deepest = depth;
+    if (deepest > MAX_ARRAY_DEPTH) return deepest;
+    for (const a of list) if (a.type === 'array') stack.push([a.value, depth + 1]);
+  }
+  return deepest;
 }
 
 const TAG: Record<string, string> = {
