@@ -129,6 +129,8 @@ export const HubConfigSchema = Type.Object(
         maxPendingWrites: Type.Integer({ minimum: 1, default: 100_000 }),
         /** Store workers holding the same data: writes go to all, a query to one, so a runaway query never stalls writes or /health (1 = no standby). */
         replicas: Type.Integer({ minimum: 1, maximum: 4, default: 2 }),
+        /** Standby store workers kept current by the writes alone (no queries): promoted at once when a replica is ended. */
+        standby: Type.Integer({ minimum: 0, maximum: 1, default: 1 }),
         /** Maintain dashboard aggregates (counts, latest value per property, hourly sums) beside the embedded store. */
         aggregates: Type.Boolean({ default: true }),
         queryEndpoint: Type.Optional(Type.String({ format: 'uri' })),
@@ -207,6 +209,7 @@ export const SETTINGS: Setting[] = [
   { path: ['store', 'snapshotLogBytes'], env: 'HUB_SNAPSHOT_LOG_BYTES', flag: '--snapshot-log-bytes', parse: 'int' },
   { path: ['store', 'maxPendingWrites'], env: 'HUB_MAX_PENDING_WRITES', flag: '--max-pending-writes', parse: 'int' },
   { path: ['store', 'replicas'], env: 'HUB_STORE_REPLICAS', flag: '--store-replicas', parse: 'int' },
+  { path: ['store', 'standby'], env: 'HUB_STORE_STANDBY', flag: '--store-standby', parse: 'int' },
   { path: ['store', 'aggregates'], env: 'HUB_STORE_AGGREGATES', flag: '--store-aggregates', parse: 'json' },
   { path: ['store', 'queryEndpoint'], env: 'HUB_SPARQL_QUERY_URL', flag: '--sparql-query-url', parse: 'string' },
   { path: ['store', 'updateEndpoint'], env: 'HUB_SPARQL_UPDATE_URL', flag: '--sparql-update-url', parse: 'string' },

@@ -69,7 +69,8 @@ export class EmbeddedQuadStore implements QuadStore {
     const snap = files.snapshots.at(-1);
     const segments = files.segments.filter((s) => snap === undefined || s >= snap);
     const replicas = this.options.replicas ?? 1;
-    const set = replicas > 1 ? new ReplicaSet(await workerEntry(), replicas, this.replicaHooks()) : undefined;
+    const standby = this.options.standby ?? 0;
+    const set = replicas > 1 || standby > 0 ? new ReplicaSet(await workerEntry(), replicas, this.replicaHooks(), standby) : undefined;
     this.host =
       set ??
       new WorkerHost(await workerEntry(), {
@@ -338,6 +339,9 @@ export class EmbeddedQuadStore implements QuadStore {
       quadsAgeMs: this.lastQuadsAt ? Math.round(now - this.lastQuadsAt) : -1,
       rebuilding: host?.rebuilding ? 1 : 0,
       replicasLive: host instanceof ReplicaSet ? host.liveMembers : host && !host.rebuilding ? 1 : 0,
+      replicasStandby: host instanceof ReplicaSet ? host.standbyMembers : 0,
+      standbyPromotions: host instanceof ReplicaSet ? host.promotions : 0,
+      lastJoinHoldMs: host instanceof ReplicaSet ? Math.round(host.lastJoinHoldMs * 100) / 100 : 0,
       requestsInFlight: host?.inFlight ?? 0,
       logBytesWritten: this.log?.bytesWritten ?? 0,
       logSyncs: this.log?.syncs ?? 0,

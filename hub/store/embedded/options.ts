@@ -23,6 +23,11 @@ export interface EmbeddedStoreOptions {
    * the other applies writes, and a runaway query ends only its member; 1 is a single worker rebuilt in place.
    */
   replicas?: number;
+  /**
+   * Standby workers beside them (config.store.standby): kept current by the writes alone, never given a user query, so a
+   * write's outcome never waits behind a query and a live member that is ended is replaced at once (0 = rebuilt first).
+   */
+  standby?: number;
   /** Clock, injectable for retention tests. */
   now?: () => Date;
 }
@@ -36,6 +41,7 @@ export function embeddedStoreOptions(config: HubConfig): EmbeddedStoreOptions {
     maxPendingWrites: config.store.maxPendingWrites,
     retentionDays: config.store.retentionDays,
     replicas: config.store.replicas,
+    standby: config.store.standby,
   };
 }
 

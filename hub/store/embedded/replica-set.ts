@@ -1,12 +1,14 @@
 // Several store workers holding the same data (replicas), so that a runaway query never stalls writes, reads or /health.
 //
-// Every write is posted to every live member in the same order (one FIFO each, so each member is the log applied in log
-// order); its outcome is the first member's answer. A read goes to the live member with the fewest reads in flight, so
-// while one member runs a long query the others keep applying writes and answering. A member that runs a request past
-// its budget (or traps, or crashes) is ended alone: its unanswered reads are re-routed to another member, and a fresh
-// member is rebuilt in the background from snapshot + log, catches up on the log written meanwhile, and joins for the
-// last few records while insert flushes are held briefly (joinMember). Nothing waits for that rebuild unless no member
-// is left. Memory: each member holds the whole store (RSS per million quads times the member count).
+// Every write is posted to every member (live and standby) in the same order (one FIFO each, so each member is the log
+// applied in log order); its outcome is whichever member answers first. A read goes to the live member with the fewest
+// reads in flight, so while one member runs a long query the others keep applying writes and answering. Standby members
+// get every write and no user query: a write's outcome never waits behind a query (the standby answers it), and when a
+// live member runs a request past its budget (or traps, or crashes) and is ended alone, a standby is promoted at once,
+// its reads re-routed; the replacement standby is rebuilt in the background from snapshot + log, catches up on the log
+// written meanwhile, and joins (joinMember: writes are held only while the writes in flight reach the log, not while the
+// new member replays). Nothing waits for a rebuild unless no member is left. Memory: each member holds the whole store
+// (engine RSS per million quads, ~310 MB with oxigraph 0.5, times live + standby members).
 import { QueryTimeoutError, ServiceUnavailableError, StoreError } from '../../errors.ts';
 import type { WireError, WorkerReplies, WorkerRequest } from './protocol.ts';
 import type { RecoveryPlan, RecoveryReport } from './recover.ts';
@@ -53,6 +55,10 @@ const CATCH_UP_SMALL_BYTES = 4 << 20;
 
 export class ReplicaSet {
   private live: WorkerHost[] = [];
+  /** Current members that get every write and no read: promoted when a live member is ended. */
+  private standbys: WorkerHost[] = [];
+  /** Members in their last catch-up: they get every write posted from then on (after the catch-up, in their FIFO). */
+  private accepting: WorkerHost[] = [];
   /** Members being rebuilt (closed with the set). */
   private building = new Set<WorkerHost>();
   private joining = 0;
@@ -69,8 +75,16 @@ export class ReplicaSet {
   private noneLive: Array<() => void> = [];
   restarts = 0;
   lastRecoveryMs = 0;
+  /** Standbys promoted to live (a live member was ended). */
+  promotions = 0;
+  /** How long the last join held writes (ms): the writes in flight reaching the log, not the new member's replay. */
+  lastJoinHoldMs = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  /** Settles when the member holding writes for its last catch-up has let them go. */
+  private lastStage: Promise<void> = Promise.resolve();
 
-  constructor(private readonly entry: URL, private readonly size: number, private readonly hooks: ReplicaSetHooks) {}
+  /** `size`: live members (reads and writes); `standby`: members kept current by the writes alone, promoted on a loss. */
+  constructor(private readonly entry: URL, private readonly size: number, private readonly hooks: ReplicaSetHooks, private readonly standby = 0) {}
 
   private spawn(): WorkerHost {
     const host: WorkerHost = new WorkerHost(this.entry, {
@@ -97,7 +111,17 @@ export class ReplicaSet {
 
   /** Adds members until the set has its size (after open, and after a member was ended). Runs in the background. */
   fill(): void {
-    while (!this.closed && !this.failed && this.live.length + this.joining < this.size) void this.joinMember();
+    while (!this.closed && !this.failed && this.live.length + this.standbys.length + this.joining < this.size + this.standby) void this.joinMember();
+  }
+
+  /** Every member a write goes to: live, standby and those in their last catch-up. */
+  private get writers(): WorkerHost[] {
+    return [...this.live, ...this.standbys, ...this.accepting];
+  }
+
+  /** Standby members ready to be promoted. */
+  get standbyMembers(): number {
+    return this.standbys.length;
   }
 
   /** Members answering requests now. */
@@ -111,6 +135,11 @@ export class ReplicaSet {
 
   get inFlight(): number {
     return this.live.reduce((n, h) => n + h.inFlight, 0) + this.waiting.length;
+  }
+
+  /** Requests not yet answered by each live and standby member (tests: a standby runs no user query). */
+  get memberLoads(): { live: number[]; standby: number[] } {
+    return { live: this.live.map((h) => h.readsInFlight), standby: this.standbys.map((h) => h.readsInFlight) };
   }
 
   retryAfterSeconds(): number {
@@ -127,8 +156,8 @@ export class ReplicaSet {
         const w: SetWrite = { req, timeoutMs, waitMs, resolve: resolve as (v: unknown) => void, reject, decided: false, on: new Set() };
         this.writes.set(req, w);
         if (this.paused) this.paused.push(w);
-        else if (this.live.length) this.postWrite(w, this.live);
-        else this.wait(() => this.postWrite(w, this.live), w, waitMs);
+        else if (this.live.length) this.postWrite(w, this.writers);
+        else this.wait(() => this.postWrite(w, this.writers), w, waitMs);
       }
     });
   }
@@ -193,7 +222,15 @@ export class ReplicaSet {
   private memberDown(host: WorkerHost, reason: string, orphans: Pending[]): void {
     this.restarts++;
     this.hooks.onRestart?.(reason);
+    const wasLive = this.live.includes(host);
     this.live = this.live.filter((h) => h !== host);
+    this.standbys = this.standbys.filter((h) => h !== host);
+    this.accepting = this.accepting.filter((h) => h !== host);
+    // A standby holds every write so far in order: it serves at once in the ended member's place.
+    if (wasLive && !this.closed && this.standbys.length) {
+      this.live.push(this.standbys.shift()!);
+      this.promotions++;
+    }
     for (const p of orphans) {
       const w = this.writes.get(p.req);
       if (w) {
@@ -211,8 +248,9 @@ export class ReplicaSet {
 
   /**
    * Rebuilds a member from snapshot + log, replays what was logged meanwhile (a few rounds, while the live members
-   * serve), then holds insert flushes, waits for the writes already sequenced to reach the log, replays the rest and
-   * goes live; writes posted from then on reach it in order with the others.
+   * serve), then holds insert flushes and new writes until the writes already sequenced are in the log, posts the
+   * replay of the rest and, right behind it in the member's FIFO, every write from then on; the hold ends there, before
+   * the member has replayed. It joins as live member (the set is short of one) or as standby once that replay is done.
    */
   private async joinMember(): Promise<void> {
     this.joining++;
@@ -220,6 +258,8 @@ export class ReplicaSet {
     const host = this.spawn();
     this.building.add(host);
     let release: (() => void) | undefined;
+    let unlock: (() => void) | undefined;
+    let joined = false;
     try {
       let { position, plan } = await this.hooks.logEnd();
       const report = await host.request({ op: 'recover', plan });
@@ -231,35 +271,65 @@ export class ReplicaSet {
         position = end;
         if (small) break;
       }
+      // One member at a time holds the writes (members rebuilt together, e.g. at start, take turns here).
+      const previous = this.lastStage;
+      this.lastStage = new Promise<void>((r) => (unlock = r));
+      await previous;
+      if (this.closed) return void (await host.close());
       release = this.hooks.holdInserts();
+      const held = performance.now();
       this.paused = [];
       // With a member live, the writes sequenced so far get their outcome from it; with none, they are homeless and
-      // go to this member once it is live (they are not in the log: it stops before the first undecided write).
+      // go to this member (they are not in the log: it stops before the first undecided write).
       if (this.live.length) await Promise.race([this.hooks.sequenced(), new Promise<void>((r) => this.noneLive.push(r))]);
       const end = (await this.hooks.logEnd()).position;
-      const last = await host.request({ op: 'recover', plan: this.hooks.catchUpPlan(position, end) });
-      if (this.closed) return void (await host.close());
-      this.hooks.onRecovered?.(last);
-      this.live.push(host);
-      const homeless = this.homeless.splice(0);
-      for (const w of homeless) {
+      const lastDone = host.request({ op: 'recover', plan: this.hooks.catchUpPlan(position, end) });
+      for (const w of this.homeless.splice(0)) {
         if (this.hooks.inPlan(w.req)) {
           w.decided = true;
           this.writes.delete(w.req);
           w.resolve({ errors: 0 });
         } else this.postWrite(w, [host]);
       }
-      this.resume();
+      this.accepting.push(host);
+      const endHold = () => {
+        this.resume();
+        release?.();
+        release = undefined;
+        this.lastJoinHoldMs = performance.now() - held;
+        unlock?.();
+        unlock = undefined;
+      };
+      // With a member live, writes go on at once (this member gets them after its replay); with none, they wait for it.
+      if (this.live.length) endHold();
+      const last = await lastDone;
+      this.accepting = this.accepting.filter((h) => h !== host);
+      if (this.closed) return void (await host.close());
+      this.hooks.onRecovered?.(last);
+      if (this.live.length < this.size) this.live.push(host);
+      else this.standbys.push(host);
+      joined = true;
+      // Requests that waited for a member came before the writes held here (arrival order is the log's order).
       for (const wt of this.waiting.splice(0)) wt.timer && clearTimeout(wt.timer), wt.run();
+      if (unlock) endHold();
     } catch (e) {
-      this.resume();
+      this.accepting = this.accepting.filter((h) => h !== host);
+      // Its answers no longer decide anything: the other members were given every write it was.
+      for (const w of this.writes.values()) w.on.delete(host);
+      if (unlock) this.resume();
       await host.close();
       if (!this.closed && this.live.length === 0) this.fail(new StoreError('The store could not be rebuilt after a worker restart', { cause: e }));
     } finally {
       this.building.delete(host);
       release?.();
+      unlock?.();
       unpin();
       this.joining--;
+      // A failed join is retried after a pause (the set keeps serving with the members it has).
+      if (!joined && !this.closed && !this.failed && !this.retryTimer) {
+        this.retryTimer = setTimeout(() => ((this.retryTimer = undefined), this.fill()), 5000);
+        this.retryTimer.unref();
+      }
     }
   }
 
@@ -268,8 +338,8 @@ export class ReplicaSet {
     const paused = this.paused ?? [];
     this.paused = undefined;
     for (const w of paused) {
-      if (this.live.length) this.postWrite(w, this.live);
-      else this.wait(() => this.postWrite(w, this.live), w, w.waitMs);
+      if (this.live.length) this.postWrite(w, this.writers);
+      else this.wait(() => this.postWrite(w, this.writers), w, w.waitMs);
     }
   }
 
@@ -286,8 +356,10 @@ export class ReplicaSet {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     this.fail(new StoreError('The store is closed'));
-    await Promise.all([...this.live, ...this.building].map((h) => h.close()));
+    await Promise.all([...new Set([...this.live, ...this.standbys, ...this.building])].map((h) => h.close()));
     this.live = [];
+    this.standbys = [];
   }
 }
