@@ -22,12 +22,15 @@ export interface MessageEnvelope {
  * Told of each message of a Thing, with the Thing's property values after it (see LiveState.publish): observers of a
  * property named like a decoded or mapped value find it in `values`, whatever the payload's shape.
  */
-export type MessageListener = (message: MessageEnvelope, values: Readonly<Record<string, unknown>>) => void;
+export type MessageListener = (message: MessageEnvelope, values: Readonly<Record<string, unknown>>, own: Readonly<Record<string, unknown>>) => void;
 
 /**
  * Latest message per Thing plus a subscription per Thing. Listeners run synchronously in publish order; a throwing
  * listener is isolated (reported through `onListenerError`) so one bad subscriber cannot stop ingestion.
  */
+/** The emitter key of subscribeAll (a symbol: no Thing id can collide with it). */
+const ANY: unique symbol = Symbol('any thing');
+
 export class LiveState {
   private readonly latestByThing = new Map<string, MessageEnvelope>();
   private readonly valuesByThing = new Map<string, Record<string, unknown>>();
@@ -52,9 +55,19 @@ export class LiveState {
     // /battery) keeps the latest value of each property, not only those of its last message.
     const merged = { ...this.valuesByThing.get(message.meta.thingId), ...meta, ...payload, ...values };
     this.valuesByThing.set(message.meta.thingId, merged);
+    // `own`: the values this message carried (payload fields, then the mapped values), for consumers such as the
+    // virtual sensors (hub/virtual) that must not count a Thing's earlier values as new samples.
+    const own = { ...payload, ...values };
     for (const listener of this.emitter.listeners(message.meta.thingId) as MessageListener[]) {
       try {
-        listener(message, merged);
+        listener(message, merged, own);
+      } catch (e) {
+        this.onListenerError(e);
+      }
+    }
+    for (const listener of this.emitter.listeners(ANY) as MessageListener[]) {
+      try {
+        listener(message, merged, own);
       } catch (e) {
         this.onListenerError(e);
       }
@@ -77,6 +90,12 @@ export class LiveState {
   property(thingId: string, name: string): unknown {
     const values = this.valuesByThing.get(thingId);
     return values && Object.hasOwn(values, name) ? values[name] : undefined;
+  }
+
+  /** Told of every Thing's messages (after the Thing's own subscribers): the virtual sensors' directory-query inputs. */
+  subscribeAll(listener: MessageListener): () => void {
+    this.emitter.on(ANY, listener);
+    return () => this.emitter.off(ANY, listener);
   }
 
   subscribe(thingId: string, listener: MessageListener): () => void {

@@ -1,0 +1,67 @@
+// A virtual sensor's publication as a device message: the `{meta, payload}` envelope the virtual-output mapfile reads.
+import type { MessageEnvelope } from '../routing/live-state.ts';
+import { iriSafe } from '../mapping/iri.ts';
+import type { Sample } from './operators.ts';
+
+export const VIRTUAL_MAPPING = 'virtual-output';
+const QUDT_UNIT = 'http://qudt.org/vocab/unit/';
+
+/** The IRI of a Thing's observation as the shipped mapfiles write it (`things/{thingId}/observations/{messageId}/{property}`). */
+export const observationIri = (baseUrl: string, thingId: string, messageId: string, property: string): string =>
+  `${baseUrl}/things/${iriSafe(thingId)}/observations/${iriSafe(messageId)}/${iriSafe(property)}`;
+
+/** A QUDT unit as an IRI: `qudt:SEC` / `unit:SEC` / `SEC` -> http://qudt.org/vocab/unit/SEC; absolute IRIs kept. */
+export function unitIri(unit: string | undefined): string | undefined {
+  if (!unit) return undefined;
+  if (/^https?:\/\//.test(unit)) return unit;
+  const local = unit.replace(/^(qudt|unit):/, '');
+  return /^[A-Za-z0-9_-]+$/.test(local) ? QUDT_UNIT + local : undefined;
+}
+
+export interface OutputItem {
+  value: unknown;
+  unit?: string;
+  /** Per-key results (SPARQL rows by key): one observation per key. */
+  key?: string;
+}
+
+/**
+ * The envelope of one publication: `payload.observations` (one per value, numbers and texts, each with the definition
+ * as procedure and its provenance) and `payload.windows` (the window summarised, whose members are the inputs).
+ */
+export function outputEnvelope(o: {
+  baseUrl: string;
+  thingId: string;
+  procedure: string;
+  messageId: string;
+  time: number;
+  items: Array<[string, OutputItem]>;
+  sample?: Pick<Sample, 'sources' | 'window'>;
+}): MessageEnvelope {
+  const observedAt = new Date(o.time).toISOString();
+  const windowIri = o.sample?.window ? `${o.baseUrl}/things/${iriSafe(o.thingId)}/windows/${iriSafe(o.messageId)}` : undefined;
+  const derivedFrom = windowIri ? [windowIri] : (o.sample?.sources ?? []);
+  const observations = o.items.map(([property, item], i) => {
+    const v = item.value;
+    const value = typeof v === 'number' ? { number: v } : typeof v === 'boolean' ? { text: String(v) } : typeof v === 'string' ? { text: v } : { text: JSON.stringify(v) };
+    const unit = typeof v === 'number' ? unitIri(item.unit) : undefined;
+    return {
+      thing: o.thingId,
+      messageId: item.key === undefined ? o.messageId : `${o.messageId}.k${i}`,
+      property,
+      ...value,
+      ...(unit ? { unit } : {}),
+      ...(item.key !== undefined ? { key: item.key } : {}),
+      observedAt,
+      procedure: o.procedure,
+      derivedFrom,
+    };
+  });
+  const windows = o.sample?.window
+    ? [{ thing: o.thingId, messageId: o.messageId, start: new Date(o.sample.window.start).toISOString(), end: new Date(o.sample.window.end).toISOString(), count: o.sample.window.count, members: o.sample.sources }]
+    : [];
+  return {
+    meta: { thingId: o.thingId, protocol: 'virtual', interface: 'virtual', receivedAt: new Date().toISOString(), messageId: o.messageId, observedAt },
+    payload: { procedure: o.procedure, observations, windows },
+  };
+}
