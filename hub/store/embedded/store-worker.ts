@@ -1,10 +1,14 @@
-// The embedded store's worker thread: owns one Oxigraph engine and answers requests strictly in arrival order (FIFO),
-// which is what gives read-your-writes: a write posted before a query is applied before the query runs.
+// The embedded store's worker thread: owns one Oxigraph engine and answers requests in arrival order (FIFO), except
+// inserts: they are queued per graph (hot/backlog.ts) and applied in the background, and a query first applies the
+// queued inserts of the graphs it can read (hot/query-graphs.ts), which is what keeps read-your-writes: a write posted
+// before a query is applied before the query runs. Any other request applies the whole queue first.
 import { parentPort } from 'node:worker_threads';
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { OxigraphEngine } from '../oxigraph-engine.ts';
 import { parseObservationGraph } from '../graphs.ts';
-import { applyInsertRecords, expiredGraphs, fromWire } from './apply.ts';
+import { expiredGraphs, fromWire } from './apply.ts';
+import { Backlog } from '../hot/backlog.ts';
+import { queryGraphs } from '../hot/query-graphs.ts';
 import { CorruptLogError, recover, snapshotText } from './recover.ts';
 import type { Envelope, WireError, WorkerReply } from './protocol.ts';
 
@@ -19,7 +23,50 @@ let engine = new OxigraphEngine();
  */
 let quads = 0;
 
+const backlog = new Backlog(
+  () => engine,
+  (r) => {
+    quads += backlog.lines;
+    backlog.lines = 0;
+    port.postMessage({ id: r.id, ok: true, value: { errors: r.errors, lastError: r.lastError, quads } } satisfies WorkerReply);
+  },
+);
+/** handle()'s answer for a request answered later (a queued insert: when its last part is applied). */
+const LATER = Symbol('later');
+let stepping = false;
+
+/** Applies the backlog in the background, one chunk per turn, so requests are handled between chunks. */
+function scheduleStep(): void {
+  if (stepping || backlog.empty) return;
+  stepping = true;
+  setImmediate(() => {
+    stepping = false;
+    try {
+      backlog.step();
+    } catch (e) {
+      fatalOrThrow(e);
+    }
+    scheduleStep();
+  });
+}
+
+/** Before a request other than an insert: what it reads (queries, graph reads) or everything (writes, sizes, dumps). */
+function applyFor(req: Envelope): void {
+  if (backlog.empty) return;
+  if (req.op === 'query') {
+    const graphs = queryGraphs(req.sparql, req.options);
+    return graphs === '*' ? backlog.applyAll() : backlog.applyGraphs(graphs);
+  }
+  if (req.op === 'getGraph' || req.op === 'hasGraph') return backlog.applyGraphs(req.graph === null ? [] : [req.graph]);
+  backlog.applyAll();
+}
+
 function handle(req: Envelope): unknown {
+  if (req.op === 'insert') {
+    backlog.enqueue(req.id, req.records);
+    return LATER;
+  }
+  applyFor(req);
   switch (req.op) {
     case 'recover': {
       if (!req.plan.append) engine = new OxigraphEngine();
@@ -27,11 +74,6 @@ function handle(req: Envelope): unknown {
       if (report.quads >= 0) quads = report.quads;
       else report.quads = quads;
       return report;
-    }
-    case 'insert': {
-      const { errors, lastError, lines } = applyInsertRecords(engine, req.records);
-      quads += lines;
-      return { errors, lastError, quads };
     }
     case 'query':
       return engine.query(req.sparql, req.options);
@@ -84,19 +126,29 @@ function toWireError(e: unknown): WireError {
   return out;
 }
 
+/** A WASM trap (out-of-bounds access, or a stack overflow: RangeError "Maximum call stack size exceeded"). */
+const isTrap = (e: unknown) => e instanceof WebAssembly.RuntimeError || (e instanceof RangeError && /call stack/i.test(e.message));
+
+/** A trap while applying the backlog in the background: end the thread (the host rebuilds from the log). */
+function fatalOrThrow(e: unknown): never {
+  if (isTrap(e)) process.exit(70);
+  throw e;
+}
+
 port.on('message', (req: Envelope) => {
-  let reply: WorkerReply;
+  let reply: WorkerReply | undefined;
   try {
-    reply = { id: req.id, ok: true, value: handle(req) };
+    const value = handle(req);
+    if (value !== LATER) reply = { id: req.id, ok: true, value };
   } catch (e) {
     reply = { id: req.id, ok: false, error: toWireError(e) };
-    // A WASM trap (out-of-bounds access, or a stack overflow: RangeError "Maximum call stack size exceeded") leaves
-    // Oxigraph's memory in an unknown state and later calls fail: answer this request as fatal, then end the thread so
-    // the host rebuilds a fresh engine from snapshot + log.
-    if (e instanceof WebAssembly.RuntimeError || (e instanceof RangeError && /call stack/i.test(e.message))) {
+    // A trap leaves Oxigraph's memory in an unknown state and later calls fail: answer this request as fatal, then
+    // end the thread so the host rebuilds a fresh engine from snapshot + log.
+    if (isTrap(e)) {
       port.postMessage({ ...reply, fatal: true });
       process.exit(70);
     }
   }
-  port.postMessage(reply);
+  if (reply) port.postMessage(reply);
+  scheduleStep();
 });

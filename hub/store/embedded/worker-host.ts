@@ -125,11 +125,24 @@ export class WorkerHost {
   }
 
   private armHead(): void {
-    const first = this.pending.entries().next();
-    if (first.done) return;
-    const [id, p] = first.value;
+    const first = this.running();
+    if (!first) return;
+    const [id, p] = first;
     if (p.timeoutMs === undefined || p.timer) return;
     p.timer = setTimeout(() => this.onTimeout(id), p.timeoutMs);
+  }
+
+  /**
+   * The request the worker is running: the first one posted, not counting inserts (the worker queues them and answers
+   * them once applied, hot/backlog.ts, while it goes on with the requests after them); the first insert if only inserts.
+   */
+  private running(): [number, Pending] | undefined {
+    let insert: [number, Pending] | undefined;
+    for (const e of this.pending) {
+      if (e[1].req.op !== 'insert') return e;
+      insert ??= e;
+    }
+    return insert;
   }
 
   private onReply(reply: WorkerReply): void {
@@ -155,13 +168,13 @@ export class WorkerHost {
 
   private onCrash(worker: Worker, e: Error): void {
     if (worker !== this.worker || this.closed || this.held !== undefined) return;
-    // FIFO: the request at the head was running when the worker died.
-    const first = this.pending.entries().next();
-    if (!first.done) {
-      this.pending.delete(first.value[0]);
-      first.value[1].reject(new StoreError('The store worker failed while running this request', { cause: e }));
+    // FIFO (inserts aside): the request at the head was running when the worker died.
+    const first = this.running();
+    if (first) {
+      this.pending.delete(first[0]);
+      first[1].reject(new StoreError('The store worker failed while running this request', { cause: e }));
       // A worker that dies while rebuilding would die again: stop instead of looping.
-      if (first.value[1].req.op === 'recover') return this.fail(new StoreError('The store worker failed during recovery', { cause: e }));
+      if (first[1].req.op === 'recover') return this.fail(new StoreError('The store worker failed during recovery', { cause: e }));
     }
     void this.restart(`worker crashed: ${e.message}`);
   }

@@ -1,0 +1,122 @@
+// The store worker's lazy insert backlog (hub/store/hot): which graphs a query reads, per-graph apply, and the embedded
+// store with it (read-your-writes for queries naming their graph, for GRAPH ?g, for updates; errors still counted).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Backlog, type BacklogRequest } from '../../hub/store/hot/backlog.ts';
+import { queryGraphs } from '../../hub/store/hot/query-graphs.ts';
+import { OxigraphEngine } from '../../hub/store/oxigraph-engine.ts';
+import { encodeInserts } from '../../hub/store/embedded/log-format.ts';
+import { EmbeddedQuadStore } from '../../hub/store/embedded/embedded-quad-store.ts';
+
+const G = (i: number) => `https://h.example/graphs/g${i}`;
+const obs = (i: number) => `<https://h.example/obs/${i}> <http://www.w3.org/ns/sosa/hasSimpleResult> "${i}"^^<http://www.w3.org/2001/XMLSchema#integer> .\n`;
+const count = (e: OxigraphEngine, g: string) =>
+  Number(JSON.parse(e.query(`SELECT (COUNT(*) AS ?n) WHERE { GRAPH <${g}> { ?s ?p ?o } }`).body).results.bindings[0].n.value);
+
+describe('queryGraphs', () => {
+  it('lists the graphs of GRAPH <iri> patterns, [] for default-graph queries, * for anything unbounded', () => {
+    expect(queryGraphs('SELECT * WHERE { ?s ?p ?o }')).toEqual([]);
+    expect(queryGraphs(`ASK { GRAPH <${G(1)}> { ?s ?p ?o } }`)).toEqual([G(1)]);
+    expect(new Set(queryGraphs(`SELECT * { { GRAPH <${G(1)}> { ?s ?p ?o } } UNION { GRAPH <${G(2)}> { ?s ?p ?o } } }`) as string[])).toEqual(new Set([G(1), G(2)]));
+    expect(queryGraphs(`SELECT * { ?s ?p ?o FILTER EXISTS { GRAPH <${G(3)}> { ?s ?p ?o } } }`)).toEqual([G(3)]);
+    expect(queryGraphs(`SELECT * { { SELECT ?s { GRAPH <${G(4)}> { ?s ?p ?o } } } }`)).toEqual([G(4)]);
+    expect(queryGraphs('SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }')).toBe('*');
+    expect(queryGraphs(`SELECT * { GRAPH <${G(1)}> { GRAPH ?g { ?s ?p ?o } } }`)).toBe('*');
+    expect(queryGraphs(`SELECT * FROM <${G(1)}> WHERE { ?s ?p ?o }`)).toBe('*');
+    expect(queryGraphs(`SELECT * FROM NAMED <${G(1)}> WHERE { GRAPH <${G(1)}> { ?s ?p ?o } }`)).toBe('*');
+    expect(queryGraphs('DESCRIBE <https://h.example/x>')).toBe('*');
+    expect(queryGraphs('SELECT * WHERE { SERVICE <https://h.example/sparql> { ?s ?p ?o } }')).toBe('*');
+    expect(queryGraphs('SELECT * WHERE { GRAPH <broken')).toBe('*');
+    expect(queryGraphs(`ASK { GRAPH <${G(1)}> { ?s ?p ?o } }`, { unionDefaultGraph: true })).toBe('*');
+    expect(queryGraphs(`ASK { GRAPH <${G(1)}> { ?s ?p ?o } }`, { namedGraphUris: [G(1)] })).toBe('*');
+    // a CONSTRUCT template's GRAPH-less triples are not reads
+    expect(queryGraphs(`CONSTRUCT { ?s ?p ?o } WHERE { GRAPH <${G(5)}> { ?s ?p ?o } }`)).toEqual([G(5)]);
+  });
+});
+
+describe('Backlog', () => {
+  it('applies exactly the graphs asked for, then the rest oldest first; answers each request once with its errors', () => {
+    const engine = new OxigraphEngine();
+    const done: BacklogRequest[] = [];
+    const b = new Backlog(() => engine, (r) => done.push({ ...r }));
+    b.enqueue(1, encodeInserts([{ nquads: obs(1), graph: G(1) }, { nquads: obs(2), graph: G(2) }]));
+    b.enqueue(2, encodeInserts([{ nquads: obs(3), graph: G(1) }, { nquads: 'this is not N-Triples .\n', graph: G(3) }]));
+    b.enqueue(3, encodeInserts([{ nquads: '_:b <https://h.example/p> "x" .\n', graph: G(2) }, { nquads: '', graph: G(4) }]));
+    b.enqueue(4, encodeInserts([]));
+    expect(done.map((r) => r.id)).toEqual([4]); // nothing to apply: answered at once
+    b.applyGraphs([G(1)]);
+    expect(count(engine, G(1))).toBe(2);
+    expect(count(engine, G(2))).toBe(0);
+    expect(done.map((r) => r.id)).toEqual([4]); // requests 1 and 2 still wait for G(2) / G(3)
+    b.step(1); // the oldest part left: request 1's G(2) message
+    expect(count(engine, G(2))).toBe(1);
+    expect(done.map((r) => r.id)).toEqual([4, 1]);
+    b.applyAll();
+    expect(b.empty).toBe(true);
+    expect(b.bytes).toBe(0);
+    expect(count(engine, G(2))).toBe(2); // the blank-node message, loaded on its own
+    expect(done.map((r) => [r.id, r.errors])).toEqual([[4, 0], [1, 0], [2, 1], [3, 0]]);
+    expect(done.find((r) => r.id === 2)!.lastError).toBeTruthy();
+    expect(b.lines).toBe(4);
+  });
+
+  it('refuses a damaged batch with an error (nothing queued)', () => {
+    const b = new Backlog(() => new OxigraphEngine(), () => {});
+    const bad = encodeInserts([{ nquads: obs(1), graph: G(1) }]).subarray(0, 10);
+    expect(() => b.enqueue(1, bad)).toThrow(/bad insert batch/);
+    expect(b.empty).toBe(true);
+  });
+
+  it('applies a many-graph batch as one document, and one that fails as it would be loaded alone', () => {
+    const engine = new OxigraphEngine();
+    const done: BacklogRequest[] = [];
+    const b = new Backlog(() => engine, (r) => done.push({ ...r }));
+    const items = Array.from({ length: 200 }, (_, i) => ({ nquads: obs(i), graph: G(i) }));
+    // a quad naming its own graph: the document with graphs appended fails, loaded alone it keeps its graph
+    items[150] = { nquads: `${obs(150).replace(' .\n', '')} <${G(999)}> .\n`, graph: G(150) };
+    items[151] = { nquads: 'not N-Triples at all\n', graph: G(151) };
+    b.enqueue(1, encodeInserts(items));
+    b.applyAll();
+    expect(done).toHaveLength(1);
+    expect(done[0]!.errors).toBe(1);
+    expect(count(engine, G(0)) + count(engine, G(199))).toBe(2);
+    expect(count(engine, G(150))).toBe(0);
+    expect(count(engine, G(999))).toBe(1);
+  });
+});
+
+describe('EmbeddedQuadStore with the lazy backlog (2 replicas)', () => {
+  const dirs: string[] = [];
+  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+  it('shows every acknowledged insert to the next query (GRAPH <g>, GRAPH ?g, an update), after a burst', { timeout: 60_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hot-backlog-'));
+    dirs.push(dir);
+    const store = new EmbeddedQuadStore({ dir, replicas: 2 });
+    await store.open();
+    try {
+      const N = 20_000;
+      const acks: Promise<void>[] = [];
+      for (let i = 0; i < N; i++) acks.push(store.insert(obs(i), G(i % 500)));
+      await acks[N - 1];
+      // the last message's graph, right after its ack (the rest of the burst may still be queued)
+      expect(await store.ask(`ASK { GRAPH <${G((N - 1) % 500)}> { <https://h.example/obs/${N - 1}> ?p ?o } }`)).toBe(true);
+      await Promise.all(acks);
+      const all = await store.select('SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }');
+      expect(Number(all[0]!.n!.value)).toBe(N);
+      for (let i = 0; i < 100; i++) void store.insert(obs(N + i), G(7));
+      await store.update(`DELETE WHERE { GRAPH <${G(7)}> { ?s ?p ?o } }`);
+      expect(await store.ask(`ASK { GRAPH <${G(7)}> { ?s ?p ?o } }`)).toBe(false);
+      expect(store.health().applyErrors).toBe(0);
+      await store.insert('<https://h.example/bad> <https://h.example/p> "unterminated .\n', G(1));
+      // counted once applied: a query of every graph applies the whole backlog first
+      await store.select('SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }');
+      for (let t = 0; t < 100 && store.health().applyErrors === 0; t++) await new Promise((r) => setTimeout(r, 20));
+      expect(store.health().applyErrors).toBe(1);
+    } finally {
+      await store.close();
+    }
+  });
+});
