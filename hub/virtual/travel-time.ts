@@ -24,6 +24,7 @@ export interface TravelTimeOptions {
   window?: number;
   minPairs?: number;
   maxTrip?: number;
+  /** A MAC's detections at one scanner with gaps under this many seconds are one pass (default 30); a pass is settled after it. */
   passGap?: number;
   lengthM?: number;
   minKmh?: number;
@@ -91,7 +92,7 @@ export class TravelTimeLink {
   private readonly o: Required<Omit<TravelTimeOptions, 'lengthM' | 'minKmh' | 'maxKmh'>> & Pick<TravelTimeOptions, 'lengthM' | 'minKmh' | 'maxKmh'>;
 
   constructor(options: TravelTimeOptions = {}) {
-    this.o = { window: 900, minPairs: 15, maxTrip: 3600, passGap: 60, mad: 3.5, every: 60, ...options };
+    this.o = { window: 900, minPairs: 15, maxTrip: 3600, passGap: 30, mad: 3.5, every: 60, ...options };
   }
 
   /** Takes one detection; returns an estimate when one is due (enough valid pairs, `every` elapsed in data time). */
@@ -122,13 +123,17 @@ export class TravelTimeLink {
     return e;
   }
 
-  /** The estimate over the window ending at the latest detection, or undefined under minPairs valid pairs. */
-  estimate(): TravelTimeEstimate | undefined {
-    const end = this.now;
+  /**
+   * The estimate over the window ending at `end` (default: the latest detection), or undefined under minPairs valid
+   * pairs. A pair counts once its destination pass is settled (no detection for passGap seconds), so its place (the
+   * strongest detection) is final and an estimate never uses a provisional pass time.
+   */
+  estimate(end = this.now): TravelTimeEstimate | undefined {
     const start = end - this.o.window * 1000;
+    const settled = end - this.o.passGap * 1000;
     let candidates: ValidPair[] = [];
     for (const [dest, { mac, origin }] of this.pairs) {
-      if (dest.best <= start || dest.best > end) continue;
+      if (dest.best <= start || dest.best > end || dest.last > settled) continue;
       candidates.push({ mac, origin: origin.best, destination: dest.best, travelTime: (dest.best - origin.best) / 1000, sources: [...origin.sources, ...dest.sources] });
     }
     const all = candidates.length;
