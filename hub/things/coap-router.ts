@@ -1,7 +1,7 @@
 // Handles every CoAP request of the hub's CoAP server: TDs, /.well-known/core, property read/observe, actions, events.
 import { HubError, ServiceUnavailableError } from '../errors.ts';
 import type { TokenAuth } from '../http/auth.ts';
-import type { ThingInteractions } from './interactions.ts';
+import { requesterOf, type ThingInteractions } from './interactions.ts';
 
 /** The parts of a node-coap IncomingMessage the router reads. */
 export interface CoapRequest {
@@ -93,6 +93,7 @@ export class CoapRouter {
       this.auth.check(authorization, 'read');
       return this.send(res, '2.05', JSON.stringify(this.things.thingDescription(id)), 'application/td+json');
     }
+    if (path[2] === 'commands') return this.commands(req, res, id, path, authorization, token ?? undefined);
     if (path.length !== 4) return this.send(res, '4.04', 'Not Found');
     const kind = path[2]!;
     const name = lenientDecode(path[3]!);
@@ -108,7 +109,12 @@ export class CoapRouter {
       if (req.method !== 'POST') return this.send(res, '4.05', 'Method Not Allowed');
       this.auth.check(authorization, 'act');
       const format = req.headers['Content-Format'];
-      const result = await this.things.invokeAction(id, name, req.payload, typeof format === 'string' ? format : undefined);
+      const result = await this.things.invokeAction(id, name, req.payload, typeof format === 'string' ? format : undefined, requesterOf(token ?? undefined));
+      if (result.status === 201 && result.location) {
+        // RFC 7252 §5.9.1.1: 2.01 Created names the new resource in Location-Path (one option per segment); no query.
+        res.setOption('Location-Path', locationPath(result.location).map((segment) => Buffer.from(segment, 'utf8')));
+        return this.send(res, '2.01', result.body, result.contentType);
+      }
       return this.reply(res, result);
     }
     if (kind === 'events') {
@@ -118,6 +124,31 @@ export class CoapRouter {
       return this.observe(res, id, 'event', name, undefined, relationKey);
     }
     return this.send(res, '4.04', 'Not Found');
+  }
+
+  /**
+   * The status resources of queued commands, as over HTTP: GET /wot/{id}/commands (queryallactions), GET
+   * /wot/{id}/commands/{uuid} (queryaction, read scope) and DELETE (cancelaction, act scope).
+   */
+  private async commands(req: CoapRequest, res: CoapResponse, id: string, path: string[], authorization: string | undefined, token: string | undefined): Promise<void> {
+    if (path.length === 3) {
+      if (req.method !== 'GET') return this.send(res, '4.05', 'Method Not Allowed');
+      this.auth.check(authorization, 'read');
+      return this.send(res, '2.05', JSON.stringify(this.things.queryAllActions(id)), JSON_TYPE);
+    }
+    if (path.length !== 4) return this.send(res, '4.04', 'Not Found');
+    const commandId = path[3]!;
+    if (commandId.length > 64) return this.send(res, '4.04', 'Not Found');
+    if (req.method === 'GET') {
+      this.auth.check(authorization, 'read');
+      return this.send(res, '2.05', JSON.stringify(this.things.queryAction(id, commandId)), JSON_TYPE);
+    }
+    if (req.method === 'DELETE') {
+      this.auth.check(authorization, 'act');
+      // RFC 7252 §5.8.4: 2.02 Deleted; the payload is the command as cancelled (as HTTP's 200 body).
+      return this.send(res, '2.02', JSON.stringify(await this.things.cancelAction(id, commandId, requesterOf(token))), JSON_TYPE);
+    }
+    return this.send(res, '4.05', 'Method Not Allowed');
   }
 
   /**
@@ -249,6 +280,13 @@ function notify(res: CoapResponse, body: Buffer): void {
   res.write(body);
   const packet = (res as unknown as { _packet?: { ack?: boolean } })._packet;
   if (packet) packet.ack = false;
+}
+
+/** Location-Path segments of a status resource URL (decoded, RFC 7252 §5.10.7: one option per segment). */
+function locationPath(location: string): string[] {
+  // The last four segments (wot, thing id, commands, uuid): a base URL's own path prefix is HTTP's, not CoAP's.
+  const pathname = location.startsWith('/') ? location : new URL(location).pathname;
+  return pathname.split('/').filter((s) => s !== '').slice(-4).map(lenientDecode);
 }
 
 function lenientDecode(segment: string): string {

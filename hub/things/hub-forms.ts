@@ -77,6 +77,7 @@ export function addHttpForms(thing: ExposedThing, baseUrl: string, readsOpen: bo
     if (a.synchronous === false) {
       // TD 1.1 asynchronous actions: the 201's Location is the command's status resource (hub/downlink).
       queued = true;
+      declareCommandId(a);
       push(a, { href: `${base}/commands/{commandId}`, contentType: 'application/json', op: ['queryaction'], 'htv:methodName': 'GET', ...readSecurity });
       push(a, { href: `${base}/commands/{commandId}`, contentType: 'application/json', op: ['cancelaction'], 'htv:methodName': 'DELETE' });
     }
@@ -94,6 +95,19 @@ export function addHttpForms(thing: ExposedThing, baseUrl: string, readsOpen: bo
       ...readSecurity,
     });
   }
+}
+
+/** The URI template variable of the queryaction/cancelaction hrefs: the command's uuid (the last segment of `Location`). */
+export const COMMAND_ID_VARIABLE: WoT.DataSchema = {
+  type: 'string',
+  title: 'Command id',
+  description: 'The uuid of a queued command: the last path segment of the Location that invokeaction answered',
+  pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
+};
+
+/** TD 1.1 §5.3.1.1: a form href with `{commandId}` needs the variable declared in the affordance's uriVariables. */
+function declareCommandId(affordance: { uriVariables?: Record<string, unknown> }): void {
+  affordance.uriVariables = { ...affordance.uriVariables, commandId: { ...COMMAND_ID_VARIABLE } };
 }
 
 /** Path of a command's status resource: `/wot/{thingId}/commands/{uuid}`. */
@@ -121,6 +135,7 @@ export function addCoapForms(thing: ExposedThing, formHost: string, port: number
     const ops = [...(p.writeOnly !== true ? ['readproperty'] : []), ...(p.observable === true ? ['observeproperty', 'unobserveproperty'] : [])];
     if (ops.length) push(p, { href, contentType: 'application/json', op: ops, security: readSecurity });
   }
+  let queued = false;
   for (const [name, a] of Object.entries(thing.actions)) {
     push(a, {
       href: `${base}/actions/${encodeURIComponent(name)}`,
@@ -128,6 +143,17 @@ export function addCoapForms(thing: ExposedThing, formHost: string, port: number
       op: ['invokeaction'],
       security: ['coap_bearer_sc'],
     });
+    if (a.synchronous === false) {
+      // invokeaction answers 2.01 Created with Location-Path of the status resource (hub/things/coap-router.ts).
+      queued = true;
+      declareCommandId(a);
+      push(a, { href: `${base}/commands/{commandId}`, contentType: 'application/json', op: ['queryaction'], 'cov:method': 'GET', security: readSecurity });
+      push(a, { href: `${base}/commands/{commandId}`, contentType: 'application/json', op: ['cancelaction'], 'cov:method': 'DELETE', security: ['coap_bearer_sc'] });
+    }
+  }
+  if (queued) {
+    const t = thing as unknown as { forms?: Array<Record<string, unknown>> };
+    (t.forms ??= []).push({ href: `${base}/commands`, contentType: 'application/json', op: ['queryallactions'], 'cov:method': 'GET', security: readSecurity });
   }
   for (const [name, e] of Object.entries(thing.events)) {
     push(e, {
@@ -148,8 +174,13 @@ export function mergeHubForms(td: ThingDescription, exposed: ExposedThing): Thin
     for (const [name, affordance] of Object.entries(group ?? {})) {
       const forms = groups[kind]?.[name]?.forms;
       if (forms?.length) affordance.forms = structuredClone(forms);
+      const variables = (groups[kind]?.[name] as { uriVariables?: Record<string, unknown> } | undefined)?.uriVariables;
+      if (variables) affordance.uriVariables = { ...(affordance.uriVariables as object | undefined), ...structuredClone(variables) };
     }
   }
+  // The hub's Thing-level forms (queryallactions), when it has some, replace the registered TD's own.
+  const thingForms = (exposed as unknown as { forms?: unknown[] }).forms;
+  if (thingForms?.length) out.forms = structuredClone(thingForms);
   const hub = hubSecurity();
   out.securityDefinitions = { ...(out.securityDefinitions as object | undefined), ...hub.securityDefinitions };
   out.security = hub.security;

@@ -1,5 +1,12 @@
 // The operations the hub's protocol front-ends (HTTP on fastify, CoAP) perform on exposed Things.
+import { createHash } from 'node:crypto';
+import type { Command } from './command-sink.ts';
 import type { Observer, ObservedKind } from './observers.ts';
+
+/** Who asked, for the command record: a fingerprint of the bearer token (never the token). */
+export function requesterOf(token: string | undefined): string | undefined {
+  return token ? `token:${createHash('sha256').update(token, 'utf8').digest('hex').slice(0, 12)}` : undefined;
+}
 
 export interface InteractionResult {
   body: Buffer;
@@ -24,6 +31,12 @@ export interface ThingInteractions {
    * ends it (the Thing was removed).
    */
   observe(thingId: string, kind: ObservedKind, name: string, observer: Observer, onEnd?: () => void): Promise<() => void>;
+  /** queryaction: a queued command's status resource (404 unknown Thing or command). */
+  queryAction(thingId: string, commandId: string): Command;
+  /** queryallactions: the Thing's kept commands, oldest first. */
+  queryAllActions(thingId: string): Command[];
+  /** cancelaction: ends a QUEUED command (409 once the network has it). */
+  cancelAction(thingId: string, commandId: string, requester?: string): Promise<Command>;
   /** The TD of an exposed Thing with the hub's forms. */
   thingDescription(thingId: string): Record<string, unknown>;
   /** Whether a Thing with this id is exposed. */

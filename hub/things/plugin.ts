@@ -1,5 +1,4 @@
 // Fastify routes of every exposed Thing: /wot/{id} (TD), properties (read, SSE observe), actions, events (SSE).
-import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { NotFoundError } from '../errors.ts';
 import type { ServerResponse } from 'node:http';
@@ -7,13 +6,14 @@ import type { HubDeps } from '../http/deps.ts';
 import { heartbeatInterval } from '../http/connections.ts';
 import { ACTION_BODY_LIMIT } from '../http/limits.ts';
 import { SECURITY_HEADERS } from '../http/security-headers.ts';
+import { requesterOf as tokenRequester } from './interactions.ts';
 import type { ThingRuntime } from './thing-runtime.ts';
 import type { ObservedKind } from './observers.ts';
 
 /** Who asked, for the command record: a fingerprint of the bearer token (never the token). */
 function requesterOf(authorization: string | undefined): string | undefined {
   const m = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization) : null;
-  return m ? `token:${createHash('sha256').update(m[1]!, 'utf8').digest('hex').slice(0, 12)}` : undefined;
+  return tokenRequester(m?.[1]);
 }
 
 /** A slow client that lets this much pile up is dropped rather than buffered without bound (as /events). */

@@ -8,7 +8,7 @@ import { ActionInputValidator } from './action-input.ts';
 import { adapterChanges, adapterProperty, adapterThingDescriptionFrom, type Adapter, type ThingModelSource } from './adapter.ts';
 import { CoapRouter } from './coap-router.ts';
 import { HubCoapServer } from './coap-server.ts';
-import type { CommandSink } from './command-sink.ts';
+import type { Command, CommandSink } from './command-sink.ts';
 import type { DirectoryChange, DirectoryPort, ThingDescription } from './directory-port.ts';
 import { COMMAND_OUTPUT, commandPath, coapFormHost, DROPPED_TERMS, hubSecurity, mergeHubForms, PAUSED_OUTPUT } from './hub-forms.ts';
 import { FastifyProtocolServer } from './http-server.ts';
@@ -206,6 +206,23 @@ export class ThingRuntime implements ThingInteractions {
     });
     if (!output) return { body: Buffer.alloc(0), contentType: 'application/json' };
     return { body: await output.toBuffer(), contentType: output.type };
+  }
+
+  queryAction(thingId: string, commandId: string): Command {
+    this.entry(thingId);
+    if (!this.options.commands.get) throw new NotFoundError('This hub keeps no command status');
+    return this.options.commands.get(thingId, commandId);
+  }
+
+  queryAllActions(thingId: string): Command[] {
+    this.entry(thingId);
+    return this.options.commands.list?.(thingId) ?? [];
+  }
+
+  async cancelAction(thingId: string, commandId: string, requester?: string): Promise<Command> {
+    this.entry(thingId);
+    if (!this.options.commands.cancel) throw new NotFoundError('This hub cannot cancel commands');
+    return this.options.commands.cancel(thingId, commandId, requester);
   }
 
   async observe(thingId: string, kind: ObservedKind, name: string, observer: Observer, onEnd?: () => void): Promise<() => void> {

@@ -21,6 +21,8 @@ let sent: Buffer[] = [];
 let internalErrors: unknown[] = [];
 let server: HubCoapServer;
 
+const COMMAND = '00000000-0000-4000-8000-000000000001';
+
 const things: ThingInteractions = {
   async readProperty(id, name) {
     if (id !== THING || name !== 'temperature') throw new NotFoundError('no such property');
@@ -29,6 +31,18 @@ const things: ThingInteractions = {
   async invokeAction(id, name, body) {
     if (id !== THING || name !== 'toggle') throw new NotFoundError('no such action');
     return { body: Buffer.from(JSON.stringify({ length: body?.length ?? 0 })), contentType: 'application/json' };
+  },
+  queryAction(id, commandId) {
+    if (id !== THING || commandId !== COMMAND) throw new NotFoundError('no such command');
+    return { id: `urn:uuid:${COMMAND}`, thingId: id, action: 'toggle', input: null, status: 'QUEUED', submittedAt: '2026-01-01T00:00:00.000Z' };
+  },
+  queryAllActions(id) {
+    if (id !== THING) throw new NotFoundError('no such Thing');
+    return [];
+  },
+  async cancelAction(id, commandId) {
+    if (id !== THING || commandId !== COMMAND) throw new NotFoundError('no such command');
+    return { id: `urn:uuid:${COMMAND}`, thingId: id, action: 'toggle', input: null, status: 'CANCELLED', submittedAt: '2026-01-01T00:00:00.000Z' };
   },
   async observe(id, _kind, name) {
     if (id !== THING || (name !== 'temperature' && name !== 'alarm')) throw new NotFoundError('no such affordance');
@@ -72,7 +86,7 @@ function coapSocket(s: HubCoapServer): Socket {
 export const coapTarget: FuzzTarget = {
   name: 'coap',
   description: 'datagram -> the CoAP server socket of HubCoapServer (node-coap parsing, CoapRouter); a 5.00 answer or an internal error is a crash',
-  tokens: ['\xff', '\x00', '\xb1', '\x0d', '\x0e', '\xd0', '\xe0', 'wot', '.well-known', 'core', '%', '%ff'],
+  tokens: ['\xff', '\x00', '\xb1', '\x0d', '\x0e', '\xd0', '\xe0', 'wot', '.well-known', 'core', '%', '%ff', 'commands', COMMAND],
   seeds: datagramSeeds,
   generate: (rng) => coapDatagram(rng),
   generateRatio: 0.5,
