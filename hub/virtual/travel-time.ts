@@ -106,8 +106,17 @@ export class TravelTimeLink {
     const mac = d.mac.toUpperCase();
     const pass = this.addToPass(side, mac, d);
     if (d.time > this.now) this.now = d.time;
-    if (side === 'origin') return undefined;
-    if (!this.pairs.has(pass)) {
+    if (side === 'origin') {
+      // A destination pass heard before its origin: two scanners' messages need not arrive in time order.
+      let paired = false;
+      for (const dest of this.passes.destination.get(mac) ?? []) {
+        if (this.pairs.has(dest) || dest.best <= pass.best || dest.best - pass.best > this.o.maxTrip * 1000) continue;
+        this.pairs.set(dest, { mac, origin: pass });
+        this.counters.pairs += 1;
+        paired = true;
+      }
+      if (!paired) return undefined;
+    } else if (!this.pairs.has(pass)) {
       const origin = (this.passes.origin.get(mac) ?? []).filter((p) => p.best < pass.best && pass.best - p.best <= this.o.maxTrip * 1000).at(-1);
       if (!origin) return undefined;
       this.pairs.set(pass, { mac, origin });
