@@ -35,3 +35,6 @@ export function hourlyAverageAll(day: string): string {
   FILTER(?time >= "${day}T00:00:00Z"^^xsd:dateTime && ?time < "${next}T00:00:00Z"^^xsd:dateTime)
 } GROUP BY (HOURS(?time) AS ?hour) ORDER BY ?hour`;
 }
+
+/** Average result per sensor and property over everything (sparql/average-per-sensor.rq). */
+export const averagePerSensor = saved('average-per-sensor.rq');
