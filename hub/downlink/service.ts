@@ -143,6 +143,7 @@ export class DownlinkService implements CommandSink {
       throw new TooManyRequestsError(`The downlink queue of '${thingId}' holds ${queue.length} commands (the limit)`, 60, {}, 'downlink-queue-full');
     }
     if (route?.deviceDefinitions && this.adapterFor(route)?.binding === 'sigfox') encodeSigfox(input); // 400 now, not FAILED later
+    if (route) this.adapterFor(route)?.validate?.(action, input ?? null, route);
     const uuid = randomUUID();
     const ttl = options.ttlSeconds ?? this.config.ttlSeconds;
     const iso = new Date(at).toISOString();
@@ -288,14 +289,14 @@ export class DownlinkService implements CommandSink {
   }
 
   /** Applies one piece of evidence to a command (adapters of OSC, Cookie, OBD call this with their echo / ack / err). */
-  async evidence(r: CommandRecord, status: CommandStatus, evidence: string, retryable = false): Promise<void> {
+  async evidence(r: CommandRecord, status: CommandStatus, evidence: string, retryable = false, output?: unknown): Promise<void> {
     if (r.status === status || !NEXT[r.status].has(status) || (r.status === 'QUEUED' && r.attempts === 0)) {
       this.counters.ignoredEvidence += 1;
       return;
     }
     this.counters.evidence += 1;
     if (r.status === 'QUEUED' && (status === 'ACCEPTED' || status === 'DELIVERED')) this.unqueue(r);
-    await this.transition(r, status, evidence);
+    await this.transition(r, status, evidence, output);
     if (status === 'FAILED' && retryable) await this.retryOrStop(r);
   }
 
@@ -360,7 +361,7 @@ export class DownlinkService implements CommandSink {
   /** Sends the ready commands of one queue in order, one at a time. */
   private async drain(route: DownlinkRoute, adapter: DownlinkAdapter, uplinkAt?: number): Promise<void> {
     const key = queueKey(route.thingId, route.adapterId);
-    if (this.busy.has(key) || !adapter.send) return;
+    if (this.busy.has(key) || !adapter.send || (adapter.ready && !adapter.ready(route))) return;
     this.busy.add(key);
     try {
       const q = this.queues.get(key);
@@ -376,6 +377,8 @@ export class DownlinkService implements CommandSink {
         }
         if (this.expireIfDue(r)) continue;
         if ((r.retryAt ?? 0) > this.now()) continue;
+        // Not ready (a session lost meanwhile): the rest waits QUEUED for the sweep.
+        if (adapter.ready && !adapter.ready(route)) break;
         q!.splice(i, 1);
         r.attempts += 1;
         r.binding = adapter.binding;
@@ -470,16 +473,17 @@ export class DownlinkService implements CommandSink {
     return undefined;
   }
 
-  private async transition(r: CommandRecord, status: CommandStatus, evidence: string): Promise<void> {
+  private async transition(r: CommandRecord, status: CommandStatus, evidence: string, output?: unknown): Promise<void> {
     const entry: HistoryEntry = { status, at: new Date(this.now()).toISOString(), evidence };
     const seq = r.history.length;
     r.status = status;
     r.history.push(entry);
+    if (output !== undefined) r.output = output;
     if (status !== 'QUEUED') delete r.retryAt;
     if (TERMINAL.has(status)) this.finish(r);
     if (status === 'CANCELLED') this.counters.cancelled += 1;
     this.emit(r, entry, false);
-    const t = { id: uuidOf(r.id), seq, ...entry, attempts: r.attempts, ...(r.retryAt ? { retryAt: r.retryAt } : {}), ...(r.interface ? { interface: r.interface } : {}), ...(r.binding ? { binding: r.binding } : {}) };
+    const t = { id: uuidOf(r.id), seq, ...entry, attempts: r.attempts, ...(r.retryAt ? { retryAt: r.retryAt } : {}), ...(r.interface ? { interface: r.interface } : {}), ...(r.binding ? { binding: r.binding } : {}), ...(output !== undefined ? { output } : {}) };
     try {
       await this.log.append(frame(LogType.Transition, t));
     } catch (e) {
@@ -542,7 +546,7 @@ export class DownlinkService implements CommandSink {
   }
 
   private replayTransition(value: unknown): void {
-    const t = value as { id?: string; seq?: number; status?: CommandStatus; at?: string; evidence?: string; attempts?: number; retryAt?: number; interface?: string; binding?: string };
+    const t = value as { id?: string; seq?: number; status?: CommandStatus; at?: string; evidence?: string; attempts?: number; retryAt?: number; interface?: string; binding?: string; output?: unknown };
     const r = typeof t?.id === 'string' ? this.records.get(t.id) : undefined;
     // Idempotent: a change already in the command record (written again by a compaction) is skipped.
     if (!r || t.seq !== r.history.length || typeof t.status !== 'string' || !(t.status in NEXT)) return;
@@ -553,6 +557,7 @@ export class DownlinkService implements CommandSink {
     else delete r.retryAt;
     if (t.interface) r.interface = t.interface;
     if (t.binding) r.binding = t.binding;
+    if (t.output !== undefined) r.output = t.output;
   }
 
   /** Queue membership and the finished order, rebuilt once after replay (log order = submit order). */

@@ -42,6 +42,8 @@ export interface CommandRecord {
   attempts: number;
   /** Earliest time (ms) of the next try after a failure. */
   retryAt?: number;
+  /** What the device answered, decoded (e.g. an OBD read's DTCs, VIN or PID value), set with the state it proved. */
+  output?: unknown;
 }
 
 /** Where a command goes: one interface of the Thing, as the device-key index knows it. */
@@ -79,4 +81,8 @@ export interface DownlinkAdapter {
   serves(route: DownlinkRoute): boolean;
   /** push: sends one command; throws a HubError when it cannot (the queue counts a try and retries). */
   send?(command: CommandRecord, route: DownlinkRoute): Promise<SendReceipt>;
+  /** push: whether it can send now (e.g. its session is connected); while not, commands wait QUEUED within their TTL. */
+  ready?(route: DownlinkRoute): boolean;
+  /** Checked on submit, before the command is queued: throws a 4xx HubError for an input the device cannot take. */
+  validate?(action: string, input: unknown, route: DownlinkRoute): void;
 }

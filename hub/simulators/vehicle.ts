@@ -4,6 +4,8 @@
 // The drive: speed follows accelerate / cruise / brake phases, rpm follows speed through a gearbox, the coolant warms
 // up from ambient, a DTC (P0133) is pending (mode 07) from `dtcAfterMs`/2 and stored (mode 03) from `dtcAfterMs`, and oil temperature (PID 5C) is advertised as supported
 // but the engine ECU answers NO DATA for it. The transmission ECU (7E9) answers 0100 and 010D too (several ECUs).
+// Mode 04 clears the DTCs (both ECUs acknowledge with 44); the fault is still there, so they come back as pending and
+// then stored on the same schedule, counted from the clear.
 import { createServer, type Server, type Socket } from 'node:net';
 import { nmeaChecksum } from '../bindings/obd/gps.ts';
 
@@ -39,6 +41,10 @@ export interface VehicleSimulator {
   flood(bytes: number): void;
   /** Drops every client connection (the adapter lost its WiFi); the listeners stay up. */
   dropClients(): void;
+  /** The next request `cmd` (e.g. `04`) is answered with these lines (e.g. `['CAN ERROR']`) instead. */
+  answerNext(cmd: string, lines: string[]): void;
+  /** Mode 04 requests that cleared the DTCs. */
+  clears: number;
   stop(): Promise<void>;
 }
 
@@ -78,6 +84,10 @@ export async function startVehicleSimulator(options: VehicleSimulatorOptions = {
   let dataReplies = 0;
   const elmClients = new Set<Socket>();
   let lastT = 0;
+  /** Where the DTC schedule counts from: the start, then the last mode 04. */
+  let faultFrom = t0;
+  const overrides = new Map<string, string[]>();
+  const sim = { clears: 0 };
 
   const state = (): DriveState => {
     const t = ((now() - t0) * speedup) / 1000; // seconds of drive
@@ -103,9 +113,9 @@ export async function startVehicleSimulator(options: VehicleSimulatorOptions = {
       runTime: Math.floor(t),
       latitude,
       longitude,
-      dtcs: (now() - t0) * speedup >= dtcAfter ? ['P0133'] : [],
+      dtcs: (now() - faultFrom) * speedup >= dtcAfter ? ['P0133'] : [],
       // Pending (mode 07) for the second half of the time before it is stored (mode 03).
-      pendingDtcs: (now() - t0) * speedup >= dtcAfter / 2 && (now() - t0) * speedup < dtcAfter ? ['P0133'] : [],
+      pendingDtcs: (now() - faultFrom) * speedup >= dtcAfter / 2 && (now() - faultFrom) * speedup < dtcAfter ? ['P0133'] : [],
     };
   };
 
@@ -142,7 +152,9 @@ export async function startVehicleSimulator(options: VehicleSimulatorOptions = {
         if (cmd === '') continue;
         requests.set(cmd, (requests.get(cmd) ?? 0) + 1);
         const out: string[] = s.echo ? [raw] : [];
-        out.push(...answer(cmd, s));
+        const forced = overrides.get(cmd);
+        overrides.delete(cmd);
+        out.push(...(forced ?? answer(cmd, s)));
         write(out);
       }
     });
@@ -218,6 +230,12 @@ export async function startVehicleSimulator(options: VehicleSimulatorOptions = {
       const bytes = [mode === '03' ? 0x43 : 0x47, codes.length, ...codes.flatMap(dtcBytes)];
       return [...pre, frame(s, '7E8', bytes)];
     }
+    if (mode === '04' && cmd.length === 2) {
+      // Clear diagnostic information: every emission-related ECU acknowledges.
+      faultFrom = now();
+      sim.clears += 1;
+      return [...pre, frame(s, '7E8', [0x44]), frame(s, '7E9', [0x44])];
+    }
     if (mode === '09' && pid === 0x02) return [...pre, ...multi(s, '7E8', [0x49, 0x02, 0x01, ...[...vin].map((ch) => ch.charCodeAt(0))])];
     return [...pre, 'NO DATA'];
   };
@@ -262,6 +280,12 @@ export async function startVehicleSimulator(options: VehicleSimulatorOptions = {
     },
     dropClients() {
       for (const c of [...elmClients]) c.destroy();
+    },
+    answerNext(cmd, lines) {
+      overrides.set(cmd.replace(/\s/g, '').toUpperCase(), lines);
+    },
+    get clears() {
+      return sim.clears;
     },
     async stop() {
       if (gpsTimer) clearInterval(gpsTimer);

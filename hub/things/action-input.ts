@@ -32,13 +32,16 @@ export class ActionInputValidator {
       return undefined;
     }
     if (empty) {
-      throw new ValidationError(`Action '${action}' needs an input`, [{ field: '/', description: 'an input is required' }]);
+      // The members the schema requires are named (e.g. clearDtcs' /confirm), so a client sees what to send.
+      const required = Array.isArray((schema as { required?: unknown }).required) ? ((schema as { required: unknown[] }).required.filter((r) => typeof r === 'string') as string[]) : [];
+      throw new ValidationError(`Action '${action}' needs an input`, required.length ? required.map((r) => ({ field: `/${pointerEscape(r)}`, description: 'is required' })) : [{ field: '/', description: 'an input is required' }]);
     }
     const validate = this.validatorFor(schema);
     if (!validate(value)) {
       throw new ValidationError(
         `The input of action '${action}' does not match its schema`,
-        (validate.errors ?? []).map((e) => ({ field: e.instancePath || '/', description: e.message ?? e.keyword })),
+        // A missing member is named by its own pointer (`/confirm`, not the object's `/`).
+        (validate.errors ?? []).map((e) => ({ field: e.keyword === 'required' && typeof e.params.missingProperty === 'string' ? `${e.instancePath}/${pointerEscape(e.params.missingProperty)}` : e.instancePath || '/', description: e.message ?? e.keyword })),
       );
     }
     return value;
@@ -57,3 +60,6 @@ export class ActionInputValidator {
     return v;
   }
 }
+
+/** RFC 6901 reference token. */
+const pointerEscape = (name: string): string => name.replace(/~/g, '~0').replace(/\//g, '~1');

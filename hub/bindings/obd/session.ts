@@ -21,6 +21,13 @@ export interface SessionOptions {
   now?: () => number;
 }
 
+/** One request of an action exchange: what was sent, the raw reply text (before the prompt) and its parse. */
+export interface ElmExchange {
+  request: string;
+  text: string;
+  reply: ElmReply;
+}
+
 export type SessionState = 'connecting' | 'initialising' | 'polling' | 'backoff' | 'stopped';
 
 class Closed extends Error {}
@@ -47,6 +54,10 @@ export class Elm327Session {
   private lastDtc = -Infinity;
   private lastDtcs?: string[];
   private readonly now: () => number;
+  /** The ELM327 line: poll requests and action exchanges take it in turn (one request in flight, never interleaved). */
+  private line: Promise<unknown> = Promise.resolve();
+  /** Connection count at the last completed init: an exchange runs only on the connection it was initialised on. */
+  private readyOn = -1;
 
   constructor(readonly config: VehicleConfig, private readonly options: SessionOptions) {
     this.now = options.now ?? Date.now;
@@ -67,6 +78,43 @@ export class Elm327Session {
     await Promise.allSettled([this.running, this.gpsRunning]);
   }
 
+  /** Connected and initialised (supported PIDs and VIN read): actions can be exchanged now. */
+  get ready(): boolean {
+    return this.state === 'polling' && this.readyOn === this.counters.connects && !!this.socket && !this.socket.destroyed;
+  }
+
+  /**
+   * An action's requests (e.g. `03` then `07`), sent back to back between two poll requests; `onWrite` is called when
+   * the first one is written to the adapter. Rejects with `written: false` when the session lost its connection
+   * before (nothing was sent), with `written: true` on a timeout or a lost connection after.
+   */
+  exchange(cmds: readonly string[], onWrite?: () => void): Promise<ElmExchange[]> {
+    let written = false;
+    return this.exclusive(async () => {
+      if (!this.ready) throw Object.assign(new Closed('the ELM327 session is not connected'), { written: false });
+      const out: ElmExchange[] = [];
+      try {
+        for (const cmd of cmds) {
+          const text = await this.send(cmd, this.config.timeoutMs, () => {
+            if (!written) onWrite?.();
+            written = true;
+          });
+          out.push({ request: cmd, text, reply: this.parse(text, cmd) });
+        }
+      } catch (e) {
+        throw Object.assign(e instanceof Error ? e : new Error(String(e)), { written });
+      }
+      return out;
+    });
+  }
+
+  /** Runs `fn` when the line is free; the next waiter goes when it settles. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.line.then(fn, fn);
+    this.line = run.catch(() => {});
+    return run;
+  }
+
   stats(): Record<string, number> {
     return { ...this.counters, supportedPids: this.supported.size, gpsFixes: this.track.counters.fixes, gpsInvalid: this.track.counters.invalid };
   }
@@ -79,7 +127,7 @@ export class Elm327Session {
         this.state = 'connecting';
         await this.open();
         this.state = 'initialising';
-        await this.init();
+        await this.exclusive(() => this.init());
         delay = min;
         this.state = 'polling';
         await this.poll();
@@ -117,7 +165,13 @@ export class Elm327Session {
         clearTimeout(timer);
         if (this.counters.connects > 0) this.counters.disconnects += 1;
         reject(new Closed('connection closed'));
-        this.waiter?.reject(new Closed('connection closed'));
+        // The request in flight ends with the connection (its timer too: a reconnect must not find it still waiting).
+        const w = this.socket === s || this.socket === undefined ? this.waiter : undefined;
+        if (w) {
+          this.waiter = undefined;
+          clearTimeout(w.timer);
+          w.reject(new Closed('connection closed'));
+        }
       });
     });
   }
@@ -146,7 +200,7 @@ export class Elm327Session {
   }
 
   /** Sends one command and resolves with the reply text before the prompt. One at a time (the ELM327 is half-duplex). */
-  private send(cmd: string, timeoutMs = this.config.timeoutMs): Promise<string> {
+  private send(cmd: string, timeoutMs = this.config.timeoutMs, onWrite?: () => void): Promise<string> {
     if (this.waiter) return Promise.reject(new Error('a request is already in flight'));
     const s = this.socket;
     if (!s || s.destroyed) return Promise.reject(new Closed('not connected'));
@@ -161,12 +215,16 @@ export class Elm327Session {
       }, timeoutMs);
       this.waiter = { resolve, reject, timer };
       s.write(`${cmd}\r`);
+      onWrite?.();
     });
   }
 
   /** A request's reply, parsed; NMEA lines interleaved in the ELM stream go to the GPS track. */
   private async request(cmd: string, timeoutMs?: number): Promise<ElmReply> {
-    const text = await this.send(cmd, timeoutMs);
+    return this.parse(await this.send(cmd, timeoutMs), cmd);
+  }
+
+  private parse(text: string, cmd: string): ElmReply {
     const lines = text.split(/[\r\n]+/);
     const nmea = lines.filter((l) => l.trimStart().startsWith('$'));
     for (const l of nmea) this.track.push(l, this.now());
@@ -221,6 +279,7 @@ export class Elm327Session {
       this.counters.vinMismatch += 1;
       this.options.log?.warn({ configured: this.config.vin, reported: this.vin, remote: this.remote }, 'adapter reports another VIN than the TD');
     }
+    this.readyOn = this.counters.connects;
     this.options.log?.info({ vin: this.config.vin, supported: this.supported.size, remote: this.remote }, 'ELM327 session ready');
   }
 
@@ -243,7 +302,7 @@ export class Elm327Session {
       const decoded: Record<string, unknown> = {};
       for (const pid of due) {
         this.lastPolled.set(pid, start);
-        const reply = await this.request(mode01Request(pid));
+        const reply = await this.exclusive(() => this.request(mode01Request(pid)));
         // Several ECUs may answer; the first (lowest CAN id: the engine) that decodes wins.
         for (const m of reply.messages) {
           if (m.data[0] !== 0x41 || m.data[1] !== pid) continue;
@@ -286,7 +345,7 @@ export class Elm327Session {
 
   /** Mode 03 (stored) or 07 (pending) DTCs of every ECU that answered, sorted; undefined when none answered. */
   private async readDtcs(mode: '03' | '07'): Promise<string[] | undefined> {
-    const reply = await this.request(mode);
+    const reply = await this.exclusive(() => this.request(mode));
     const dtcs = new Set<string>();
     let answered = false;
     for (const m of reply.messages) {
