@@ -43,7 +43,9 @@ export function outputEnvelope(o: {
   const derivedFrom = windowIri ? [windowIri] : (o.sample?.sources ?? []);
   const observations = o.items.map(([property, item], i) => {
     const v = item.value;
-    const value = typeof v === 'number' ? { number: v } : typeof v === 'boolean' ? { text: String(v) } : typeof v === 'string' ? { text: v } : { text: JSON.stringify(v) };
+    // A per-key number has its result as a QUDT quantity only (sosa:hasResult): a simple result would be read back as
+    // the property's one value (hub/routing observedValues), and the property's value is the object of all keys.
+    const value = typeof v === 'number' ? (item.key === undefined ? { number: v } : { keyedNumber: v }) : typeof v === 'boolean' ? { text: String(v) } : typeof v === 'string' ? { text: v } : { text: JSON.stringify(v) };
     const unit = typeof v === 'number' ? unitIri(item.unit) : undefined;
     return {
       thing: o.thingId,
