@@ -263,7 +263,7 @@ function validateOperator(o: unknown, at: string): void {
 
 function validateSparql(doc: Record<string, unknown>): SparqlDefinition {
   only(doc, ['kind', 'title', 'description', 'model', 'query', 'schedule', 'trigger', 'keyVariable', 'outputs'], '');
-  text(doc.query, '/query', false, 16_384);
+  text(doc.query, '/query', false, 8192);
   if (doc.schedule === undefined && doc.trigger === undefined) fail('A SPARQL sensor has a schedule, a trigger or both', '');
   if (doc.schedule !== undefined) {
     if (!isObj(doc.schedule)) fail('schedule: {"every": <seconds, >= 1>}', '/schedule');

@@ -1,6 +1,7 @@
 // A SPARQL-defined virtual sensor: a saved SELECT evaluated on a schedule and/or on new data of its input Things (debounced).
 import sparqljs from 'sparqljs';
 import type { JsonBinding, JsonTerm, QuadStore } from '../store/quad-store.ts';
+import { assertManageable } from '../store/query-complexity.ts';
 import { DefinitionError, type SparqlDefinition } from './definition.ts';
 
 const NUMERIC = /#(integer|decimal|double|float|int|long|short|byte|nonNegativeInteger|positiveInteger|negativeInteger|nonPositiveInteger|unsigned(Int|Long|Short|Byte))$/;
@@ -8,6 +9,12 @@ const NUMERIC = /#(integer|decimal|double|float|int|long|short|byte|nonNegativeI
 /** Checks that the query is one SPARQL 1.1 SELECT naming the variables the outputs read; throws DefinitionError. */
 export function checkSparqlDefinition(d: SparqlDefinition): void {
   let parsed: { type?: string; queryType?: string; variables?: unknown[] };
+  // The store's complexity guard first (a tokenizer, linear): sparqljs takes superlinear time on deep nesting.
+  try {
+    assertManageable(d.query);
+  } catch (e) {
+    throw new DefinitionError((e as Error).message, '/query', 'query-too-complex');
+  }
   try {
     parsed = new sparqljs.Parser().parse(d.query) as never;
   } catch (e) {
