@@ -19,6 +19,8 @@ import { SecretStore } from './secrets/index.ts';
 import type { CommandSink } from './things/command-sink.ts';
 import { oscDownlink } from './bindings/osc/downlink.ts';
 import { cookieDownlink } from './bindings/cookie/downlink.ts';
+import { oscDownlink } from './bindings/osc/downlink.ts';
+import { cookieDownlink } from './bindings/cookie/downlink.ts';
 import { createDownlink, type Downlink } from './downlink/index.ts';
 import { PacketForwarderDownlinks } from './bindings/semtech-udp/downlink.ts';
 import { obdDownlinkAdapter, type ObdSessionSlot } from './bindings/obd/downlink.ts';
@@ -85,6 +87,9 @@ export async function createHub(config: HubConfig, options: BuildAppOptions & { 
   let routing: RoutingService | undefined;
   const downlink = createDownlink(config, store, () => routing, (err, context) => app?.log.warn({ err }, context));
   const commands = options.commands ?? downlink.service;
+  // OSC (NGIMU settings, DELIVERED on the echo) and Cookie (configuration set, ack/err) actions; attached at start.
+  const deviceDownlinks = [oscDownlink(downlink.service), cookieDownlink(downlink.service, downlink.mqtt)];
+  for (const d of deviceDownlinks) downlink.service.registerAdapter(d.adapter);
   // OSC (NGIMU settings, DELIVERED on the echo) and Cookie (configuration set, ack/err) actions; attached at start.
   const deviceDownlinks = [oscDownlink(downlink.service), cookieDownlink(downlink.service, downlink.mqtt)];
   for (const d of deviceDownlinks) downlink.service.registerAdapter(d.adapter);
@@ -174,6 +179,7 @@ export async function createHub(config: HubConfig, options: BuildAppOptions & { 
       const mqtt = running.find((t) => t.name === 'mqtt') as { publish?: (topic: string, payload: Buffer) => Promise<void> } | undefined;
       if (mqtt?.publish) downlink.mqtt.publish = mqtt.publish.bind(mqtt);
       for (const d of deviceDownlinks) await d.attach(running, { uplinks: routing.pipeline, log: app.log });
+      for (const d of deviceDownlinks) await d.attach(running, { uplinks: routing.pipeline, log: app.log });
       const obd = running.find((t) => t.name === 'obd') as { session?: ObdSessionSlot['session'] } | undefined;
       if (obd?.session) obdSessions.session = obd.session;
       // A listener's adapter Thing appears when it starts; the OBD transport runs on every hub (it follows the vehicle
@@ -187,6 +193,7 @@ export async function createHub(config: HubConfig, options: BuildAppOptions & { 
       await stopTransports(transports.splice(0));
       await lorawan.close();
       downlink.mqtt.publish = undefined;
+      for (const d of deviceDownlinks) d.detach();
       for (const d of deviceDownlinks) d.detach();
       obdSessions.session = undefined;
       await virtual.close();

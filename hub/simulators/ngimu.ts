@@ -1,6 +1,8 @@
 // A simulated x-io NGIMU streaming OSC over UDP: each message in its own bundle stamped with its sample time, the
 // high-rate messages (/sensors /quaternion /euler /linear /earth) at 100-400 Hz, the slow ones at 10 Hz or 1 Hz, and a
-// /ping reply (ip, name, serial) on its receive port. `node --import tsx hub/simulators/ngimu.ts [host] [port] [rateHz]`.
+// /ping reply (ip, name, serial) on its receive port; settings (/rate/<x> f, /name s) and commands (/identify, /reset,
+// /ahrs/zero, ...) it receives are applied and echoed to the sender, as an NGIMU does.
+// `node --import tsx hub/simulators/ngimu.ts [host] [port] [rateHz]`.
 import { createSocket, type Socket } from 'node:dgram';
 import { fromBuffer, toBuffer } from 'osc-min';
 import { msToTimetag } from '../bindings/osc/packet.ts';
@@ -28,12 +30,20 @@ export interface NgimuOptions {
 
 export type HighRate = '/sensors' | '/quaternion' | '/euler' | '/linear' | '/earth';
 const HIGH_RATE: HighRate[] = ['/sensors', '/quaternion', '/euler', '/linear', '/earth'];
+/** Addresses the simulator has samples for (a rate set for another one is kept and echoed, not streamed). */
+const STREAMED = new Set([...HIGH_RATE, '/altitude', '/temperature', '/humidity', '/battery', '/rssi']);
 
 export interface NgimuStats { sent: number; acked: number; failed: number }
 
 export interface RunningNgimu {
   readonly stats: NgimuStats;
   readonly localPort: number;
+  /** Send rates now (Hz per address, /rate/<x> settings applied). */
+  rates(): Record<string, number>;
+  /** Settings and commands received (address, arguments, sender), the latest 1,000. */
+  readonly received: Array<{ address: string; args: unknown[]; from: string }>;
+  /** Echo settings and commands (default true; false plays a device that takes them silently or is gone). */
+  echo: boolean;
   /** Resolves once `limit` messages were sent. */
   done: Promise<void>;
   stop(): Promise<void>;
@@ -116,49 +126,83 @@ export async function startNgimu(options: NgimuOptions): Promise<RunningNgimu> {
       } else stats.acked += 1;
     });
   };
-  // The NGIMU answers /ping with its IP address, device name and serial number.
+  const start = options.startAt ?? Date.now();
+  const wall0 = Date.now();
+  // Per address: send rate (Hz), samples sent since the rate was set, and when (wall and simulated time) that was.
+  const schedule = new Map<string, { rate: number; n: number; wall: number; sim: number }>();
+  for (const a of high) schedule.set(a, { rate, n: 0, wall: wall0, sim: start });
+  if (slow) {
+    for (const a of ['/altitude', '/temperature', '/humidity']) schedule.set(a, { rate: 10, n: 0, wall: wall0, sim: start });
+    for (const a of ['/battery', '/rssi']) schedule.set(a, { rate: 1, n: 0, wall: wall0, sim: start });
+  }
+  const received: RunningNgimu['received'] = [];
+  let deviceName = name;
+  const reply = (address: string, args: Arg[], rinfo: { port: number; address: string }) => {
+    const v = toBuffer({ address, args });
+    send(Buffer.from(v.buffer, v.byteOffset, v.byteLength), rinfo.port, rinfo.address);
+  };
+  const COMMANDS = new Set(['/identify', '/reset', '/ahrs/initialise', '/ahrs/zero', '/mute', '/unmute', '/echo']);
+  // The NGIMU answers /ping with its IP address, device name and serial number, and echoes settings and commands.
   socket.on('message', (msg, rinfo) => {
     try {
       const p = fromBuffer(msg);
-      if (p.oscType === 'message' && p.address === '/ping') {
-        const v = toBuffer({ address: '/ping', args: [{ type: 'string', value: socket.address().address }, { type: 'string', value: name }, { type: 'string', value: serial }] });
-        send(Buffer.from(v.buffer, v.byteOffset, v.byteLength), rinfo.port, rinfo.address);
+      if (p.oscType !== 'message') return;
+      if (p.address === '/ping') {
+        reply('/ping', [{ type: 'string', value: socket.address().address }, { type: 'string', value: deviceName }, { type: 'string', value: serial }], rinfo);
+        return;
+      }
+      const args: unknown[] = p.args.map((a) => (a as { value?: unknown; type: string }).value ?? (a as { type: string }).type);
+      received.push({ address: p.address, args, from: `${rinfo.address}:${rinfo.port}` });
+      if (received.length > 1000) received.shift();
+      const rateOf = /^\/rate\/([a-z]+)$/.exec(p.address);
+      if (rateOf) {
+        const at = `/${rateOf[1]}`;
+        const hz = typeof args[0] === 'number' ? Math.min(1000, Math.max(0, args[0])) : undefined;
+        if (hz !== undefined) {
+          const now = Date.now();
+          schedule.set(at, { rate: hz, n: 0, wall: now, sim: start + (now - wall0) });
+        }
+        // A write is echoed with the value applied; a read (no argument) answers the current one.
+        if (instance.echo) reply(p.address, [f(schedule.get(at)?.rate ?? 0)], rinfo);
+      } else if (p.address === '/name') {
+        if (typeof args[0] === 'string') deviceName = args[0].slice(0, 63);
+        if (instance.echo) reply('/name', [{ type: 'string', value: deviceName }], rinfo);
+      } else if (COMMANDS.has(p.address)) {
+        if (instance.echo) reply(p.address, [], rinfo);
       }
     } catch {
       // not OSC: an NGIMU ignores it
     }
   });
-
-  const start = options.startAt ?? Date.now();
-  const wall0 = Date.now();
   let done!: () => void;
   const finished = new Promise<void>((r) => (done = r));
-  let n = 0; // high-rate samples sent per message
-  let nSlow = 0; // 10 Hz ticks
   let stopped = false;
   const full = () => options.limit !== undefined && stats.sent >= options.limit;
   const tick = () => {
     if (stopped) return;
-    const elapsed = Date.now() - wall0;
-    const due = Math.floor((elapsed * rate) / 1000);
-    while (n < due && !full()) {
-      const ms = start + (n * 1000) / rate;
-      for (const a of high) if (!full()) send(ngimuBundle(a, ms, (ms - start) / 1000));
-      n += 1;
-    }
-    while (slow && nSlow < Math.floor(elapsed / 100) && !full()) {
-      const ms = start + nSlow * 100;
-      const t = (ms - start) / 1000;
-      for (const a of ['/altitude', '/temperature', '/humidity']) send(ngimuBundle(a, ms, t));
-      if (nSlow % 10 === 0) for (const a of ['/battery', '/rssi']) send(ngimuBundle(a, ms, t));
-      nSlow += 1;
+    const now = Date.now();
+    // Due samples of every address in time order (messages of one instant in the order configured).
+    for (;;) {
+      if (full()) break;
+      let next: { a: string; s: { rate: number; n: number; wall: number; sim: number }; ms: number } | undefined;
+      for (const [a, s] of schedule) {
+        if (s.rate <= 0 || !STREAMED.has(a) || s.n >= Math.floor(((now - s.wall) * s.rate) / 1000)) continue;
+        const ms = s.sim + (s.n * 1000) / s.rate;
+        if (!next || ms < next.ms) next = { a, s, ms };
+      }
+      if (!next) break;
+      send(ngimuBundle(next.a, next.ms, (next.ms - start) / 1000));
+      next.s.n += 1;
     }
     if (full()) done();
   };
   const timer = setInterval(tick, 5);
-  return {
+  const instance: RunningNgimu = {
     stats,
     localPort: socket.address().port,
+    received,
+    echo: true,
+    rates: () => Object.fromEntries([...schedule].map(([a, s]) => [a, s.rate])),
     done: finished,
     async stop() {
       if (stopped) return;
@@ -168,6 +212,7 @@ export async function startNgimu(options: NgimuOptions): Promise<RunningNgimu> {
       await new Promise<void>((r) => socket.close(() => r()));
     },
   };
+  return instance;
 }
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {

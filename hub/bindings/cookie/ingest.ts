@@ -5,6 +5,7 @@ import { BoundedLog } from '../mqtt/ingest.ts';
 import type { TransportContext, UplinkOrigin } from '../types.ts';
 import { COOKIE_TYPES, decodeJson, decodeSerial, MAX_FRAME_BYTES, type AnyCookieMessage, type TypeDef } from './codec.ts';
 import { CookieShadows, GATEWAY_UPDATE_MS } from './shadows.ts';
+import type { CookieDownlinkHooks, CookiePath } from './downlink.ts';
 
 export interface CookieCounters {
   messages: number;
@@ -26,6 +27,8 @@ export class CookieIngest {
   readonly counters: CookieCounters = { messages: 0, frames: 0, stored: 0, duplicate: 0, unmapped: 0, rejected: 0, notAcked: 0 };
   readonly rejectedByCode = new Map<string, number>();
   readonly shadows = new CookieShadows();
+  /** The downlink side (hub/bindings/cookie/downlink.ts), set at hub start: learns paths, sees ack/err first. */
+  downlink?: CookieDownlinkHooks;
   private readonly bounded: BoundedLog;
 
   constructor(
@@ -35,9 +38,14 @@ export class CookieIngest {
     this.bounded = new BoundedLog(ctx.log);
   }
 
-  /** One serial message (no NUL) or JSON message; `gateway` is who carried it (MQTT topic, TCP gateway), if known. */
-  async handle(form: 'serial' | 'json', payload: Uint8Array | string, origin: UplinkOrigin, gateway?: string): Promise<{ delivery: CookieDelivery; message?: AnyCookieMessage }> {
+  /**
+   * One serial message (no NUL) or JSON message; `gateway` is who carried it (MQTT topic, TCP gateway), if known;
+   * `path` the way back to its sender (the TCP connection; MQTT: the gateway's down topic).
+   */
+  async handle(form: 'serial' | 'json', payload: Uint8Array | string, origin: UplinkOrigin, gateway?: string, path?: CookiePath): Promise<{ delivery: CookieDelivery; message?: AnyCookieMessage }> {
     this.counters.messages += 1;
+    // A node's err to a configuration message carries text, not the type's values: the downlink side takes it.
+    if (this.downlink && form === 'serial' && this.downlink.reply(payload) === 'consumed') return { delivery: 'ack' };
     let message: AnyCookieMessage;
     try {
       if (payload.length > MAX_FRAME_BYTES * (form === 'json' ? 4 : 1)) throw new PayloadTooLargeError(`A Cookie message over ${MAX_FRAME_BYTES * (form === 'json' ? 4 : 1)} bytes`, { extensions: { field: 'message' } });
@@ -49,6 +57,8 @@ export class CookieIngest {
       this.rejected(e instanceof HubError ? e : new DecodeError('The Cookie codec failed on this message', { cause: e }, 'codec-failed'), origin);
       return { delivery: 'ack' };
     }
+    const via = gateway ?? (message.type === 'gateway-map' ? message.device : undefined);
+    this.downlink?.heard(message.device, path ?? (origin.topic !== undefined && gateway !== undefined ? { kind: 'mqtt', gateway } : undefined), via);
     const frames = this.shadows.framesOf(message, { gateway: gateway ?? (message.type === 'gateway-map' ? message.device : undefined), receivedAt: origin.receivedAt });
     let delivery: CookieDelivery = 'ack';
     for (const frame of frames) {

@@ -4,6 +4,7 @@ import { DecodeError, PayloadTooLargeError, TooManyRequestsError } from '../../e
 import type { RunningTransport, TransportContext, UplinkOrigin } from '../types.ts';
 import { MAX_FRAME_BYTES } from './codec.ts';
 import { CookieIngest } from './ingest.ts';
+import type { CookiePath } from './downlink.ts';
 
 export interface CookieListenerOptions {
   /** Open connections at most (beyond: dropped, counted `connectionsRefused`). */
@@ -60,6 +61,8 @@ export async function listenCookie(ctx: TransportContext, port: number, options:
     let skipping = false;
     let pending = 0;
     let chain: Promise<unknown> = Promise.resolve();
+    // The way back to this connection's sender (configuration messages: hub/bindings/cookie/downlink.ts).
+    const path: CookiePath = { kind: 'tcp', remote, write: (line) => socket.write(line), closed: () => socket.destroyed || !socket.writable };
 
     const take = (): boolean => {
       const now = Date.now();
@@ -81,7 +84,7 @@ export async function listenCookie(ctx: TransportContext, port: number, options:
       pending += 1;
       if (pending >= PENDING_HIGH) socket.pause();
       chain = chain.then(async () => {
-        const { message } = await ingest.handle('serial', bytes, origin, gateway);
+        const { message } = await ingest.handle('serial', bytes, origin, gateway, path);
         // A gateway names itself with its map: later messages on the connection came through it.
         if (message?.type === 'gateway-map' && gateway === undefined) gateway = message.device;
         pending -= 1;

@@ -22,6 +22,12 @@ export interface OscListenerOptions {
 export interface OscListener extends RunningTransport {
   /** Resolves when every message handed to the pipeline has settled (tests, benchmarks). */
   drain(): Promise<void>;
+  /** Sends a datagram from the listener's socket (downlinks: hub/bindings/osc/downlink.ts). */
+  send(datagram: Buffer, host: string, port: number): Promise<void>;
+  /** The ip:port a Thing's oscSource key was last heard from (bounded like the sources). */
+  remoteOf(deviceKey: string): string | undefined;
+  /** Set by the downlink side: sees each accepted message (its device key and source) before the pipeline. */
+  hooks: { onMessage?: (deviceKey: string, remote: string, message: OscMessage) => void };
 }
 
 interface Source {
@@ -68,6 +74,9 @@ export async function listenOsc(ctx: TransportContext, port: number, options: Os
   const lookup = options.lookup ?? contextLookup(ctx);
   const counts = { datagrams: 0, messages: 0, invalid: 0, oversized: 0, truncated: 0, flooded: 0, overloaded: 0, stored: 0, unmapped: 0, duplicate: 0, rejected: 0, inFlight: 0, sources: 0 };
   const sources = new Map<string, Source>();
+  /** Device key -> the ip:port it was last heard from (downlink targets), recency order, at most maxSources. */
+  const heard = new Map<string, string>();
+  const hooks: OscListener['hooks'] = {};
   const idle: Array<() => void> = [];
   let seq = 0;
   const socket: Socket = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4' });
@@ -131,6 +140,18 @@ export async function listenOsc(ctx: TransportContext, port: number, options: Os
     src.tokens -= messages.length;
     for (const m of messages) learn(src, m);
     const key = resolve(src, rinfo.address, remote);
+    heard.delete(key.deviceKey);
+    heard.set(key.deviceKey, remote);
+    if (heard.size > maxSources) heard.delete(heard.keys().next().value!);
+    if (hooks.onMessage) {
+      for (const m of messages) {
+        try {
+          hooks.onMessage(key.deviceKey, remote, m);
+        } catch (e) {
+          ctx.log.warn({ err: e }, 'OSC downlink hook failed');
+        }
+      }
+    }
     let naming;
     try {
       naming = key.entry ? namingOf(key.entry.deviceDefinitions) : undefined;
@@ -190,6 +211,13 @@ export async function listenOsc(ctx: TransportContext, port: number, options: Os
     address: { host: bound.address, port: bound.port },
     stats: () => ({ ...counts, sources: sources.size }),
     drain,
+    hooks,
+    remoteOf: (deviceKey) => heard.get(deviceKey),
+    send: (datagram, to, toPort) =>
+      new Promise<void>((resolveSend, reject) => {
+        if (stopped) reject(new HubError(503, 'no-osc', 'The OSC listener stopped'));
+        else socket.send(datagram, toPort, to, (err) => (err ? reject(err) : resolveSend()));
+      }),
     async stop() {
       if (stopped) return;
       stopped = true;
