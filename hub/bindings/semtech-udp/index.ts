@@ -2,3 +2,5 @@
 export * from './protocol.ts';
 export * from './uplinks.ts';
 export * from './listener.ts';
+export * from './downlink.ts';
+export * from './join.ts';

@@ -6,7 +6,8 @@ import type { HubError } from '../../errors.ts';
 import { SessionState } from '../lorawan/session-state.ts';
 import type { DeviceEntry, KeyType, RunningTransport, TransportContext, UplinkOrigin, UplinkSink } from '../types.ts';
 import { ackFor, MAX_DATAGRAM_BYTES, parseDatagram, pullResp, readRxpk, readStat, readTxAck, type GatewayStatus } from './protocol.ts';
-import { LorawanUplinks, type ResolveDevAddr } from './uplinks.ts';
+import type { PacketForwarderDownlinks } from './downlink.ts';
+import { LorawanUplinks, type DevAddrDevice, type ResolveDevAddr } from './uplinks.ts';
 
 export interface GatewayInfo {
   gatewayEui: string;
@@ -27,12 +28,18 @@ export interface PacketForwarderOptions {
   sessionDir?: string;
   /** TX_ACKs for the actions issue's downlink states. */
   onTxAck?: (gatewayEui: string, token: Uint8Array, outcome: ReturnType<typeof readTxAck>) => void;
+  /** Class A downlinks and OTAA joins (default: the hub's, from the context's `lorawanDownlinks`). */
+  downlinks?: PacketForwarderDownlinks;
 }
 
 export interface PacketForwarder extends RunningTransport {
   gateways(): ReadonlyMap<string, GatewayInfo>;
   /** Sends a txpk to a gateway's last PULL_DATA address; false when the gateway has not pulled. */
   sendPullResp(gatewayEui: string, token: Uint8Array, txpk: Record<string, unknown>): boolean;
+  /** The same, resolving once the datagram is written to the socket (true) or could not be (false). */
+  sendPullRespAsync(gatewayEui: string, token: Uint8Array, txpk: Record<string, unknown>): Promise<boolean>;
+  /** Where a gateway's last PULL_DATA came from. */
+  pullAddress(gatewayEui: string): { address: string; port: number; version: 1 | 2 } | undefined;
 }
 
 /** The pipeline's device index when the hub puts one in the context (`devices.lookup(keyType, key)`, DeviceIndex). */
@@ -57,10 +64,21 @@ export async function listenPacketForwarder(ctx: TransportContext, port: number,
     dir: options.sessionDir ?? join(ctx.config.dataDir, 'lorawan'),
     onError: (e) => ctx.log.warn({ err: e }, 'LoRaWAN session state not written'),
   });
+  const downlinks = options.downlinks ?? (ctx as TransportContext & { lorawanDownlinks?: PacketForwarderDownlinks }).lorawanDownlinks;
+  const byIndex = options.resolveDevAddr ?? indexResolver(ctx);
+  // Joined (OTAA) devices first, then the TDs' DevAddrs (ABP); the MIC tells them apart when both claim one.
+  const resolveDevAddr: ResolveDevAddr | undefined = !downlinks ? byIndex : (devAddr) => {
+    const joined = downlinks.joinedDevice(devAddr);
+    const found = byIndex?.(devAddr);
+    if (!joined) return found;
+    const rest = found === undefined ? [] : Array.isArray(found) ? (found as readonly DevAddrDevice[]) : [found as DevAddrDevice];
+    return [joined, ...rest.filter((d) => d.thingId !== joined.thingId)];
+  };
   const uplinks = new LorawanUplinks({
     uplinks: ctx.uplinks,
     secrets: ctx.secrets,
-    resolveDevAddr: options.resolveDevAddr ?? indexResolver(ctx),
+    resolveDevAddr,
+    ...(downlinks ? { classA: downlinks } : {}),
     sessions,
     dedupWindowMs: options.dedupWindowMs,
     maxPending: options.maxPendingFrames,
@@ -129,6 +147,7 @@ export async function listenPacketForwarder(ctx: TransportContext, port: number,
         const outcome = readTxAck(d.json);
         if (!outcome.accepted) counts.txAckErrors++;
         options.onTxAck?.(d.gatewayEui!, d.token, outcome);
+        downlinks?.txAck(d.gatewayEui!, d.token, outcome);
         return;
       }
       default:
@@ -148,7 +167,7 @@ export async function listenPacketForwarder(ctx: TransportContext, port: number,
   ctx.log.info({ host: bound.address, port: bound.port }, 'packet forwarder listening (UDP)');
   let stopped = false;
 
-  return {
+  const forwarder: PacketForwarder = {
     name: 'semtech-udp',
     address: { host: bound.address, port: bound.port },
     stats: () => ({ ...counts, ...uplinks.stats(), gateways: gateways.size, sessions: sessions.size }),
@@ -159,12 +178,30 @@ export async function listenPacketForwarder(ctx: TransportContext, port: number,
       send(pullResp(g.pull.version, token, txpk), g.pull);
       return true;
     },
+    sendPullRespAsync(gatewayEui, token, txpk) {
+      const g = gateways.get(gatewayEui.toUpperCase());
+      if (!g?.pull || stopped) return Promise.resolve(false);
+      const pull = g.pull;
+      return new Promise((resolve) =>
+        socket.send(pullResp(pull.version, token, txpk), pull.port, pull.address, (err) => {
+          if (err) counts.sendErrors++;
+          resolve(!err);
+        }),
+      );
+    },
+    pullAddress(gatewayEui) {
+      const p = gateways.get(gatewayEui.toUpperCase())?.pull;
+      return p ? { address: p.address, port: p.port, version: p.version } : undefined;
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
+      if (downlinks) downlinks.attach(undefined);
       await new Promise<void>((resolve) => socket.close(() => resolve()));
       await uplinks.drain();
       await sessions.close();
     },
   };
+  downlinks?.attach(forwarder);
+  return forwarder;
 }

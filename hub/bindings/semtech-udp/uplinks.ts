@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { HubError, OverloadedError } from '../../errors.ts';
 import { FCntError, MicError, openDataUplink, type OpenedUplink, type SessionKeys } from '../lorawan/uplink.ts';
-import { parsePhyPayload, type DataFrame } from '../lorawan/phy-payload.ts';
+import { parsePhyPayload, type DataFrame, type JoinRequestFrame } from '../lorawan/phy-payload.ts';
 import type { SessionState } from '../lorawan/session-state.ts';
 import { canonicalKey, type DeviceFrame, type KeyType, type RadioReception, type SecretLookup, type UplinkOrigin, type UplinkSink } from '../types.ts';
 import type { RxPacket } from './protocol.ts';
@@ -29,10 +29,43 @@ export interface LorawanUplinksOptions {
   dedupWindowMs?: number;
   /** Frames waiting in the window at most; more are refused (counted) rather than queued. */
   maxPending?: number;
+  /** Class A downlinks and OTAA joins (hub/bindings/semtech-udp/downlink.ts); without them join-requests are only counted. */
+  classA?: ClassAHooks;
+}
+
+/** A checked uplink as the class A downlink side needs it: where to answer, with which session. */
+export interface RxContext {
+  thingId: string;
+  adapterId: string;
+  devAddr: number;
+  devAddrHex: string;
+  /** The session id FCnt state is kept under (uplink and downlink). */
+  sessionId: string;
+  keys: SessionKeys;
+  fCnt: number;
+  /** A Confirmed Data Up (the answer must carry ACK). */
+  confirmed: boolean;
+  /** The uplink's ACK bit (the device confirms the last confirmed downlink). */
+  ack: boolean;
+  receptions: RadioReception[];
+  receivedAt: number;
+  deviceDefinitions: Readonly<Record<string, unknown>>;
+}
+
+/** What the packet forwarder's downlink side hooks into the uplink path. */
+export interface ClassAHooks {
+  /** OTAA session keys of a device, when its current session has this DevAddr (else the TD's ABP keys are used). */
+  sessionKeys?(device: DevAddrDevice, devAddrHex: string): SessionKeys | undefined;
+  /** Before the uplink enters the pipeline: ACK evidence, and the receive window the queue's send() will use. */
+  uplink?(ctx: RxContext): void;
+  /** Right after the pipeline took the uplink (its synchronous part ran): e.g. an empty ACK when nothing was sent. */
+  afterUplink?(ctx: RxContext): void;
+  /** A deduplicated join-request; rejects with a HubError when it is refused. */
+  joinRequest?(frame: JoinRequestFrame, receptions: RadioReception[], origin: UplinkOrigin): Promise<void>;
 }
 
 interface Pending {
-  frame: DataFrame;
+  frame: DataFrame | JoinRequestFrame;
   origin: UplinkOrigin;
   receptions: Map<string, RadioReception>;
   timer: NodeJS.Timeout;
@@ -41,6 +74,7 @@ interface Pending {
 const COUNTERS = [
   'rxpk', 'crcBad', 'malformed', 'joinRequests', 'notUplink', 'duplicatesMerged', 'pendingOverflow', 'unknownDevice',
   'keysMissing', 'micFailed', 'fcntReplay', 'fcntStale', 'accepted', 'stored', 'duplicate', 'unmapped', 'rejected',
+  'joinAccepted', 'joinRefused', 'devNonceReplay',
 ] as const;
 export type UplinkCounter = (typeof COUNTERS)[number];
 
@@ -79,10 +113,9 @@ export class LorawanUplinks {
       return this.reject('malformed', e as HubError, origin);
     }
     if (frame.kind === 'join-request') {
-      this.counts.joinRequests++; // answered by the actions issue (join-accept through PULL_RESP)
-      return;
-    }
-    if (frame.kind !== 'data' || !frame.uplink) {
+      this.counts.joinRequests++;
+      if (!this.options.classA?.joinRequest) return; // no join server: counted only
+    } else if (frame.kind !== 'data' || !frame.uplink) {
       this.counts.notUplink++;
       return;
     }
@@ -110,7 +143,9 @@ export class LorawanUplinks {
     this.inFlight.add(job);
   }
 
-  private keysOf(device: DevAddrDevice): SessionKeys | undefined {
+  private keysOf(device: DevAddrDevice, devAddrHex: string): SessionKeys | undefined {
+    const otaa = this.options.classA?.sessionKeys?.(device, devAddrHex);
+    if (otaa) return otaa;
     const dd = device.deviceDefinitions;
     const nwk = typeof dd.nwkSKey === 'string' ? this.options.secrets.secret(dd.nwkSKey) : undefined;
     const app = typeof dd.appSKey === 'string' ? this.options.secrets.secret(dd.appSKey) : undefined;
@@ -118,8 +153,21 @@ export class LorawanUplinks {
     return { nwkSKey: nwk, appSKey: app };
   }
 
+  private async processJoin(p: Pending & { frame: JoinRequestFrame }): Promise<void> {
+    try {
+      await this.options.classA!.joinRequest!(p.frame, [...p.receptions.values()], p.origin);
+      this.counts.joinAccepted++;
+    } catch (e) {
+      const error = e instanceof HubError ? e : new HubError(500, 'join-failed', (e as Error)?.message ?? String(e));
+      if (error.code === 'lorawan-devnonce-replay') this.counts.devNonceReplay++;
+      this.reject('joinRefused', error, p.origin);
+    }
+  }
+
   private async process(p: Pending): Promise<void> {
-    const { frame, origin } = p;
+    if (p.frame.kind === 'join-request') return this.processJoin(p as Pending & { frame: JoinRequestFrame });
+    const { origin } = p;
+    const frame = p.frame;
     const found = this.options.resolveDevAddr?.(frame.devAddrHex);
     const candidates = found === undefined ? [] : Array.isArray(found) ? (found as readonly DevAddrDevice[]) : [found as DevAddrDevice];
     if (candidates.length === 0) {
@@ -130,7 +178,7 @@ export class LorawanUplinks {
     let sessionKey = '';
     let keysFound = false;
     for (const candidate of candidates) {
-      const keys = this.keysOf(candidate);
+      const keys = this.keysOf(candidate, frame.devAddrHex);
       if (!keys) continue;
       keysFound = true;
       // A new NwkSKey (a new ABP session, a rejoin) starts a new counter: the session is named by a short key digest.
@@ -154,9 +202,28 @@ export class LorawanUplinks {
     if (!opened || !device) return this.reject('micFailed', new MicError(frame.devAddrHex), origin);
     this.options.sessions.set(sessionKey, opened.fCnt);
     this.counts.accepted++;
-    const result = await this.options.uplinks.accept(toDeviceFrame(opened, device, [...p.receptions.values()], origin), origin);
+    const radio = [...p.receptions.values()];
+    const entry = device as DevAddrDevice & { adapterId?: string };
+    const rx: RxContext | undefined = this.options.classA && device.thingId && entry.adapterId ? {
+      thingId: device.thingId, adapterId: entry.adapterId, devAddr: frame.devAddr, devAddrHex: frame.devAddrHex, sessionId: sessionKey,
+      keys: this.keysOf(device, frame.devAddrHex)!, fCnt: opened.fCnt, confirmed: frame.confirmed, ack: frame.fCtrl.ack,
+      receptions: radio, receivedAt: origin.receivedAt, deviceDefinitions: device.deviceDefinitions,
+    } : undefined;
+    if (rx) this.hook(() => this.options.classA!.uplink?.(rx));
+    const accepting = this.options.uplinks.accept(toDeviceFrame(opened, device, radio, origin), origin);
+    if (rx) this.hook(() => this.options.classA!.afterUplink?.(rx));
+    const result = await accepting;
     if (result.status === 'rejected') this.counts.rejected++;
     else this.counts[result.status]++;
+  }
+
+  /** A downlink hook never stops an uplink. */
+  private hook(f: () => void): void {
+    try {
+      f();
+    } catch {
+      // counted by the downlink side
+    }
   }
 
   /** Processes what waits in the window now and waits for frames in flight (on stop). */

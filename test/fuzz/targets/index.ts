@@ -15,6 +15,7 @@ import { ttsTarget } from './tts.ts';
 import { chirpstackTarget } from './chirpstack.ts';
 import { sigfoxTarget } from './sigfox.ts';
 import { lorawanPhyTarget } from './lorawan.ts';
+import { lorawanDownlinkTarget } from './lorawan-downlink.ts';
 import { semtechUdpTarget } from './semtech-udp.ts';
 import { cayenneTarget } from './cayenne.ts';
 import { lwm2mTarget, senmlCborTarget, senmlJsonTarget } from './senml.ts';
@@ -26,6 +27,7 @@ import { outboxLogTarget } from './outbox-log.ts';
 import { obdTarget } from './obd.ts';
 import { cookieTarget } from './cookie.ts';
 import { uiTarget } from './ui.ts';
+import { virtualTarget } from './virtual.ts';
 
 export const TARGETS: readonly FuzzTarget[] = [
   tdTarget,
@@ -44,7 +46,7 @@ export const TARGETS: readonly FuzzTarget[] = [
   storeLogTarget,
   schcTarget, schcRulesTarget,
   ttsTarget, chirpstackTarget, sigfoxTarget,
-  lorawanPhyTarget, semtechUdpTarget, cayenneTarget, senmlJsonTarget, senmlCborTarget, lwm2mTarget,
+  lorawanPhyTarget, lorawanDownlinkTarget, semtechUdpTarget, cayenneTarget, senmlJsonTarget, senmlCborTarget, lwm2mTarget,
   aggregatesQueryTarget, aggregatesScanTarget,
   deviceIndexTarget,
   downlinkTarget,
@@ -53,4 +55,5 @@ export const TARGETS: readonly FuzzTarget[] = [
   obdTarget,
   cookieTarget,
   uiTarget,
+  virtualTarget,
 ];
