@@ -84,7 +84,10 @@ function checkSupported(pid: number, supported?: ReadonlySet<number>): void {
 
 /** One line of evidence per request: `03 -> 7E8 04 43 01 01 33`, bounded. */
 function transcript(exchanges: readonly ElmExchange[]): string {
-  const parts = exchanges.map((x) => `${x.request} -> ${x.text.replace(/[\r\n]+/g, ' | ').replace(/[^\x20-\x7e]/g, '').trim().replace(/^\|\s*|\s*\|$/g, '') || '(empty)'}`);
+  // Linear on any input: cut first, then lines trimmed and joined (no backtracking regex over the reply).
+  const compact = (text: string): string =>
+    text.slice(0, MAX_EVIDENCE).split(/[\r\n]/).map((l) => l.replace(/[^\x20-\x7e]/g, '').trim()).filter((l) => l !== '').join(' | ') || '(empty)';
+  const parts = exchanges.map((x) => `${x.request} -> ${compact(x.text)}`);
   const s = parts.join('; ');
   return s.length > MAX_EVIDENCE ? `${s.slice(0, MAX_EVIDENCE)}...` : s;
 }
