@@ -17,12 +17,18 @@ import { startTransports, stopTransports } from './bindings/transports.ts';
 import type { RunningTransport, UplinkSink } from './bindings/types.ts';
 import { SecretStore } from './secrets/index.ts';
 import type { CommandSink } from './things/command-sink.ts';
+import { oscDownlink } from './bindings/osc/downlink.ts';
+import { cookieDownlink } from './bindings/cookie/downlink.ts';
 import { createDownlink, type Downlink } from './downlink/index.ts';
 import { PacketForwarderDownlinks } from './bindings/semtech-udp/downlink.ts';
+import { obdDownlinkAdapter, type ObdSessionSlot } from './bindings/obd/downlink.ts';
 import { ThingRuntime } from './things/thing-runtime.ts';
 import { ThingModelCatalog } from './directory/thing-models.ts';
 import { TdValidator } from './directory/validator.ts';
 import { createOutbox, outboxPlugin, type Outbox } from './outbox/index.ts';
+import { createVirtualService, virtualPlugin, type VirtualService } from './virtual/index.ts';
+import { createRules, rulesPlugin, virtualOutputs, type RuleEngine } from './rules/index.ts';
+import { UrscriptAdapter } from './bindings/urscript/adapter.ts';
 
 export interface Hub {
   config: HubConfig;
@@ -48,6 +54,12 @@ export interface Hub {
   things: ThingRuntime;
   /** The edge-to-cloud outbox (upstreamUrl set), else undefined. */
   outbox?: Outbox;
+  /** Virtual sensors (hub/virtual): /virtual/{name}, each a Thing; `virtual.on('output', ...)` for rules. */
+  virtual: VirtualService;
+  /** Rules (hub/rules): /rules/{name}, each a Thing; they act through the downlink queues within their domain. */
+  rules: RuleEngine;
+  /** The URScript downlink adapter of ur-robot Things (its robot connections and counters). */
+  robots: UrscriptAdapter;
   adminToken: string;
   /** Where a generated admin token was written, when it was generated. */
   adminTokenFile?: string;
@@ -79,6 +91,9 @@ export async function createHub(config: HubConfig, options: BuildAppOptions & { 
   let routing: RoutingService | undefined;
   const downlink = createDownlink(config, store, () => routing, (err, context) => app?.log.warn({ err }, context));
   const commands = options.commands ?? downlink.service;
+  // OSC (NGIMU settings, DELIVERED on the echo) and Cookie (configuration set, ack/err) actions; attached at start.
+  const deviceDownlinks = [oscDownlink(downlink.service), cookieDownlink(downlink.service, downlink.mqtt)];
+  for (const d of deviceDownlinks) downlink.service.registerAdapter(d.adapter);
   // LoRaWAN class A downlinks / OTAA joins through the hub's packet forwarder (its listener attaches itself when it runs).
   const lorawan = new PacketForwarderDownlinks({
     service: downlink.service,
@@ -88,6 +103,12 @@ export async function createHub(config: HubConfig, options: BuildAppOptions & { 
     onError: (err, context) => app?.log.warn({ err }, context),
   });
   downlink.service.registerAdapter(lorawan);
+  // OBD-II actions go through the vehicles' ELM327 sessions (set while the OBD transport runs).
+  const obdSessions: ObdSessionSlot = {};
+  downlink.service.registerAdapter(obdDownlinkAdapter(obdSessions, (c, status, evidence, retryable, output) => downlink.service.evidence(c, status, evidence, retryable, output)));
+  // ur-robot actions: one URScript line each over TCP; ACCEPTED / DELIVERED / FAILED from the robot's reports.
+  const robots = new UrscriptAdapter({ evidence: (c, status, evidence) => downlink.service.evidence(c, status, evidence), live: liveState, onError: (err, context) => app?.log.warn({ err }, context) });
+  downlink.service.registerAdapter(robots);
   const things = new ThingRuntime({
     config,
     auth,
@@ -99,6 +120,8 @@ export async function createHub(config: HubConfig, options: BuildAppOptions & { 
   let app: FastifyInstance;
   let mapping: MappingService;
   let outbox: Outbox | undefined;
+  let virtual: VirtualService | undefined;
+  let rules: RuleEngine | undefined;
   try {
     await directory.open();
     mapping = await createMappingService({ config, store, directory });
@@ -114,10 +137,21 @@ export async function createHub(config: HubConfig, options: BuildAppOptions & { 
       const o = outbox;
       await app.register(async (child) => outboxPlugin(child, { auth, outbox: o }));
     }
+    virtual = createVirtualService({ config, store, routing, mapping, directory, things, models: new ThingModelCatalog(config.baseUrl, new TdValidator()), log });
+    const v = virtual;
+    await app.register(async (child) => virtualPlugin(child, { auth, virtual: v, baseUrl: config.baseUrl }));
+    rules = createRules({ config, live: liveState, things, directory, downlink: downlink.service, virtual: virtualOutputs(v), onError: (err, context) => app.log.warn({ err }, context) });
+    const r = rules;
+    await app.register(async (child) => rulesPlugin(child, { auth, rules: r, baseUrl: config.baseUrl }));
     things.onError = (err, context) => app.log.warn({ err }, context);
     await things.start();
     routing.adapters.attach((adapter) => things.registerAdapter(adapter));
+    await virtual.open();
+    await rules.open();
   } catch (e) {
+    await rules?.close();
+    robots.close();
+    await virtual?.close();
     await outbox?.stop();
     await things.stop();
     await downlink.service.close();
@@ -143,6 +177,9 @@ export async function createHub(config: HubConfig, options: BuildAppOptions & { 
     packetForwarderDownlinks: lorawan,
     things,
     outbox,
+    virtual,
+    rules,
+    robots,
     adminToken: admin.token,
     adminTokenFile: admin.file,
     async start() {
@@ -154,6 +191,9 @@ export async function createHub(config: HubConfig, options: BuildAppOptions & { 
       transports.push(...running);
       const mqtt = running.find((t) => t.name === 'mqtt') as { publish?: (topic: string, payload: Buffer) => Promise<void> } | undefined;
       if (mqtt?.publish) downlink.mqtt.publish = mqtt.publish.bind(mqtt);
+      for (const d of deviceDownlinks) await d.attach(running, { uplinks: routing.pipeline, log: app.log });
+      const obd = running.find((t) => t.name === 'obd') as { session?: ObdSessionSlot['session'] } | undefined;
+      if (obd?.session) obdSessions.session = obd.session;
       // A listener's adapter Thing appears when it starts; the OBD transport runs on every hub (it follows the vehicle
       // TDs, no port of its own), so its adapter appears with the first vehicle's first message instead.
       for (const t of running) if (t.name !== 'obd') routing.adapters.ensure(adapterKindOfTransport(t.name));
@@ -165,6 +205,11 @@ export async function createHub(config: HubConfig, options: BuildAppOptions & { 
       await stopTransports(transports.splice(0));
       await lorawan.close();
       downlink.mqtt.publish = undefined;
+      for (const d of deviceDownlinks) d.detach();
+      obdSessions.session = undefined;
+      await rules.close();
+      robots.close();
+      await virtual.close();
       await things.stop();
       await downlink.service.close();
       await app.close();
