@@ -30,19 +30,34 @@ export interface ComplexityLimits {
   /** Most terms (variables, IRIs, literals, blank nodes) outside INSERT/DELETE DATA and VALUES blocks. */
   maxTerms: number;
   /**
+   * Most triple patterns in one join scope: a group graph pattern with the groups joined into it (plain `{ }`, GRAPH,
+   * SERVICE, sub-SELECTs, UNION branches), counting its RDF lists and `[ ]`; OPTIONAL, MINUS and EXISTS groups are
+   * scopes of their own. Oxigraph plans joins in time about the fourth power of their size (measured with 0.5.11, empty
+   * store, quiet machine, best of 3: a star of one subject with 32 predicates 13 ms, 48: 48 ms, 64: 230 ms, 124: 3.1 s,
+   * 256: 43 s; 62 nested lists (122 patterns) 240-420 ms; two joined groups of 24 cost as one of 48, four of 48 took
+   * 15 s; OPTIONAL groups add up instead: 48 OPTIONALs of one pattern 16 ms), so a short text could hold it for seconds.
+   */
+  maxPatterns: number;
+  /** Most planning work over all scopes, as the sum of (patterns / maxPatterns)^4: one full scope is 1. */
+  maxPlanCost: number;
+  /**
    * Most blank nodes written as `[` or made by RDF list members inside INSERT/DELETE DATA: Oxigraph's parsers slow down
    * superlinearly with them (measured: 20,000 list members in one Turtle document 0.8 s, 100,000 over 90 s).
    */
   maxAnonymous: number;
 }
 
-export const DEFAULT_LIMITS: ComplexityLimits = { maxDepth: 128, maxNodes: 500, maxTerms: 1000, maxAnonymous: 10_000 };
+export const DEFAULT_LIMITS: ComplexityLimits = { maxDepth: 128, maxNodes: 500, maxTerms: 1000, maxPatterns: 48, maxPlanCost: 1.5, maxAnonymous: 10_000 };
 
 export interface Complexity {
   depth: number;
   groups: number;
   operators: number;
   terms: number;
+  /** Triple patterns of the largest join scope (an estimate that can only over-count; see maxPatterns). */
+  patterns: number;
+  /** Planning work over all scopes (see maxPlanCost), from the same estimate. */
+  planCost: number;
   /** An IRI-shaped token that could also be an expression holding a string (`?a<'x>'...`): refused outright. */
   ambiguous: boolean;
   /** SERVICE clauses without SILENT (SPARQL 1.1 Federated Query): the embedded engine has no HTTP client. */
@@ -55,6 +70,25 @@ const GROUP_WORDS = new Set(['OPTIONAL', 'UNION', 'MINUS', 'FILTER', 'AS']);
 const TERM_WORDS = new Set(['A', 'TRUE', 'FALSE']);
 
 const enum Prev { Start, Open, Operator, Punct, Operand, Keyword }
+
+/**
+ * What a bracket opened: a group graph pattern, a quad template (INSERT/DELETE/CONSTRUCT: never planned), an RDF list
+ * or `[ ]` in a pattern, an expression's parentheses (FILTER, BIND, calls, projections), or a data block.
+ */
+const enum Kind { Group, Template, List, Blank, Expr, Data }
+
+/**
+ * One open bracket, for counting triple patterns per group: `pos` is where the next term of a triple block goes
+ * (0 subject, 1 predicate, 2+ object: each object is one pattern), `filter` is set after FILTER/BIND until their
+ * expression closes, and `group` is the join scope whose count the patterns of this frame add to.
+ */
+interface Frame {
+  kind: Kind;
+  pos: number;
+  filter: boolean;
+  count: number;
+  group: Frame | undefined;
+}
 
 const isDigit = (c: number) => c >= 48 && c <= 57;
 const isHex = (c: number) => isDigit(c) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
@@ -143,14 +177,62 @@ interface State extends Complexity {
    * over-counting is safe), which keeps the scan linear on texts full of unterminated quotes.
    */
   unclosed: Map<number, number>;
-  /** 1 after INSERT/DELETE, 2 after INSERT DATA / DELETE DATA, 3 after VALUES (until its block opens), 4 after SERVICE. */
+  /** 1 after INSERT/DELETE, 2 after INSERT DATA / DELETE DATA, 3 after VALUES (until its block opens), 4 after SERVICE, 5 after CONSTRUCT (its template is not a pattern), 6 after OPTIONAL/MINUS/EXISTS (a new join scope). */
   pending: number;
   prev: Prev;
   /** Open `<<` (quoted triples) not yet closed by `>>`: nesting on top of the bracket stack. */
   quoted: number;
+  /** The brackets as pattern frames (parallel to `stack`). */
+  frames: Frame[];
 }
 
-const newState = (): State => ({ depth: 0, groups: 0, operators: 0, terms: 0, ambiguous: false, service: 0, anonymous: 0, stack: [], dataAt: -1, quadData: false, unclosed: new Map(), pending: 0, prev: Prev.Start, quoted: 0 });
+const newState = (): State => ({ depth: 0, groups: 0, operators: 0, terms: 0, patterns: 0, planCost: 0, ambiguous: false, service: 0, anonymous: 0, stack: [], dataAt: -1, quadData: false, unclosed: new Map(), pending: 0, prev: Prev.Start, quoted: 0, frames: [] });
+
+/** maxPatterns as the unit of planCost (DEFAULT_LIMITS.maxPatterns; measure() does not know the caller's limits). */
+const PLAN_UNIT = 48;
+
+function addPatterns(s: State, f: Frame, n: number): void {
+  const g = f.group;
+  if (!g) return;
+  const before = g.count;
+  g.count += n;
+  if (g.count > s.patterns) s.patterns = g.count;
+  s.planCost += (g.count / PLAN_UNIT) ** 4 - (before / PLAN_UNIT) ** 4;
+}
+
+/** A term (or a closed list / `[ ]`) in frame `f`: an object position is one pattern, a list member two (first, rest). */
+function patternTerm(s: State, f: Frame | undefined): void {
+  if (!f) return;
+  if (f.kind === Kind.List) addPatterns(s, f, 2);
+  else if ((f.kind === Kind.Group || f.kind === Kind.Blank) && !f.filter) {
+    if (f.pos >= 2) addPatterns(s, f, 1);
+    f.pos++;
+  }
+}
+
+const frame = (kind: Kind, group: Frame | undefined, pos = 0): Frame => ({ kind, pos, filter: false, count: 0, group });
+/** Frames with no state of their own are shared: a text of 200,000 `(` allocates none. */
+const DATA = frame(Kind.Data, undefined);
+const TEMPLATE = frame(Kind.Template, undefined);
+const EXPR = frame(Kind.Expr, undefined);
+
+/** The frame a bracket `c` opens on top of `top`, given the token before it and the pending keyword state. */
+function openFrame(s: State, c: number, top: Frame | undefined, prev: Prev, pending: number): Frame {
+  if (s.dataAt >= 0) return DATA;
+  if (c === 123) {
+    if (top?.kind === Kind.Template || pending === 1 || pending === 5) return TEMPLATE;
+    const f = frame(Kind.Group, undefined);
+    // OPTIONAL, MINUS and EXISTS open a scope of their own; any other group is joined into the one around it.
+    f.group = pending !== 6 && top?.group ? top.group : f;
+    return f;
+  }
+  if (!top || top.kind === Kind.Expr || top.kind === Kind.Data) return EXPR;
+  if (top.kind === Kind.Template) return TEMPLATE;
+  if (c === 40 && (top.filter || prev === Prev.Keyword)) return EXPR;
+  // A list or `[ ]` in a pattern: it takes its parent's term slot, and its own members count to the same group.
+  patternTerm(s, top);
+  return c === 40 ? frame(Kind.List, top.group) : frame(Kind.Blank, top.group, 1);
+}
 
 /**
  * Length of the operator at `i` (`c` is its first character code), 0 if none: `|| && != <= >=`, then
@@ -185,7 +267,7 @@ function scan(text: string, from: number, to: number, s: State): void {
   let i = from;
   const inData = () => s.dataAt >= 0;
   const term = (end: number) => {
-    if (!inData()) s.terms++;
+    if (!inData()) (s.terms++, patternTerm(s, s.frames[s.frames.length - 1]));
     else if (s.quadData && s.stack[s.stack.length - 1] === 40) s.anonymous++;
     s.prev = Prev.Operand;
     i = end;
@@ -206,6 +288,7 @@ function scan(text: string, from: number, to: number, s: State): void {
     s.pending = 0;
     if (pending === 3 && (c === 40 || c === 41 || c === 63 || c === 36)) s.pending = 3;
     if (c === 123 || c === 40 || c === 91) {
+      s.frames.push(openFrame(s, c, s.frames[s.frames.length - 1], s.prev, pending));
       s.stack.push(c);
       if (s.stack.length > s.depth) s.depth = s.stack.length;
       if (c === 123 && !inData() && (pending === 2 || pending === 3)) (s.dataAt = s.stack.length), (s.quadData = pending === 2);
@@ -218,6 +301,12 @@ function scan(text: string, from: number, to: number, s: State): void {
     if (c === 125 || c === 41 || c === 93) {
       if (s.stack.length === s.dataAt) s.dataAt = -1;
       s.stack.pop();
+      const closed = s.frames.pop();
+      const parent = s.frames[s.frames.length - 1];
+      if (closed && parent && (parent.kind === Kind.Group || parent.kind === Kind.Blank)) {
+        if (closed.kind === Kind.Expr) parent.filter = false;
+        else if (closed.kind === Kind.Group) (parent.pos = 0), (parent.filter = false); // ends a triple block, or FILTER EXISTS { }
+      }
       s.prev = c === 125 ? Prev.Punct : Prev.Operand;
       i++;
       continue;
@@ -298,6 +387,8 @@ function scan(text: string, from: number, to: number, s: State): void {
       continue;
     }
     if (c === 44 || c === 59 || c === 46) {
+      const f = s.frames[s.frames.length - 1];
+      if (f && (f.kind === Kind.Group || f.kind === Kind.Blank) && !f.filter) f.pos = c === 44 ? 2 : c === 59 ? 1 : 0;
       s.prev = Prev.Punct;
       i++;
       continue;
@@ -335,12 +426,20 @@ function scan(text: string, from: number, to: number, s: State): void {
 function keyword(word: string, pending: number, s: State): void {
   if (GROUP_WORDS.has(word) && s.dataAt < 0) s.groups++;
   if (TERM_WORDS.has(word) && s.dataAt < 0) s.terms++;
+  const f = s.frames[s.frames.length - 1];
+  if (f && s.dataAt < 0 && (f.kind === Kind.Group || f.kind === Kind.Blank)) {
+    if (TERM_WORDS.has(word)) patternTerm(s, f);
+    else if (word === 'FILTER' || word === 'BIND') (f.filter = true), (f.pos = 0);
+    else if (!f.filter) f.pos = 0; // GRAPH, OPTIONAL, MINUS, UNION, SERVICE, VALUES, ...: a new block
+  }
   s.prev = TERM_WORDS.has(word) ? Prev.Operand : Prev.Keyword;
   if (word === 'INSERT' || word === 'DELETE') s.pending = 1;
   else if (word === 'DATA' && pending === 1) s.pending = 2;
   else if (word === 'VALUES' && s.dataAt < 0) s.pending = 3;
   else if (word === 'SERVICE' && s.dataAt < 0) (s.service++, (s.pending = 4));
   else if (word === 'SILENT' && pending === 4) (s.service--, (s.pending = 0));
+  else if (word === 'CONSTRUCT') s.pending = 5;
+  else if (word === 'OPTIONAL' || word === 'MINUS' || word === 'EXISTS') s.pending = 6;
   else s.pending = 0;
 }
 
@@ -372,7 +471,7 @@ function lessThanReading(text: string, from: number, to: number, s: State): void
 export function measure(text: string): Complexity {
   const s = newState();
   scan(text, 0, text.length, s);
-  return { depth: s.depth, groups: s.groups, operators: s.operators, terms: s.terms, ambiguous: s.ambiguous, service: s.service, anonymous: s.anonymous };
+  return { depth: s.depth, groups: s.groups, operators: s.operators, terms: s.terms, patterns: s.patterns, planCost: Math.round(s.planCost * 1000) / 1000, ambiguous: s.ambiguous, service: s.service, anonymous: s.anonymous };
 }
 
 /**
@@ -387,6 +486,8 @@ export function assertManageable(text: string, limits: ComplexityLimits = DEFAUL
     over.push(`${c.groups} groups and ${c.operators} operators, more than ${limits.maxNodes} together`);
   }
   if (c.terms > limits.maxTerms) over.push(`${c.terms} terms outside data blocks > ${limits.maxTerms} (use VALUES or INSERT DATA for data)`);
+  if (c.patterns > limits.maxPatterns) over.push(`${c.patterns} triple patterns joined in one group > ${limits.maxPatterns} (use VALUES for lists of values, or OPTIONAL groups)`);
+  else if (c.planCost > limits.maxPlanCost) over.push(`joins too large to plan: ${c.planCost} > ${limits.maxPlanCost} (the sum of (patterns per join / ${limits.maxPatterns})^4)`);
   if (c.anonymous > limits.maxAnonymous) over.push(`${c.anonymous} blank nodes and list members in data > ${limits.maxAnonymous}`);
   if (c.ambiguous) over.push("a '<' followed by a quote inside an expression: write '< ' with a space, or the IRI without the quote");
   if (over.length) {

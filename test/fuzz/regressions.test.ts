@@ -136,6 +136,13 @@ describe('LDP PATCH with SPARQL Update: the guard runs before sparqljs (hub/ldp/
     expect(r.ms).toBeLessThan(100);
   });
 
+  it('62 nested RDF lists in WHERE (344 bytes, 128 triple patterns) are refused as too complex: Oxigraph took 230-420 ms to plan them (seed 7, input 426929)', async () => {
+    const r = await replay('ldp-sparql-patch', 'regression-nested-lists.bin');
+    expect(r.outcome).toBe('typed');
+    expect(r.error).toMatchObject({ status: 400, code: 'query-too-complex' });
+    expect(r.ms).toBeLessThan(100);
+  });
+
   it('a prefix IRI holding [ is a typed 400 (sparqljs built an invalid RegExp from it: SyntaxError, a 500)', async () => {
     const r = await replay('ldp-sparql-patch', 'regression-bracket-prefix.bin');
     expect(r.outcome).toBe('typed');

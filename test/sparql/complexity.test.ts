@@ -14,6 +14,39 @@ const refused = (text: string) => {
   return 'accepted';
 };
 
+const star = (n: number, v = 'v', p = 'p') => Array.from({ length: n }, (_, i) => `?s <http://x/${p}${i}> ?${v}${i} .`).join(' ');
+
+describe('triple patterns per join scope (Oxigraph plans joins in about the fourth power of their size)', () => {
+  it('counts objects, list members and [ ], not templates, expressions or data', () => {
+    expect(measure(`SELECT * { ${star(48)} }`).patterns).toBe(48);
+    expect(measure('SELECT * { ?s <p:a> ?a, ?b ; <p:c> [ <p:d> ?d ; <p:e> ?e ] }').patterns).toBe(5);
+    expect(measure('SELECT * { ?s <p:a> (1 2 3) }').patterns).toBe(7); // the link, then first + rest per member
+    expect(measure(`SELECT * { ?s ?p ?o FILTER(?o > 1 && regex(str(?o), "a") && ?o IN (${Array.from({ length: 60 }, (_, i) => i).join(',')})) BIND(COALESCE(?o, 1) AS ?k) }`).patterns).toBe(1);
+    expect(measure(`INSERT { ${star(60).replaceAll('?s', '<s:s>')} } WHERE { ?s ?p ?o }`).patterns).toBe(1);
+    expect(measure(`CONSTRUCT { ${star(60)} } WHERE { ?s ?p ?o }`).patterns).toBe(1);
+    expect(measure(`SELECT * { VALUES (?a ?b) { ${'(1 2) '.repeat(100)} } ?s ?p ?a }`).patterns).toBe(1);
+  });
+
+  it('joined groups count as one scope; OPTIONAL, MINUS and EXISTS groups are scopes of their own', () => {
+    expect(measure(`SELECT * { { ${star(24)} } { ${star(24, 'w', 'q')} } }`).patterns).toBe(48);
+    expect(measure(`SELECT * { GRAPH ?g { ${star(20)} } GRAPH ?g { ${star(20, 'w', 'q')} } }`).patterns).toBe(40);
+    expect(measure(`SELECT * { ${star(20)} { SELECT * { ${star(20, 'w', 'q')} } } }`).patterns).toBe(40);
+    expect(measure(`SELECT * { ${star(10)} FILTER NOT EXISTS { ${star(10, 'w', 'q')} } ${star(30, 'x', 'r')} }`).patterns).toBe(40);
+    expect(measure(`SELECT * { ${star(40)} OPTIONAL { ${star(40, 'w', 'q')} } MINUS { ${star(5, 'x', 'r')} } }`).patterns).toBe(40);
+  });
+
+  it('refuses a scope over 48 and joins whose planning work adds up past the budget; many small OPTIONALs pass', () => {
+    expect(refused(`SELECT * { ${star(48)} }`)).toBe('accepted');
+    expect(refused(`SELECT * { ${star(49)} }`)).toBe('query-too-complex');
+    expect(refused(`SELECT * { ?s <p:p> ${Array.from({ length: 49 }, (_, i) => `?o${i}`).join(', ')} }`)).toBe('query-too-complex');
+    expect(refused(`SELECT * { ${'('.repeat(40)}${')'.repeat(40)} }`)).toBe('query-too-complex');
+    expect(refused(`SELECT * { { ${star(30)} } { ${star(30, 'w', 'q')} } }`)).toBe('query-too-complex');
+    expect(refused(`SELECT * { ${star(45)} OPTIONAL { ${star(45, 'w', 'q')} } }`)).toBe('query-too-complex');
+    expect(refused(`SELECT * { ${star(40)} OPTIONAL { ${star(30, 'w', 'q')} } }`)).toBe('accepted');
+    expect(refused(`SELECT * { ?s ?p ?o ${Array.from({ length: 60 }, (_, i) => `OPTIONAL { ?s <p:o${i}> ?z${i} . ?z${i} <p:l> ?l${i} }`).join(' ')} }`)).toBe('accepted');
+  });
+});
+
 describe('measure', () => {
   it('counts nesting, groups, operators and terms', () => {
     expect(measure('SELECT ?x WHERE { { ?s ?p ?o } OPTIONAL { ?s <p:q> ?x FILTER((?x + 1) > 2 && ?x != 3) } }')).toMatchObject({
