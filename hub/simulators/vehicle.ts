@@ -43,6 +43,8 @@ export interface VehicleSimulator {
   dropClients(): void;
   /** The next request `cmd` (e.g. `04`) is answered with these lines (e.g. `['CAN ERROR']`) instead. */
   answerNext(cmd: string, lines: string[]): void;
+  /** The next request `cmd` gets no answer at all (no prompt: the client's timeout). */
+  ignoreNext(cmd: string): void;
   /** Mode 04 requests that cleared the DTCs. */
   clears: number;
   stop(): Promise<void>;
@@ -63,6 +65,7 @@ export interface DriveState {
 
 /** PIDs the engine ECU advertises (0100/0120/0140): 04 05 0C 0D 0F 10 11 1F 20 21 2F 31 40 42 46 5C 5E. */
 const SUPPORTED = [0x04, 0x05, 0x0c, 0x0d, 0x0f, 0x10, 0x11, 0x1f, 0x20, 0x21, 0x2f, 0x31, 0x40, 0x42, 0x46, 0x5c, 0x5e];
+const IGNORE = '\u0000ignore';
 const hex2 = (n: number): string => (n & 0xff).toString(16).toUpperCase().padStart(2, '0');
 
 function bitmap(base: number, pids: number[]): number[] {
@@ -154,6 +157,7 @@ export async function startVehicleSimulator(options: VehicleSimulatorOptions = {
         const out: string[] = s.echo ? [raw] : [];
         const forced = overrides.get(cmd);
         overrides.delete(cmd);
+        if (forced?.length === 1 && forced[0] === IGNORE) continue;
         out.push(...(forced ?? answer(cmd, s)));
         write(out);
       }
@@ -283,6 +287,9 @@ export async function startVehicleSimulator(options: VehicleSimulatorOptions = {
     },
     answerNext(cmd, lines) {
       overrides.set(cmd.replace(/\s/g, '').toUpperCase(), lines);
+    },
+    ignoreNext(cmd) {
+      overrides.set(cmd.replace(/\s/g, '').toUpperCase(), [IGNORE]);
     },
     get clears() {
       return sim.clears;

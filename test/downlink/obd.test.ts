@@ -1,5 +1,6 @@
 // OBD-II actions through the ELM327 session with the vehicle simulator over real TCP: readDtcs, clearDtcs (confirm
-// only), readVin, pollPid, interleaved with the poll schedule; FAILED on NO DATA / ? / CAN ERROR; offline waits, expiry.
+// only), readVin, pollPid, interleaved with the poll schedule; FAILED on NO DATA / ? / CAN ERROR / a timeout (then
+// retried); offline waits, expiry.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Elm327Session } from '../../hub/bindings/obd/session.ts';
 import { startVehicleSimulator, type VehicleSimulator } from '../../hub/simulators/vehicle.ts';
@@ -166,6 +167,24 @@ describe('OBD-II actions over the ELM327 session', () => {
     expect(unknown.history.at(-1)!.evidence).toMatch(/^\?/);
     // A definite answer is not retried.
     expect([oil, can, unknown].map((c) => c.attempts)).toEqual([1, 1, 1]);
+  });
+
+  it('a reply that never comes is FAILED with the timeout; the retry policy sends it again once the session is back', async () => {
+    const connects = session(ID)!.counters.connects;
+    sim.ignoreNext('0902');
+    const r = await invoke(ID, 'readVin');
+    expect(r.status).toBe(201);
+    const s = await until('readVin DELIVERED on the retry', async () => {
+      const c = await status(r.location!);
+      return c.status === 'DELIVERED' ? c : undefined;
+    }, 15_000);
+    expect(s.history.map((h) => h.status)).toEqual(['QUEUED', 'SENT', 'FAILED', 'QUEUED', 'SENT', 'DELIVERED']);
+    expect(s.history[2]!.evidence).toMatch(/^0902: no prompt within 1500 ms after 0902/);
+    expect(s.attempts).toBe(2);
+    expect(s.output).toEqual({ vin: VIN });
+    // The adapter that missed a prompt was dropped and the session started over.
+    expect(session(ID)!.counters.connects).toBe(connects + 1);
+    await until('session ready again', () => session(ID)?.ready);
   });
 
   it('actions interleave with the poll schedule without corrupting it: each reply goes to its own request', async () => {
