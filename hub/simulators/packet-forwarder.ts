@@ -64,6 +64,8 @@ export interface RunningGateway {
   uplink(devEui: string, options?: { payload?: Uint8Array; fPort?: number; confirmed?: boolean }): number;
   /** An OTAA device's join-request (a fresh DevNonce unless one is given); returns the DevNonce. */
   join(devEui: string, devNonce?: string): string;
+  /** A PULL_DATA now (the keep-alive runs every 10 s; a restarted server learns the gateway's address from it). */
+  pull(): void;
   /** A device's session as the device sees it (undefined: OTAA not joined). */
   session(devEui: string): { devAddr: string; keys: SessionKeys; fCnt: number } | undefined;
   stop(): Promise<void>;
@@ -264,6 +266,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       push(st, encodeJoinRequest({ joinEui: st.otaa.joinEui, devEui: st.devEui, devNonce: st.devNonce, appKey: st.otaa.appKey }));
       return st.devNonce;
     },
+    pull,
     session(devEui) {
       const st = stateOf(devEui);
       return st.keys && st.devAddr ? { devAddr: st.devAddr, keys: st.keys, fCnt: st.fCnt } : undefined;

@@ -118,8 +118,10 @@ describe('LoRaWAN class A and OTAA through the hub packet forwarder (real UDP)',
     await until(() => hub.things.hasThing(ABP_ID) && hub.things.hasThing(OTAA_ID), 10_000, 'Things exposed');
     gw = await startGateway({ host: '127.0.0.1', port: hub.config.packetForwarderPort, gatewayEui: 'AA555A000000A001', devices: [abp], otaa: [otaa], rate: 0, txAckError: () => txAckError });
     await until(() => gw.stats.pullAcks > 0, 5000, 'PULL_ACK');
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
+    const ms = (gw?.downlinks ?? []).map((d) => d.latencyMs).sort((x, y) => x - y);
+    if (ms.length) console.log(`uplink -> PULL_RESP at the gateway over ${ms.length} frames: min ${ms[0]!.toFixed(0)} ms, median ${ms[ms.length >> 1]!.toFixed(0)} ms, max ${ms.at(-1)!.toFixed(0)} ms`);
     await gw?.stop();
     await hub?.stop();
   });
@@ -200,6 +202,15 @@ describe('LoRaWAN class A and OTAA through the hub packet forwarder (real UDP)',
     expect(second).toMatchObject({ payloadHex: '02', fPending: false });
     expect(second.fCnt).toBe(first.fCnt! + 1);
     await statusIs(b.location!, 'ACCEPTED');
+  });
+
+  it('a confirmed uplink with nothing queued is answered with an empty ACK downlink', async () => {
+    const before = gw.downlinks.length;
+    gw.uplink(abp.devEui, { confirmed: true });
+    const dl = await nextDownlink(before, abp.devEui);
+    expect(dl).toMatchObject({ kind: 'data', ack: true, confirmed: false });
+    expect(dl.fPort).toBeUndefined();
+    expect(hub.packetForwarderDownlinks.stats().ackOnly).toBe(1);
   });
 
   it('a payload the device cannot take is 400 at invoke, never queued', async () => {
