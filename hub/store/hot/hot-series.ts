@@ -7,7 +7,7 @@
 // so the caller keeps that graph on the RDF path. Rows are held until `dropThrough(mark)` (the caller's "applied to
 // every engine" mark), so the columns are the not-yet-indexed tail, bounded by `maxRows`.
 import { scanNQuads, type ObsRow } from '../aggregates/scan.ts';
-import { isComplete } from '../aggregates/model.ts';
+import { flat, isComplete } from '../aggregates/model.ts';
 import { Kind } from '../aggregates/terms.ts';
 
 /** One (graph, sensor, property) series: parallel columns, appended in arrival order. */
@@ -67,6 +67,8 @@ export interface HotAddResult {
 
 export class HotStore {
   private readonly series = new Map<string, HotSeries>();
+  /** sensor -> its series (for the latest per sensor). */
+  private readonly bySensor = new Map<string, Set<HotSeries>>();
   /** graph -> observation IRI -> the mark that brought it (for the membership pattern). */
   private readonly byGraph = new Map<string, Map<string, number>>();
   rows = 0;
@@ -88,8 +90,14 @@ export class HotStore {
         }
         const key = `${g}\u0000${row.sensor}\u0000${row.property}`;
         let s = this.series.get(key);
-        if (!s) this.series.set(key, (s = new HotSeries(g, row.sensor!, row.property!)));
-        s.push(row.time!.ms, row.value!.num, mark, obs);
+        if (!s) {
+          this.series.set(key, (s = new HotSeries(g, row.sensor!, row.property!)));
+          let set = this.bySensor.get(s.sensor);
+          if (!set) this.bySensor.set(s.sensor, (set = new Set()));
+          set.add(s);
+        }
+        // A copy, not a slice: a slice keeps the whole insert text alive.
+        s.push(row.time!.ms, row.value!.num, mark, flat(obs));
         let members = this.byGraph.get(g);
         if (!members) this.byGraph.set(g, (members = new Map()));
         members.set(obs, mark);
@@ -108,8 +116,8 @@ export class HotStore {
   /** The latest row of a (sensor, property) over all graphs, or undefined. */
   latest(sensor: string, property?: string): { obs: string; time: number; value: number; graph: string } | undefined {
     let best: { obs: string; time: number; value: number; graph: string } | undefined;
-    for (const s of this.series.values()) {
-      if (s.sensor !== sensor || (property !== undefined && s.property !== property) || s.latest < 0) continue;
+    for (const s of this.bySensor.get(sensor) ?? []) {
+      if ((property !== undefined && s.property !== property) || s.latest < 0) continue;
       const t = s.times[s.latest]!;
       if (!best || t > best.time) best = { obs: s.obs[s.latest]!, time: t, value: s.values[s.latest]!, graph: s.graph };
     }
@@ -127,7 +135,7 @@ export class HotStore {
       const k = s.dropThrough(mark);
       if (k === 0) continue;
       this.rows -= k;
-      if (s.n === 0) this.series.delete(key);
+      if (s.n === 0) this.series.delete(key), this.bySensor.get(s.sensor)?.delete(s);
     }
     for (const [g, members] of this.byGraph) {
       for (const [obs, m] of members) if (m <= mark) members.delete(obs);

@@ -3,18 +3,23 @@
 // Run: node --import tsx test/bench/store/hot-options.ts [baseQuads=1000000]   (prints one JSON line)
 // Every Oxigraph figure is `load(..., {no_transaction: true})` of N-Quads bytes into a store already holding baseQuads,
 // interleaved round by round (a shared machine's load shifts every option alike); medians of the rounds.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
 import oxigraph from 'oxigraph';
 import { HotStore } from '../../../hub/store/hot/hot-series.ts';
 import { lorawanMessage, sosaMessage } from './ingest.ts';
 import { observationsText } from './oxigraph-options.ts';
+import { sensorIri } from './sosa-data.ts';
 
 const BASE = 'http://127.0.0.1:8080';
 const baseQuads = Number(process.argv[2] ?? 1_000_000);
 const ROUNDS = Number(process.env.HOT_OPTIONS_ROUNDS ?? 2);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const r2 = (x: number) => Math.round(x * 100) / 100;
-const rss = () => process.memoryUsage().rss;
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+const heap = () => (gc(), process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers);
 const nq = { format: 'application/n-quads', no_transaction: true } as const;
 const T0 = Date.UTC(2026, 5, 1);
 
@@ -111,7 +116,7 @@ const hot = new HotStore(8_000_000);
 const hotRates: Record<string, number[]> = {};
 const HOT_MSGS = 200_000;
 let mark = 0;
-const rssHot0 = rss();
+const heap0 = heap();
 for (let round = 0; round < ROUNDS; round++) {
   for (const shape of ['sosa8', 'lorawan45']) {
     const msgs = Array.from({ length: HOT_MSGS / (shape === 'sosa8' ? 1 : 4) }, () => SHAPES[shape]!(next++));
@@ -122,16 +127,16 @@ for (let round = 0; round < ROUNDS; round++) {
   }
 }
 const heldRows = hot.rows;
-const rssHot = rss() - rssHot0;
+const heapHot = heap() - heap0;
 const probeMsg = sosaMessage(BASE, next - 1, T0);
 const lookups = (f: () => unknown, n = 10_000) => r2((time(() => { for (let i = 0; i < n; i++) f(); }) * 1000) / n);
 const hotFigures = {
   msgsPerS: Object.fromEntries(Object.entries(hotRates).map(([k, v]) => [k, Math.round(median(v))])),
   rows: heldRows,
   series: hot.seriesCount,
-  rssMBPerMillionRows: r2(rssHot / 2 ** 20 / (heldRows / 1e6)),
+  heapMBPerMillionRows: r2(heapHot / 2 ** 20 / (heldRows / 1e6)),
   hasUs: lookups(() => hot.has(probeMsg.graph, `https://bench.example.org/live/${next - 1}`)),
-  latestUs: lookups(() => hot.latest('https://bench.example.org/sensor/s42'), 200),
+  latestUs: lookups(() => hot.latest(sensorIri(42))),
 };
 
 process.stdout.write(`${JSON.stringify({ mode: 'hot-options', baseQuads: store.size, rounds: ROUNDS, batches, partitions, hot: hotFigures })}\n`);
