@@ -53,7 +53,7 @@ print(json.dumps(out))
 
 function py(args: Record<string, unknown>): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) =>
-    execFile('python3', ['-c', PY, JSON.stringify(args)], { timeout: 10_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message} ${stderr}`)) : resolve(JSON.parse(stdout)))),
+    execFile('python3', ['-c', PY, JSON.stringify(args)], { timeout: 60_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message} ${stderr}`)) : resolve(JSON.parse(stdout)))),
   );
 }
 
@@ -121,7 +121,7 @@ describe('LoRaWAN class A and OTAA through the hub packet forwarder (real UDP)',
   }, 120_000);
   afterAll(async () => {
     const ms = (gw?.downlinks ?? []).map((d) => d.latencyMs).sort((x, y) => x - y);
-    if (ms.length) console.log(`uplink -> PULL_RESP at the gateway over ${ms.length} frames: min ${ms[0]!.toFixed(0)} ms, median ${ms[ms.length >> 1]!.toFixed(0)} ms, max ${ms.at(-1)!.toFixed(0)} ms`);
+    if (ms.length) console.log(`uplink -> PULL_RESP at the gateway over ${ms.length} frames: min ${ms[0]!.toFixed(0)} ms, median ${ms[ms.length >> 1]!.toFixed(0)} ms, max ${ms.at(-1)!.toFixed(0)} ms; hub side (first datagram -> written): ${hub?.packetForwarderDownlinks.latencies.join(', ')} ms`);
     await gw?.stop();
     await hub?.stop();
   });
@@ -146,7 +146,9 @@ describe('LoRaWAN class A and OTAA through the hub packet forwarder (real UDP)',
     expect(t.size).toBe(Buffer.from(String(t.data), 'base64').length);
     // The receive window: uplink PUSH_DATA -> PULL_RESP at the gateway, well inside RX1's 1 s.
     expect(dl.latencyMs).toBeGreaterThan(0);
-    expect(dl.latencyMs).toBeLessThan(500);
+    // Before RX1 opens with the hub's 100 ms margin (the hub refuses to send later: rx-window-missed); on an idle
+    // machine this is the 200 ms multi-gateway merge plus a few ms (figures in the report printed after the file).
+    expect(dl.latencyMs).toBeLessThan(900);
     console.log(`uplink -> PULL_RESP at the gateway: ${dl.latencyMs.toFixed(1)} ms (RX1 opens at 1000 ms)`);
     const indep = await py({ kind: 'data', data: t.data, nwkSKey: Buffer.from(abp.keys.nwkSKey).toString('hex'), appSKey: Buffer.from(abp.keys.appSKey).toString('hex') });
     expect(indep).toMatchObject({ micOk: true, mtype: 5, fport: 5, payload: '0102a0ff', fcnt: 0 });

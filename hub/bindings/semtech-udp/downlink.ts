@@ -89,6 +89,8 @@ export class PacketForwarderDownlinks implements DownlinkAdapter, ClassAHooks {
   private port?: PullRespPort;
   private readonly windows = new Map<string, Window>();
   private readonly inFlight = new Map<string, InFlight>();
+  /** The session of each device's latest uplink (FCnt-down reservations ahead of a send). */
+  private readonly sessionOf = new Map<string, string>();
   private readonly awaitingAck = new Map<string, { record: CommandRecord; afterFCnt: number; fCntDown: number }>();
   private readonly now: () => number;
 
@@ -131,6 +133,9 @@ export class PacketForwarderDownlinks implements DownlinkAdapter, ClassAHooks {
   /** At submit time: what cannot be put on the air is a 400 now, not a FAILED later. */
   validate(action: string, input: unknown, route: DownlinkRoute): void {
     encodePayloadForRoute(action, input, route);
+    // The device's session is known from its last uplink: reserve its FCnt down ahead of the next window.
+    const session = this.sessionOf.get(thingKey(route.thingId, route.adapterId));
+    if (session) this.state.prepareFCntDown(session);
   }
 
   async send(command: CommandRecord, route: DownlinkRoute): Promise<SendReceipt> {
@@ -190,7 +195,11 @@ export class PacketForwarderDownlinks implements DownlinkAdapter, ClassAHooks {
     }
     this.windows.delete(key);
     this.windows.set(key, { ...ctx, claimed: false });
-    this.state.prepareFCntDown(ctx.sessionId);
+    this.sessionOf.delete(key);
+    this.sessionOf.set(key, ctx.sessionId);
+    if (this.sessionOf.size > MAX_WINDOWS) this.sessionOf.delete(this.sessionOf.keys().next().value!);
+    // A downlink is coming: its FCnt reservation goes to disk now, not in the receive window.
+    if (this.options.service.list(ctx.thingId).some((c) => c.status === 'QUEUED' && c.interface === ctx.adapterId)) this.state.prepareFCntDown(ctx.sessionId);
     this.counters.windows += 1;
     if (this.windows.size > MAX_WINDOWS) this.windows.delete(this.windows.keys().next().value!);
   }
