@@ -1,6 +1,6 @@
 // Virtual sensor definitions (JSON or YAML): the document's shape, checked member by member; a problem names the bad one.
 import { HubError } from '../errors.ts';
-import { compileExpression, type CompiledExpression, ExpressionError } from './expression.ts';
+import { compileExpression, type CompiledExpression, ExpressionError, EXPRESSION_LIMITS, type ExpressionLimits } from './expression.ts';
 
 /** Where a stream's samples come from: one Thing, several, or the directory's Things of a type; a property or an event. */
 export interface InputDefinition {
@@ -21,7 +21,7 @@ export type Aggregate = 'avg' | 'min' | 'max' | 'sum' | 'count' | 'median' | 'st
 export type OperatorDefinition =
   | { id: string; op: 'filter'; from: string; where: string }
   | { id: string; op: 'map'; from: string; expression: string }
-  | { id: string; op: 'window'; from: string; size?: number; count?: number; aggregates: Aggregate[]; perKey?: boolean; minSamples?: number; outliers?: { mad: number } }
+  | { id: string; op: 'window'; from: string; size?: number; count?: number; aggregates: Aggregate[]; perKey?: boolean; minSamples?: number; outliers?: { mad: number }; emitEvery?: number }
   | { id: string; op: 'outliers'; from: string; over: number; threshold: number; minSamples?: number }
   | { id: string; op: 'join'; from: [string, string]; within: number }
   | { id: string; op: 'fusion'; from: string[]; method: 'mean' | 'weighted' | 'min' | 'max' | 'expression'; weights?: Record<string, number>; expression?: string; maxAge?: number }
@@ -178,7 +178,7 @@ function validateOutputs(outputs: unknown, each: (o: Record<string, unknown>, at
 const OPERATOR_MEMBERS: Record<string, string[]> = {
   filter: ['where'],
   map: ['expression'],
-  window: ['size', 'count', 'aggregates', 'perKey', 'minSamples', 'outliers'],
+  window: ['size', 'count', 'aggregates', 'perKey', 'minSamples', 'outliers', 'emitEvery'],
   outliers: ['over', 'threshold', 'minSamples'],
   join: ['within'],
   fusion: ['method', 'weights', 'expression', 'maxAge'],
@@ -214,6 +214,7 @@ function validateOperator(o: unknown, at: string): void {
       });
       if (o.perKey !== undefined && typeof o.perKey !== 'boolean') fail('perKey is a boolean', `${at}/perKey`);
       num(o.minSamples, `${at}/minSamples`, 1, 100_000, true, true);
+      num(o.emitEvery, `${at}/emitEvery`, 0, 86_400);
       if (o.outliers !== undefined) {
         if (!isObj(o.outliers)) fail('outliers: {"mad": <threshold>}', `${at}/outliers`);
         only(o.outliers, ['mad'], `${at}/outliers`);
@@ -289,7 +290,7 @@ function validateSparql(doc: Record<string, unknown>): SparqlDefinition {
  * Compiles a stream definition: every `from`, `origin`, `destination` and `counts` names an input or an operator,
  * the operator graph has no cycle, expressions compile within their bounds. Throws DefinitionError naming the member.
  */
-export function compileStream(definition: StreamDefinition): CompiledStream {
+export function compileStream(definition: StreamDefinition, limits: ExpressionLimits = EXPRESSION_LIMITS): CompiledStream {
   const inputs = new Set(Object.keys(definition.inputs));
   const ops = new Map<string, { op: OperatorDefinition; index: number }>();
   definition.operators.forEach((op, index) => {
@@ -331,12 +332,12 @@ export function compileStream(definition: StreamDefinition): CompiledStream {
   for (const id of ops.keys()) visit(id, []);
   const expressions = new Map<string, CompiledExpression>();
   definition.operators.forEach((op, i) => {
-    if (op.op === 'filter') expressions.set(op.id, compileExpression(op.where, `/operators/${i}/where`));
-    if (op.op === 'map' || (op.op === 'fusion' && op.method === 'expression')) expressions.set(op.id, compileExpression(op.expression, `/operators/${i}/expression`));
+    if (op.op === 'filter') expressions.set(op.id, compileExpression(op.where, `/operators/${i}/where`, limits));
+    if (op.op === 'map' || (op.op === 'fusion' && op.method === 'expression')) expressions.set(op.id, compileExpression(op.expression, `/operators/${i}/expression`, limits));
   });
   for (const [n, out] of Object.entries(definition.outputs)) {
     if (!ops.has(out.from) && !inputs.has(out.from)) fail(`'${out.from}' is neither an input nor an operator of this definition`, `/outputs/${esc(n)}/from`, 'unknown-input');
-    if (out.expression !== undefined) expressions.set(`output:${n}`, compileExpression(out.expression, `/outputs/${esc(n)}/expression`));
+    if (out.expression !== undefined) expressions.set(`output:${n}`, compileExpression(out.expression, `/outputs/${esc(n)}/expression`, limits));
   }
   return { definition, expressions, order };
 }

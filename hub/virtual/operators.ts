@@ -83,6 +83,8 @@ type Def<K extends OperatorDefinition['op']> = Extract<OperatorDefinition, { op:
 /** Time and/or count window per key; numeric samples only (others are skipped); emits from minSamples on. */
 class WindowOperator implements Operator {
   private readonly windows = new Map<string, Array<{ time: number; value: number; sources: string[] }>>();
+  /** Per key, the data time of the last emission (emitEvery: at most one per that many seconds). */
+  private readonly emitted = new Map<string, number>();
   constructor(private readonly def: Def<'window'>) {}
 
   process(s: Sample): Sample[] {
@@ -105,6 +107,12 @@ class WindowOperator implements Operator {
       members = w.filter((_, i) => keep[i]);
     }
     if (members.length < (this.def.minSamples ?? 1)) return [];
+    if (this.def.emitEvery) {
+      const last = this.emitted.get(key);
+      if (last !== undefined && s.time - last < this.def.emitEvery * 1000) return [];
+      if (last === undefined && this.emitted.size >= MAX_KEYS) this.emitted.delete(this.emitted.keys().next().value!);
+      this.emitted.set(key, s.time);
+    }
     const start = this.def.size !== undefined ? s.time - this.def.size * 1000 : w[0]!.time;
     return [{
       key,

@@ -49,10 +49,15 @@ interface Deployed {
   sparql?: SparqlSensor;
   unsubscribe: Array<() => void>;
   seq: number;
+  /** Outputs being stored, in order; at most MAX_PENDING (beyond, an output is dropped and counted). */
+  writing: Promise<void>;
+  pending: number;
+  droppedOutputs: number;
 }
 
 export const virtualThingId = (name: string): string => `urn:wot-hub:virtual:${name}`;
 const MAX_SENSORS = 10_000;
+const MAX_PENDING = 256;
 
 export class VirtualService extends EventEmitter {
   private readonly sensors = new Map<string, Deployed>();
@@ -93,7 +98,7 @@ export class VirtualService extends EventEmitter {
   status(name: string) {
     const d = this.sensors.get(name);
     if (!d) throw new NotFoundError(`No virtual sensor named '${name}'`);
-    const counters = d.stream ? { ...d.stream.counters } : { ...d.sparql!.counters };
+    const counters = { ...(d.stream ? d.stream.counters : d.sparql!.counters), droppedOutputs: d.droppedOutputs };
     return { name, kind: d.definition.kind ?? 'stream', thingId: d.thingId, href: `${this.deps.config.baseUrl}/virtual/${name}`, thing: `${this.deps.config.baseUrl}/things/${encodeURIComponent(d.thingId)}`, updatedAt: d.updatedAt, counters, definition: d.definition };
   }
 
@@ -120,9 +125,10 @@ export class VirtualService extends EventEmitter {
     });
   }
 
-  /** Waits until every queued sample of every stream sensor is processed (tests, benchmarks). */
+  /** Waits until every queued sample of every stream sensor is processed and its outputs stored (tests, benchmarks). */
   async settled(): Promise<void> {
     await Promise.all([...this.sensors.values()].map((d) => d.stream?.settled()));
+    await Promise.all([...this.sensors.values()].map((d) => d.writing));
   }
 
   /** The running stream sensor of a name (tests, benchmarks). */
@@ -150,7 +156,7 @@ export class VirtualService extends EventEmitter {
       this.stopSensor(existing);
       this.sensors.delete(name);
     }
-    const d: Deployed = { name, thingId, definition, updatedAt: new Date().toISOString(), unsubscribe: [], seq: 0 };
+    const d: Deployed = { name, thingId, definition, updatedAt: new Date().toISOString(), unsubscribe: [], seq: 0, writing: Promise.resolve(), pending: 0, droppedOutputs: 0 };
     this.deps.mapping.attach(thingId, VIRTUAL_MAPPING);
     await this.deps.things.registerVirtualSensor({ id: thingId, td });
     if (compiled && definition.kind !== 'sparql') {
@@ -276,7 +282,21 @@ export class VirtualService extends EventEmitter {
     await this.ingest(d, message, values, now);
   }
 
-  private async ingest(d: Deployed, message: MessageEnvelope, values: Record<string, unknown>, time: number): Promise<void> {
+  /** Stores outputs of one sensor in order, without holding its samples; a store slower than the sensor drops outputs. */
+  private ingest(d: Deployed, message: MessageEnvelope, values: Record<string, unknown>, time: number): Promise<void> {
+    if (d.pending >= MAX_PENDING) {
+      d.droppedOutputs += 1;
+      return Promise.resolve();
+    }
+    d.pending += 1;
+    const run = d.writing.then(() => this.store(d, message, values, time)).finally(() => {
+      d.pending -= 1;
+    });
+    d.writing = run.catch(() => {});
+    return run;
+  }
+
+  private async store(d: Deployed, message: MessageEnvelope, values: Record<string, unknown>, time: number): Promise<void> {
     if (this.sensors.get(d.name) !== d) return; // removed or replaced meanwhile
     const result = await this.deps.ingest(message, values);
     if (result.status === 'failed') this.deps.log?.warn({ err: result.error, virtual: d.name }, 'virtual sensor output not stored');

@@ -156,7 +156,13 @@ export class StreamSensor {
     }
     if (Object.keys(values).length === 0) return;
     this.counters.published += 1;
-    await this.options.publish({ values, sample, outputs: Object.fromEntries(outs) });
+    // Not awaited: the store write of an output (the service keeps them in order) never holds the next samples.
+    try {
+      const done = this.options.publish({ values, sample, outputs: Object.fromEntries(outs) });
+      if (done) done.catch((e) => this.fail(e));
+    } catch (e) {
+      this.fail(e);
+    }
   }
 
   private fail(e: unknown): void {

@@ -2,6 +2,7 @@
 // compileStream / checkSparqlDefinition; one compiled expression evaluated on a sample (bounded by its time box).
 import { BadRequestError } from '../../../hub/errors.ts';
 import { compileStream, validateDefinition } from '../../../hub/virtual/definition.ts';
+import { EXPRESSION_LIMITS } from '../../../hub/virtual/expression.ts';
 import { travelTimeDefinition, weightedTravelTimeDefinition } from '../../../hub/virtual/road-link.ts';
 import { parseYamlDefinition } from '../../../hub/virtual/routes.ts';
 import { checkSparqlDefinition } from '../../../hub/virtual/sparql-sensor.ts';
@@ -73,7 +74,7 @@ export const virtualTarget: FuzzTarget = {
       checkSparqlDefinition(d);
       return;
     }
-    const compiled = compileStream(d);
+    const compiled = compileStream(d, { ...EXPRESSION_LIMITS, timeoutMs: 40 });
     if (compiled.order.length !== d.operators.length) throw new OracleError('an operator is missing from the compiled order');
     const seen = new Set(Object.keys(d.inputs));
     for (const id of compiled.order) {
