@@ -86,6 +86,9 @@ async function same(agg: AggregatingQuadStore, inner: MemoryQuadStore, name: str
   else expect([...ra].sort(), name).toEqual([...rb].sort());
 }
 
+/** Doubles written with more than 12 significant digits, rounded to 12 (text of any result format). */
+const roundDoubles = (body: string) => body.replace(/\d+\.\d{6,}(?:[eE][-+]?\d+)?/g, (x) => String(Number(Number(x).toPrecision(12))));
+
 describe('AggregatingQuadStore', () => {
   let inner: MemoryQuadStore;
   let agg: AggregatingQuadStore;
@@ -111,7 +114,8 @@ describe('AggregatingQuadStore', () => {
     for (const format of ['application/sparql-results+xml', 'text/csv', 'text/tab-separated-values']) {
       for (const q of [dash.countPerSensor, dash.countAll, dash.hourlyAverage(dayOf(1))]) {
         const a = await agg.query(q, { resultFormat: format });
-        expect(a.body).toBe((await inner.query(q, { resultFormat: format })).body);
+        // Byte for byte, but for the last digits of double averages (summed in another order: ./README.md).
+        expect(roundDoubles(a.body)).toBe(roundDoubles((await inner.query(q, { resultFormat: format })).body));
         expect(a.contentType).toBe(format);
       }
     }

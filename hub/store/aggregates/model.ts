@@ -75,8 +75,9 @@ export class KeyAgg {
   }
 }
 
+/** A window with every field set (min/max too), so that all windows share one hidden class (answer.ts mergeWindow). */
 export function newWindow(): Window {
-  return { n: 0, other: 0, nInteger: 0, nDecimal: 0, nDouble: 0, dsum: 0, xsum: 0n };
+  return { n: 0, other: 0, nInteger: 0, nDecimal: 0, nDouble: 0, dsum: 0, xsum: 0n, min: undefined, max: undefined };
 }
 
 function addToWindow(w: Window, v: Value): void {

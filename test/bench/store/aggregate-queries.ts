@@ -24,7 +24,8 @@ export const latestObservations = saved('latest-observations.rq');
 /** "Average per hour over a day", per sensor and property: the saved query with its day replaced. */
 export function hourlyAverage(day: string): string {
   const next = new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
-  return saved('hourly-average.rq').replace('2026-01-01T00:00:00Z', `${day}T00:00:00Z`).replace('2026-01-02T00:00:00Z', `${next}T00:00:00Z`);
+  // Both dates in one pass (replacing one after the other turned 2026-01-02 into an empty range: from > to).
+  return saved('hourly-average.rq').replace(/2026-01-0([12])T00:00:00Z/g, (_, d: string) => `${d === '1' ? day : next}T00:00:00Z`);
 }
 
 /** Average per hour of the day over every sensor (one row per hour). */
