@@ -115,6 +115,8 @@ export const HubConfigSchema = Type.Object(
         retryDelayMs: Type.Integer({ minimum: 0, default: 30_000 }),
         /** Finished commands kept for their status resources (oldest dropped first). */
         keepFinished: Type.Integer({ minimum: 0, default: 20_000 }),
+        /** A send the hub may have made before it stopped (TTS): 'fail' = FAILED "unknown after restart"; 'replace' = sent again with down/replace. */
+        inDoubt: Type.Union([Type.Literal('fail'), Type.Literal('replace')], { default: 'fail' }),
       },
       { default: {} },
     ),
@@ -204,6 +206,7 @@ export const SETTINGS: Setting[] = [
   { path: ['downlink', 'maxAttempts'], env: 'HUB_DOWNLINK_MAX_ATTEMPTS', flag: '--downlink-max-attempts', parse: 'int' },
   { path: ['downlink', 'retryDelayMs'], env: 'HUB_DOWNLINK_RETRY_DELAY_MS', flag: '--downlink-retry-delay-ms', parse: 'int' },
   { path: ['downlink', 'keepFinished'], env: 'HUB_DOWNLINK_KEEP_FINISHED', flag: '--downlink-keep-finished', parse: 'int' },
+  { path: ['downlink', 'inDoubt'], env: 'HUB_DOWNLINK_IN_DOUBT', flag: '--downlink-in-doubt', parse: 'string' },
   { path: ['store', 'kind'], env: 'HUB_STORE', flag: '--store', parse: 'string' },
   { path: ['store', 'retentionDays'], env: 'HUB_RETENTION_DAYS', flag: '--retention-days', parse: 'number' },
   { path: ['store', 'snapshotLogBytes'], env: 'HUB_SNAPSHOT_LOG_BYTES', flag: '--snapshot-log-bytes', parse: 'int' },

@@ -54,23 +54,29 @@ function publisher(slot: PublisherSlot): MqttPublish {
 
 /** The Things Stack v3: `{downlinks: [{f_port, frm_payload | decoded_payload, confirmed, priority, correlation_ids}]}`. */
 export function ttsAdapter(slot: PublisherSlot): DownlinkAdapter {
+  const publish = async (command: CommandRecord, route: DownlinkRoute, operation: 'push' | 'replace'): Promise<SendReceipt> => {
+    const push = ttsPushTopic(route)!;
+    const topic = operation === 'push' ? push : `${push.slice(0, -'push'.length)}replace`;
+    const enc = encodeLorawan(command.action, command.input, route);
+    const downlink: Record<string, unknown> = {
+      f_port: enc.fPort,
+      ...(enc.bytes ? { frm_payload: Buffer.from(enc.bytes).toString('base64') } : { decoded_payload: enc.decoded }),
+      confirmed: enc.confirmed,
+      priority: 'NORMAL',
+      correlation_ids: [`${TTS_CORRELATION_PREFIX}${uuidOf(command)}`],
+    };
+    await publisher(slot)(topic, Buffer.from(JSON.stringify({ downlinks: [downlink] })));
+    return { evidence: `published to ${topic} (QoS 0), correlation id ${TTS_CORRELATION_PREFIX}${uuidOf(command)}` };
+  };
   return {
     binding: 'tts',
     mode: 'push',
+    // TTS keeps a queue per device: a second push appends a second downlink (no deduplication by correlation id);
+    // down/replace swaps the whole queue, so a copy the first push left there is dropped (a transmitted one is not).
+    inDoubt: 'replace',
     serves: (route) => (route.lastUplink ? route.lastUplink.binding === 'tts' : networkServer(route) === 'tts') && ttsPushTopic(route) !== undefined,
-    async send(command: CommandRecord, route: DownlinkRoute): Promise<SendReceipt> {
-      const topic = ttsPushTopic(route)!;
-      const enc = encodeLorawan(command.action, command.input, route);
-      const downlink: Record<string, unknown> = {
-        f_port: enc.fPort,
-        ...(enc.bytes ? { frm_payload: Buffer.from(enc.bytes).toString('base64') } : { decoded_payload: enc.decoded }),
-        confirmed: enc.confirmed,
-        priority: 'NORMAL',
-        correlation_ids: [`${TTS_CORRELATION_PREFIX}${uuidOf(command)}`],
-      };
-      await publisher(slot)(topic, Buffer.from(JSON.stringify({ downlinks: [downlink] })));
-      return { evidence: `published to ${topic} (QoS 0), correlation id ${TTS_CORRELATION_PREFIX}${uuidOf(command)}` };
-    },
+    send: (command, route) => publish(command, route, 'push'),
+    replace: (command, route) => publish(command, route, 'replace'),
   };
 }
 
@@ -79,6 +85,8 @@ export function chirpstackAdapter(slot: PublisherSlot): DownlinkAdapter {
   return {
     binding: 'chirpstack',
     mode: 'push',
+    // The command's uuid is the queue item id: ChirpStack refuses a second item with the id it holds.
+    inDoubt: 'idempotent',
     serves: (route) => (route.lastUplink ? route.lastUplink.binding === 'chirpstack' : networkServer(route) === 'chirpstack') && chirpstackDownTopic(route) !== undefined,
     async send(command: CommandRecord, route: DownlinkRoute): Promise<SendReceipt> {
       const topic = chirpstackDownTopic(route)!;

@@ -13,6 +13,11 @@ export const LogType = {
   Command: 1,
   /** A state change: JSON {id, status, at, evidence, attempts?, retryAt?, interface?, binding?}. */
   Transition: 2,
+  /**
+   * The intent to send one try, durable before the adapter sends (resend safety): JSON {id, attempt, at, binding,
+   * interface?, uplink?}. A command whose last word is its intent (no state change after it) is in doubt after a restart.
+   */
+  Intent: 3,
 } as const;
 export type LogType = (typeof LogType)[keyof typeof LogType];
 
@@ -96,6 +101,19 @@ export class CommandLog {
     }
     renameSync(tmp, this.path);
     this.size = frames.reduce((n, f) => n + f.length, 0);
+  }
+
+  /**
+   * rewrite() for an open log (at start, after replay): the append handle is reopened on the new file, so that records
+   * appended afterwards do not go to the replaced (unlinked) one.
+   */
+  async replace(frames: Buffer[]): Promise<void> {
+    await this.chain;
+    const reopen = this.handle !== undefined;
+    await this.handle?.close();
+    this.handle = undefined;
+    this.rewrite(frames);
+    if (reopen) this.handle = await open(this.path, 'a', 0o600);
   }
 
   /** Appends one framed record; resolves once it is on disk. */

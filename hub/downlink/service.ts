@@ -21,9 +21,37 @@ export interface DownlinkConfig {
   retryDelayMs: number;
   /** Finished commands (DELIVERED, FAILED, EXPIRED, CANCELLED) kept for their status resources, oldest dropped first. */
   keepFinished: number;
+  /**
+   * A send the hub may or may not have made (it stopped between the intent record and SENT), on an adapter whose
+   * network cannot deduplicate it: `fail` = FAILED "unknown after restart" (never a second downlink; later network
+   * events still set its state); `replace` = sent again replacing the device's queue (TTS down/replace), when no other
+   * command of the device is in flight there. Adapters that deduplicate (ChirpStack, by queue item id) always resend.
+   */
+  inDoubt: 'fail' | 'replace';
 }
 
-export const DEFAULT_DOWNLINK_CONFIG: DownlinkConfig = { queueLimit: 64, ttlSeconds: 3600, maxAttempts: 3, retryDelayMs: 30_000, keepFinished: 20_000 };
+export const DEFAULT_DOWNLINK_CONFIG: DownlinkConfig = { queueLimit: 64, ttlSeconds: 3600, maxAttempts: 3, retryDelayMs: 30_000, keepFinished: 20_000, inDoubt: 'fail' };
+
+/** An intent record (LogType.Intent): written durably before an adapter sends a try. */
+interface Intent {
+  id: string;
+  attempt: number;
+  at: string;
+  binding: string;
+  interface?: string;
+  uplink?: { binding: string; topic?: string; at: number };
+}
+
+/**
+ * Test hook (kill -9 between the publish and its SENT record), HUB_TEST_CRASH_AFTER_DOWNLINK_SEND: `1` = after a send
+ * the SENT record is never written and the process SIGKILLs itself 200 ms later; `hold` = SENT is never written (the
+ * test process kills it).
+ */
+const CRASH_AFTER_SEND = process.env.HUB_TEST_CRASH_AFTER_DOWNLINK_SEND;
+function crashAfterSend(): Promise<never> {
+  if (CRASH_AFTER_SEND === '1') setTimeout(() => process.kill(process.pid, 'SIGKILL'), 200);
+  return new Promise<never>(() => {});
+}
 
 /** What the service needs of the uplink side (hub/routing): the Thing's interfaces and the one it was last heard on. */
 export interface DownlinkRoutes {
@@ -41,7 +69,8 @@ const NEXT: Record<CommandStatus, ReadonlySet<CommandStatus>> = {
   QUEUED: new Set(['SENT', 'ACCEPTED', 'DELIVERED', 'EXPIRED', 'CANCELLED', 'FAILED']),
   SENT: new Set(['ACCEPTED', 'DELIVERED', 'FAILED']),
   ACCEPTED: new Set(['DELIVERED', 'FAILED']),
-  FAILED: new Set(['QUEUED', 'DELIVERED']),
+  // FAILED -> ACCEPTED/DELIVERED: late evidence of a try that did reach the network (e.g. "unknown after restart").
+  FAILED: new Set(['QUEUED', 'ACCEPTED', 'DELIVERED']),
   DELIVERED: new Set(),
   EXPIRED: new Set(),
   CANCELLED: new Set(),
@@ -70,10 +99,16 @@ export class DownlinkService implements CommandSink {
   private readonly beaconTimers = new Map<string, NodeJS.Timeout>();
   private readonly adapters: DownlinkAdapter[] = [];
   private readonly listeners: TransitionListener[] = [];
+  /** Tries being sent now (their intent is on disk, SENT or FAILED is not yet): a compaction keeps their intents. */
+  private readonly inFlight = new Map<string, Intent>();
+  /** Tries found in doubt at open (intent without an outcome) still to resolve: resent as-is or with replace(). */
+  private readonly inDoubt = new Map<string, Intent & { how: 'idempotent' | 'replace' }>();
+  /** Commands moved to the interface their Thing was last heard on: uuid -> the interface they were queued for. */
+  private readonly moved = new Map<string, string>();
   private sweeper?: NodeJS.Timeout;
   private opened = false;
   readonly config: DownlinkConfig;
-  readonly counters = { submitted: 0, sent: 0, sendErrors: 0, expired: 0, cancelled: 0, retried: 0, evidence: 0, ignoredEvidence: 0, refusedFull: 0, compactions: 0 };
+  readonly counters = { submitted: 0, sent: 0, sendErrors: 0, expired: 0, cancelled: 0, retried: 0, evidence: 0, ignoredEvidence: 0, refusedFull: 0, compactions: 0, inDoubtFailed: 0, inDoubtResent: 0, movedToLastActive: 0 };
   /** Uplink -> SENT latencies (ms) of uplink-triggered sends, the latest 10,000 (benchmarks, stats). */
   readonly triggerLatencies: number[] = [];
   onError: (error: unknown, context: string) => void = () => {};
@@ -94,17 +129,50 @@ export class DownlinkService implements CommandSink {
   async open(): Promise<void> {
     const records = await this.log.open();
     let transitions = 0;
+    /** Intents not followed by a state change of their command: the hub stopped while that try was being sent. */
+    const pending = new Map<string, Intent>();
     for (const { type, value } of records) {
       if (type === LogType.Command) this.replayCommand(value);
       else if (type === LogType.Transition) {
         transitions += 1;
         this.replayTransition(value);
+        const id = (value as { id?: unknown } | null)?.id;
+        if (typeof id === 'string') pending.delete(id);
+      } else if (type === LogType.Intent) {
+        const i = value as Intent | null;
+        if (i && typeof i.id === 'string' && typeof i.attempt === 'number' && typeof i.binding === 'string') pending.set(i.id, i);
       }
     }
     this.rebuildQueues();
     this.evictFinished();
-    if (transitions > 0 || records.length > this.records.size) this.log.rewrite(this.snapshot());
+    const failInDoubt: Array<[CommandRecord, Intent]> = [];
+    for (const [u, intent] of pending) {
+      const r = this.records.get(u);
+      if (!r || r.status !== 'QUEUED') continue;
+      r.attempts = Math.max(r.attempts, intent.attempt);
+      if (intent.uplink && r.interface) this.lastUplinks.set(queueKey(r.thingId, r.interface), intent.uplink);
+      const adapter = this.adapters.find((a) => a.binding === intent.binding);
+      const how = adapter?.inDoubt === 'idempotent' ? 'idempotent' : adapter?.inDoubt === 'replace' && adapter.replace && this.config.inDoubt === 'replace' ? 'replace' : undefined;
+      if (how === 'replace' && this.othersInFlight(r, intent.binding)) failInDoubt.push([r, intent]);
+      else if (how) {
+        this.inDoubt.set(u, { ...intent, how });
+        if (how === 'replace') this.unqueue(r); // replaced at once (resolveInDoubt), not at the interface's next chance
+      } else failInDoubt.push([r, intent]);
+    }
+    // The intents of tries still in doubt are kept by the rewrite: a stop before their outcome leaves them in doubt.
+    if (transitions > 0 || records.length > this.records.size || pending.size > 0) await this.log.replace(this.snapshot(failInDoubt.map(([, i]) => i)));
     this.opened = true;
+    for (const [r, intent] of failInDoubt) {
+      this.counters.inDoubtFailed += 1;
+      this.unqueue(r);
+      const others = this.othersInFlight(r, intent.binding);
+      await this.transition(
+        r,
+        'FAILED',
+        `unknown after restart: the hub stopped while sending try ${intent.attempt} on ${intent.binding} (intent at ${intent.at}), before its publish was confirmed; ` +
+          `the network may hold it, so it is not sent again (downlink.inDoubt ${this.config.inDoubt}${this.config.inDoubt === 'replace' && others ? ', other commands of the device in flight' : ''}); a later network event still sets its state`,
+      );
+    }
     this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
     this.sweeper.unref();
     // Continuous interfaces and retries that came due while the hub was down go now.
@@ -198,6 +266,9 @@ export class DownlinkService implements CommandSink {
   /** cancelaction: a QUEUED command becomes CANCELLED; once the network has it, it cannot be taken back (409). */
   async cancel(thingId: string, uuid: string, requester?: string): Promise<CommandRecord> {
     const r = this.get(thingId, uuid);
+    if (this.inFlight.has(uuid) || this.inDoubt.has(uuid)) {
+      throw new ConflictError(`Command ${r.id} is being sent: it can no longer be cancelled`, { extensions: { commandStatus: r.status } }, 'command-not-cancellable');
+    }
     if (r.status !== 'QUEUED') {
       throw new ConflictError(`Command ${r.id} is ${r.status}: only a QUEUED command can be cancelled`, { extensions: { commandStatus: r.status } }, 'command-not-cancellable');
     }
@@ -226,9 +297,10 @@ export class DownlinkService implements CommandSink {
         q.push(u);
       }
     }
-    if (!this.queues.get(key)?.length) return;
     const full = this.withUplink(route);
     const adapter = this.adapterFor(full);
+    if (adapter) this.follow(full, adapter);
+    if (!this.queues.get(key)?.length) return;
     if (adapter?.mode === 'push' && route.interfaceType === 'uplink_triggered') void this.drain(full, adapter, origin.receivedAt);
   }
 
@@ -382,10 +454,15 @@ export class DownlinkService implements CommandSink {
         q!.splice(i, 1);
         r.attempts += 1;
         r.binding = adapter.binding;
+        const doubt = this.inDoubt.get(u);
         let receipt;
         try {
+          // Resend safety: the intent is on disk before the network can have the command (see open()).
+          await this.intend(r, adapter, route);
           receipt = await adapter.send(r, route);
+          if (CRASH_AFTER_SEND === '1' || CRASH_AFTER_SEND === 'hold') await crashAfterSend();
         } catch (e) {
+          this.inFlight.delete(u);
           this.counters.sendErrors += 1;
           await this.transition(r, 'FAILED', `${adapter.binding} send failed: ${e instanceof HubError ? e.message : (e as Error)?.message ?? String(e)}`);
           await this.retryOrStop(r);
@@ -396,7 +473,17 @@ export class DownlinkService implements CommandSink {
           this.triggerLatencies.push(this.now() - uplinkAt);
           if (this.triggerLatencies.length > 10_000) this.triggerLatencies.shift();
         }
-        await this.transition(r, 'SENT', receipt.evidence);
+        let evidence = receipt.evidence;
+        const from = this.moved.get(u);
+        if (from !== undefined) evidence += `; on ${route.adapterId}, the interface the device was last heard on (queued for ${from})`;
+        if (doubt) {
+          this.counters.inDoubtResent += 1;
+          evidence += `; sent again after a restart left try ${doubt.attempt} unconfirmed (${adapter.binding} deduplicates it)`;
+        }
+        this.moved.delete(u);
+        this.inDoubt.delete(u);
+        this.inFlight.delete(u);
+        await this.transition(r, 'SENT', evidence);
       }
     } finally {
       this.busy.delete(key);
@@ -419,8 +506,16 @@ export class DownlinkService implements CommandSink {
 
   private expireIfDue(r: CommandRecord): boolean {
     if (r.status !== 'QUEUED' || this.now() < Date.parse(r.expiresAt)) return false;
-    this.counters.expired += 1;
     this.unqueue(r);
+    const doubt = this.inDoubt.get(uuidOf(r.id));
+    if (doubt) {
+      // Not "never sent": try doubt.attempt may have reached the network before the restart.
+      this.inDoubt.delete(uuidOf(r.id));
+      this.counters.inDoubtFailed += 1;
+      void this.transition(r, 'FAILED', `unknown after restart: try ${doubt.attempt} on ${doubt.binding} may have been sent before the restart; its time to live elapsed at ${r.expiresAt} before it could be sent again`);
+      return true;
+    }
+    this.counters.expired += 1;
     void this.transition(r, 'EXPIRED', `time to live elapsed at ${r.expiresAt} before it was sent`);
     return true;
   }
@@ -428,6 +523,7 @@ export class DownlinkService implements CommandSink {
   /** Every second: expires what is due, sends due retries and what continuous interfaces hold. */
   private sweep(): void {
     if (!this.opened) return;
+    this.resolveReplacements();
     const now = this.now();
     for (const [key, q] of this.queues) {
       if (!q.length) continue;
@@ -452,6 +548,108 @@ export class DownlinkService implements CommandSink {
       this.counters.compactions += 1;
       this.evictFinished();
       this.log.compact(() => this.snapshot()).catch((e) => this.onError(e, 'downlink log compaction failed'));
+    }
+  }
+
+  /** Writes (fsync'd) the intent to send try r.attempts on `adapter`; the try is in flight until SENT or FAILED. */
+  private async intend(r: CommandRecord, adapter: DownlinkAdapter, route: DownlinkRoute): Promise<void> {
+    const intent: Intent = {
+      id: uuidOf(r.id),
+      attempt: r.attempts,
+      at: new Date(this.now()).toISOString(),
+      binding: adapter.binding,
+      ...(route.adapterId ? { interface: route.adapterId } : {}),
+      ...(route.lastUplink ? { uplink: route.lastUplink } : {}),
+    };
+    this.inFlight.set(intent.id, intent);
+    await this.log.append(frame(LogType.Intent, intent));
+  }
+
+  /** In-doubt tries on `replace` adapters (downlink.inDoubt replace): sent again at once, replacing the device's queue. */
+  private resolveReplacements(): void {
+    for (const [u, doubt] of this.inDoubt) {
+      if (doubt.how !== 'replace' || this.inFlight.has(u)) continue;
+      const r = this.records.get(u);
+      if (!r || r.status !== 'QUEUED') {
+        this.inDoubt.delete(u);
+        continue;
+      }
+      if (this.expireIfDue(r)) continue;
+      const route = this.routeOf(r);
+      const adapter = this.adapters.find((a) => a.binding === doubt.binding);
+      if (!route || !adapter?.replace || !adapter.serves(route)) continue; // the route is not known yet: next sweep
+      void this.replaceNow(r, route, adapter, doubt);
+    }
+  }
+
+  private async replaceNow(r: CommandRecord, route: DownlinkRoute, adapter: DownlinkAdapter, doubt: Intent): Promise<void> {
+    const u = uuidOf(r.id);
+    r.attempts += 1;
+    r.binding = adapter.binding;
+    let receipt;
+    try {
+      await this.intend(r, adapter, route);
+      receipt = await adapter.replace!(r, route);
+    } catch (e) {
+      this.inFlight.delete(u);
+      this.counters.sendErrors += 1;
+      // Still in doubt about the first try: no retry (a retry could be a second downlink).
+      this.inDoubt.delete(u);
+      await this.transition(r, 'FAILED', `unknown after restart: try ${doubt.attempt} may have been sent; its replacement failed: ${(e as Error)?.message ?? String(e)}`);
+      return;
+    }
+    this.inDoubt.delete(u);
+    this.inFlight.delete(u);
+    this.counters.sent += 1;
+    this.counters.inDoubtResent += 1;
+    await this.transition(r, 'SENT', `${receipt.evidence}; replacing the device's queue after a restart left try ${doubt.attempt} unconfirmed (downlink.inDoubt replace)`);
+  }
+
+  /** Whether another command of r's Thing is with the network on `binding` (SENT, ACCEPTED or being sent). */
+  private othersInFlight(r: CommandRecord, binding: string): boolean {
+    for (const u of this.byThing.get(r.thingId) ?? []) {
+      const o = this.records.get(u);
+      if (!o || o === r || o.binding !== binding) continue;
+      if (o.status === 'SENT' || o.status === 'ACCEPTED' || this.inFlight.has(u)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * A command follows the interface its Thing was last heard on at send time, not the one chosen at submit: on an
+   * uplink on `route`, QUEUED commands of the Thing's other interfaces move to this one (in submit order) when its
+   * adapter can carry them (a Sigfox downlink is 8 bytes; an adapter's validate()). Tries being sent stay where they are.
+   */
+  private follow(route: DownlinkRoute, adapter: DownlinkAdapter): void {
+    const key = queueKey(route.thingId, route.adapterId);
+    let target: string[] | undefined;
+    for (const other of this.routes.entriesOf(route.thingId)) {
+      if (other.adapterId === route.adapterId) continue;
+      const q = this.queues.get(queueKey(route.thingId, other.adapterId));
+      if (!q?.length) continue;
+      for (const u of [...q]) {
+        const r = this.records.get(u);
+        if (!r || r.status !== 'QUEUED' || this.inDoubt.has(u) || !this.carries(adapter, r, route)) continue;
+        q.splice(q.indexOf(u), 1);
+        if (!this.moved.has(u)) this.moved.set(u, r.interface ?? other.adapterId);
+        r.interface = route.adapterId;
+        target ??= this.queues.get(key) ?? [];
+        target.push(u);
+        this.counters.movedToLastActive += 1;
+      }
+    }
+    if (!target) return;
+    target.sort((a, b) => (this.records.get(a)?.submittedAt ?? '').localeCompare(this.records.get(b)?.submittedAt ?? ''));
+    this.queues.set(key, target);
+  }
+
+  private carries(adapter: DownlinkAdapter, r: CommandRecord, route: DownlinkRoute): boolean {
+    try {
+      if (adapter.binding === 'sigfox') encodeSigfox(r.input);
+      adapter.validate?.(r.action, r.input, route);
+      return true;
+    } catch {
+      return false;
     }
   }
 
@@ -481,6 +679,7 @@ export class DownlinkService implements CommandSink {
     if (output !== undefined) r.output = output;
     if (status !== 'QUEUED') delete r.retryAt;
     if (TERMINAL.has(status)) this.finish(r);
+    else this.finished.delete(uuidOf(r.id)); // open again (a retry, late evidence): not evicted as finished
     if (status === 'CANCELLED') this.counters.cancelled += 1;
     this.emit(r, entry, false);
     const t = { id: uuidOf(r.id), seq, ...entry, attempts: r.attempts, ...(r.retryAt ? { retryAt: r.retryAt } : {}), ...(r.interface ? { interface: r.interface } : {}), ...(r.binding ? { binding: r.binding } : {}), ...(output !== undefined ? { output } : {}) };
@@ -494,6 +693,8 @@ export class DownlinkService implements CommandSink {
   private finish(r: CommandRecord): void {
     this.unqueue(r);
     const u = uuidOf(r.id);
+    this.moved.delete(u);
+    this.inDoubt.delete(u);
     this.finished.delete(u);
     this.finished.add(u);
     if (this.finished.size > this.config.keepFinished) this.evictFinished();
@@ -530,9 +731,13 @@ export class DownlinkService implements CommandSink {
     return list;
   }
 
-  private snapshot(): Buffer[] {
+  private snapshot(extraIntents: readonly Intent[] = []): Buffer[] {
     const out: Buffer[] = [];
     for (const r of this.records.values()) out.push(frame(LogType.Command, r));
+    // After the commands: a try being sent (or still in doubt) stays in doubt if the hub stops before its outcome.
+    for (const i of this.inFlight.values()) if (this.records.has(i.id)) out.push(frame(LogType.Intent, i));
+    const doubts: Intent[] = [...extraIntents, ...[...this.inDoubt].filter(([u]) => !this.inFlight.has(u)).map(([, i]) => i)];
+    for (const i of doubts) if (this.records.has(i.id)) out.push(frame(LogType.Intent, { id: i.id, attempt: i.attempt, at: i.at, binding: i.binding, ...(i.interface ? { interface: i.interface } : {}), ...(i.uplink ? { uplink: i.uplink } : {}) }));
     return out;
   }
 

@@ -85,4 +85,13 @@ export interface DownlinkAdapter {
   ready?(route: DownlinkRoute): boolean;
   /** Checked on submit, before the command is queued: throws a 4xx HubError for an input the device cannot take. */
   validate?(action: string, input: unknown, route: DownlinkRoute): void;
+  /**
+   * push: what a send is worth that the hub may or may not have made (it stopped after the intent record, before SENT).
+   * `idempotent`: sending it again cannot reach the device twice (ChirpStack: the queue item id); `replace`: replace()
+   * can send it so that it replaces what the network holds for the device (TTS down/replace), used when
+   * downlink.inDoubt is `replace`; absent: never sent again, FAILED "unknown after restart".
+   */
+  readonly inDoubt?: 'idempotent' | 'replace';
+  /** push, `inDoubt: 'replace'`: sends the command replacing the device's queue on the network server. */
+  replace?(command: CommandRecord, route: DownlinkRoute): Promise<SendReceipt>;
 }
