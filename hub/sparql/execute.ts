@@ -1,4 +1,5 @@
 // Runs a protocol operation against the QuadStore and serialises the result in the negotiated media type.
+import { withTokenPosition } from './error-position.ts';
 import { BadRequestError, NotAcceptableError, NotImplementedError, StoreError } from '../errors.ts';
 import { negotiate } from '../http/conneg.ts';
 import { queryForm } from '../store/oxigraph-engine.ts';
@@ -110,7 +111,7 @@ export async function runQuery(
       timeoutMs: options.timeoutMs,
       baseIri: options.baseIri,
     })
-    .catch(unsupported);
+    .catch((e: unknown) => unsupported(withTokenPosition(e, query, options.baseIri)));
   if (storeType !== mediaType) return { mediaType, body: serializeNTriples(result.body, mediaType) };
   return { mediaType, body: result.body };
 }
@@ -123,5 +124,7 @@ export async function runUpdate(
 ): Promise<void> {
   assertEvaluable(update);
   const text = applyUsingGraphs(update, options.usingGraphUris ?? [], options.usingNamedGraphUris ?? [], options.baseIri);
-  await store.update(text, { baseIri: options.baseIri, timeoutMs: options.timeoutMs }).catch(unsupported);
+  await store
+    .update(text, { baseIri: options.baseIri, timeoutMs: options.timeoutMs })
+    .catch((e: unknown) => unsupported(text === update ? withTokenPosition(e, update, options.baseIri) : e));
 }
