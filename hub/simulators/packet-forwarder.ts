@@ -61,7 +61,7 @@ export interface RunningGateway {
   /** Downlinks and join-accepts the devices opened, in arrival order. */
   readonly downlinks: ReceivedDownlink[];
   /** One uplink of a device (ABP, or OTAA once joined) now; the ACK bit is set when a confirmed downlink awaits it. */
-  uplink(devEui: string, options?: { payload?: Uint8Array; fPort?: number; confirmed?: boolean }): number;
+  uplink(devEui: string, options?: { payload?: Uint8Array; fPort?: number; confirmed?: boolean; /** overrides the ACK bit (false: a device that missed the downlink) */ ack?: boolean }): number;
   /** An OTAA device's join-request (a fresh DevNonce unless one is given); returns the DevNonce. */
   join(devEui: string, devNonce?: string): string;
   /** A PULL_DATA now (the keep-alive runs every 10 s; a restarted server learns the gateway's address from it). */
@@ -254,7 +254,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       const ai = options.devices.findIndex((d) => d.devEui.toUpperCase() === st.devEui);
       st.fCnt = ai >= 0 ? (fCnt[ai] = fCnt[ai]! + 1) : st.fCnt + 1;
       const payload = o.payload ?? cayenneLpp((sensors[ai] ?? new SimulatedSensor(st.fCnt)).read(Date.now()));
-      const phy = encodeUplink({ devAddr: st.devAddr, fCnt: st.fCnt, fPort: o.fPort ?? options.fPort ?? 2, payload, keys: st.keys, confirmed: o.confirmed, ack: st.ackNext });
+      const phy = encodeUplink({ devAddr: st.devAddr, fCnt: st.fCnt, fPort: o.fPort ?? options.fPort ?? 2, payload, keys: st.keys, confirmed: o.confirmed, ack: o.ack ?? st.ackNext });
       st.ackNext = false;
       push(st, phy);
       return st.fCnt;

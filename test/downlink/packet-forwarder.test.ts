@@ -206,6 +206,28 @@ describe('LoRaWAN class A and OTAA through the hub packet forwarder (real UDP)',
     await statusIs(b.location!, 'ACCEPTED');
   });
 
+  it('a confirmed downlink the device does not ACK in its next uplink is FAILED with that evidence and sent again', async () => {
+    const inv = await invoke(ABP_ID, { payloadHex: '0badcafe', fport: 6, confirmed: true });
+    let before = gw.downlinks.length;
+    gw.uplink(abp.devEui);
+    const first = await nextDownlink(before, abp.devEui);
+    await statusIs(inv.location!, 'ACCEPTED');
+    gw.uplink(abp.devEui, { ack: false }); // as if the device missed RX1
+    const again = await until(async () => {
+      const s = await status(inv.location!);
+      return s.status === 'QUEUED' && s.history.some((h) => h.status === 'FAILED') ? s : undefined;
+    }, 8000, 'FAILED then QUEUED');
+    expect(again.history.find((h) => h.status === 'FAILED')!.evidence).toMatch(/next uplink \(FCnt \d+\) has no ACK for confirmed data down FCnt \d+/);
+    before = gw.downlinks.length;
+    gw.uplink(abp.devEui);
+    const resent = await nextDownlink(before, abp.devEui);
+    expect(resent).toMatchObject({ payloadHex: '0badcafe', confirmed: true });
+    expect(resent.fCnt).toBeGreaterThan(first.fCnt!);
+    gw.uplink(abp.devEui);
+    const done = await statusIs(inv.location!, 'DELIVERED');
+    expect(done.history.map((h) => h.status)).toEqual(['QUEUED', 'SENT', 'ACCEPTED', 'FAILED', 'QUEUED', 'SENT', 'ACCEPTED', 'DELIVERED']);
+  });
+
   it('a confirmed uplink with nothing queued is answered with an empty ACK downlink', async () => {
     const before = gw.downlinks.length;
     gw.uplink(abp.devEui, { confirmed: true });
