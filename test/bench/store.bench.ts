@@ -257,6 +257,10 @@ for (const [s, v] of avgOf(dayGraphs.rows)) if (Math.abs(v - byFilter.get(s)!) >
 log(`child hub after the queries: RSS ${mb(childAfterQueries.rss)} MB (peak ${mb(childAfterQueries.peak)} MB); bare 404 ${notFoundMs} ms; latest right after start ${coldLatestMs} ms`);
 log(`hub /sparql from a separate process (median of ${HUB_RUNS}): latest ${latest.medianMs} ms, day average ${dayGraphs.medianMs} ms (naive time FILTER: ${dayFilter.medianMs} ms), count ${count.medianMs} ms`);
 log(`during a runaway query (${runaway.runawayStatus} after ${runaway.runawayMs} ms): /health max ${runaway.healthMaxMs} ms p99 ${runaway.healthP99Ms} ms, SPARQL Update max ${runaway.updateMaxMs} ms p99 ${runaway.updateP99Ms} ms, update visible (ASK) max ${runaway.visibleMaxMs} ms (${runaway.samples} samples); a query right after it ${runaway.afterMs} ms`);
+{
+  const a = runaway.afterKill;
+  log(`after the runaway, ${a.seconds} s while its member is replaced (${a.standbyPromotions} standby promoted): /health max ${a.healthMaxMs} ms, update max ${a.updateMaxMs} ms, ASK max ${a.visibleMaxMs} ms, a query max ${a.queryMaxMs} ms p50 ${a.queryP50Ms} ms (${a.samples} samples; ${a.replicasLive} live, ${a.replicasStandby} standby at the end)`);
+}
 
 // ---- recovery after kill -9: a child hub is SIGKILLed and started again on the same data dir ---------------------
 child = await ChildHub.start({ port, dataDir, adminToken, startTimeoutMs: 1_800_000 });
