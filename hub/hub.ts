@@ -78,6 +78,17 @@ export function resolveAdminToken(config: HubConfig): { token: string; file?: st
   return { token, file, generated: true };
 }
 
+/** The outbox's link on /health: what an operator checks first when the cloud copy lags (the whole status: GET /outbox). */
+function outboxHealth(outbox: Outbox | undefined): Record<string, () => unknown> | undefined {
+  if (!outbox) return undefined;
+  return {
+    outbox: () => {
+      const s = outbox.status();
+      return { link: s.link, queuedEntries: s.queuedEntries, oldestAgeMs: s.oldestAgeMs, lastSuccessAt: s.lastSuccessAt, lastError: s.lastError };
+    },
+  };
+}
+
 export async function createHub(config: HubConfig, options: BuildAppOptions & { store?: QuadStore; commands?: CommandSink } = {}): Promise<Hub> {
   mkdirSync(resolve(config.dataDir), { recursive: true, mode: 0o700 });
   chmodSync(resolve(config.dataDir), 0o700);
@@ -132,7 +143,7 @@ export async function createHub(config: HubConfig, options: BuildAppOptions & { 
     routing = await createRoutingService({ config, store: outbox ? outbox.tee(store) : store, mapping, directory, live: liveState, log });
     await downlink.service.open();
     routing.pipeline.downlinks = { onUplink: (entry, origin) => downlink.service.onUplink(entry, origin), networkEvent: (b, e) => downlink.service.networkEvent(b, e) };
-    app = await buildApp({ config, store, auth, directory, liveState, commands, things, mapping, routing, uplinks: routing.pipeline, secrets }, options);
+    app = await buildApp({ config, store, auth, directory, liveState, commands, things, mapping, routing, uplinks: routing.pipeline, secrets, health: outboxHealth(outbox) }, options);
     if (outbox) {
       const o = outbox;
       await app.register(async (child) => outboxPlugin(child, { auth, outbox: o }));
@@ -196,7 +207,7 @@ export async function createHub(config: HubConfig, options: BuildAppOptions & { 
       if (obd?.session) obdSessions.session = obd.session;
       // A listener's adapter Thing appears when it starts; the OBD transport runs on every hub (it follows the vehicle
       // TDs, no port of its own), so its adapter appears with the first vehicle's first message instead.
-      for (const t of running) if (t.name !== 'obd') routing.adapters.ensure(adapterKindOfTransport(t.name));
+      for (const t of running) if (t.announcesAdapter !== false) routing.adapters.ensure(adapterKindOfTransport(t.name));
     },
     async stop() {
       if (stopped) return;

@@ -154,6 +154,8 @@ export interface UplinkSink {
   accept(frame: DeviceFrame, origin: UplinkOrigin): Promise<AcceptResult>;
   /** Counts and logs (rate-limited) a message that failed before it became a frame (bad JSON, bad MIC, ...). */
   reject(error: HubError, origin: UplinkOrigin): void;
+  /** The device-key index behind the sink (the hub's pipeline has one): which registered Thing a key belongs to. */
+  lookup?(keyType: KeyType, deviceKey: string): DeviceEntry | undefined;
 }
 
 /** What a running transport (broker, subscriber, UDP listener) exposes to the hub. */
@@ -161,6 +163,11 @@ export interface RunningTransport {
   readonly name: string;
   /** Bound address, when it listens. */
   readonly address?: { host: string; port: number };
+  /**
+   * Whether the hub registers the transport's adapter Thing when it starts (default true). False for transports with
+   * no listener of their own (OBD follows the vehicle TDs): their adapter appears with their first message.
+   */
+  readonly announcesAdapter?: boolean;
   stats(): Record<string, number>;
   stop(): Promise<void>;
 }

@@ -52,7 +52,10 @@ export async function buildApp(hubDeps: HubDeps, options: BuildAppOptions = {}):
   installMethodNotAllowed(app); // a known path with another method: 405 + Allow, not 404 (before any route)
 
   // From this thread only: the store's last-known figures (with their age), never waiting behind a query or a rebuild.
-  app.get('/health', async () => ({ status: 'ok', store: deps.store.health ? deps.store.health() : await deps.store.stats() }));
+  app.get('/health', async () => {
+    const extra = Object.fromEntries(Object.entries(deps.health ?? {}).map(([k, read]) => [k, read()]));
+    return { status: 'ok', store: deps.store.health ? deps.store.health() : await deps.store.stats(), ...extra };
+  });
 
   await app.register(async (child) => sparqlPlugin(child, deps));
   await app.register(async (child) => graphStorePlugin(child, deps));

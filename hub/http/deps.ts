@@ -33,4 +33,6 @@ export interface HubDeps {
   uplinks: UplinkSink;
   /** Named secrets (LoRaWAN session keys) that TDs refer to (hub/secrets). */
   secrets: SecretLookup;
+  /** More members of GET /health, each read from this thread without waiting (e.g. `outbox`: the upstream link). */
+  health?: Record<string, () => unknown>;
 }

@@ -83,6 +83,7 @@ export async function startObd(ctx: TransportContext, options: ObdTransportOptio
 
   return {
     name: 'obd',
+    announcesAdapter: false,
     stats() {
       const out: Record<string, number> = { vehicles: sessions.size, ...totals };
       for (const { session } of sessions.values()) {

@@ -47,14 +47,10 @@ export class OscRejection extends HubError {
 
 type Lookup = (keyType: KeyType, key: string) => DeviceEntry | undefined;
 
-/**
- * The device-key index as the hub wires it: the context's `devices` when it has one, else the index the pipeline was
- * built with (UplinkPipeline keeps it as deps.index). Undefined: every message is keyed by its ip:port.
- */
+/** The device-key index behind the hub's uplink sink. Undefined: every message is keyed by its ip:port. */
 function contextLookup(ctx: TransportContext): Lookup | undefined {
-  const devices = (ctx as TransportContext & { devices?: { lookup: Lookup } }).devices
-    ?? (ctx.uplinks as unknown as { deps?: { index?: { lookup: Lookup } } }).deps?.index;
-  return devices && typeof devices.lookup === 'function' ? (t, k) => devices.lookup(t, k) : undefined;
+  const sink = ctx.uplinks;
+  return sink.lookup ? (t, k) => sink.lookup!(t, k) : undefined;
 }
 
 /** Starts the listener on config.host:config.oscPort; undefined when the port is 0 (off). */
