@@ -8,7 +8,7 @@ beforeAll(async () => {
   hub = await startTestHub();
 });
 afterAll(async () => {
-  await hub?.close();
+  await hub?.stop();
 });
 
 const CASES: Array<[string, string, { line: number; column: number }]> = [
