@@ -14,6 +14,8 @@ import { randomBytes } from 'node:crypto';
 import { startVehicleSimulator, withElm327 } from './simulators/vehicle.ts';
 import { startCookieRoad, type RunningRoad } from './simulators/cookie-road.ts';
 import { startNgimu, type RunningNgimu } from './simulators/ngimu.ts';
+import { travelTimeDefinition, weightedTravelTimeDefinition } from './virtual/road-link.ts';
+import { virtualThingId } from './virtual/service.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const env = { HUB_DATA_DIR: './data-demo', ...process.env };
@@ -93,6 +95,11 @@ for (const node of ['road-a', 'road-b']) {
   for (const [model, suffix] of cookieModels) await register(model, `urn:dev:cookie:${node}${suffix}`, { TITLE: `Cookie ${node}${suffix}`, ADAPTER_ID: 'urn:wot-hub:adapter:cookie', COOKIE_DEVICE: node, MAPPING: 'cookie-uplink' });
   await register('cookie-gateway', `urn:dev:cookie:gw-${node}`, { TITLE: `Cookie gateway gw-${node}`, ADAPTER_ID: 'urn:wot-hub:adapter:cookie', COOKIE_DEVICE: `gw-${node}`, MAPPING: 'cookie-uplink' });
 }
+// The Cookie paper's virtual sensors of that link (hub/virtual): travel time from the BT pairs (15 valid pairs in a
+// 15 min window, so the first value comes after about 15 cars) and the weighted travel time fused with road-a's radar.
+const roadLink = { link: 'road-a-b', originScanner: 'urn:dev:cookie:road-a:bt', destinationScanner: 'urn:dev:cookie:road-b:bt', originRadar: 'urn:dev:cookie:road-a:radar', lengthM: 1200 };
+await inject('PUT', '/virtual/road-a-b-travel-time', travelTimeDefinition(roadLink), 'application/json');
+await inject('PUT', '/virtual/road-a-b-weighted', weightedTravelTimeDefinition(roadLink), 'application/json');
 const cookieHost = config.host === '0.0.0.0' ? '127.0.0.1' : config.host === '::' ? '::1' : config.host;
 let road: RunningRoad | undefined;
 if (config.cookiePort > 0) road = await startCookieRoad({ transport: 'tcp', host: cookieHost, port: config.cookiePort, loop: true, realtime: true, startMs: Date.now() + 2000, onError });
@@ -118,6 +125,7 @@ say(`  ${chirpstack.length} via the ChirpStack HTTP integration, ${sigfox.length
 if (gateways.length) say(`  ${abp.length} ABP sensors behind a simulated gateway (packet forwarder, UDP ${config.packetForwarderPort}).`);
 say(`  a car (VIN ${car.vin}): ELM327 over TCP on ${car.host}:${car.port}, GPS on ${car.gpsPort}; curl -s ${base}/wot/${encodeURIComponent(carId)}/properties/speed`);
 if (road) say(`  two Cookie nodes on a road link (${road.plan.cars.length} cars a round, over ${config.cookiePort > 0 ? `TCP ${config.cookiePort}` : 'MQTT cookie/{gatewayId}/up'}); curl -s ${base}/wot/${encodeURIComponent('urn:dev:cookie:road-a:bt')}/properties/lastDetection`);
+if (road) say(`  virtual sensors on that link (after ~15 cars): curl -s ${base}/wot/${encodeURIComponent(virtualThingId('road-a-b-travel-time'))}/properties/travelTime ; curl -s ${base}/wot/${encodeURIComponent(virtualThingId('road-a-b-weighted'))}/properties/serial ; definitions at ${base}/virtual`);
 if (imu) say(`  an NGIMU over OSC (UDP ${config.oscPort}) at 100 Hz; curl -s ${base}/wot/${encodeURIComponent(imuId)}/properties/yaw`);
 say();
 say('Try:');

@@ -1,5 +1,7 @@
 // /virtual/{name}: hot deploy and removal over HTTP, write scope before the body, problems naming the member, YAML,
 // a virtual Thing with live values and SOSA observations (usedProcedure, wasDerivedFrom), persisted across a restart.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from '../helpers/hub.ts';
 import { ingest, putMapfile, putThing, putVirtual, readProperty, ROOM_MAPFILE, sparql, until } from './helpers.ts';
@@ -119,6 +121,7 @@ outputs:
   });
 
   it('is persisted: a restarted hub redeploys it; DELETE removes it from the directory and the disk', async () => {
+    expect(existsSync(join(dataDir, 'virtual', 'room-1-avg.json'))).toBe(true);
     await hub.stop();
     hub = await startTestHub({}, { dataDir, keepDataDir: true });
     expect((await hub.app.inject({ url: '/virtual' })).json().sensors.map((s: { name: string }) => s.name)).toEqual(['room-1-avg']);
@@ -131,8 +134,7 @@ outputs:
     expect(await hub.directory.get(VID)).toBeUndefined();
     expect((await hub.app.inject({ url: `/wot/${encodeURIComponent(VID)}/properties/maximum` })).statusCode).toBe(404);
     expect((await hub.app.inject({ method: 'DELETE', url: '/virtual/room-1-avg', headers: { authorization: hub.bearer } })).statusCode).toBe(404);
-    await hub.stop();
-    hub = await startTestHub({}, { dataDir, keepDataDir: true });
     expect((await hub.app.inject({ url: '/virtual' })).json().sensors).toEqual([]);
-  });
+    expect(existsSync(join(dataDir, 'virtual', 'room-1-avg.json'))).toBe(false);
+  }, 120_000);
 });
