@@ -33,16 +33,17 @@ export class ActionInputValidator {
     }
     if (empty) {
       // The members the schema requires are named (e.g. clearDtcs' /confirm), so a client sees what to send.
-      const required = Array.isArray((schema as { required?: unknown }).required) ? ((schema as { required: unknown[] }).required.filter((r) => typeof r === 'string') as string[]) : [];
+      const required = requiredOf(schema);
       throw new ValidationError(`Action '${action}' needs an input`, required.length ? required.map((r) => ({ field: `/${pointerEscape(r)}`, description: 'is required' })) : [{ field: '/', description: 'an input is required' }]);
     }
     const validate = this.validatorFor(schema);
     if (!validate(value)) {
-      throw new ValidationError(
-        `The input of action '${action}' does not match its schema`,
-        // A missing member is named by its own pointer (`/confirm`, not the object's `/`).
-        (validate.errors ?? []).map((e) => ({ field: e.keyword === 'required' && typeof e.params.missingProperty === 'string' ? `${e.instancePath}/${pointerEscape(e.params.missingProperty)}` : e.instancePath || '/', description: e.message ?? e.keyword })),
-      );
+      // A missing member is named by its own pointer (`/confirm`, not the object's `/`); so are the required members
+      // of an object schema given something that is not an object.
+      const errors = (validate.errors ?? []).map((e) => ({ field: e.keyword === 'required' && typeof e.params.missingProperty === 'string' ? `${e.instancePath}/${pointerEscape(e.params.missingProperty)}` : e.instancePath || '/', description: e.message ?? e.keyword }));
+      const notObject = typeof value !== 'object' || value === null || Array.isArray(value);
+      if (notObject && (schema as { type?: unknown }).type === 'object') errors.push(...requiredOf(schema).map((r) => ({ field: `/${pointerEscape(r)}`, description: 'is required' })));
+      throw new ValidationError(`The input of action '${action}' does not match its schema`, errors);
     }
     return value;
   }
@@ -63,3 +64,9 @@ export class ActionInputValidator {
 
 /** RFC 6901 reference token. */
 const pointerEscape = (name: string): string => name.replace(/~/g, '~0').replace(/\//g, '~1');
+
+/** The member names an object schema requires. */
+const requiredOf = (schema: object): string[] => {
+  const r = (schema as { required?: unknown }).required;
+  return Array.isArray(r) ? r.filter((x): x is string => typeof x === 'string') : [];
+};

@@ -154,8 +154,8 @@ describe('the queue seams the obd adapter uses', () => {
     expect(s.get('car', id.slice(9)).status).toBe('QUEUED');
     ready = true;
     const t = Date.now();
-    for (; s.get('car', id.slice(9)).status !== 'SENT'; await new Promise((r) => setTimeout(r, 10))) if (Date.now() - t > 3000) throw new Error('not sent');
-    expect(Date.now() - t).toBeLessThan(2000);
+    for (; s.get('car', id.slice(9)).status !== 'SENT'; await new Promise((r) => setTimeout(r, 10))) if (Date.now() - t > 6000) throw new Error('not sent');
+    expect(Date.now() - t).toBeLessThan(5000); // a sweep (1 s) on a loaded machine
     const r = s.get('car', id.slice(9));
     await s.evidence(r, 'DELIVERED', 'ELM327 replied: 0902 -> ...', false, { vin: 'WVWZZZ1JZXW000001' });
     expect(s.get('car', id.slice(9))).toMatchObject({ status: 'DELIVERED', output: { vin: 'WVWZZZ1JZXW000001' } });
