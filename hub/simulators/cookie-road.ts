@@ -1,8 +1,10 @@
 // Simulated road link for the Cookie binding: two Cookie nodes (BT scanner + Doppler radar each, one gateway each) and cars
 // passing both with known travel times and DIAC classes; sends over TCP (NUL-framed serial) or MQTT. Ground truth in `plan.cars`.
+// The nodes answer the hub's configuration messages (bt-config, radar-config `set`) with ack, or err for values their
+// firmware refuses (NODE_LIMITS), on the path they came by (the gateway's TCP stream, or cookie/{gw}/up for cookie/{gw}/down).
 import { connect, type Socket } from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
-import { encodeSerial, type AnyCookieMessage, type CookieMessage } from '../bindings/cookie/codec.ts';
+import { decodeSerial, encodeSerial, escapeAtom, type AnyCookieMessage, type CookieMessage } from '../bindings/cookie/codec.ts';
 import { prng } from './sensor.ts';
 
 export interface RoadOptions {
@@ -103,6 +105,50 @@ export function planRoad(o: RoadOptions = {}): RoadPlan {
   return { origin, destination, lengthM, cars, messages: timed };
 }
 
+/** What the simulated nodes' firmware accepts (the hub's guess: a class 2 Bluetooth radio, a 0-100 radar threshold). */
+export const NODE_LIMITS: Readonly<Record<string, readonly [number, number]>> = {
+  inquiryWindow: [1, 60],
+  inquiryTriggerInterval: [1, 3600],
+  txPower: [-20, 4],
+  detectionDelay: [0, 600],
+  noiseThreshold: [0, 100],
+};
+const UNITS: Readonly<Record<string, string>> = { inquiryWindow: ' s', inquiryTriggerInterval: ' s', txPower: ' dBm', detectionDelay: ' s', noiseThreshold: '' };
+
+/** A node's settings before the hub changes them. */
+export const DEFAULT_CONFIG: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
+  'bt-config': { inquiryWindow: 10.24, inquiryTriggerInterval: 30, txPower: 0, detectionDelay: 60 },
+  'radar-config': { vehicleDirection: 'approaching', noiseThreshold: 20, ledNotification: false },
+};
+
+/**
+ * A node's answer to one message from the hub (serial form, NUL optional): the ack with the settings applied, an err
+ * naming the refused value, or undefined (not a configuration `set` for one of `devices`, or unreadable).
+ */
+export function answerConfig(line: string, devices: ReadonlySet<string>, configs: Map<string, Record<string, unknown>>): string | undefined {
+  let m;
+  try {
+    m = decodeSerial(line);
+  } catch {
+    return undefined;
+  }
+  if (m.sensor === '*' || m.action !== 'set' || !devices.has(m.device)) return undefined;
+  const head = `${m.device}:${m.sensor}:${m.type}`;
+  const err = (text: string) => `${head}:err:${m.seq}#${escapeAtom(text)}`;
+  const want = m.type === 'bt-config' ? 2 : m.type === 'radar-config' ? 3 : undefined;
+  if (want === undefined) return err(`${m.type} is not a configuration of this node`);
+  if (m.sensor !== want) return err(`sensor ${m.sensor} has no ${m.type}`);
+  for (const [k, v] of Object.entries(m.payload)) {
+    const lim = NODE_LIMITS[k];
+    if (lim && typeof v === 'number' && (v < lim[0] || v > lim[1])) return err(`${k} ${v}${UNITS[k]} outside ${lim[0]}..${lim[1]}${UNITS[k]}`);
+    if (k === 'vehicleDirection' && v !== 'approaching' && v !== 'exiting') return err(`vehicleDirection '${String(v).slice(0, 32)}' is not approaching or exiting`);
+  }
+  const key = `${m.device}/${m.sensor}`;
+  const applied = { ...(configs.get(key) ?? DEFAULT_CONFIG[m.type]), ...m.payload };
+  configs.set(key, applied);
+  return encodeSerial({ device: m.device, sensor: m.sensor, type: m.type, action: 'ack', seq: m.seq, payload: applied });
+}
+
 export interface RoadRunOptions extends RoadOptions {
   transport: 'tcp' | 'mqtt';
   /** TCP: the hub's Cookie listener (HUB_COOKIE_PORT). */
@@ -123,6 +169,12 @@ export interface RoadRunOptions extends RoadOptions {
 export interface RunningRoad {
   readonly plan: RoadPlan;
   readonly stats: { sent: number; failed: number; rounds: number };
+  /** Settings the nodes applied, per `device/sensor`. */
+  readonly configs: Map<string, Record<string, unknown>>;
+  /** Messages the hub sent the nodes (gateway, serial line), the latest 1,000. */
+  readonly received: Array<{ gateway: string; line: string }>;
+  /** Whether the nodes answer configuration messages (false: silent, as a node that lost power). */
+  answers: boolean;
   /** Resolves when every message of one round was sent (never for loop: true until stop()). */
   readonly done: Promise<void>;
   stop(): Promise<void>;
@@ -135,6 +187,17 @@ export async function startCookieRoad(o: RoadRunOptions): Promise<RunningRoad> {
   const sockets = new Map<string, Socket>();
   let client: MqttClient | undefined;
   let stopped = false;
+  const configs = new Map<string, Record<string, unknown>>();
+  const received: RunningRoad['received'] = [];
+  const devices = new Set([plan.origin.device, plan.destination.device]);
+  const control = { answers: true };
+  /** A line from the hub: remembered, answered (or not) through `reply`. */
+  const fromHub = (gateway: string, line: string, reply: (answer: string) => void): void => {
+    received.push({ gateway, line });
+    if (received.length > 1000) received.shift();
+    const answer = control.answers ? answerConfig(line, devices, configs) : undefined;
+    if (answer !== undefined) reply(answer);
+  };
   if (o.transport === 'tcp') {
     for (const gw of [plan.origin.gateway, plan.destination.gateway]) {
       const s = connect({ host: o.host ?? '127.0.0.1', port: o.port ?? 0 });
@@ -143,10 +206,31 @@ export async function startCookieRoad(o: RoadRunOptions): Promise<RunningRoad> {
         s.once('error', reject);
       });
       s.on('error', (e) => o.onError?.(e));
+      // The hub's NUL-framed messages on the gateway's stream (bounded: a frame over 8 KiB is dropped).
+      let buf = '';
+      s.on('data', (d: Buffer) => {
+        buf += d.toString('utf8');
+        for (let nul = buf.indexOf('\u0000'); nul >= 0; nul = buf.indexOf('\u0000')) {
+          const line = buf.slice(0, nul);
+          buf = buf.slice(nul + 1);
+          if (line) fromHub(gw, line, (answer) => s.write(`${answer}\u0000`));
+        }
+        if (buf.length > 8192) buf = '';
+      });
       sockets.set(gw, s);
     }
   } else {
     client = await mqtt.connectAsync(o.mqttUrl ?? 'mqtt://127.0.0.1:1883', { username: 'cookie-road', password: o.token, clientId: `cookie-road-${process.pid}-${Math.floor(Math.random() * 1e9)}`, reconnectPeriod: 1000 });
+    const c = client;
+    const gateways = [plan.origin.gateway, plan.destination.gateway];
+    c.on('message', (topic, payload) => {
+      const gw = /^cookie\/([^/]+)\/down$/.exec(topic)?.[1];
+      if (gw && gateways.includes(gw) && payload.length <= 8192) {
+        fromHub(gw, payload.toString('utf8').replace(/\u0000$/, ''), (answer) => void c.publishAsync(`cookie/${gw}/up`, answer, { qos: 1 }).catch((e: Error) => o.onError?.(e)));
+      }
+    });
+    // The gateways' down topics (a token with the read scope subscribes): before the first message goes up.
+    await c.subscribeAsync(gateways.map((g) => `cookie/${g}/down`), { qos: 1 });
   }
   const send = async (gateway: string, m: AnyCookieMessage): Promise<void> => {
     const line = encodeSerial(m);
@@ -189,6 +273,14 @@ export async function startCookieRoad(o: RoadRunOptions): Promise<RunningRoad> {
   return {
     plan,
     stats,
+    configs,
+    received,
+    get answers() {
+      return control.answers;
+    },
+    set answers(v: boolean) {
+      control.answers = v;
+    },
     done,
     async stop() {
       stopped = true;

@@ -14,6 +14,7 @@ import { mqttTarget } from './mqtt.ts';
 import { ttsTarget } from './tts.ts';
 import { chirpstackTarget } from './chirpstack.ts';
 import { sigfoxTarget } from './sigfox.ts';
+import { rulesTarget } from './rules.ts';
 import { lorawanPhyTarget } from './lorawan.ts';
 import { lorawanDownlinkTarget } from './lorawan-downlink.ts';
 import { semtechUdpTarget } from './semtech-udp.ts';
@@ -26,6 +27,7 @@ import { oscTarget } from './osc.ts';
 import { outboxLogTarget } from './outbox-log.ts';
 import { obdTarget } from './obd.ts';
 import { cookieTarget } from './cookie.ts';
+import { deviceRepliesTarget } from './device-replies.ts';
 import { uiTarget } from './ui.ts';
 import { virtualTarget } from './virtual.ts';
 
@@ -53,7 +55,8 @@ export const TARGETS: readonly FuzzTarget[] = [
   oscTarget,
   outboxLogTarget,
   obdTarget,
-  cookieTarget,
+  cookieTarget, deviceRepliesTarget,
   uiTarget,
   virtualTarget,
+  rulesTarget,
 ];
