@@ -315,7 +315,8 @@ export class DownlinkService implements CommandSink {
     this.onUplink(route, { binding, receivedAt: this.now() });
     const q = this.queues.get(key);
     while (q?.length) {
-      const r = this.records.get(q[0]!);
+      const q0 = q[0]!;
+      const r = this.records.get(q0);
       if (!r || r.status !== 'QUEUED') {
         q.shift();
         continue;
@@ -334,7 +335,9 @@ export class DownlinkService implements CommandSink {
       r.attempts += 1;
       r.binding = binding;
       this.counters.sent += 1;
-      await this.transition(r, 'SENT', evidence);
+      const from = this.moved.get(q0);
+      this.moved.delete(q0);
+      await this.transition(r, 'SENT', from !== undefined ? `${evidence}; on ${route.adapterId}, the interface the device was last heard on (queued for ${from})` : evidence);
       return { id: r.id, hex };
     }
     return undefined;

@@ -86,6 +86,17 @@ function deviceId(o: Json): string {
   return canonicalKey('sigfoxId', id);
 }
 
+/**
+ * The device id exactly as the callback sent it (the frame's key is canonical, upper case): the key of the BIDIR
+ * answer, which Sigfox matches as it sent it. Undefined when the body names no valid device id. Never throws.
+ */
+export function callbackDeviceId(body: unknown): string | undefined {
+  if (!isObject(body)) return undefined;
+  const { value } = pick(body, NAMES.device);
+  const id = typeof value === 'string' || typeof value === 'number' ? String(value).trim() : undefined;
+  return id !== undefined && /^[A-Za-z0-9._:-]{1,64}$/.test(id) ? id : undefined;
+}
+
 /** `time`: epoch seconds (docs/uplink); milliseconds are recognised by size, an RFC 3339 text is read too. */
 function timeOf(o: Json): { iso: string; seconds: number } | undefined {
   const { value, field } = pick(o, NAMES.time);

@@ -6,7 +6,8 @@ import { parseFormStrict } from '../../http/body.ts';
 import type { HubDeps } from '../../http/deps.ts';
 import { acceptedBody, countEvent, EventLog, countRefusals, decodeOrRefuse, deliverFrame, newWebhookStats, refuseFrame, requireMediaType, sendJson, type WebhookOptions } from '../tts/webhook.ts';
 import { callbackQuery, callbackTextBody, formObject } from './body.ts';
-import { decodeSigfoxCallback } from './codec.ts';
+import { canonicalKey } from '../types.ts';
+import { callbackDeviceId, decodeSigfoxCallback } from './codec.ts';
 import { SequenceError, SigfoxSequences } from './sequence.ts';
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -71,7 +72,10 @@ export async function sigfoxRoutes(app: FastifyInstance, deps: HubDeps, webhook:
         void result;
         const answer = await deps.commands?.answer?.('sigfox', event.frame.keyType, event.frame.deviceKey, `answered in the Sigfox BIDIR callback response (${event.frame.deviceKey})`);
         if (!answer) return reply.code(204).send();
-        return sendJson(reply, { [event.frame.deviceKey]: { downlinkData: answer.hex } });
+        // Keyed by the device id exactly as the callback sent it (docs/bidir: `{"<device>": ...}`), not the canonical key.
+        const sent = callbackDeviceId(body);
+        const key = sent !== undefined && canonicalKey('sigfoxId', sent) === event.frame.deviceKey ? sent : event.frame.deviceKey;
+        return sendJson(reply, { [key]: { downlinkData: answer.hex } });
       }
       return sendJson(reply, acceptedBody(result, event.frame));
     };
