@@ -209,6 +209,9 @@ export class PacketForwarderDownlinks implements DownlinkAdapter, ClassAHooks {
     const key = thingKey(ctx.thingId, ctx.adapterId);
     const w = this.windows.get(key);
     if (!ctx.confirmed || !w || w.claimed || w.receivedAt !== ctx.receivedAt) return;
+    // A command the queue is taking for this window (its send comes after the queue's own intent record) carries the ACK.
+    const now = this.now();
+    if (this.options.service.list(ctx.thingId).some((c) => c.interface === ctx.adapterId && c.status === 'QUEUED' && (c.retryAt ?? 0) <= now && Date.parse(c.expiresAt) > now)) return;
     w.claimed = true;
     this.windows.delete(key);
     void this.sendAckOnly(w).catch((e) => this.options.onError?.(e, 'LoRaWAN ACK downlink not sent'));
@@ -220,9 +223,9 @@ export class PacketForwarderDownlinks implements DownlinkAdapter, ClassAHooks {
       this.counters.noGateway += 1;
       throw new ServiceUnavailableError(`no gateway that heard the join-request of ${frame.devEui} has sent PULL_DATA`, {}, 'no-gateway-pull');
     }
-    const result = await this.joins.join(frame);
     const rx = eu868Rx1(reception.dataRate, 0);
     if (!rx) throw new HubError(422, 'unsupported-data-rate', `join-request at ${String(reception.dataRate)}: only EU868 LoRa data rates are answered`);
+    const result = await this.joins.join(frame);
     const delayMs = result.acceptDelay * 1000;
     if (this.now() - origin.receivedAt > delayMs - (this.options.windowMarginMs ?? 100)) {
       this.counters.windowMissed += 1;
