@@ -14,6 +14,8 @@ import { randomBytes } from 'node:crypto';
 import { startVehicleSimulator, withElm327 } from './simulators/vehicle.ts';
 import { startCookieRoad, type RunningRoad } from './simulators/cookie-road.ts';
 import { startNgimu, type RunningNgimu } from './simulators/ngimu.ts';
+import { startRobot, type RunningRobot } from './simulators/robot.ts';
+import { mouseRule } from './rules/mouse.ts';
 import { travelTimeDefinition, weightedTravelTimeDefinition } from './virtual/road-link.ts';
 import { virtualThingId } from './virtual/service.ts';
 
@@ -116,6 +118,19 @@ if (config.oscPort > 0) {
   if (await hub.directory.get(imuId)) await hub.directory.delete(imuId);
   await register('ngimu-imu', imuId, { TITLE: 'NGIMU (simulated)', ADAPTER_ID: 'urn:wot-hub:adapter:osc', OSC_SOURCE: `${oscHost.includes(':') ? `[${oscHost}]` : oscHost}:${imu.localPort}`, SEND_PORT: config.oscPort, MAPPING: 'ngimu-osc' });
 }
+// The fog paper's closed loop: the NGIMU (and a BNO055 over MQTT, which takes over while OSC is silent) is a 3D mouse;
+// the mouse rule turns its orientation into [r, theta, phi] and drives a simulated UR-style robot with movel.
+let robot: RunningRobot | undefined;
+const robotId = 'urn:dev:robot:demo';
+const bnoId = 'urn:dev:bno055:demo';
+if (imu) {
+  robot = await startRobot({ host: '127.0.0.1', port: 0 });
+  await inject('PUT', '/mappings/bno055-mqtt', readFileSync(join(ROOT, 'mappings', 'bno055-mqtt.ttl'), 'utf8'), 'text/turtle');
+  for (const id of [robotId, bnoId]) if (await hub.directory.get(id)) await hub.directory.delete(id);
+  await register('bno055-orientation', bnoId, { TITLE: 'BNO055 (3D mouse, MQTT)', ADAPTER_ID: 'urn:wot-hub:adapter:mqtt', MAC: '0011223344AA', MAPPING: 'bno055-mqtt' });
+  await register('ur-robot', robotId, { TITLE: 'UR-style robot (simulated)', ADAPTER_ID: 'urn:wot-hub:adapter:urscript', ROBOT_ADDRESS: `127.0.0.1:${robot.port}`, DOMAIN: 'default' });
+  await inject('PUT', '/rules/mouse', JSON.stringify(mouseRule({ imu: imuId, bno: bnoId, robot: robotId })), 'application/json');
+}
 const first = `urn:dev:eui:${tts[0]!.devEui.toLowerCase()}`;
 const countQuery = 'PREFIX sosa: <http://www.w3.org/ns/sosa/> SELECT (COUNT(*) AS ?observations) WHERE { GRAPH ?g { ?o a sosa:Observation } }';
 say();
@@ -127,6 +142,7 @@ say(`  a car (VIN ${car.vin}): ELM327 over TCP on ${car.host}:${car.port}, GPS o
 if (road) say(`  two Cookie nodes on a road link (${road.plan.cars.length} cars a round, over ${config.cookiePort > 0 ? `TCP ${config.cookiePort}` : 'MQTT cookie/{gatewayId}/up'}); curl -s ${base}/wot/${encodeURIComponent('urn:dev:cookie:road-a:bt')}/properties/lastDetection`);
 if (road) say(`  virtual sensors on that link (after ~15 cars): curl -s ${base}/wot/${encodeURIComponent(virtualThingId('road-a-b-travel-time'))}/properties/travelTime ; curl -s ${base}/wot/${encodeURIComponent(virtualThingId('road-a-b-weighted'))}/properties/serial ; definitions at ${base}/virtual`);
 if (imu) say(`  an NGIMU over OSC (UDP ${config.oscPort}) at 100 Hz; curl -s ${base}/wot/${encodeURIComponent(imuId)}/properties/yaw`);
+if (robot) say(`  the 3D mouse drives a simulated robot (URScript over TCP 127.0.0.1:${robot.port}) through the rule ${base}/rules/mouse; curl -s ${base}/wot/${encodeURIComponent(robotId)}/properties/pose ; curl -s ${base}/wot/${encodeURIComponent('urn:wot-hub:rule:mouse')}/properties/outputs`);
 say();
 say('Try:');
 say(`  curl -s ${base}/things | head -c 600`);
@@ -156,6 +172,7 @@ const stop = async () => {
   await car.stop();
   await road?.stop();
   await imu?.stop();
+  await robot?.stop();
   await hub.stop();
   process.exit(0);
 };

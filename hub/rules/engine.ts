@@ -3,7 +3,7 @@ import { HubError, NotFoundError } from '../errors.ts';
 import type { LiveState, MessageEnvelope } from '../routing/live-state.ts';
 import { DEFAULT_DOMAIN, parseRule, RuleDefinitionError, type RuleDefinition } from './definition.ts';
 import type { ExpressionLimits } from './expressions.ts';
-import { runRule, type RuleRuntime } from './run.ts';
+import { runRule, type RuleRuntime, type TriggerContext } from './run.ts';
 import type { RuleStore } from './store.ts';
 
 /** The Thing id of a rule. */
@@ -123,6 +123,7 @@ export class RuleEngine {
       id,
       status: { enabled: def.enabled, runs: 0, failures: 0, skipped: 0, coalesced: 0, outputs: {}, ...(def.accumulator ? { state: def.accumulator.initial } : {}) },
       running: false,
+      pending: new Map(),
       unsubscribe: [],
       lastValues: new Map(),
       timerTicks: 0,
@@ -228,7 +229,7 @@ export class RuleEngine {
           this.options.live.subscribe(id, (m, values) => {
             if (t.kind === 'event') {
               if (t.event !== 'uplink' && !(m.payload && Object.hasOwn(m.payload, t.event))) return;
-              this.fire(rt, { kind: 'event', thing: t.thing, event: t.event, value: t.event === 'uplink' ? m.payload : m.payload[t.event], message: m });
+              this.fire(rt, i, { kind: 'event', thing: t.thing, event: t.event, value: t.event === 'uplink' ? m.payload : m.payload[t.event], message: m });
               return;
             }
             if (!Object.hasOwn(values, t.property)) return;
@@ -236,14 +237,14 @@ export class RuleEngine {
             const key = `${i}`;
             if (same(rt.lastValues.get(key), v)) return;
             rt.lastValues.set(key, v);
-            this.fire(rt, { kind: 'property', thing: t.thing, property: t.property, value: v, message: m });
+            this.fire(rt, i, { kind: 'property', thing: t.thing, property: t.property, value: v, message: m });
           }),
         );
       } else if (t.kind === 'virtual' && this.options.virtual) {
         rt.unsubscribe.push(
           this.options.virtual.subscribe(t.sensor, (outputs) => {
             if (t.output !== undefined && !Object.hasOwn(outputs, t.output)) return;
-            this.fire(rt, { kind: 'virtual', sensor: t.sensor, ...(t.output ? { property: t.output } : {}), value: t.output ? outputs[t.output] : outputs });
+            this.fire(rt, i, { kind: 'virtual', sensor: t.sensor, ...(t.output ? { property: t.output } : {}), value: t.output ? outputs[t.output] : outputs });
           }),
         );
       }
@@ -252,7 +253,7 @@ export class RuleEngine {
 
   private unsubscribe(rt: RuleRuntime): void {
     for (const u of rt.unsubscribe.splice(0)) u();
-    rt.pending = undefined;
+    rt.pending.clear();
   }
 
   /** Ticks on the wall clock's second boundaries (a late tick does not pull the next one closer). */
@@ -272,27 +273,33 @@ export class RuleEngine {
   private tick(): void {
     this.ticks += 1;
     for (const rt of this.rules.values()) {
-      for (const t of rt.def.triggers) {
-        if (t.kind === 'timer' && (rt.timerTicks + 1) % t.every === 0) this.fire(rt, { kind: 'timer', value: rt.timerTicks + 1 });
-      }
+      rt.def.triggers.forEach((t, i) => {
+        if (t.kind === 'timer' && (rt.timerTicks + 1) % t.every === 0) this.fire(rt, i, { kind: 'timer', value: rt.timerTicks + 1 });
+      });
       rt.timerTicks += 1;
     }
   }
 
-  /** One run at a time per rule; a trigger during a run replaces any waiting one (latest wins, counted). */
-  private fire(rt: RuleRuntime, trigger: RuleRuntime['pending'] & object): void {
+  /**
+   * One run at a time per rule; a trigger that comes during a run waits, and replaces a waiting one of the same
+   * trigger (latest wins, counted as coalesced): a rule on a 400 Hz stream never queues more than one run per trigger.
+   */
+  private fire(rt: RuleRuntime, index: number, trigger: TriggerContext): void {
     if (!this.opened || !rt.status.enabled || this.rules.get(rt.def.name) !== rt) return;
     if (rt.running) {
-      if (rt.pending) rt.status.coalesced += 1;
-      rt.pending = trigger;
+      if (rt.pending.has(index)) {
+        rt.status.coalesced += 1;
+        rt.pending.delete(index);
+      }
+      rt.pending.set(index, trigger);
       return;
     }
     rt.running = true;
     void this.runLoop(rt, trigger);
   }
 
-  private async runLoop(rt: RuleRuntime, first: NonNullable<RuleRuntime['pending']>): Promise<void> {
-    let trigger: RuleRuntime['pending'] = first;
+  private async runLoop(rt: RuleRuntime, first: TriggerContext): Promise<void> {
+    let trigger: TriggerContext | undefined = first;
     while (trigger) {
       const failedBefore = rt.status.failures;
       try {
@@ -309,8 +316,9 @@ export class RuleEngine {
       rt.status.lastRunAt = new Date().toISOString();
       if (rt.status.failures !== failedBefore) this.publishStatus(rt);
       else this.options.live.setValues(rt.id, statusValues(rt));
-      trigger = rt.pending;
-      rt.pending = undefined;
+      const next = rt.pending.entries().next();
+      trigger = next.done ? undefined : next.value[1];
+      if (!next.done) rt.pending.delete(next.value[0]);
     }
     rt.running = false;
   }

@@ -23,7 +23,8 @@ export interface RuleRuntime {
   id: string;
   status: RuleStatus;
   running: boolean;
-  pending?: TriggerContext;
+  /** Triggers waiting while a run is under way: the latest of each trigger (by its index), run in arrival order. */
+  pending: Map<number, TriggerContext>;
   unsubscribe: Array<() => void>;
   /** The last value each property trigger saw (a trigger fires on a change). */
   lastValues: Map<string, unknown>;
@@ -42,11 +43,27 @@ export function saturate(v: number, min: number, max: number): number {
   return v < min ? min : v > max ? max : v;
 }
 
+/** Trigonometry JSONata lacks (pure functions of numbers; anything else gives undefined). */
+const num = (f: (...xs: number[]) => number) => ((...xs: unknown[]) => (xs.every((x) => typeof x === 'number') ? f(...(xs as number[])) : undefined)) as never;
+const MATH: Bindings = {
+  sin: num(Math.sin),
+  cos: num(Math.cos),
+  tan: num(Math.tan),
+  asin: num(Math.asin),
+  acos: num(Math.acos),
+  atan2: num(Math.atan2),
+  hypot: num((a, b, c = 0) => Math.hypot(a, b, c)),
+  radians: num((deg) => (deg * Math.PI) / 180),
+  degrees: num((rad) => (rad * 180) / Math.PI),
+  clamp: num((x, lo, hi) => Math.min(hi, Math.max(lo, x))),
+};
+
 export async function runRule(rt: RuleRuntime, trigger: TriggerContext, deps: RunDeps): Promise<void> {
   const { def } = rt;
   const hops = Number(trigger.message?.meta.ruleHops ?? 0);
   if (hops >= MAX_HOPS) throw new HubError(508, 'rule-chain-too-deep', `An event came through ${hops} rules (the limit is ${MAX_HOPS})`);
   const bindings: Bindings = {
+    ...MATH,
     // What a rule sees: the Things of its own /things map (all of its domain), by alias.
     prop: ((alias: string, name: string) => {
       const id = typeof alias === 'string' && Object.hasOwn(def.things, alias) ? def.things[alias] : undefined;

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { startTestHub, type TestHub } from '../helpers/hub.ts';
 import type { VirtualOutput } from '../../hub/virtual/service.ts';
 import type { BenchSection, BenchSectionResult } from './virtual-section.ts';
+import { robotLoopSection, rulesSection } from './virtual-rules.ts';
 
 const args = Object.fromEntries(process.argv.slice(2).filter((a) => a.includes('=')).map((a) => a.split('=', 2) as [string, string]));
 
@@ -118,7 +119,7 @@ export const virtualSensorsSection: BenchSection = {
 };
 
 /** The parts of the benchmark, in order (brief H adds the rules / robot loop part here). */
-const SECTIONS: BenchSection[] = [virtualSensorsSection];
+const SECTIONS: BenchSection[] = [virtualSensorsSection, rulesSection, robotLoopSection];
 
 const hub = await startTestHub({ logLevel: 'silent' });
 const all: Record<string, unknown> = {};

@@ -1,0 +1,163 @@
+// Parts of `npm run bench virtual` for rules and the robot loop: OSC datagram -> rule -> downlink queue -> URScript line at the robot (p50/p99/max at 100 and 400 Hz), and 1,000 rules over a 10,000 messages/s stream (runs/s, coalesced, latency, CPU, memory).
+import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { toBuffer } from 'osc-min';
+import { mouseRule } from '../../hub/rules/mouse.ts';
+import { startRobot } from '../../hub/simulators/robot.ts';
+import { startTestHub, type TestHub } from '../helpers/hub.ts';
+import type { BenchSection } from './virtual-section.ts';
+
+const ROOT = join(import.meta.dirname, '../..');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pct = (xs: number[], p: number) => {
+  if (!xs.length) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! * 100) / 100;
+};
+const stats = (xs: number[]) => ({ n: xs.length, p50: pct(xs, 50), p99: pct(xs, 99), max: xs.length ? Math.round(Math.max(...xs) * 100) / 100 : Number.NaN });
+
+async function freeUdpPort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+  const port = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** Datagram -> robot command latency: /euler datagrams whose yaw encodes a sequence number, read back from the movel pose. */
+export const robotLoopSection: BenchSection = {
+  name: 'robot-loop',
+  async run(_hub, args) {
+    const seconds = Number(args.loopSeconds ?? 5);
+    const sendAt = new Map<number, bigint>();
+    const latencies = new Map<number, number[]>();
+    let rate = 0;
+    const robot = await startRobot({
+      port: 0,
+      stateHz: 0,
+      onCommand: (cmd, _line, at) => {
+        if (cmd.kind !== 'movel') return;
+        const yaw = (Math.atan2(cmd.pose[1]!, cmd.pose[0]!) * 180) / Math.PI;
+        const seq = Math.round((yaw + 170) / 0.1);
+        const t = sendAt.get(seq);
+        if (t !== undefined) latencies.get(rate)!.push(Number(at - t) / 1e6);
+      },
+    });
+    const hub: TestHub = await startTestHub({ oscPort: await freeUdpPort(), logLevel: 'silent' }, { listen: true });
+    const results: Record<string, unknown> = {};
+    try {
+      const put = await hub.app.inject({ method: 'PUT', url: '/mappings/ngimu-osc', headers: { authorization: hub.bearer, 'content-type': 'text/turtle' }, payload: readFileSync(join(ROOT, 'mappings/ngimu-osc.ttl'), 'utf8') });
+      if (put.statusCode !== 201) throw new Error(put.body);
+      const reg = async (model: string, id: string, placeholders: Record<string, unknown>) => {
+        const r = await hub.app.inject({ method: 'POST', url: `/thing-models/${model}/instantiate?register=true`, headers: { authorization: hub.bearer }, payload: { id, placeholders } });
+        if (r.statusCode !== 201) throw new Error(r.body);
+      };
+      await reg('ngimu-imu', 'urn:bench:imu', { TITLE: 'NGIMU', ADAPTER_ID: 'urn:wot-hub:adapter:osc', OSC_SOURCE: '127.0.0.1', SEND_PORT: 9000, MAPPING: 'ngimu-osc' });
+      await reg('bno055-orientation', 'urn:bench:bno', { TITLE: 'BNO055', ADAPTER_ID: 'urn:wot-hub:adapter:mqtt', MAC: '00112233BEEF', MAPPING: 'ngimu-osc' });
+      await reg('ur-robot', 'urn:bench:robot', { TITLE: 'UR5', ADAPTER_ID: 'urn:wot-hub:adapter:urscript', ROBOT_ADDRESS: `127.0.0.1:${robot.port}`, DOMAIN: 'default' });
+      const rr = await hub.app.inject({ method: 'PUT', url: '/rules/mouse', headers: { authorization: hub.bearer, 'content-type': 'application/json' }, payload: mouseRule({ imu: 'urn:bench:imu', bno: 'urn:bench:bno', robot: 'urn:bench:robot' }) });
+      if (rr.statusCode !== 201) throw new Error(rr.body);
+      const sock = createSocket('udp4');
+      await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+      let seq = 0;
+      for (const hz of [100, 400]) {
+        rate = hz;
+        latencies.set(hz, []);
+        const n = hz * seconds;
+        const start = performance.now();
+        for (let k = 0; k < n; k++) {
+          const due = start + (k * 1000) / hz;
+          while (performance.now() < due) await sleep(Math.max(0, Math.min(1, due - performance.now())));
+          seq = (seq + 1) % 3400;
+          const v = toBuffer({ address: '/euler', args: [{ type: 'float', value: 0 }, { type: 'float', value: 0 }, { type: 'float', value: -170 + seq * 0.1 }] });
+          sendAt.set(seq, process.hrtime.bigint());
+          sock.send(Buffer.from(v.buffer, v.byteOffset, v.byteLength), hub.config.oscPort, '127.0.0.1');
+        }
+        await sleep(1000);
+        const l = latencies.get(hz)!;
+        results[`${hz}Hz`] = { sent: n, commandsAtRobot: l.length, ...stats(l) };
+        console.log(`${hz} Hz: ${n} datagrams, ${l.length} movel at the robot (the rest coalesced / superseded, latest wins); datagram -> robot ${JSON.stringify(stats(l))} ms`);
+      }
+      sock.close();
+      results.rule = hub.rules.get('mouse').status;
+    } finally {
+      await hub.stop();
+      await robot.stop();
+    }
+    const r100 = results['100Hz'] as { p99: number; commandsAtRobot: number };
+    const r400 = results['400Hz'] as { p99: number; commandsAtRobot: number };
+    return {
+      results,
+      targets: { p99at100Hz: 'p99 input datagram -> robot command < 10 ms at 100 Hz', p99at400Hz: 'p99 input datagram -> robot command < 10 ms at 400 Hz' },
+      met: { p99at100Hz: r100.commandsAtRobot > 0 && r100.p99 < 10, p99at400Hz: r400.commandsAtRobot > 0 && r400.p99 < 10 },
+    };
+  },
+};
+
+/** 1,000 rules (one per Thing) over 10,000 messages/s (10 per Thing per second): each run writes an output. */
+export const rulesSection: BenchSection = {
+  name: 'rules',
+  async run(hub, args) {
+    const RULES = Number(args.rules ?? 1000);
+    const RATE = Number(args.ruleRate ?? 10_000);
+    const SECONDS = Number(args.ruleSeconds ?? 5);
+    const ids = Array.from({ length: RULES }, (_, i) => `urn:bench:rules:t${i}`);
+    const t0 = performance.now();
+    for (const id of ids) {
+      await hub.directory.put(id, { '@context': 'https://www.w3.org/2022/wot/td/v1.1', id, title: id, 'hub:domain': 'bench', securityDefinitions: { n: { scheme: 'nosec' } }, security: 'n', properties: { v: { type: 'number', forms: [{ href: 'x' }] } } });
+    }
+    const heap0 = process.memoryUsage().heapUsed;
+    for (const [i, id] of ids.entries()) {
+      await hub.rules.put(`r${i}`, { domain: 'bench', things: { t: id }, triggers: [{ thing: 't', property: 'v' }], condition: 'value >= 0', accumulator: { update: 'state + 1', max: 1e9 }, actions: [{ write: 'sent', value: 'message.sent' }] });
+    }
+    const deployMs = Math.round(performance.now() - t0);
+    const heapPerRule = (process.memoryUsage().heapUsed - heap0) / RULES;
+    const lat: number[] = [];
+    const unsub = ids.map((_, i) => hub.liveState.subscribe(`urn:wot-hub:rule:r${i}`, (m) => {
+      const sent = (m.payload.outputs as { sent?: number } | undefined)?.sent;
+      if (typeof sent === 'number') lat.push(performance.now() - sent);
+    }));
+    const cpu0 = process.cpuUsage();
+    const rss0 = process.memoryUsage().rss;
+    const start = performance.now();
+    const total = RATE * SECONDS;
+    let k = 0;
+    // 1 ms slices: RATE/1000 messages each, round-robin over the Things.
+    while (k < total) {
+      const due = start + (k / RATE) * 1000;
+      if (performance.now() < due) {
+        await sleep(1);
+        continue;
+      }
+      const id = ids[k % RULES]!;
+      hub.liveState.publish({ meta: { thingId: id, protocol: 'bench', receivedAt: new Date().toISOString() }, payload: { v: k, sent: performance.now() } });
+      k += 1;
+      if (k % 50 === 0) await new Promise((r) => setImmediate(r));
+    }
+    const sendMs = performance.now() - start;
+    await sleep(1000);
+    const cpu = process.cpuUsage(cpu0);
+    const wall = performance.now() - start;
+    for (const u of unsub) u();
+    let runs = 0;
+    let coalesced = 0;
+    let failures = 0;
+    for (let i = 0; i < RULES; i++) {
+      const s = hub.rules.get(`r${i}`).status;
+      runs += s.runs;
+      coalesced += s.coalesced;
+      failures += s.failures;
+    }
+    const cpuPercent = Math.round(((cpu.user + cpu.system) / 1000 / wall) * 100);
+    const results = { rules: RULES, deployMs, messages: total, sentPerSecond: Math.round(total / (sendMs / 1000)), runs, runsPerSecond: Math.round(runs / (wall / 1000)), coalesced, failures, triggerToOutputMs: stats(lat), cpuPercentOfOneCore: cpuPercent, heapBytesPerRule: Math.round(heapPerRule), rssGrowthMB: Math.round((process.memoryUsage().rss - rss0) / 1e5) / 10 };
+    console.log(`${RULES} rules deployed in ${deployMs} ms; ${total} messages at ${results.sentPerSecond}/s: ${runs} runs, ${coalesced} coalesced, ${failures} failures; trigger -> output ${JSON.stringify(results.triggerToOutputMs)} ms; CPU ${cpuPercent} % of one core; ${results.heapBytesPerRule} B heap per rule`);
+    for (let i = 0; i < RULES; i++) await hub.rules.remove(`r${i}`);
+    for (const id of ids) await hub.directory.delete(id);
+    return {
+      results,
+      targets: { sustains: `${RATE} messages/s over ${RULES} rules, every message run or coalesced, no failures`, latency: 'p99 trigger -> output < 100 ms', cpu: 'under 100 % of one core' },
+      met: { sustains: failures === 0 && runs + coalesced >= total * 0.99 && results.sentPerSecond >= RATE * 0.95, latency: lat.length > 0 && results.triggerToOutputMs.p99 < 100, cpu: cpuPercent < 100 },
+    };
+  },
+};
