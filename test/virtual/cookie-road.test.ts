@@ -63,12 +63,28 @@ describe('Cookie road link: travel time and weighted travel time from the simula
     const last = published.at(-1)!;
     const w = (last.message.payload.windows as Array<{ start: string; end: string }>)[0]!;
     const cars = carsOf(Date.parse(w.start), Date.parse(w.end));
-    expect(Math.abs((last.values.travelTime as number) - mean(cars.map((c) => c.travelTimeS)))).toBeLessThan(3.5);
     // radar periods are 60 s from the plan's start; the cars counted in the periods the pairs started in
     const start = Date.UTC(2026, 0, 15, 8, 0, 0);
+    // the truth weighted as the sensor weighs: each period's cars in the window by the period's radar count (all its
+    // cars); the last period's count may not be in yet (then it weighs as its pairs): either is within 3.5 s
+    const byPeriod = new Map<number, number[]>();
+    for (const c of cars) { const p = Math.floor((c.atOriginMs - start) / 60_000); byPeriod.set(p, [...(byPeriod.get(p) ?? []), c.travelTimeS]); }
+    let num = 0;
+    let den = 0;
+    for (const [p, tts] of byPeriod) {
+      const n = plan.cars.filter((c) => Math.floor((c.atOriginMs - start) / 60_000) === p).length;
+      num += n * mean(tts);
+      den += n;
+    }
+    const v = last.values.travelTime as number;
+    expect(Math.min(Math.abs(v - num / den), Math.abs(v - mean(cars.map((c) => c.travelTimeS))))).toBeLessThan(3.5);
     const periods = cars.map((c) => Math.floor((c.atOriginMs - start) / 60_000));
     const counted = plan.cars.filter((c) => { const p = Math.floor((c.atOriginMs - start) / 60_000); return p >= Math.min(...periods) && p <= Math.max(...periods); });
-    expect(Math.abs((last.values.vehicles as number) - counted.length)).toBeLessThanOrEqual(1);
+    // A period's count arrives at its end over road-a's connection, while the pairs come from both: a count not in yet
+    // weighs as its pairs (n = k). So vehicles lie between the pairs and the counted cars (±1: a pass placed within
+    // 1.7 s of the truth can fall in the next period); the exact weighting is tested on constructed data.
+    expect(last.values.vehicles as number).toBeGreaterThanOrEqual(cars.length - 1);
+    expect(last.values.vehicles as number).toBeLessThanOrEqual(counted.length + 1);
     expect(last.values.link).toBe('road-a-b');
     expect(await readProperty(hub, WTT, 'vehicles')).toBe(last.values.vehicles);
     // the Cookie forms of the same message
