@@ -119,4 +119,41 @@ describe('EmbeddedQuadStore with the lazy backlog (2 replicas)', () => {
       await store.close();
     }
   });
+
+  it('does not count the apply of queued inserts against a query\'s timeout (no runaway restart)', { timeout: 180_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hot-backlog-timeout-'));
+    dirs.push(dir);
+    const store = new EmbeddedQuadStore({ dir, replicas: 1 });
+    await store.open();
+    try {
+      // 400 insert calls of 200 quads over 200 graphs each (~0.5 s of Oxigraph work on a quiet machine)
+      const batch = (from: number) => {
+        const acks: Promise<void>[] = [];
+        for (let c = 0; c < 400; c++) {
+          acks.push(store.insert(Array.from({ length: 200 }, (_, k) => obs(from + c * 200 + k).replace(' .\n', ` <${G(k)}> .\n`)).join('')));
+        }
+        return Promise.all(acks); // durable; the worker applies them lazily
+      };
+      const COUNT = 'SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }';
+      const counted = async (timeoutMs: number) => Number((await store.select(COUNT, { timeoutMs }))[0]!.n!.value);
+      await batch(0);
+      let t = performance.now();
+      expect(await counted(60_000)).toBe(80_000);
+      const applyAndQueryMs = performance.now() - t;
+      t = performance.now();
+      expect(await counted(60_000)).toBe(80_000);
+      const queryMs = performance.now() - t;
+      // Budget: the query alone fits 4 times over; the apply of the next 80,000 takes about applyAndQueryMs.
+      const budget = Math.round(queryMs * 4 + 100);
+      await batch(80_000);
+      t = performance.now();
+      expect(await counted(budget)).toBe(160_000);
+      console.log(`apply + query ${Math.round(applyAndQueryMs)} ms, query ${Math.round(queryMs)} ms, budget ${budget} ms, with a backlog ${Math.round(performance.now() - t)} ms`);
+      expect(store.health().workerRestarts).toBe(0);
+      // and a query that does run away is still ended on time
+      await expect(store.query('SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?a { ?s ?p ?o } GRAPH ?b { ?x ?y ?z } }', { timeoutMs: 200 })).rejects.toMatchObject({ name: 'QueryTimeoutError' });
+    } finally {
+      await store.close();
+    }
+  });
 });

@@ -47,3 +47,12 @@ export interface WireError {
 
 /** `fatal`: the engine trapped on this request and the worker exits right after this reply. */
 export type WorkerReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WireError; fatal?: boolean };
+
+/**
+ * Not an answer: the worker applies queued inserts before request `id` (`applying`) and now runs it (`running`); the
+ * host keeps the request's execution timeout off while the inserts are applied (hub/store/hot/backlog.ts).
+ */
+export interface WorkerPhase {
+  id: number;
+  phase: 'applying' | 'running';
+}

@@ -10,7 +10,7 @@ import { expiredGraphs, fromWire } from './apply.ts';
 import { Backlog } from '../hot/backlog.ts';
 import { queryGraphs } from '../hot/query-graphs.ts';
 import { CorruptLogError, recover, snapshotText } from './recover.ts';
-import type { Envelope, WireError, WorkerReply } from './protocol.ts';
+import type { Envelope, WireError, WorkerPhase, WorkerReply } from './protocol.ts';
 
 const port = parentPort;
 if (!port) throw new Error('store-worker.ts must run in a worker thread');
@@ -53,12 +53,15 @@ function scheduleStep(): void {
 /** Before a request other than an insert: what it reads (queries, graph reads) or everything (writes, sizes, dumps). */
 function applyFor(req: Envelope): void {
   if (backlog.empty) return;
+  // The host keeps the request's timeout off meanwhile: the backlog is bounded by maxPendingWrites, not a query budget.
+  port!.postMessage({ id: req.id, phase: 'applying' } satisfies WorkerPhase);
   if (req.op === 'query') {
     const graphs = queryGraphs(req.sparql, req.options);
-    return graphs === '*' ? backlog.applyAll() : backlog.applyGraphs(graphs);
-  }
-  if (req.op === 'getGraph' || req.op === 'hasGraph') return backlog.applyGraphs(req.graph === null ? [] : [req.graph]);
-  backlog.applyAll();
+    if (graphs === '*') backlog.applyAll();
+    else backlog.applyGraphs(graphs);
+  } else if (req.op === 'getGraph' || req.op === 'hasGraph') backlog.applyGraphs(req.graph === null ? [] : [req.graph]);
+  else backlog.applyAll();
+  port!.postMessage({ id: req.id, phase: 'running' } satisfies WorkerPhase);
 }
 
 function handle(req: Envelope): unknown {

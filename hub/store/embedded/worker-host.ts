@@ -7,7 +7,7 @@
 // with a 503 that says when to retry. A worker whose engine trapped answers that request, says so, and is replaced.
 import { Worker } from 'node:worker_threads';
 import { QueryTimeoutError, ServiceUnavailableError, StoreError } from '../../errors.ts';
-import type { Envelope, WireError, WorkerReplies, WorkerReply, WorkerRequest } from './protocol.ts';
+import type { Envelope, WireError, WorkerPhase, WorkerReplies, WorkerReply, WorkerRequest } from './protocol.ts';
 import type { RecoveryPlan, RecoveryReport } from './recover.ts';
 
 export interface Pending {
@@ -20,6 +20,8 @@ export interface Pending {
   /** Longest wait while the worker is rebuilt before the request is withdrawn with a 503 (undefined: no bound). */
   waitMs?: number;
   waitTimer?: NodeJS.Timeout;
+  /** The worker applies queued inserts before running it: its execution timeout is off until it runs. */
+  applying?: boolean;
 }
 
 export interface WorkerHostOptions {
@@ -61,7 +63,7 @@ export class WorkerHost {
     // 16 MB of native stack (workers get 4 MB): Oxigraph's recursive evaluator then runs 2,000 chained operators where
     // 4 MB overflowed at ~1,000, a 4x margin over the complexity guard's 500 (measured with oxigraph 0.5.11, Node 20).
     const worker = new Worker(this.entry, { execArgv: [], resourceLimits: { stackSizeMb: 16 } });
-    worker.on('message', (reply: WorkerReply) => this.onReply(reply));
+    worker.on('message', (reply: WorkerReply | WorkerPhase) => ('phase' in reply ? this.onPhase(reply) : this.onReply(reply)));
     worker.on('error', (e) => this.onCrash(worker, e));
     worker.on('exit', (code) => {
       if (worker === this.worker && !this.closed && this.held === undefined) this.onCrash(worker, new Error(`store worker exited with code ${code}`));
@@ -128,8 +130,17 @@ export class WorkerHost {
     const first = this.running();
     if (!first) return;
     const [id, p] = first;
-    if (p.timeoutMs === undefined || p.timer) return;
+    if (p.timeoutMs === undefined || p.timer || p.applying) return;
     p.timer = setTimeout(() => this.onTimeout(id), p.timeoutMs);
+  }
+
+  /** The worker applies queued inserts first (timeout off), then runs the request (its timeout starts now). */
+  private onPhase(m: WorkerPhase): void {
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    if (p.timer) clearTimeout(p.timer), (p.timer = undefined);
+    p.applying = m.phase === 'applying';
+    if (!p.applying && p.timeoutMs !== undefined) p.timer = setTimeout(() => this.onTimeout(m.id), p.timeoutMs);
   }
 
   /**
