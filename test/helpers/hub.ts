@@ -32,6 +32,8 @@ export async function startTestHub(
     adminToken: TEST_ADMIN_TOKEN,
     logLevel: 'silent',
     ...overrides,
+    // No standby store worker unless a test asks for one: a third Oxigraph per test hub only costs the suite CPU.
+    store: { standby: 0, ...(overrides.store as Record<string, unknown> | undefined) },
   });
   const hub = await createHub(config, { logger: false, store: options.store });
   if (options.listen) await hub.start();
