@@ -128,6 +128,16 @@ describe('N3 Patch: variables SPARQL cannot name (hub/ldp/patch.ts)', () => {
   });
 });
 
+describe('TDs: work bounded before JSON-LD (hub/directory/validator.ts)', () => {
+  it('a TD repeating its @context ~300 times is a typed 400 naming /@context (it took 2.2 s to convert; seed 13, input 636261)', async () => {
+    const r = await replay('td', 'regression-many-contexts.bin');
+    expect(r.outcome).toBe('typed');
+    expect(r.error).toMatchObject({ status: 400 });
+    expect(JSON.stringify(r.error)).toContain('/@context');
+    expect(r.ms).toBeLessThan(100);
+  });
+});
+
 describe('LDP PATCH with SPARQL Update: the guard runs before sparqljs (hub/ldp/patch.ts)', () => {
   it('1,500 nested groups are refused as too complex without a parse (sparqljs: seconds, then a stack overflow)', async () => {
     const r = await replay('ldp-sparql-patch', 'regression-nested-groups.bin');
