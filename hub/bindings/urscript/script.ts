@@ -132,7 +132,9 @@ function parseCall(line: string): { name: string; args: Arg[]; named: Map<string
     const m = NUMBER.exec(line.slice(i, i + 40)) ?? fail('a number expected');
     i += m[0].length;
     const n = Number(m[0]);
-    return Number.isFinite(n) ? n : fail('a finite number expected');
+    // Read at the precision lines are written with (fmt: 6 decimals), so a parsed command renders and parses back the
+    // same (fuzz seed 21: 1e-27 became 0 on the way back).
+    return Number.isFinite(n) ? Number(n.toFixed(6)) + 0 : fail('a finite number expected');
   };
   const readArg = (): Arg => {
     ws();
