@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MappingError } from '../../hub/errors.ts';
 import { compileMapping, MAX_FUNCTION_DEPTH } from '../../hub/mapping/compile.ts';
 import { MapfileTooLargeError, parseMappingBounded } from '../../hub/mapping/parse-bounded.ts';
+import { parseYarrrml } from '../../hub/mapping/parse.ts';
 import { MappingRegistry } from '../../hub/mapping/registry.ts';
 import { MemoryMappingRepository } from '../../hub/mapping/repository.ts';
 import { startTestHub, type TestHub } from '../helpers/hub.ts';
@@ -113,6 +114,25 @@ describe('bounded parse and compile', () => {
     expect(err).toMatchObject({ code: 'mapfile-too-complex' });
     expect(performance.now() - t0).toBeLessThan(20_000);
     expect(ticks).toBeGreaterThan(10); // the event loop kept turning while the worker converted
+  });
+
+  it('refuses YAML anchors and aliases at once, before the YARRRML library sees them (fuzz seed 13: it took 7-18 s on them)', () => {
+    const rows = ['prefixes:', '  ex: http://example.org/', 'mappings:', '  m:', '    sources:', '      - [data.json~jsonpath, "$"]', '    s: ex:$(id)', '    po:', '      - [ex:p, $(v)]', 'a: &a [x, y, z, w, v]'];
+    for (let k = 0; k < 400; k++) rows.push(`b${k}: &b${k} [${Array.from({ length: 8 }, (_, j) => `*${j % 2 ? 'a' : k ? `b${k - 1}` : 'a'}`).join(', ')}]`);
+    const t0 = performance.now();
+    let err: unknown;
+    try {
+      parseYarrrml(rows.join('\n'));
+    } catch (e) {
+      err = e;
+    }
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(err).toBeInstanceOf(MappingError);
+    expect(err).toMatchObject({ code: 'mapping-syntax', message: expect.stringContaining('anchors and aliases'), extensions: { line: 10 } });
+    // Invalid YAML is refused by the same pre-parse, with its position.
+    expect(() => parseYarrrml('mappings:\n  m:\n    s: "unclosed\n')).toThrow(MappingError);
+    // An anchor-free mapfile still converts.
+    expect(parseYarrrml(rows.slice(0, 9).join('\n')).store.size).toBeGreaterThan(0);
   });
 
   it(`refuses function executions nested more than ${MAX_FUNCTION_DEPTH} deep`, () => {
