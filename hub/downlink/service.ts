@@ -106,6 +106,8 @@ export class DownlinkService implements CommandSink {
   /** Commands moved to the interface their Thing was last heard on: uuid -> the interface they were queued for. */
   private readonly moved = new Map<string, string>();
   private sweeper?: NodeJS.Timeout;
+  /** Continuous queues that were asked to send while they were sending: they drain again when done. */
+  private readonly redrain = new Map<string, { route: DownlinkRoute; adapter: DownlinkAdapter }>();
   private opened = false;
   readonly config: DownlinkConfig;
   readonly counters = { submitted: 0, sent: 0, sendErrors: 0, expired: 0, cancelled: 0, retried: 0, evidence: 0, ignoredEvidence: 0, refusedFull: 0, compactions: 0, inDoubtFailed: 0, inDoubtResent: 0, movedToLastActive: 0 };
@@ -436,7 +438,13 @@ export class DownlinkService implements CommandSink {
   /** Sends the ready commands of one queue in order, one at a time. */
   private async drain(route: DownlinkRoute, adapter: DownlinkAdapter, uplinkAt?: number): Promise<void> {
     const key = queueKey(route.thingId, route.adapterId);
-    if (this.busy.has(key) || !adapter.send || (adapter.ready && !adapter.ready(route))) return;
+    if (this.busy.has(key)) {
+      // A continuous interface sends as soon as it can: a command queued while this queue sends goes when it is done,
+      // not at the next 1 s sweep (the robot loop of issue 14 queues a servoj every 2.5-10 ms).
+      if (route.interfaceType === 'continuous' && uplinkAt === undefined) this.redrain.set(key, { route, adapter });
+      return;
+    }
+    if (!adapter.send || (adapter.ready && !adapter.ready(route))) return;
     this.busy.add(key);
     try {
       const q = this.queues.get(key);
@@ -490,6 +498,11 @@ export class DownlinkService implements CommandSink {
       }
     } finally {
       this.busy.delete(key);
+      const again = this.redrain.get(key);
+      if (again) {
+        this.redrain.delete(key);
+        if (this.opened) void this.drain(again.route, again.adapter);
+      }
     }
   }
 

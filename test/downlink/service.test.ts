@@ -107,6 +107,30 @@ describe('DownlinkService', () => {
     expect(s.triggerLatencies.length).toBe(1);
   });
 
+  it('continuous: a command queued while the queue is sending goes as soon as the send ends, not at the 1 s sweep', async () => {
+    const sent: Array<{ id: string; at: number }> = [];
+    let release: () => void = () => {};
+    const slow: DownlinkAdapter = {
+      binding: 'test',
+      mode: 'push',
+      serves: () => true,
+      async send(c: CommandRecord) {
+        if (!sent.length) await new Promise<void>((r) => (release = r)); // the first send waits until the second is queued
+        sent.push({ id: c.id, at: performance.now() });
+        return { evidence: 'test send' };
+      },
+    };
+    const s = await open(tmp(), [route('c1', 'continuous')], slow);
+    const first = await s.submit('c1', 'go', { n: 1 });
+    await new Promise((r) => setTimeout(r, 20));
+    const second = await s.submit('c1', 'go', { n: 2 });
+    const t0 = performance.now();
+    release();
+    await until(() => sent.length === 2, 3000);
+    expect(sent.map((x) => x.id)).toEqual([first.id, second.id]);
+    expect(sent[1]!.at - t0).toBeLessThan(500); // the sweep runs every 1000 ms: this is the re-drain
+  });
+
   it('an expired command is never sent', async () => {
     let clock = Date.parse('2026-01-01T00:00:00Z');
     const a = recorder();
