@@ -207,7 +207,7 @@ export class DownlinkService implements CommandSink {
     const key = queueKey(thingId, route?.adapterId);
     const policy: QueuePolicy = options.policy ?? 'fifo';
     const queue = this.queues.get(key) ?? [];
-    const superseded = policy === 'latest-only' ? queue.filter((u) => this.records.get(u)?.action === action) : [];
+    const superseded = policy === 'latest-only' || policy === 'stream' ? queue.filter((u) => this.records.get(u)?.action === action) : [];
     if (queue.length - superseded.length >= this.config.queueLimit) {
       this.counters.refusedFull += 1;
       throw new TooManyRequestsError(`The downlink queue of '${thingId}' holds ${queue.length} commands (the limit)`, 60, {}, 'downlink-queue-full');
@@ -229,9 +229,10 @@ export class DownlinkService implements CommandSink {
       attempts: 0,
       ...(options.requester ? { requester: options.requester } : {}),
       ...(route ? { interface: route.adapterId } : {}),
+      ...(policy === 'stream' ? { durable: false as const } : {}),
     };
-    // Durable before the client hears 201: the record is fsync'd with its group.
-    await this.log.append(frame(LogType.Command, record));
+    // Durable before the client hears 201: the record is fsync'd with its group (a stream command is memory only).
+    if (record.durable !== false) await this.log.append(frame(LogType.Command, record));
     this.counters.submitted += 1;
     this.records.set(uuid, record);
     this.listOf(thingId).push(uuid);
@@ -578,7 +579,7 @@ export class DownlinkService implements CommandSink {
       ...(route.lastUplink ? { uplink: route.lastUplink } : {}),
     };
     this.inFlight.set(intent.id, intent);
-    await this.log.append(frame(LogType.Intent, intent));
+    if (r.durable !== false) await this.log.append(frame(LogType.Intent, intent));
   }
 
   /** In-doubt tries on `replace` adapters (downlink.inDoubt replace): sent again at once, replacing the device's queue. */
@@ -699,6 +700,7 @@ export class DownlinkService implements CommandSink {
     if (status === 'CANCELLED') this.counters.cancelled += 1;
     this.emit(r, entry, false);
     const t = { id: uuidOf(r.id), seq, ...entry, attempts: r.attempts, ...(r.retryAt ? { retryAt: r.retryAt } : {}), ...(r.interface ? { interface: r.interface } : {}), ...(r.binding ? { binding: r.binding } : {}), ...(output !== undefined ? { output } : {}) };
+    if (r.durable === false) return;
     try {
       await this.log.append(frame(LogType.Transition, t));
     } catch (e) {
@@ -749,11 +751,11 @@ export class DownlinkService implements CommandSink {
 
   private snapshot(extraIntents: readonly Intent[] = []): Buffer[] {
     const out: Buffer[] = [];
-    for (const r of this.records.values()) out.push(frame(LogType.Command, r));
+    for (const r of this.records.values()) if (r.durable !== false) out.push(frame(LogType.Command, r));
     // After the commands: a try being sent (or still in doubt) stays in doubt if the hub stops before its outcome.
-    for (const i of this.inFlight.values()) if (this.records.has(i.id)) out.push(frame(LogType.Intent, i));
+    for (const i of this.inFlight.values()) if (this.records.get(i.id)?.durable !== false && this.records.has(i.id)) out.push(frame(LogType.Intent, i));
     const doubts: Intent[] = [...extraIntents, ...[...this.inDoubt].filter(([u]) => !this.inFlight.has(u)).map(([, i]) => i)];
-    for (const i of doubts) if (this.records.has(i.id)) out.push(frame(LogType.Intent, { id: i.id, attempt: i.attempt, at: i.at, binding: i.binding, ...(i.interface ? { interface: i.interface } : {}), ...(i.uplink ? { uplink: i.uplink } : {}) }));
+    for (const i of doubts) if (this.records.get(i.id)?.durable !== false && this.records.has(i.id)) out.push(frame(LogType.Intent, { id: i.id, attempt: i.attempt, at: i.at, binding: i.binding, ...(i.interface ? { interface: i.interface } : {}), ...(i.uplink ? { uplink: i.uplink } : {}) }));
     return out;
   }
 

@@ -17,7 +17,12 @@ export interface HistoryEntry {
   evidence: string;
 }
 
-export type QueuePolicy = 'fifo' | 'latest-only';
+/**
+ * fifo: every command in order; latest-only: a newer command of an action cancels the queued older one; stream: latest-only
+ * and kept in memory only (set points of a servo loop: fsyncs would cost the loop its latency, and a stale set point
+ * sent again after a restart would move the machine to where it should no longer go).
+ */
+export type QueuePolicy = 'fifo' | 'latest-only' | 'stream';
 export type InterfaceType = 'continuous' | 'uplink_triggered' | 'beacon';
 
 /** A command as stored and served by its status resource (`GET /wot/{id}/commands/{uuid}`). */
@@ -42,6 +47,8 @@ export interface CommandRecord {
   attempts: number;
   /** Earliest time (ms) of the next try after a failure. */
   retryAt?: number;
+  /** false for a `stream` command: never written to the log, gone after a restart. */
+  durable?: false;
   /** What the device answered, decoded (e.g. an OBD read's DTCs, VIN or PID value), set with the state it proved. */
   output?: unknown;
 }

@@ -23,8 +23,8 @@ export interface Command {
 export interface SubmitOptions {
   /** Who asked: a token fingerprint (`token:<12 hex of its SHA-256>`), never the token. */
   requester?: string;
-  /** The action's queue policy (TD action member `downlinkPolicy`): keep every command, or only the latest. */
-  policy?: 'fifo' | 'latest-only';
+  /** The action's queue policy (TD action member `downlinkPolicy`): every command, only the latest, or only the latest in memory (`stream`). */
+  policy?: 'fifo' | 'latest-only' | 'stream';
   /** The action's time to live (TD action member `ttlSeconds`); else the hub's downlink.ttlSeconds. */
   ttlSeconds?: number;
 }

@@ -194,7 +194,8 @@ export class ThingRuntime implements ThingInteractions {
     if (!entry.adapter) {
       // A device action is a queued command (hub/downlink): 201 with its status resource (TD 1.1 queryaction).
       const a = action as unknown as Record<string, unknown>;
-      const policy = a.downlinkPolicy === 'latest-only' || a['hub:downlinkPolicy'] === 'latest-only' ? 'latest-only' : 'fifo';
+      const named = a['hub:downlinkPolicy'] ?? a.downlinkPolicy;
+      const policy = named === 'latest-only' || named === 'stream' ? named : 'fifo';
       const ttl = [a.ttlSeconds, a['hub:ttlSeconds']].find((t): t is number => typeof t === 'number' && Number.isInteger(t) && t > 0);
       const queued = await this.options.commands.submit(thingId, name, value, { policy, ...(ttl ? { ttlSeconds: ttl } : {}), ...(requester ? { requester } : {}) });
       const href = `${this.options.config.baseUrl}${commandPath(thingId, queued.id)}`;

@@ -131,6 +131,23 @@ describe('DownlinkService', () => {
     expect(sent[1]!.at - t0).toBeLessThan(500); // the sweep runs every 1000 ms: this is the re-drain
   });
 
+  it('stream: latest-only in memory only: sent, superseded, but never in the log and gone after a reopen', async () => {
+    const dir = tmp();
+    const c = route('c1', 'continuous');
+    const a = recorder();
+    const s = await open(dir, [c], a);
+    const kept = await s.submit('c1', 'setInterval', { seconds: 60 });
+    const streamed = await s.submit('c1', 'servoj', { q: [0, 0, 0, 0, 0, 0] }, { policy: 'stream' });
+    await until(() => a.sent.length === 2 && s.get('c1', uuid(streamed.id)).status === 'SENT');
+    expect(s.get('c1', uuid(streamed.id))).toMatchObject({ durable: false, status: 'SENT' });
+    const logged = readFrames(readFileSync(join(dir, 'downlink', 'commands.log'))).records.map((f) => (f.value as { id: string }).id);
+    expect(logged.some((id) => id === kept.id || id === uuid(kept.id))).toBe(true);
+    expect(logged.some((id) => id === streamed.id || id === uuid(streamed.id))).toBe(false);
+    const s2 = await open(dir, [c], recorder());
+    expect(s2.get('c1', uuid(kept.id)).status).not.toBe('QUEUED');
+    expect(() => s2.get('c1', uuid(streamed.id))).toThrow(HubError);
+  });
+
   it('an expired command is never sent', async () => {
     let clock = Date.parse('2026-01-01T00:00:00Z');
     const a = recorder();
