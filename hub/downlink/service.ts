@@ -753,10 +753,16 @@ export class DownlinkService implements CommandSink {
     const out: Buffer[] = [];
     for (const r of this.records.values()) if (r.durable !== false) out.push(frame(LogType.Command, r));
     // After the commands: a try being sent (or still in doubt) stays in doubt if the hub stops before its outcome.
-    for (const i of this.inFlight.values()) if (this.records.get(i.id)?.durable !== false && this.records.has(i.id)) out.push(frame(LogType.Intent, i));
+    for (const i of this.inFlight.values()) if (this.logged(i.id)) out.push(frame(LogType.Intent, i));
     const doubts: Intent[] = [...extraIntents, ...[...this.inDoubt].filter(([u]) => !this.inFlight.has(u)).map(([, i]) => i)];
-    for (const i of doubts) if (this.records.get(i.id)?.durable !== false && this.records.has(i.id)) out.push(frame(LogType.Intent, { id: i.id, attempt: i.attempt, at: i.at, binding: i.binding, ...(i.interface ? { interface: i.interface } : {}), ...(i.uplink ? { uplink: i.uplink } : {}) }));
+    for (const i of doubts) if (this.logged(i.id)) out.push(frame(LogType.Intent, { id: i.id, attempt: i.attempt, at: i.at, binding: i.binding, ...(i.interface ? { interface: i.interface } : {}), ...(i.uplink ? { uplink: i.uplink } : {}) }));
     return out;
+  }
+
+  /** Whether a command is kept and written to the log (a `stream` command is neither replayed nor compacted). */
+  private logged(u: string): boolean {
+    const r = this.records.get(u);
+    return r !== undefined && r.durable !== false;
   }
 
   private replayCommand(value: unknown): void {

@@ -90,12 +90,16 @@ describe('Backlog', () => {
 describe('EmbeddedQuadStore with the lazy backlog (2 replicas)', () => {
   const dirs: string[] = [];
   afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  const openStore = async (prefix: string, replicas: number): Promise<EmbeddedQuadStore> => {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    dirs.push(dir);
+    const store = new EmbeddedQuadStore({ dir, replicas });
+    await store.open();
+    return store;
+  };
 
   it('shows every acknowledged insert to the next query (GRAPH <g>, GRAPH ?g, an update), after a burst', { timeout: 60_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hot-backlog-'));
-    dirs.push(dir);
-    const store = new EmbeddedQuadStore({ dir, replicas: 2 });
-    await store.open();
+    const store = await openStore('hot-backlog-', 2);
     try {
       const N = 20_000;
       const acks: Promise<void>[] = [];
@@ -121,10 +125,7 @@ describe('EmbeddedQuadStore with the lazy backlog (2 replicas)', () => {
   });
 
   it('does not count the apply of queued inserts against a query\'s timeout (no runaway restart)', { timeout: 180_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hot-backlog-timeout-'));
-    dirs.push(dir);
-    const store = new EmbeddedQuadStore({ dir, replicas: 1 });
-    await store.open();
+    const store = await openStore('hot-backlog-timeout-', 1);
     try {
       // 400 insert calls of 200 quads over 200 graphs each (~0.5 s of Oxigraph work on a quiet machine)
       const batch = (from: number) => {
