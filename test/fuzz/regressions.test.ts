@@ -224,6 +224,24 @@ describe('mapfile uploads: work that cannot be sliced is capped (hub/mapping/par
     const deep = `${PREFIXES}ex:a ex:b ${'[ ex:p '.repeat(500)}ex:c${' ]'.repeat(500)} .`;
     await expect(parseMappingBounded(deep, 'turtle')).resolves.toMatchObject({ quads: expect.any(Array) });
   });
+
+  it('a token held back by the lexer cannot carry the rest of the document into one call (seed 15, input 291463)', async () => {
+    // Found by seed 15: a 170 KB prefixed name (a Sigfox mapfile mutated with '0's) made n3's lexer wait for its input to
+    // double, so the remaining 90 KB (10,000 nested lists, 20,000 triples) was parsed in one call: 127 ms in the run,
+    // 150-190 ms replayed. Now an unfinished token past maxTermChars is 413 at the piece it is seen in.
+    const r = await replay('mapfile-turtle', 'hang-s15-i291463.bin');
+    expect(r.error).toMatchObject({ status: 413, code: 'mapfile-too-large', extensions: { maxTermChars: DEFAULT_MAPFILE_LIMITS.maxTermChars } });
+    expect(r.ms).toBeLessThan(50);
+    // A long comment is a token too; one under the cap is still accepted, and after it the nesting cap holds mid-piece.
+    const mapfile = readFileSync(new URL('../../mappings/sigfox-callback.ttl', import.meta.url), 'utf8');
+    expect((await upload(`# ${'0'.repeat(12_000)}\n${mapfile}`)).outcome).toBe('accepted');
+    const r2 = await upload(`${PREFIXES}# ${'0'.repeat(15_000)}\nex:a ex:b ${'( '.repeat(20_000)}`);
+    expect(r2.error).toMatchObject({ status: 413, extensions: { maxDepth: DEFAULT_MAPFILE_LIMITS.maxDepth } });
+    expect(r2.ms).toBeLessThan(50);
+    const r3 = await upload(`${PREFIXES}ex:a ex:b "${'0'.repeat(15_000)}" ; ex:c ${'( 0 '.repeat(20_000)}`);
+    expect(r3.error).toMatchObject({ status: 413 });
+    expect(r3.ms).toBeLessThan(50);
+  });
 });
 
 describe('CoAP datagram gate: the option count is bounded (hub/things/coap-datagram.ts)', () => {
