@@ -62,7 +62,12 @@ export class UplinkRouter {
       if (typeof message.meta.messageId !== 'string' || message.meta.messageId === '') message.meta.messageId = `hub-${randomUUID()}`;
       if (typeof message.meta.observedAt !== 'string') message.meta.observedAt = message.meta.receivedAt;
     }
-    const result = await this.route(message);
+    let published = false;
+    const publish = (values: Record<string, unknown>): void => {
+      published = true;
+      if (typeof message?.meta?.thingId === 'string') this.deps.live.publish(message, values);
+    };
+    const result = await this.route(message, decoded, publish);
     if (result.status === 'failed') {
       this.counters.failed += 1;
       if (result.error.status < 500) this.counters.rejected += 1;
@@ -75,11 +80,17 @@ export class UplinkRouter {
     }
     if (result.status === 'unmapped') this.counters.unmapped += 1;
     // The live state carries the latest decoded message whether or not it could be mapped.
-    if (typeof message?.meta?.thingId === 'string') this.deps.live.publish(message, result.status === 'stored' ? { ...decoded, ...result.values } : decoded);
+    if (!published) publish(decoded);
     return result;
   }
 
-  private async route(message: MessageEnvelope): Promise<IngestResult> {
+  /**
+   * The live state hears a mapped message before its store insert is durable: rules and the live views (a robot
+   * following a 3D mouse) act on what the device said when it said it, not one group commit (fsync) later. The
+   * observation is in SPARQL once the insert is acknowledged; if the store refuses it, the message is still counted
+   * as failed (as an unmappable one, it stays the latest live reading).
+   */
+  private async route(message: MessageEnvelope, decoded: Record<string, unknown>, publish: (values: Record<string, unknown>) => void): Promise<IngestResult> {
     const thingId = message?.meta?.thingId;
     if (typeof thingId !== 'string' || thingId === '') {
       return { status: 'failed', error: new MappingError('The message has no meta.thingId', { term: 'meta.thingId' }, {}, 'mapping-failed') };
@@ -101,6 +112,8 @@ export class UplinkRouter {
     // The day graph of the observation's own time, so a redelivery on another day lands in the same graph.
     const observedAt = new Date(String(message.meta.observedAt ?? ''));
     const graph = observationGraph(this.deps.baseUrl, thingId, Number.isNaN(observedAt.getTime()) ? receivedAt : observedAt);
+    const values = observedValues(quads);
+    publish({ ...decoded, ...values });
     if (quads.length > 0) {
       try {
         await this.deps.store.insert(toNQuads(scopeBlankNodes(quads)), graph);
@@ -110,7 +123,7 @@ export class UplinkRouter {
     }
     this.counters.stored += 1;
     this.counters.quads += quads.length;
-    return { status: 'stored', mapping: name, quads: quads.length, graph, values: observedValues(quads) };
+    return { status: 'stored', mapping: name, quads: quads.length, graph, values };
   }
 }
 

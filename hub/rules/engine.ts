@@ -4,7 +4,7 @@ import type { LiveState, MessageEnvelope } from '../routing/live-state.ts';
 import { DEFAULT_DOMAIN, parseRule, RuleDefinitionError, type RuleDefinition } from './definition.ts';
 import type { ExpressionLimits } from './expressions.ts';
 import { runRule, type RuleRuntime, type TriggerContext } from './run.ts';
-import type { RuleStore } from './store.ts';
+import type { RuleMemory, RuleStore } from './store.ts';
 
 /** The Thing id of a rule. */
 export const ruleThingId = (name: string): string => `urn:wot-hub:rule:${name}`;
@@ -72,6 +72,10 @@ export class RuleEngine {
   private ticks = 0;
   private nextTickAt?: number;
   private opened = false;
+  /** Each rule's accumulator and outputs as last saved (RuleStore.saveMemory), rewritten within a second of a change. */
+  private memory = new Map<string, RuleMemory>();
+  private memoryDirty = false;
+  private saving?: Promise<void>;
   readonly counters = { runs: 0, failures: 0, deployed: 0, removed: 0 };
   private readonly onError: (e: unknown, context: string) => void;
 
@@ -92,6 +96,7 @@ export class RuleEngine {
     for (const ev of ['thing_created', 'thing_updated', 'thing_deleted'] as const) this.options.directory.on(ev, track);
     for (const td of await this.options.directory.all()) if (typeof td.id === 'string') this.domains.set(td.id, domainOf(td));
     this.opened = true;
+    this.memory = this.options.store.loadMemory((file, e) => this.onError(e, `rule state ${file} unreadable`));
     for (const { name, source } of this.options.store.loadAll((file, e) => this.onError(e, `rule file ${file} unreadable`))) {
       try {
         await this.put(name, source, { persist: false });
@@ -106,6 +111,8 @@ export class RuleEngine {
     this.opened = false;
     if (this.timer) clearTimeout(this.timer);
     for (const r of this.rules.values()) this.unsubscribe(r);
+    await this.saving;
+    if (this.memoryDirty) await this.saveMemory();
   }
 
   /** Deploys (or replaces) a rule; answers whether it was new. Throws RuleDefinitionError / 403 rule-outside-domain. */
@@ -128,6 +135,11 @@ export class RuleEngine {
       lastValues: new Map(),
       timerTicks: 0,
     };
+    // A rule loaded at start resumes its accumulator (within its bounds) and outputs; a deployed definition starts afresh.
+    const kept = opts.persist === false ? this.memory.get(name) : undefined;
+    if (kept?.outputs) rt.status.outputs = kept.outputs;
+    if (def.accumulator && kept?.state !== undefined && kept.state >= def.accumulator.min && kept.state <= def.accumulator.max) rt.status.state = kept.state;
+    if (!kept && this.memory.delete(name)) this.memoryDirty = true;
     this.domains.set(id, def.domain);
     this.rules.set(name, rt);
     await this.options.things.registerVirtualSensor({ id, td: this.options.ruleTd(name, def.title, def.domain) });
@@ -153,6 +165,7 @@ export class RuleEngine {
     this.unsubscribe(r);
     this.rules.delete(name);
     this.options.store.remove(name);
+    if (this.memory.delete(name)) this.memoryDirty = true;
     await this.options.things.remove(r.id);
     await this.options.directory.delete(r.id).catch((e) => this.onError(e, `rule Thing ${r.id} not removed from the directory`));
     this.options.live.forget(r.id);
@@ -272,6 +285,7 @@ export class RuleEngine {
 
   private tick(): void {
     this.ticks += 1;
+    if (this.memoryDirty && !this.saving) void this.saveMemory();
     for (const rt of this.rules.values()) {
       rt.def.triggers.forEach((t, i) => {
         if (t.kind === 'timer' && (rt.timerTicks + 1) % t.every === 0) this.fire(rt, i, { kind: 'timer', value: rt.timerTicks + 1 });
@@ -302,6 +316,7 @@ export class RuleEngine {
     let trigger: TriggerContext | undefined = first;
     while (trigger) {
       const failedBefore = rt.status.failures;
+      const { state, outputs } = rt.status;
       try {
         await runRule(rt, trigger, { live: this.options.live, things: this.options.things, domains: this.domains });
       } catch (e) {
@@ -311,6 +326,7 @@ export class RuleEngine {
         rt.status.lastError = `${e instanceof HubError ? `${e.code}: ` : ''}${(e as Error)?.message ?? String(e)}${detail}`.slice(0, 500);
         this.onError(e, `rule ${rt.def.name} failed`);
       }
+      if (rt.status.state !== state || rt.status.outputs !== outputs) this.remember(rt);
       if (rt.status.failures !== failedBefore) this.counters.failures += 1;
       else this.counters.runs += 1;
       rt.status.lastRunAt = new Date().toISOString();
@@ -321,6 +337,28 @@ export class RuleEngine {
       if (!next.done) rt.pending.delete(next.value[0]);
     }
     rt.running = false;
+  }
+
+  private remember(rt: RuleRuntime): void {
+    if (this.rules.get(rt.def.name) !== rt) return;
+    this.memory.set(rt.def.name, { ...(rt.status.state !== undefined ? { state: rt.status.state } : {}), outputs: rt.status.outputs });
+    this.memoryDirty = true;
+  }
+
+  /** One snapshot write at a time; a change during it is written by the next tick (or close). */
+  private saveMemory(): Promise<void> {
+    this.memoryDirty = false;
+    const run = this.options.store
+      .saveMemory(new Map(this.memory))
+      .catch((e) => {
+        this.memoryDirty = true;
+        this.onError(e, 'rule state not saved');
+      })
+      .finally(() => {
+        if (this.saving === run) this.saving = undefined;
+      });
+    this.saving = run;
+    return run;
   }
 
   private publishStatus(rt: RuleRuntime): void {

@@ -36,6 +36,20 @@ describe('UplinkRouter', () => {
     expect(live.latest('t1')?.payload).toEqual({ v: 5 });
   });
 
+  it('publishes a mapped message to the live state before its store insert is acknowledged, once', async () => {
+    let release!: () => void;
+    const { router, live } = setup(() => new Promise<void>((r) => (release = r)));
+    const heard: unknown[] = [];
+    live.subscribe('t1', (m) => heard.push(m.payload));
+    const pending = router.ingest(msg('t1', { v: 7 }));
+    await new Promise((r) => setImmediate(r));
+    // A rule (the robot loop) acts on the value now, not one group commit later.
+    expect(heard).toEqual([{ v: 7 }]);
+    release();
+    expect(await pending).toMatchObject({ status: 'stored' });
+    expect(heard).toHaveLength(1);
+  });
+
   it('gives each message its own blank nodes', async () => {
     const { router, inserts } = setup();
     await router.ingest(msg('t1', { v: 5 }));

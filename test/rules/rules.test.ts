@@ -1,5 +1,5 @@
 // Rules over HTTP: deploy/replace/remove at runtime (write scope before the body), definitions refused with the member named, domains, cycles, triggers (property, event, 1 s timer), conditions, the saturating accumulator, actions (a queued command, an output, an event), isolation of a failing rule, the rule Thing (enable/disable through the queue, counters) and persistence.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -184,10 +184,17 @@ describe('rules', () => {
   });
 
   it('rules are persisted: a restarted hub runs them (disabled stays disabled); DELETE removes the rule and its Thing', async () => {
+    const before = await status('heat');
+    expect(before).toMatchObject({ state: 3, outputs: { lastCold: expect.any(Number) } });
+    // Saved within a second of the change, without waiting for a clean stop (a kill -9 loses at most that second).
+    const snapshot = join(dataDir, 'rules', '_state.json');
+    await until(() => existsSync(snapshot) && JSON.parse(readFileSync(snapshot, 'utf8')).heat?.state === 3, 3000);
     await hub.stop();
     hub = await startTestHub({}, { dataDir });
     expect(hub.rules.list().map((r) => r.name)).toEqual(['heat']);
     expect(hub.rules.list()).toEqual([{ name: 'heat', title: 'Heat when cold', thing: 'urn:wot-hub:rule:heat', domain: 'lab', enabled: false }]);
+    // Its memory came back: the saturated accumulator and the outputs it wrote (counters start again with the process).
+    expect(await status('heat')).toMatchObject({ state: 3, outputs: before.outputs, runs: 0 });
     const id = encodeURIComponent('urn:wot-hub:rule:heat');
     const res = await hub.app.inject({ method: 'POST', url: `/wot/${id}/actions/enable`, headers: { authorization: hub.bearer } });
     expect(res.statusCode).toBe(201);
@@ -195,6 +202,9 @@ describe('rules', () => {
     temp(10);
     await until(async () => (await status('heat')).runs === 1);
     expect((await status('heat')).runs).toBe(1);
+    // A new definition starts afresh.
+    expect((await put('heat', { ...heat, enabled: true })).statusCode).toBe(200);
+    expect(await status('heat')).toMatchObject({ state: 0, outputs: {} });
     const del = await hub.app.inject({ method: 'DELETE', url: '/rules/heat', headers: { authorization: hub.bearer } });
     expect(del.statusCode).toBe(204);
     expect((await get('/rules/heat')).statusCode).toBe(404);
