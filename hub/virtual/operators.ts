@@ -14,8 +14,11 @@ export interface Sample {
   fields: Record<string, unknown>;
   /** IRIs of the observations this sample comes from (provenance), at most MAX_SOURCES. */
   sources: string[];
-  /** The window a sample summarises (prov:wasDerivedFrom a window when present). */
-  window?: { start: number; end: number; count: number };
+  /**
+   * The window a sample summarises (prov:wasDerivedFrom a window when present). `pairs`: its members are chosen ones
+   * (a travel time's valid pairs), always named; a time or count window names them only when few (hub/virtual/publish.ts).
+   */
+  window?: { start: number; end: number; count: number; pairs?: boolean };
 }
 
 export interface Operator {
@@ -222,7 +225,7 @@ class TravelTimeOperator implements Operator {
       value: { ...value, link: this.def.link },
       fields: { estimate: e, counters: { ...this.link.counters } },
       sources: union(valid.map((p) => p.sources)),
-      window: { start: e.start, end: e.end, count: e.pairs },
+      window: { start: e.start, end: e.end, count: e.pairs, pairs: true },
     }];
   }
 }

@@ -4,6 +4,26 @@ import { iriSafe } from '../mapping/iri.ts';
 import type { Sample } from './operators.ts';
 
 export const VIRTUAL_MAPPING = 'virtual-output';
+
+/**
+ * Most members a time or count window names one by one (prov:hadMember; a travel time's pairs are always named, up to
+ * 64). A larger one is described by its inputs and bounds (hub:windowInput, the input properties; hub:windowStart/End;
+ * hub:sampleCount), within which its members are the input observations the definition (sosa:usedProcedure) kept.
+ * Before: a 60 s window published every second named 64 inputs per output (~80 quads), and the store took 827 outputs/s.
+ */
+export const MAX_LISTED_MEMBERS = 32;
+
+const OBSERVATION = /^(.*\/things\/[^/]+)\/observations\/[^/]+\/([^/]+)$/;
+
+/** The input properties of a window's members (`things/{t}/observations/{m}/{p}` -> `things/{t}/properties/{p}`). */
+export function inputProperties(members: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const m of members) {
+    const x = OBSERVATION.exec(m);
+    if (x) out.add(`${x[1]}/properties/${x[2]}`);
+  }
+  return [...out];
+}
 const QUDT_UNIT = 'http://qudt.org/vocab/unit/';
 
 /** The IRI of a Thing's observation as the shipped mapfiles write it (`things/{thingId}/observations/{messageId}/{property}`). */
@@ -59,8 +79,10 @@ export function outputEnvelope(o: {
       derivedFrom,
     };
   });
+  const sources = o.sample?.sources ?? [];
+  const listed = o.sample?.window?.pairs === true || sources.length <= MAX_LISTED_MEMBERS;
   const windows = o.sample?.window
-    ? [{ thing: o.thingId, messageId: o.messageId, start: new Date(o.sample.window.start).toISOString(), end: new Date(o.sample.window.end).toISOString(), count: o.sample.window.count, members: o.sample.sources }]
+    ? [{ thing: o.thingId, messageId: o.messageId, start: new Date(o.sample.window.start).toISOString(), end: new Date(o.sample.window.end).toISOString(), count: o.sample.window.count, ...(listed ? { members: sources } : { inputs: inputProperties(sources) }) }]
     : [];
   return {
     meta: { thingId: o.thingId, protocol: 'virtual', interface: 'virtual', receivedAt: new Date().toISOString(), messageId: o.messageId, observedAt },

@@ -7,6 +7,7 @@ import { compileExpression } from '../../hub/virtual/expression.ts';
 import type { Sample } from '../../hub/virtual/operators.ts';
 import { aggregate, mad, madKeep, quantile } from '../../hub/virtual/stats.ts';
 import { StreamSensor, type Publication } from '../../hub/virtual/stream-sensor.ts';
+import { MAX_LISTED_MEMBERS, outputEnvelope } from '../../hub/virtual/publish.ts';
 import { virtualTarget } from '../fuzz/targets/virtual.ts';
 
 const T0 = Date.UTC(2026, 2, 1, 10, 0, 0);
@@ -166,5 +167,24 @@ describe('definition checks', () => {
     const t0 = performance.now();
     await expect(virtualTarget.run(input)).rejects.toMatchObject({ code: 'query-too-complex', extensions: { pointer: '/query' } });
     expect(performance.now() - t0).toBeLessThan(100);
+  });
+});
+
+describe('window provenance (outputEnvelope)', () => {
+  const base = 'http://hub.example';
+  const obs = (thing: string, i: number, p = 'value') => `${base}/things/${encodeURIComponent(thing)}/observations/m${i}/${p}`;
+  const envelope = (sources: string[], pairs?: boolean) =>
+    outputEnvelope({ baseUrl: base, thingId: 'urn:v:1', procedure: `${base}/virtual/v1`, messageId: 'o1', time: Date.UTC(2026, 0, 1), items: [['average', { value: 1 }]], sample: { sources, window: { start: 0, end: 1000, count: sources.length, ...(pairs ? { pairs } : {}) } } });
+  it('names the members of a small window, and describes a large one by its input properties and bounds', () => {
+    const few = Array.from({ length: MAX_LISTED_MEMBERS }, (_, i) => obs('urn:t:a', i));
+    expect((envelope(few).payload.windows as Array<Record<string, unknown>>)[0]).toMatchObject({ members: few, count: MAX_LISTED_MEMBERS });
+    const many = [...Array.from({ length: 40 }, (_, i) => obs('urn:t:a', i)), ...Array.from({ length: 24 }, (_, i) => obs('urn:t:b', i, 'speed'))];
+    const w = (envelope(many).payload.windows as Array<Record<string, unknown>>)[0]!;
+    expect(w.members).toBeUndefined();
+    expect(w).toMatchObject({ count: 64, inputs: [`${base}/things/urn%3At%3Aa/properties/value`, `${base}/things/urn%3At%3Ab/properties/speed`] });
+    // A travel time's pairs are chosen observations: always named.
+    expect((envelope(many, true).payload.windows as Array<Record<string, unknown>>)[0]).toMatchObject({ members: many });
+    // Either way the observation is derived from the window.
+    expect((envelope(many).payload.observations as Array<Record<string, unknown>>)[0]!.derivedFrom).toEqual([`${base}/things/urn%3Av%3A1/windows/o1`]);
   });
 });
