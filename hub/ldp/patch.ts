@@ -94,7 +94,13 @@ export function parseN3Patch(text: string, base: string): N3Patch {
     return quads.filter((q) => q.graph.termType === 'BlankNode' && q.graph.value === id);
   };
   const patch = { where: formula('where'), inserts: formula('inserts'), deletes: formula('deletes') };
-  for (const q of [...patch.where, ...patch.inserts, ...patch.deletes]) [q.subject, q.predicate, q.object].forEach(checkTerm);
+  for (const q of [...patch.where, ...patch.inserts, ...patch.deletes]) {
+    // N3 reads `"x" ex:p ex:o` and `ex:s "x" ex:o`; an RDF triple has neither a literal subject nor a literal predicate.
+    if (q.subject.termType === 'Literal' || (q.predicate.termType !== 'NamedNode' && q.predicate.termType !== 'Variable')) {
+      throw new BadRequestError(`The N3 Patch holds a triple with a ${q.subject.termType === 'Literal' ? 'literal subject' : `${q.predicate.termType} predicate`}, which RDF does not allow`, undefined, 'rdf-syntax');
+    }
+    [q.subject, q.predicate, q.object].forEach(checkTerm);
+  }
   for (const q of [...patch.where, ...patch.deletes]) {
     if ([q.subject, q.predicate, q.object].some((x) => x.termType === 'BlankNode')) {
       throw new UnprocessablePatchError('Blank nodes are not allowed in solid:where or solid:deletes');

@@ -121,6 +121,13 @@ describe('N3 Patch: terms the engine would refuse are the patch author\'s error 
 });
 
 describe('N3 Patch: variables SPARQL cannot name (hub/ldp/patch.ts)', () => {
+  it('a literal subject in solid:inserts is 400 rdf-syntax, not an INSERT DATA the engine refuses (seed 16, input 133819)', async () => {
+    const r = await replay('n3-patch', 'regression-literal-subject.bin');
+    expect(r.outcome).toBe('typed');
+    expect(r.error).toMatchObject({ status: 400, code: 'rdf-syntax' });
+    expect((r.error as Error).message).toMatch(/literal subject/);
+  });
+
   it('?tdct:title (one N3 variable) is 400 rdf-syntax, not a broken SPARQL text', async () => {
     const r = await replay('n3-patch', 'regression-colon-variable.bin');
     expect(r.outcome).toBe('typed');
