@@ -1,7 +1,7 @@
 // Downlink adapters of the network bindings: TTS and ChirpStack over MQTT (push), Sigfox BIDIR (answer in the callback).
 import { ServiceUnavailableError } from '../errors.ts';
 import { TTS_CORRELATION_PREFIX } from './events.ts';
-import { encodeLorawan } from './payload.ts';
+import { encodeLorawan, lorawanFPort } from './payload.ts';
 import type { CommandRecord, DownlinkAdapter, DownlinkRoute, SendReceipt } from './types.ts';
 
 /** Publishes on the MQTT broker the network server uses (the embedded broker, or the external one the hub subscribes to). */
@@ -75,6 +75,8 @@ export function ttsAdapter(slot: PublisherSlot): DownlinkAdapter {
     // down/replace swaps the whole queue, so a copy the first push left there is dropped (a transmitted one is not).
     inDoubt: 'replace',
     serves: (route) => (route.lastUplink ? route.lastUplink.binding === 'tts' : networkServer(route) === 'tts') && ttsPushTopic(route) !== undefined,
+    // A TD whose FPort is set but no application port: 400 at submit (and not moved here), not FAILED at the send.
+    validate: (_action, input, route) => void lorawanFPort(input, route.deviceDefinitions),
     send: (command, route) => publish(command, route, 'push'),
     replace: (command, route) => publish(command, route, 'replace'),
   };
@@ -88,6 +90,7 @@ export function chirpstackAdapter(slot: PublisherSlot): DownlinkAdapter {
     // The command's uuid is the queue item id: ChirpStack refuses a second item with the id it holds.
     inDoubt: 'idempotent',
     serves: (route) => (route.lastUplink ? route.lastUplink.binding === 'chirpstack' : networkServer(route) === 'chirpstack') && chirpstackDownTopic(route) !== undefined,
+    validate: (_action, input, route) => void lorawanFPort(input, route.deviceDefinitions),
     async send(command: CommandRecord, route: DownlinkRoute): Promise<SendReceipt> {
       const topic = chirpstackDownTopic(route)!;
       const enc = encodeLorawan(command.action, command.input, route);

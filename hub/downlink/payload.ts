@@ -42,15 +42,49 @@ export function rawBytes(input: unknown): Uint8Array | undefined {
   return undefined;
 }
 
+/** FPorts an application may send on: 1..223 (0 carries MAC commands, 224 is the test port, 225..255 are reserved). */
+const APP_FPORT = { min: 1, max: 223 } as const;
+/** Names the interface's FPort may have, in order: a downlink-only one first (deviceDefinitions, then networkDefinitions). */
+const FPORT_MEMBERS = ['downlinkFPort', 'fPort', 'fport'] as const;
+
 /**
- * Encodes a command for a LoRaWAN route. FPort: input.fPort, else deviceDefinitions.downlinkFPort / fPort, else 1.
+ * The FPort an interface's TD sets for its downlinks: deviceDefinitions `downlinkFPort`, `fPort` or `fport`, else the
+ * same in `networkDefinitions` (FLINT's network settings, where the Thing Models put `"fport": "{{FPORT}}"`). A
+ * placeholder filled with text ("2", from a form) counts as the number; an empty one is unset. A value that is set
+ * but no application FPort (0, 224, "two") is a 400 bad-downlink-fport: never silently sent on another port.
+ */
+export function configuredFPort(dd: Readonly<Record<string, unknown>>): number | undefined {
+  const nd = isRecord(dd.networkDefinitions) ? dd.networkDefinitions : {};
+  for (const [where, members] of [['deviceDefinitions', dd], ['deviceDefinitions.networkDefinitions', nd]] as const) {
+    for (const name of FPORT_MEMBERS) {
+      const v = members[name];
+      if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) continue;
+      const n = typeof v === 'string' && /^\s*\d{1,3}\s*$/.test(v) ? Number(v) : v;
+      const port = intIn(n, APP_FPORT.min, APP_FPORT.max);
+      if (port === undefined) {
+        throw new BadRequestError(`${where}.${name} is ${JSON.stringify(v)?.slice(0, 40)}, not a LoRaWAN application FPort (${APP_FPORT.min}..${APP_FPORT.max})`, { extensions: { field: `${where}.${name}` } }, 'bad-downlink-fport');
+      }
+      return port;
+    }
+  }
+  return undefined;
+}
+
+/** The FPort a LoRaWAN command goes on: input.fPort (1..223), else the interface's (configuredFPort), else 1. */
+export function lorawanFPort(input: unknown, dd: Readonly<Record<string, unknown>>): number {
+  return (isRecord(input) ? intIn(input.fPort, APP_FPORT.min, APP_FPORT.max) : undefined) ?? configuredFPort(dd) ?? 1;
+}
+
+/**
+ * Encodes a command for a LoRaWAN route. FPort: input.fPort, else the interface's own (configuredFPort: downlinkFPort /
+ * fPort / fport in deviceDefinitions, then in its networkDefinitions), else 1.
  * confirmed: input.confirmed, else deviceDefinitions.confirmedDownlinks, else true (only a confirmed downlink can reach
  * DELIVERED: the device's ACK is the evidence). Payload: raw bytes, else Cayenne LPP when the device's codec is LPP, else
  * the JSON `{<action>: <input>}` for the network server's formatter. Throws 400 for what cannot be encoded.
  */
 export function encodeLorawan(action: string, input: unknown, route: Pick<DownlinkRoute, 'deviceDefinitions' | 'codecs'>): EncodedDownlink {
   const dd = route.deviceDefinitions;
-  const fPort = (isRecord(input) ? intIn(input.fPort, 1, 223) : undefined) ?? intIn(dd.downlinkFPort, 1, 223) ?? intIn(dd.fPort, 1, 223) ?? 1;
+  const fPort = lorawanFPort(input, dd);
   const confirmed = isRecord(input) && typeof input.confirmed === 'boolean' ? input.confirmed : typeof dd.confirmedDownlinks === 'boolean' ? dd.confirmedDownlinks : true;
   const raw = rawBytes(input);
   if (raw) {

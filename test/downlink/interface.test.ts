@@ -73,6 +73,14 @@ beforeAll(async () => {
   const put = await hub.app.inject({ method: 'PUT', url: `/things/${encodeURIComponent(ID)}`, headers: { authorization: hub.bearer, 'content-type': 'application/td+json' }, payload: td });
   expect(put.statusCode, put.body).toBeLessThan(300);
   await until(() => (hub.things.hasThing(ID) && hub.routing.index.entriesOf(ID).length >= 2 ? true : undefined), 10_000, 'the Thing and its two interfaces');
+  // The Thing names its mapfile (MAPPING: lorawan-uplink) and a test hub starts with none: an uplink of a Thing whose
+  // mapfile is missing is refused, 422 mapping-missing (the MQTT uplink silently, the Sigfox callback as its answer).
+  // That, not the callback, was this test's 422 as first written: the mapfile was never uploaded.
+  const unmapped = await sigfoxBidir();
+  expect(unmapped.code).toBe('422');
+  expect(JSON.parse(unmapped.body)).toMatchObject({ code: 'mapping-missing', term: 'lorawan-uplink' });
+  const mapfile = await hub.app.inject({ method: 'PUT', url: '/mappings/lorawan-uplink', headers: { authorization: hub.bearer, 'content-type': 'text/turtle' }, payload: readFileSync(new URL('../../mappings/lorawan-uplink.ttl', import.meta.url), 'utf8') });
+  expect(mapfile.statusCode, mapfile.body).toBe(201);
   const sub = spawn('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(hub.config.mqttPort), '-u', 'test', '-P', TEST_ADMIN_TOKEN, '-v', '-t', 'v3/+/devices/+/down/push'], { stdio: ['ignore', 'pipe', 'ignore'] });
   procs.push(sub);
   let buf = '';
