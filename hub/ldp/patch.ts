@@ -96,8 +96,11 @@ export function parseN3Patch(text: string, base: string): N3Patch {
   const patch = { where: formula('where'), inserts: formula('inserts'), deletes: formula('deletes') };
   for (const q of [...patch.where, ...patch.inserts, ...patch.deletes]) {
     // N3 reads `"x" ex:p ex:o` and `ex:s "x" ex:o`; an RDF triple has neither a literal subject nor a literal predicate.
-    if (q.subject.termType === 'Literal' || (q.predicate.termType !== 'NamedNode' && q.predicate.termType !== 'Variable')) {
-      throw new BadRequestError(`The N3 Patch holds a triple with a ${q.subject.termType === 'Literal' ? 'literal subject' : `${q.predicate.termType} predicate`}, which RDF does not allow`, undefined, 'rdf-syntax');
+    // (n3's types say what RDF/JS allows; its N3 parser gives more.)
+    const subjectType: string = q.subject.termType;
+    const predicateType: string = q.predicate.termType;
+    if (subjectType === 'Literal' || (predicateType !== 'NamedNode' && predicateType !== 'Variable')) {
+      throw new BadRequestError(`The N3 Patch holds a triple with a ${subjectType === 'Literal' ? 'literal subject' : `${predicateType} predicate`}, which RDF does not allow`, undefined, 'rdf-syntax');
     }
     [q.subject, q.predicate, q.object].forEach(checkTerm);
   }
