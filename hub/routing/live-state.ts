@@ -35,9 +35,30 @@ export class LiveState {
   private readonly latestByThing = new Map<string, MessageEnvelope>();
   private readonly valuesByThing = new Map<string, Record<string, unknown>>();
   private readonly emitter = new EventEmitter();
+  private readonly storedEmitter = new EventEmitter();
 
   constructor(private readonly onListenerError: (error: unknown) => void = () => {}) {
     this.emitter.setMaxListeners(0);
+    this.storedEmitter.setMaxListeners(0);
+  }
+
+  /**
+   * A Thing's message is in the store (its insert acknowledged): the router tells this after publish, which comes
+   * first. For readers of the store (SPARQL-defined virtual sensors), not of live values.
+   */
+  notifyStored(thingId: string): void {
+    for (const listener of this.storedEmitter.listeners(thingId) as Array<() => void>) {
+      try {
+        listener();
+      } catch (e) {
+        this.onListenerError(e);
+      }
+    }
+  }
+
+  subscribeStored(thingId: string, listener: () => void): () => void {
+    this.storedEmitter.on(thingId, listener);
+    return () => this.storedEmitter.off(thingId, listener);
   }
 
   /**

@@ -123,6 +123,7 @@ export class UplinkRouter {
     }
     this.counters.stored += 1;
     this.counters.quads += quads.length;
+    if (quads.length > 0) this.deps.live.notifyStored(thingId);
     return { status: 'stored', mapping: name, quads: quads.length, graph, values };
   }
 }

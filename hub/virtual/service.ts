@@ -170,7 +170,8 @@ export class VirtualService extends EventEmitter {
     } else if (definition.kind === 'sparql') {
       const sparql = new SparqlSensor(definition, {
         store: this.deps.store,
-        subscribe: (thing, listener) => this.deps.live.subscribe(thing, () => listener()),
+        // New data in the store, not in the live state (which hears a message before its insert is durable).
+        subscribe: (thing, listener) => this.deps.live.subscribeStored(thing, listener),
         publish: (values, keyed) => this.publishSparql(d, values, keyed),
         onError: (e) => this.deps.log?.warn({ err: e, virtual: name }, 'SPARQL virtual sensor failed'),
       });

@@ -40,14 +40,19 @@ describe('UplinkRouter', () => {
     let release!: () => void;
     const { router, live } = setup(() => new Promise<void>((r) => (release = r)));
     const heard: unknown[] = [];
+    let stored = 0;
     live.subscribe('t1', (m) => heard.push(m.payload));
+    live.subscribeStored('t1', () => (stored += 1));
     const pending = router.ingest(msg('t1', { v: 7 }));
     await new Promise((r) => setImmediate(r));
     // A rule (the robot loop) acts on the value now, not one group commit later.
     expect(heard).toEqual([{ v: 7 }]);
+    // Readers of the store (SPARQL-defined virtual sensors) are told once the insert is acknowledged.
+    expect(stored).toBe(0);
     release();
     expect(await pending).toMatchObject({ status: 'stored' });
     expect(heard).toHaveLength(1);
+    expect(stored).toBe(1);
   });
 
   it('gives each message its own blank nodes', async () => {

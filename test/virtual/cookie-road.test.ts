@@ -29,7 +29,8 @@ describe('Cookie road link: travel time and weighted travel time from the simula
     hub.virtual.on('output', (o: VirtualOutput) => outputs.push(o));
     const road = await startCookieRoad({ ...ROAD, transport: 'tcp', port: cookieListener(hub).address!.port, rate: 500 });
     await road.done;
-    await until(() => cookieListener(hub).ingest.counters, (c) => c.stored + c.unmapped >= plan.messages.length, 30_000);
+    // every message arrived and each of its frames is settled: the inputs are in the store, not only in the live state
+    await until(() => cookieListener(hub).ingest.counters, (c) => c.messages >= plan.messages.length && c.stored + c.unmapped + c.duplicate + c.rejected >= c.frames, 30_000);
     await road.stop();
     await hub.virtual.settled();
   }, 90_000);

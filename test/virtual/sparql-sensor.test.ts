@@ -55,6 +55,8 @@ describe('SPARQL-defined virtual sensors', () => {
     const status = (await hub.app.inject({ url: '/virtual/rooms-15min' })).json();
     expect(status.counters.runs).toBeLessThanOrEqual(3);
     expect(status.counters.errors).toBe(0);
+    // The live value comes first; the output's observations are in SPARQL once its insert is acknowledged.
+    await hub.virtual.settled();
     const rows = await sparql(hub, `PREFIX sosa: <http://www.w3.org/ns/sosa/> PREFIX hub: <https://w3id.org/wot-hub#>
       SELECT ?key ?v ?proc WHERE { GRAPH ?g { ?o sosa:madeBySensor <${hub.config.baseUrl}/things/${encodeURIComponent(vid)}> ; sosa:observedProperty <${hub.config.baseUrl}/things/${encodeURIComponent(vid)}/properties/average> ;
         hub:key ?key ; sosa:hasResult ?r ; sosa:usedProcedure ?proc . ?r <http://qudt.org/schema/qudt/numericValue> ?v ; <http://qudt.org/schema/qudt/unit> <http://qudt.org/vocab/unit/DEG_C> } } ORDER BY ?key ?v`);

@@ -21,7 +21,8 @@ describe('two Cookie nodes on a road link, over TCP', () => {
     await road.done;
     expect(road.stats).toMatchObject({ sent: plan.messages.length, failed: 0 });
     // every message is stored (gateway updates come on top)
-    await until(() => cookieListener(hub).ingest.counters, (c) => c.stored + c.unmapped >= plan.messages.length);
+    // every message arrived and each of its frames is settled (stored, or unmapped: gateway updates come on top)
+    await until(() => cookieListener(hub).ingest.counters, (c) => c.messages >= plan.messages.length && c.stored + c.unmapped + c.duplicate + c.rejected >= c.frames);
     await road.stop();
   });
   afterAll(() => hub?.stop());
