@@ -168,19 +168,30 @@ function deepEqual(l: unknown, r: unknown, depth = 0): boolean {
   return false;
 }
 
-/** JSONata's $round: half to even, precision shifted through the decimal string. */
+const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
+
+/**
+ * JSONata's $round: half to even, the precision applied by shifting the exponent of the number's decimal string
+ * (so 2.675 rounds to 2.68). The shift back divides (or multiplies) by an exact power of ten when the rounded value is
+ * a safe integer: the quotient is then the correctly rounded value of the same decimal that JSONata parses.
+ */
 function round(arg: number, precision: number | undefined): number {
   let x = arg;
-  if (precision) {
-    const v = x.toString().split('e');
-    x = +(v[0] + 'e' + (v[1] ? +v[1] + precision : precision));
+  const p = precision;
+  if (p) {
+    const s = x.toString();
+    const i = s.indexOf('e');
+    x = i < 0 ? +(s + 'e' + p) : +(s.slice(0, i) + 'e' + (+s.slice(i + 1) + p));
   }
   let result = Math.round(x);
   const diff = result - x;
   if (Math.abs(diff) === 0.5 && Math.abs(result % 2) === 1) result = result - 1;
-  if (precision) {
-    const v = result.toString().split('e');
-    result = +(v[0] + 'e' + (v[1] ? +v[1] - precision : -precision));
+  if (p) {
+    if (Number.isInteger(p) && p >= -22 && p <= 22 && Number.isSafeInteger(result)) result = p > 0 ? result / POW10[p]! : result * POW10[-p]!;
+    else {
+      const v = result.toString().split('e');
+      result = +(v[0] + 'e' + (v[1] ? +v[1] - p : -p));
+    }
   }
   if (Object.is(result, -0)) result = 0;
   return result;
@@ -544,6 +555,7 @@ export function compileFast(ast: unknown, options: FastOptions = {}): FastExpres
   let ev: Ev;
   try {
     ev = compileNode(ast, root, 1, true);
+    if (nodes > maxNodes) return undefined;
   } catch (e) {
     if (e instanceof Reject) return undefined;
     throw e;

@@ -214,6 +214,21 @@ describe('fast JSONata subset', () => {
     expect(t.answered).toBeGreaterThan(t.cases / 4);
   }, 300_000);
 
+  it('$round matches jsonata on random numbers and precisions (half to even, the decimal shift)', async () => {
+    const rnd = mulberry32(7);
+    const expr = jsonata('$round(x, p)');
+    const fast = compileFast(expr.ast())!;
+    let answered = 0;
+    for (let i = 0; i < 5000; i++) {
+      const x = i % 3 === 0 ? Math.round((rnd() - 0.5) * 2e7) / 1e6 + (rnd() < 0.5 ? 5e-7 : 0) : (rnd() - 0.5) * 10 ** Math.floor(rnd() * 44 - 22);
+      const p = i % 5 === 0 ? pick(rnd, [0, 0.5, -0.5, 23, -23, 30]) : Math.floor(rnd() * 45) - 22;
+      const t = tally();
+      await check({ src: `$round(${x}, ${p})`, expr, fast }, { x, p }, t);
+      answered += t.answered;
+    }
+    expect(answered).toBeGreaterThan(4000);
+  }, 120_000);
+
   it('the wrappers keep their limits and answers on the fast path', async () => {
     // rules: depth budget, result size, a Promise-returning binding through jsonata
     await expect(compile('1 + (2 + (3 + 4))', { timeMs: 50, depth: 3, resultChars: 1000 }).evaluate({})).rejects.toMatchObject({ code: 'expression-too-deep' });
