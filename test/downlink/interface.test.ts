@@ -1,10 +1,11 @@
 // A multi-radio Thing (multi-radio-device TM: LoRaWAN + Sigfox): a queued command follows the interface the device was
 // last heard on at send time (mosquitto_pub/_sub on the hub's broker for TTS, curl for the Sigfox BIDIR callback), and
 // the BIDIR answer is keyed by the device id exactly as the callback sent it.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mosquittoSubLines, untilSubscribed } from '../helpers/mosquitto-sub.ts';
 import { baseUrlOf, freePort, startTestHub, TEST_ADMIN_TOKEN, type TestHub } from '../helpers/hub.ts';
 
 const run = promisify(execFile);
@@ -81,20 +82,9 @@ beforeAll(async () => {
   expect(JSON.parse(unmapped.body)).toMatchObject({ code: 'mapping-missing', term: 'lorawan-uplink' });
   const mapfile = await hub.app.inject({ method: 'PUT', url: '/mappings/lorawan-uplink', headers: { authorization: hub.bearer, 'content-type': 'text/turtle' }, payload: readFileSync(new URL('../../mappings/lorawan-uplink.ttl', import.meta.url), 'utf8') });
   expect(mapfile.statusCode, mapfile.body).toBe(201);
-  const sub = spawn('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(hub.config.mqttPort), '-u', 'test', '-P', TEST_ADMIN_TOKEN, '-v', '-t', 'v3/+/devices/+/down/push'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const sub = mosquittoSubLines(hub.config.mqttPort, TEST_ADMIN_TOKEN, ['v3/+/devices/+/down/push'], lines);
   procs.push(sub);
-  let buf = '';
-  sub.stdout!.on('data', (d) => {
-    buf += d;
-    const parts = buf.split('\n');
-    buf = parts.pop()!;
-    lines.push(...parts);
-  });
-  for (let i = 0; !lines.some((l) => l.startsWith('v3/probe/devices/x/down/push')); i++) {
-    if (i > 100) throw new Error('mosquitto_sub never subscribed');
-    await pub('v3/probe/devices/x/down/push', { probe: i });
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await untilSubscribed(pub, 'v3/probe/devices/x/down/push', lines);
 }, 90_000);
 
 afterAll(async () => {

@@ -1,10 +1,11 @@
 // Actions to devices through real peers: mosquitto_sub sees TTS / ChirpStack downlinks, mosquitto_pub sends their events,
 // curl's Sigfox BIDIR callback gets the bytes; uplink_triggered waits for an uplink, TTL, act scope, SPARQL actuations.
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mosquittoSubLines, untilSubscribed } from '../helpers/mosquitto-sub.ts';
 import { baseUrlOf, freePort, startTestHub, TEST_ADMIN_TOKEN, type TestHub } from '../helpers/hub.ts';
 
 const run = promisify(execFile);
@@ -73,22 +74,11 @@ beforeAll(async () => {
   await hub.directory.put(CS_ID, td(CS_ID, { keyType: 'devEui', deviceKey: CS_EUI, interfaceType: 'continuous', networkServer: 'chirpstack', applicationId: CS_APP, downlinkFPort: 10 }, { raw }));
   await hub.directory.put(SF_ID, td(SF_ID, { keyType: 'sigfoxId', deviceKey: SIGFOX, interfaceType: 'uplink_triggered' }, { raw }));
   await until(() => [TTS_ID, CS_ID, SF_ID].every((id) => hub.things.hasThing(id) && hub.routing.index.entriesOf(id).length > 0), 10_000, 'Things exposed');
-  sub = spawn('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(hub.config.mqttPort), '-u', 'test', '-P', READER, '-v', '-t', 'v3/+/devices/+/down/push', '-t', 'application/+/device/+/command/down'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  sub = mosquittoSubLines(hub.config.mqttPort, READER, ['v3/+/devices/+/down/push', 'application/+/device/+/command/down'], lines);
   procs.push(sub);
-  let buf = '';
-  sub.stdout!.on('data', (d) => {
-    buf += d;
-    const parts = buf.split('\n');
-    buf = parts.pop()!;
-    lines.push(...parts);
-  });
   // mosquitto_sub is subscribed once a probe on one of its filters comes back
   await until(() => hub.transports.find((t) => t.name === 'mqtt')!.stats()['broker.clients']! >= 1, 10_000, 'mosquitto_sub connected');
-  for (let i = 0; !lines.some((l) => l.startsWith('v3/probe/devices/x/down/push')); i++) {
-    if (i > 100) throw new Error('mosquitto_sub never subscribed');
-    await pub('v3/probe/devices/x/down/push', { probe: i });
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await untilSubscribed(pub, 'v3/probe/devices/x/down/push', lines);
 }, 60_000);
 
 afterAll(async () => {

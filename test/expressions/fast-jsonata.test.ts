@@ -2,6 +2,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import jsonata from 'jsonata';
 import { describe, expect, it } from 'vitest';
+import { prng } from '../../hub/simulators/sensor.ts';
 import { FALLBACK, compileFast, type FastExpression, type FastOptions } from '../../hub/expressions/fast-jsonata.ts';
 import { mouseRule } from '../../hub/rules/mouse.ts';
 import { compile } from '../../hub/rules/expressions.ts';
@@ -202,7 +203,7 @@ describe('fast JSONata subset', () => {
 
   it('agrees with jsonata on thousands of seeded random expressions of the subset', async () => {
     const t = tally();
-    const rnd = mulberry32(20261203);
+    const rnd = prng(20261203);
     for (let i = 0; i < 4000; i++) {
       const src = generate(rnd, 4, []);
       const c = prepare(src);
@@ -215,7 +216,7 @@ describe('fast JSONata subset', () => {
   }, 300_000);
 
   it('$round matches jsonata on random numbers and precisions (half to even, the decimal shift)', async () => {
-    const rnd = mulberry32(7);
+    const rnd = prng(7);
     const expr = jsonata('$round(x, p)');
     const fast = compileFast(expr.ast())!;
     let answered = 0;
@@ -245,16 +246,6 @@ describe('fast JSONata subset', () => {
   });
 });
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 
