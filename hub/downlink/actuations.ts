@@ -1,7 +1,7 @@
 // Every command as a sosa:Actuation in the store (graph <base>/graphs/actuations/<thingId>), each state with its time.
 import { HUB_NS } from '../store/graphs.ts';
 import type { QuadStore } from '../store/quad-store.ts';
-import type { CommandRecord, HistoryEntry } from './types.ts';
+import { TERMINAL, type CommandRecord, type HistoryEntry } from './types.ts';
 
 const SOSA = 'http://www.w3.org/ns/sosa/';
 const PROV = 'http://www.w3.org/ns/prov#';
@@ -72,11 +72,25 @@ export class ActuationRecorder {
     private readonly onError: (e: unknown) => void = () => {},
   ) {}
 
+  /**
+   * A state of a command: one insert per state of a durable command. A `stream` command (memory only, a servo loop's
+   * set point at up to hundreds per second) is written once, when it ends, with every state it went through: four
+   * inserts per set point cost the loop a quarter of its time (robot loop benchmark at 400 Hz), and one that never ends
+   * (the hub stopped) is gone like the command itself.
+   */
   record(c: Readonly<CommandRecord>, entry: HistoryEntry, isNew: boolean): void {
+    if (c.durable === false) {
+      if (!TERMINAL.has(entry.status)) return;
+      const triples = c.history.map((e, i) => actuationTriples(this.baseUrl, c, e, i, i === 0)).join('');
+      return this.insert(triples, c.thingId);
+    }
     const seq = c.history.lastIndexOf(entry);
-    const triples = actuationTriples(this.baseUrl, c, entry, seq < 0 ? c.history.length - 1 : seq, isNew);
+    this.insert(actuationTriples(this.baseUrl, c, entry, seq < 0 ? c.history.length - 1 : seq, isNew), c.thingId);
+  }
+
+  private insert(triples: string, thingId: string): void {
     const p: Promise<void> = this.store
-      .insert(triples, actuationGraph(this.baseUrl, c.thingId))
+      .insert(triples, actuationGraph(this.baseUrl, thingId))
       .catch((e) => {
         this.failed += 1;
         this.onError(e);

@@ -1,11 +1,12 @@
 // Parts of `npm run bench virtual` for rules and the robot loop: OSC datagram -> rule -> downlink queue -> URScript line at the robot (p50/p99/max at 100 and 400 Hz), and 1,000 rules over a 10,000 messages/s stream (runs/s, coalesced, latency, CPU, memory).
+import { fork, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { toBuffer } from 'osc-min';
+import { performance } from 'node:perf_hooks';
 import { mouseRule } from '../../hub/rules/mouse.ts';
-import { startRobot } from '../../hub/simulators/robot.ts';
 import { startTestHub, type TestHub } from '../helpers/hub.ts';
+import type { PeerMessage, PeerRun } from './robot-peer.ts';
 import type { BenchSection } from './virtual-section.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -25,32 +26,36 @@ async function freeUdpPort(): Promise<number> {
   return port;
 }
 
-/** Datagram -> robot command latency: /euler datagrams whose yaw encodes a sequence number, read back from the movel pose. */
+/**
+ * Datagram -> robot command latency: /euler datagrams whose yaw encodes a sequence number, read back from the movel
+ * pose. The mouse and the robot run in their own process (test/bench/robot-peer.ts), as they are other machines: the
+ * figure is the hub's, not the hub's plus its peers' turns on one event loop.
+ */
 export const robotLoopSection: BenchSection = {
   name: 'robot-loop',
   async run(_hub, args) {
     const seconds = Number(args.loopSeconds ?? 5);
-    const sendAt = new Map<number, bigint>();
-    const latencies = new Map<number, number[]>();
-    let rate = 0;
-    const robot = await startRobot({
-      port: 0,
-      stateHz: 0,
-      onCommand: (cmd, _line, at) => {
-        if (cmd.kind !== 'movel') return;
-        const yaw = (Math.atan2(cmd.pose[1]!, cmd.pose[0]!) * 180) / Math.PI;
-        const seq = Math.round((yaw + 170) / 0.1);
-        const t = sendAt.get(seq);
-        if (t !== undefined) latencies.get(rate)!.push(Number(at - t) / 1e6);
-      },
-    });
-    const hub: TestHub = await startTestHub({ oscPort: await freeUdpPort(), logLevel: 'silent' }, { listen: true });
+    const peer: ChildProcess = fork(join(import.meta.dirname, 'robot-peer.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const next = (type: PeerMessage['type']) =>
+      new Promise<PeerMessage>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`robot peer: no '${type}' within 120 s`)), 120_000);
+        const on = (m: PeerMessage) => {
+          if (m.type !== type) return;
+          clearTimeout(timer);
+          peer.off('message', on);
+          resolve(m);
+        };
+        peer.on('message', on);
+      });
+    let hub: TestHub | undefined;
     const results: Record<string, unknown> = {};
     try {
+      const robot = (await next('robot')) as Extract<PeerMessage, { type: 'robot' }>;
+      hub = await startTestHub({ oscPort: await freeUdpPort(), logLevel: 'silent' }, { listen: true });
       const put = await hub.app.inject({ method: 'PUT', url: '/mappings/ngimu-osc', headers: { authorization: hub.bearer, 'content-type': 'text/turtle' }, payload: readFileSync(join(ROOT, 'mappings/ngimu-osc.ttl'), 'utf8') });
       if (put.statusCode !== 201) throw new Error(put.body);
       const reg = async (model: string, id: string, placeholders: Record<string, unknown>) => {
-        const r = await hub.app.inject({ method: 'POST', url: `/thing-models/${model}/instantiate?register=true`, headers: { authorization: hub.bearer }, payload: { id, placeholders } });
+        const r = await hub!.app.inject({ method: 'POST', url: `/thing-models/${model}/instantiate?register=true`, headers: { authorization: hub!.bearer }, payload: { id, placeholders } });
         if (r.statusCode !== 201) throw new Error(r.body);
       };
       await reg('ngimu-imu', 'urn:bench:imu', { TITLE: 'NGIMU', ADAPTER_ID: 'urn:wot-hub:adapter:osc', OSC_SOURCE: '127.0.0.1', SEND_PORT: 9000, MAPPING: 'ngimu-osc' });
@@ -58,32 +63,28 @@ export const robotLoopSection: BenchSection = {
       await reg('ur-robot', 'urn:bench:robot', { TITLE: 'UR5', ADAPTER_ID: 'urn:wot-hub:adapter:urscript', ROBOT_ADDRESS: `127.0.0.1:${robot.port}`, DOMAIN: 'default' });
       const rr = await hub.app.inject({ method: 'PUT', url: '/rules/mouse', headers: { authorization: hub.bearer, 'content-type': 'application/json' }, payload: mouseRule({ imu: 'urn:bench:imu', bno: 'urn:bench:bno', robot: 'urn:bench:robot' }) });
       if (rr.statusCode !== 201) throw new Error(rr.body);
-      const sock = createSocket('udp4');
-      await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
-      let seq = 0;
       for (const hz of [100, 400]) {
-        rate = hz;
-        latencies.set(hz, []);
-        const n = hz * seconds;
-        const start = performance.now();
-        for (let k = 0; k < n; k++) {
-          const due = start + (k * 1000) / hz;
-          while (performance.now() < due) await sleep(Math.max(0, Math.min(1, due - performance.now())));
-          seq = (seq + 1) % 3400;
-          const v = toBuffer({ address: '/euler', args: [{ type: 'float', value: 0 }, { type: 'float', value: 0 }, { type: 'float', value: -170 + seq * 0.1 }] });
-          sendAt.set(seq, process.hrtime.bigint());
-          sock.send(Buffer.from(v.buffer, v.byteOffset, v.byteLength), hub.config.oscPort, '127.0.0.1');
-        }
-        await sleep(1000);
-        const l = latencies.get(hz)!;
-        results[`${hz}Hz`] = { sent: n, commandsAtRobot: l.length, ...stats(l) };
-        console.log(`${hz} Hz: ${n} datagrams, ${l.length} movel at the robot (the rest coalesced / superseded, latest wins); datagram -> robot ${JSON.stringify(stats(l))} ms`);
+        const cpu0 = process.cpuUsage();
+        const elu0 = performance.eventLoopUtilization();
+        const t0 = performance.now();
+        peer.send({ type: 'run', hz, seconds, oscPort: hub.config.oscPort } satisfies PeerRun);
+        const done = (await next('done')) as Extract<PeerMessage, { type: 'done' }>;
+        const cpu = process.cpuUsage(cpu0);
+        const hubCpuPercent = Math.round(((cpu.user + cpu.system) / 1000 / (performance.now() - t0)) * 100);
+        const eventLoopPercent = Math.round(performance.eventLoopUtilization(elu0).utilization * 100);
+        const l = done.latenciesMs;
+        results[`${hz}Hz`] = { sent: done.sent, commandsAtRobot: l.length, lateSends: done.lateSends, hubCpuPercentOfOneCore: hubCpuPercent, eventLoopPercent, ...stats(l) };
+        console.log(`${hz} Hz: ${done.sent} datagrams (${done.lateSends} sent > 2 ms late), ${l.length} movel at the robot (the rest coalesced / superseded, latest wins); datagram -> robot ${JSON.stringify(stats(l))} ms; hub process CPU ${hubCpuPercent} % of one core, its event loop busy ${eventLoopPercent} %`);
       }
-      sock.close();
       results.rule = hub.rules.get('mouse').status;
     } finally {
-      await hub.stop();
-      await robot.stop();
+      await hub?.stop();
+      if (peer.connected) peer.send({ type: 'stop' });
+      await new Promise<void>((r) => {
+        if (peer.exitCode !== null) return r();
+        const t = setTimeout(() => (peer.kill('SIGKILL'), r()), 5000);
+        peer.once('exit', () => (clearTimeout(t), r()));
+      });
     }
     const r100 = results['100Hz'] as { p99: number; commandsAtRobot: number };
     const r400 = results['400Hz'] as { p99: number; commandsAtRobot: number };
