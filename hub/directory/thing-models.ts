@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import type { ThingDescription } from './registration.ts';
 import type { TdValidator } from './validator.ts';
+import { writeTarget } from './writable-properties.ts';
 
 export const THING_MODELS_DIR = fileURLToPath(new URL('../../thing-models/', import.meta.url));
 const SUFFIX = '.tm.jsonld';
@@ -171,8 +172,9 @@ export class ThingModelCatalog {
 function formOps(kind: (typeof AFFORDANCES)[number], def: Json): Json {
   if (kind === 'actions') return { op: 'invokeaction' };
   if (kind === 'events') return { op: ['subscribeevent', 'unsubscribeevent'], subprotocol: 'sse' };
-  // The hub serves no writeproperty (device configuration goes through actions), so no form may promise it.
-  return { op: ['readproperty'] };
+  // writeproperty only where the hub serves it: a property naming the action that carries the write (hub:writeAction).
+  const write = writeTarget(def) ? ['writeproperty'] : [];
+  return { op: def.writeOnly === true && write.length ? write : ['readproperty', ...write] };
 }
 
 /** Replaces `{{NAME}}` in every string; a string that is exactly one placeholder takes the value's JSON type. */

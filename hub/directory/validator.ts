@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { ValidationError } from '../errors.ts';
+import { writablePropertyProblems } from './writable-properties.ts';
 
 const require = createRequire(import.meta.url);
 // Ajv's CJS default export under ESM interop.
@@ -123,7 +124,8 @@ export class TdValidator {
 
   /**
    * Minimal Validation (TD 1.1 §5.3, WoT Discovery §7.3.2.1.5 tdd-validation-jsonschema); throws ValidationError
-   * with `validationErrors: [{field, description}]` for every error (tdd-validation-response).
+   * with `validationErrors: [{field, description}]` for every error (tdd-validation-response), and the hub's
+   * writable-property terms.
    */
   validate(td: unknown, context = 'The Thing Description is not valid'): void {
     if (typeof td !== 'object' || td === null || Array.isArray(td)) {
@@ -142,6 +144,8 @@ export class TdValidator {
     const errors: ErrorObject[] = [];
     if (!this.td(td)) errors.push(...(this.td.errors ?? []));
     if (!this.discovery(td)) errors.push(...(this.discovery.errors ?? []));
-    if (errors.length) throw new ValidationError(context, toValidationErrors(errors));
+    // The hub's own terms: a writable property names an action of this TD (hub/directory/writable-properties.ts).
+    const problems = [...toValidationErrors(errors), ...writablePropertyProblems(td)];
+    if (problems.length) throw new ValidationError(context, problems);
   }
 }

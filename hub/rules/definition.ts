@@ -21,7 +21,8 @@ export type Trigger =
 
 export type RuleAction =
   | { kind: 'invoke'; thing: string; action: string; input?: CompiledExpression }
-  | { kind: 'write'; property: string; value: CompiledExpression }
+  /** Without `thing`: the rule's own output; with it, a writeproperty on that Thing (queued as its hub:writeAction). */
+  | { kind: 'write'; property: string; value: CompiledExpression; thing?: string }
   | { kind: 'emit'; event: string; data?: CompiledExpression };
 
 export interface Accumulator { initial: number; min: number; max: number; update: CompiledExpression }
@@ -148,11 +149,9 @@ export function parseRule(ruleName: string, body: unknown, limits?: ExpressionLi
     }
     if (a.write !== undefined) {
       only(a, at, ['write', 'thing', 'value']);
-      if (a.thing !== undefined) {
-        alias(a.thing, `${at}/thing`, things);
-        throw new RuleDefinitionError(`${at}/thing`, "the hub serves no writeproperty on devices (device settings are actions: use invoke); a rule writes its own Thing's outputs", 'rule-write-not-supported');
-      }
-      return { kind: 'write', property: name(a.write, `${at}/write`), value: expression(a.value, `${at}/value`, limits) };
+      // With a thing: a device property write (its writability is checked against the TD by the engine).
+      const thing = a.thing === undefined ? undefined : alias(a.thing, `${at}/thing`, things);
+      return { kind: 'write', property: name(a.write, `${at}/write`), value: expression(a.value, `${at}/value`, limits), ...(thing ? { thing } : {}) };
     }
     if (a.emit !== undefined) {
       only(a, at, ['emit', 'data']);

@@ -1,6 +1,7 @@
 // RuleEngine: deploys rules at runtime, follows their triggers (live values, events, a 1 s timer, virtual sensor outputs), runs them isolated and exposes each as a Thing.
 import { HubError, NotFoundError } from '../errors.ts';
 import type { LiveState, MessageEnvelope } from '../routing/live-state.ts';
+import { writableProperties } from '../directory/writable-properties.ts';
 import { DEFAULT_DOMAIN, parseRule, RuleDefinitionError, type RuleDefinition } from './definition.ts';
 import type { ExpressionLimits } from './expressions.ts';
 import { runRule, type RuleRuntime, type TriggerContext } from './run.ts';
@@ -10,9 +11,10 @@ import type { RuleMemory, RuleStore } from './store.ts';
 export const ruleThingId = (name: string): string => `urn:wot-hub:rule:${name}`;
 const RULE_PREFIX = 'urn:wot-hub:rule:';
 
-/** What the engine needs of the Thing runtime: invoke an action (validated, queued) and expose the rule's Thing. */
+/** What the engine needs of the Thing runtime: invoke an action or write a property (validated, queued) and expose the rule's Thing. */
 export interface RuleThings {
   invokeAction(thingId: string, name: string, body: Buffer | undefined, contentType: string | undefined, requester?: string): Promise<{ body: Buffer; status?: number }>;
+  writeProperty(thingId: string, name: string, body: Buffer | undefined, contentType: string | undefined, requester?: string): Promise<{ body: Buffer; status?: number }>;
   registerVirtualSensor(sensor: { id: string; td: Record<string, unknown> }): Promise<void>;
   remove(id: string): Promise<boolean>;
 }
@@ -68,6 +70,8 @@ export interface RuleStatus {
 export class RuleEngine {
   private readonly rules = new Map<string, RuleRuntime>();
   private readonly domains = new Map<string, string>();
+  /** The writable properties (hub:writeAction) of each directory TD, for the definition-time check of device writes. */
+  private readonly writable = new Map<string, string[]>();
   private timer?: NodeJS.Timeout;
   private ticks = 0;
   private nextTickAt?: number;
@@ -92,9 +96,11 @@ export class RuleEngine {
     const track = (e: { id: string; td?: Record<string, unknown> }) => {
       if (e.td) this.domains.set(e.id, domainOf(e.td));
       else this.domains.delete(e.id);
+      if (e.td) this.writable.set(e.id, writableProperties(e.td));
+      else this.writable.delete(e.id);
     };
     for (const ev of ['thing_created', 'thing_updated', 'thing_deleted'] as const) this.options.directory.on(ev, track);
-    for (const td of await this.options.directory.all()) if (typeof td.id === 'string') this.domains.set(td.id, domainOf(td));
+    for (const td of await this.options.directory.all()) if (typeof td.id === 'string') track({ id: td.id, td });
     this.opened = true;
     this.memory = this.options.store.loadMemory((file, e) => this.onError(e, `rule state ${file} unreadable`));
     for (const { name, source } of this.options.store.loadAll((file, e) => this.onError(e, `rule file ${file} unreadable`))) {
@@ -121,6 +127,7 @@ export class RuleEngine {
     const old = this.rules.get(name);
     if (!old && this.rules.size >= (this.options.maxRules ?? 10_000)) throw new HubError(507, 'too-many-rules', `The hub runs ${this.rules.size} rules (the limit)`);
     this.checkDomain(def);
+    this.checkWrites(def);
     this.checkCycle(def);
     if (opts.persist !== false) this.options.store.save(name, def.source);
     const id = ruleThingId(name);
@@ -206,6 +213,18 @@ export class RuleEngine {
       if (!v.has(t.sensor)) throw new RuleDefinitionError(member, `names '${t.sensor}', which is not a deployed virtual sensor`, 'rule-unknown-thing');
       const d = this.domains.get(v.thingId(t.sensor)) ?? DEFAULT_DOMAIN;
       if (d !== def.domain) throw new RuleDefinitionError(member, `names a virtual sensor of domain '${d}', not '${def.domain}'`, 'rule-outside-domain', 403);
+    });
+  }
+
+  /** A write to a Thing whose TD is known must name one of its writable properties (hub/directory/writable-properties.ts). */
+  private checkWrites(def: RuleDefinition): void {
+    def.actions.forEach((a, i) => {
+      if (a.kind !== 'write' || a.thing === undefined) return;
+      const id = def.things[a.thing]!;
+      const writable = this.writable.get(id);
+      if (writable && !writable.includes(a.property)) {
+        throw new RuleDefinitionError(`/actions/${i}/write`, `names '${a.property}', which is not a writable property of '${id.slice(0, 128)}' (${writable.join(', ') || 'it has none'}; a writable property names its hub:writeAction)`, 'rule-property-not-writable');
+      }
     });
   }
 

@@ -103,6 +103,12 @@ export async function runRule(rt: RuleRuntime, trigger: TriggerContext, deps: Ru
       const value = a.input ? await a.input.evaluate(input, bindings) : undefined;
       const body = value === undefined ? undefined : Buffer.from(JSON.stringify(value));
       await deps.things.invokeAction(id, a.action, body, body ? 'application/json' : undefined, `rule:${def.name}`);
+    } else if (a.kind === 'write' && a.thing !== undefined) {
+      // writeproperty on another Thing of the domain: queued as its hub:writeAction, like an invoke.
+      const id = actedOn(def, a.thing, i, deps);
+      const value = await a.value.evaluate(input, bindings);
+      const body = value === undefined ? undefined : Buffer.from(JSON.stringify(value));
+      await deps.things.writeProperty(id, a.property, body, body ? 'application/json' : undefined, `rule:${def.name}`);
     } else if (a.kind === 'write') {
       const value = await a.value.evaluate(input, bindings);
       rt.status.outputs = { ...rt.status.outputs, [a.property]: value ?? null };
@@ -114,6 +120,14 @@ export async function runRule(rt: RuleRuntime, trigger: TriggerContext, deps: Ru
     }
   }
   rt.status.runs += 1;
+}
+
+/** The Thing an action acts on, if it is still of the rule's domain (checked on each run: a TD may have moved since). */
+function actedOn(def: RuleDefinition, alias: string, i: number, deps: RunDeps): string {
+  const id = def.things[alias]!;
+  const d = deps.domains.get(id);
+  if (d !== def.domain) throw new HubError(403, 'rule-outside-domain', `/actions/${i}: '${id}' is ${d === undefined ? 'no longer in the directory' : `of domain '${d}'`}, not '${def.domain}'`, { extensions: { member: `/actions/${i}/thing` } });
+  return id;
 }
 
 /** JSONata truthiness as a condition reads it: false, 0, '', null, undefined, empty arrays are false. */

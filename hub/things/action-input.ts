@@ -1,4 +1,4 @@
-// Validates the input of a WoT action against the action's `input` DataSchema before node-wot sees it (400, never 500).
+// Validates the input of a WoT action (or a writeproperty value) against its DataSchema before node-wot sees it (400, never 500).
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { BadRequestError, UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
@@ -15,27 +15,38 @@ export class ActionInputValidator {
   private readonly ajv = addFormats(new Ajv({ strict: false, allErrors: true, validateSchema: false }));
   private readonly compiled = new WeakMap<object, ValidateFunction>();
 
-  /** Parses the body (JSON or empty) and returns the value, or throws a 4xx HubError. */
-  parse(body: Buffer | undefined, contentType: string | undefined, schema: object | undefined, action: string): unknown {
+  /**
+   * Parses the body (JSON or empty) and returns the value, or throws a 4xx HubError. `of` says whose body it is: an
+   * action's input (default) or the value of a writeproperty (then `schema` is the property affordance itself).
+   */
+  parse(body: Buffer | undefined, contentType: string | undefined, schema: object | undefined, name: string, of: 'action' | 'property' = 'action'): unknown {
+    const what = `${of} '${name}'`;
+    const noun = of === 'action' ? 'input' : 'value';
     const empty = body === undefined || body.length === 0;
     let value: unknown;
     if (!empty) {
       const mt = (contentType ?? 'application/json').split(';')[0]!.trim().toLowerCase();
       if (mt !== 'application/json' && !mt.endsWith('+json')) {
-        throw new UnsupportedMediaTypeError(`Action '${action}' takes application/json input, not ${mt}`);
+        throw new UnsupportedMediaTypeError(`${capital(what)} takes application/json ${noun}, not ${mt}`);
       }
       // Strict UTF-8 and bounded depth (hub/http/body.ts): malformed bytes are 400 bad-encoding, bad JSON 400 bad-json.
-      value = parseJsonBody(body, `input of action '${action}'`);
+      value = parseJsonBody(body, `${noun} of ${what}`);
     }
     if (schema === undefined) {
-      if (!empty) throw new BadRequestError(`Action '${action}' takes no input`);
+      if (!empty) throw new BadRequestError(`${capital(what)} takes no input`);
       return undefined;
     }
     if (empty) {
       // The members the schema requires are named (e.g. clearDtcs' /confirm), so a client sees what to send.
       const required = requiredOf(schema);
-      throw new ValidationError(`Action '${action}' needs an input`, required.length ? required.map((r) => ({ field: `/${pointerEscape(r)}`, description: 'is required' })) : [{ field: '/', description: 'an input is required' }]);
+      const article = noun === 'input' ? 'an' : 'a';
+      throw new ValidationError(`${capital(what)} needs ${article} ${noun}`, required.length ? required.map((r) => ({ field: `/${pointerEscape(r)}`, description: 'is required' })) : [{ field: '/', description: `${article} ${noun} is required` }]);
     }
+    return this.check(value, schema, name, of);
+  }
+
+  /** Checks an already parsed value (e.g. the action input a property write becomes) against a schema; 400 otherwise. */
+  check(value: unknown, schema: object, name: string, of: 'action' | 'property' = 'action'): unknown {
     const validate = this.validatorFor(schema);
     if (!validate(value)) {
       // A missing member is named by its own pointer (`/confirm`, not the object's `/`); so are the required members
@@ -43,7 +54,7 @@ export class ActionInputValidator {
       const errors = (validate.errors ?? []).map((e) => ({ field: e.keyword === 'required' && typeof e.params.missingProperty === 'string' ? `${e.instancePath}/${pointerEscape(e.params.missingProperty)}` : e.instancePath || '/', description: e.message ?? e.keyword }));
       const notObject = typeof value !== 'object' || value === null || Array.isArray(value);
       if (notObject && (schema as { type?: unknown }).type === 'object') errors.push(...requiredOf(schema).map((r) => ({ field: `/${pointerEscape(r)}`, description: 'is required' })));
-      throw new ValidationError(`The input of action '${action}' does not match its schema`, errors);
+      throw new ValidationError(`The ${of === 'action' ? 'input' : 'value'} of ${of} '${name}' does not match its schema`, errors);
     }
     return value;
   }
@@ -61,6 +72,8 @@ export class ActionInputValidator {
     return v;
   }
 }
+
+const capital = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** RFC 6901 reference token. */
 const pointerEscape = (name: string): string => name.replace(/~/g, '~0').replace(/\//g, '~1');

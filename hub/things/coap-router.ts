@@ -1,4 +1,4 @@
-// Handles every CoAP request of the hub's CoAP server: TDs, /.well-known/core, property read/observe, actions, events.
+// Handles every CoAP request of the hub's CoAP server: TDs, /.well-known/core, property read/observe/write, actions, events.
 import { HubError, ServiceUnavailableError } from '../errors.ts';
 import type { TokenAuth } from '../http/auth.ts';
 import { requesterOf, type ThingInteractions } from './interactions.ts';
@@ -100,22 +100,27 @@ export class CoapRouter {
     const observe = req.headers.Observe === 0;
     const relationKey = `${req.rsinfo?.address}|${req.rsinfo?.port}|${req._packet?.token?.toString('hex') ?? ''}`;
     if (req.headers.Observe === 1) this.byToken.get(relationKey)?.();
-    if (kind === 'properties') {
-      if (req.method !== 'GET') return this.send(res, '4.05', 'Method Not Allowed');
-      this.auth.check(authorization, 'read');
-      return observe ? this.observeProperty(res, id, name, relationKey) : this.reply(res, await this.things.readProperty(id, name));
-    }
-    if (kind === 'actions') {
-      if (req.method !== 'POST') return this.send(res, '4.05', 'Method Not Allowed');
+    // invokeaction (POST) and writeproperty (PUT) queue a command: the act scope is checked before the payload is read.
+    const queue = async (interaction: 'invokeAction' | 'writeProperty') => {
       this.auth.check(authorization, 'act');
       const format = req.headers['Content-Format'];
-      const result = await this.things.invokeAction(id, name, req.payload, typeof format === 'string' ? format : undefined, requesterOf(token ?? undefined));
+      const result = await this.things[interaction](id, name, req.payload, typeof format === 'string' ? format : undefined, requesterOf(token ?? undefined));
       if (result.status === 201 && result.location) {
         // RFC 7252 §5.9.1.1: 2.01 Created names the new resource in Location-Path (one option per segment); no query.
         res.setOption('Location-Path', locationPath(result.location).map((segment) => Buffer.from(segment, 'utf8')));
         return this.send(res, '2.01', result.body, result.contentType);
       }
       return this.reply(res, result);
+    };
+    if (kind === 'properties') {
+      if (req.method === 'PUT') return queue('writeProperty');
+      if (req.method !== 'GET') return this.send(res, '4.05', 'Method Not Allowed');
+      this.auth.check(authorization, 'read');
+      return observe ? this.observeProperty(res, id, name, relationKey) : this.reply(res, await this.things.readProperty(id, name));
+    }
+    if (kind === 'actions') {
+      if (req.method !== 'POST') return this.send(res, '4.05', 'Method Not Allowed');
+      return queue('invokeAction');
     }
     if (kind === 'events') {
       if (req.method !== 'GET') return this.send(res, '4.05', 'Method Not Allowed');

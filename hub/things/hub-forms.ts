@@ -1,6 +1,7 @@
 // The hub's security definitions and HTTP forms of an exposed Thing (W3C WoT TD 1.1 §5.3.4 Form, §5.3.3 security).
 import type { ExposedThing } from './node-wot.ts';
 import type { ThingDescription } from './directory-port.ts';
+import { writeTarget } from '../directory/writable-properties.ts';
 
 /**
  * Security definitions every hub TD carries. The Thing-level requirement is the bearer token (actions need it); read
@@ -47,7 +48,8 @@ function push(affordance: Affordance, form: Record<string, unknown>): void {
 
 /**
  * Adds the hub's HTTP forms (served by the hub's fastify, hub/things/plugin.ts) to an ExposedThing: readproperty by GET,
- * observeproperty and subscribeevent as Server-Sent Events (`subprotocol: "sse"`), invokeaction by POST.
+ * observeproperty and subscribeevent as Server-Sent Events (`subprotocol: "sse"`), invokeaction by POST, writeproperty
+ * by PUT on properties that name their write action (hub/directory/writable-properties.ts).
  */
 export function addHttpForms(thing: ExposedThing, baseUrl: string, readsOpen: boolean): void {
   const base = `${baseUrl}${thingPath(thing.id)}`;
@@ -57,6 +59,8 @@ export function addHttpForms(thing: ExposedThing, baseUrl: string, readsOpen: bo
     if (p.writeOnly !== true) {
       push(p, { href, contentType: 'application/json', op: ['readproperty'], ...readSecurity });
     }
+    // A write is a queued command of the property's hub:writeAction (act scope, the Thing-level bearer): 201 + Location.
+    if (writeTarget(p)) push(p, { href, contentType: 'application/json', op: ['writeproperty'], 'htv:methodName': 'PUT' });
     if (p.observable === true) {
       push(p, {
         href: `${href}/observable`,
@@ -134,6 +138,7 @@ export function addCoapForms(thing: ExposedThing, formHost: string, port: number
     const href = `${base}/properties/${encodeURIComponent(name)}`;
     const ops = [...(p.writeOnly !== true ? ['readproperty'] : []), ...(p.observable === true ? ['observeproperty', 'unobserveproperty'] : [])];
     if (ops.length) push(p, { href, contentType: 'application/json', op: ops, security: readSecurity });
+    if (writeTarget(p)) push(p, { href, contentType: 'application/json', op: ['writeproperty'], 'cov:method': 'PUT', security: ['coap_bearer_sc'] });
   }
   let queued = false;
   for (const [name, a] of Object.entries(thing.actions)) {

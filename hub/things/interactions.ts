@@ -27,6 +27,12 @@ export interface ThingInteractions {
   /** invokeaction: validates the input against the action's schema, then runs the action. */
   invokeAction(thingId: string, name: string, body: Buffer | undefined, contentType: string | undefined, requester?: string): Promise<InteractionResult>;
   /**
+   * writeproperty: a device property that names its hub:writeAction (hub/directory/writable-properties.ts) is written by
+   * queueing that action with the value as (part of) its input: 201 + Location as invokeaction. 404 unknown property,
+   * 405 `property-not-writable`, 400 a value or resulting input that does not match its schema.
+   */
+  writeProperty(thingId: string, name: string, body: Buffer | undefined, contentType: string | undefined, requester?: string): Promise<InteractionResult>;
+  /**
    * observeproperty / subscribeevent; resolves to the function that ends the observation. `onEnd` runs when the hub
    * ends it (the Thing was removed).
    */

@@ -1,4 +1,4 @@
-// Fastify routes of every exposed Thing: /wot/{id} (TD), properties (read, SSE observe), actions, events (SSE).
+// Fastify routes of every exposed Thing: /wot/{id} (TD), properties (read, write, SSE observe), actions, events (SSE).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { NotFoundError } from '../errors.ts';
 import type { ServerResponse } from 'node:http';
@@ -32,8 +32,8 @@ const params = {
 
 /**
  * The HTTP side of node-wot's ProtocolServer (FastifyProtocolServer writes the forms, these routes answer them), per the
- * W3C WoT HTTP Binding Templates: GET readproperty, POST invokeaction, Server-Sent Events for observeproperty and
- * subscribeevent. Reads need the 'read' scope, actions the 'act' scope.
+ * W3C WoT HTTP Binding Templates: GET readproperty, PUT writeproperty, POST invokeaction, Server-Sent Events for
+ * observeproperty and subscribeevent. Reads need the 'read' scope, actions and property writes the 'act' scope.
  */
 export async function thingsPlugin(app: FastifyInstance, deps: HubDeps & { things: ThingRuntime }): Promise<void> {
   const { things, auth } = deps;
@@ -62,18 +62,18 @@ export async function thingsPlugin(app: FastifyInstance, deps: HubDeps & { thing
     return result.body;
   });
 
-  app.post<{ Params: Params; Body: Buffer | undefined }>(
-    '/wot/:id/actions/:name',
-    { onRequest: auth.require('act'), bodyLimit: ACTION_BODY_LIMIT, schema: { params } },
-    async (request, reply) => {
-      const body = Buffer.isBuffer(request.body) ? request.body : undefined;
-      const result = await things.invokeAction(request.params.id, request.params.name, body, request.headers['content-type'], requesterOf(request.headers.authorization));
-      if (result.status) reply.code(result.status);
-      if (result.location) reply.header('location', result.location);
-      reply.type(result.contentType);
-      return result.body;
-    },
-  );
+  // invokeaction (POST) and writeproperty (PUT) queue a command: the act scope is checked before the body is read.
+  const act = { onRequest: auth.require('act'), bodyLimit: ACTION_BODY_LIMIT, schema: { params } };
+  const queued = (interaction: 'invokeAction' | 'writeProperty') => async (request: FastifyRequest<{ Params: Params; Body: Buffer | undefined }>, reply: FastifyReply) => {
+    const body = Buffer.isBuffer(request.body) ? request.body : undefined;
+    const result = await things[interaction](request.params.id, request.params.name, body, request.headers['content-type'], requesterOf(request.headers.authorization));
+    if (result.status) reply.code(result.status);
+    if (result.location) reply.header('location', result.location);
+    reply.type(result.contentType);
+    return result.body;
+  };
+  app.post<{ Params: Params; Body: Buffer | undefined }>('/wot/:id/actions/:name', act, queued('invokeAction'));
+  app.put<{ Params: Params; Body: Buffer | undefined }>('/wot/:id/properties/:name', act, queued('writeProperty'));
 
   // Queued commands (hub/downlink): queryallactions, queryaction (GET) and cancelaction (DELETE, the act scope).
   const commandParams = {

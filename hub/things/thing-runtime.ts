@@ -1,6 +1,7 @@
 // ThingRuntime: one node-wot Servient exposing every device, adapter and virtual sensor over HTTP (fastify) and CoAP.
 import { Readable } from 'node:stream';
 import type { HubConfig } from '../config.ts';
+import { writeActionInput, writeTarget } from '../directory/writable-properties.ts';
 import { HubError, NotFoundError } from '../errors.ts';
 import type { TokenAuth } from '../http/auth.ts';
 import type { LiveState, MessageEnvelope } from '../routing/live-state.ts';
@@ -191,22 +192,43 @@ export class ThingRuntime implements ThingInteractions {
     const action = entry.thing.actions[name];
     if (!action) throw new NotFoundError(`Thing '${thingId}' has no action '${name}'`);
     const value = this.inputs.parse(body, contentType, action.input as object | undefined, name);
-    if (!entry.adapter) {
-      // A device action is a queued command (hub/downlink): 201 with its status resource (TD 1.1 queryaction).
-      const a = action as unknown as Record<string, unknown>;
-      const named = a['hub:downlinkPolicy'] ?? a.downlinkPolicy;
-      const policy = named === 'latest-only' || named === 'stream' ? named : 'fifo';
-      const ttl = [a.ttlSeconds, a['hub:ttlSeconds']].find((t): t is number => typeof t === 'number' && Number.isInteger(t) && t > 0);
-      const queued = await this.options.commands.submit(thingId, name, value, { policy, ...(ttl ? { ttlSeconds: ttl } : {}), ...(requester ? { requester } : {}) });
-      const href = `${this.options.config.baseUrl}${commandPath(thingId, queued.id)}`;
-      return { status: 201, location: href, contentType: 'application/json', body: Buffer.from(JSON.stringify({ ...queued, href })) };
-    }
+    if (!entry.adapter) return this.queue(thingId, name, action, value, requester);
     const input = value === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(value));
     const output = await entry.thing.handleInvokeAction(name, new wotCore.Content('application/json', Readable.from([input])), {
       formIndex: 0,
     });
     if (!output) return { body: Buffer.alloc(0), contentType: 'application/json' };
     return { body: await output.toBuffer(), contentType: output.type };
+  }
+
+  /**
+   * writeproperty on a device: the value is checked against the property's schema, becomes the input of the property's
+   * hub:writeAction (under hub:writeInput), is checked against that action's input schema and is queued exactly as an
+   * invokeaction of it (201 + Location; queryaction and cancelaction work on it). 405 `property-not-writable` otherwise.
+   */
+  async writeProperty(thingId: string, name: string, body: Buffer | undefined, contentType: string | undefined, requester?: string): Promise<InteractionResult> {
+    const entry = this.entry(thingId);
+    const property = entry.thing.properties[name];
+    if (!property) throw new NotFoundError(`Thing '${thingId}' has no property '${name}'`);
+    const target = entry.adapter ? undefined : writeTarget(property);
+    const action = target && entry.thing.actions[target.action];
+    if (!target || !action) {
+      throw new HubError(405, 'property-not-writable', `Property '${name}' of '${thingId}' is not writable (no hub:writeAction)`, { headers: { allow: 'GET, HEAD' } });
+    }
+    const value = this.inputs.parse(body, contentType, property, name, 'property');
+    const input = this.inputs.check(writeActionInput(target, value), (action.input ?? {}) as object, target.action);
+    return this.queue(thingId, target.action, action, input, requester);
+  }
+
+  /** A device action is a queued command (hub/downlink): 201 with its status resource (TD 1.1 queryaction). */
+  private async queue(thingId: string, name: string, action: object, value: unknown, requester: string | undefined): Promise<InteractionResult> {
+    const a = action as Record<string, unknown>;
+    const named = a['hub:downlinkPolicy'] ?? a.downlinkPolicy;
+    const policy = named === 'latest-only' || named === 'stream' ? named : 'fifo';
+    const ttl = [a.ttlSeconds, a['hub:ttlSeconds']].find((t): t is number => typeof t === 'number' && Number.isInteger(t) && t > 0);
+    const queued = await this.options.commands.submit(thingId, name, value, { policy, ...(ttl ? { ttlSeconds: ttl } : {}), ...(requester ? { requester } : {}) });
+    const href = `${this.options.config.baseUrl}${commandPath(thingId, queued.id)}`;
+    return { status: 201, location: href, contentType: 'application/json', body: Buffer.from(JSON.stringify({ ...queued, href })) };
   }
 
   queryAction(thingId: string, commandId: string): Command {

@@ -78,7 +78,7 @@ describe('rules', () => {
       [{ ...heat, condition: '$count([1..10000000]) > 0' }, 422, 'invalid-rule', '/condition'],
       [{ ...heat, triggers: [{ every: 0.5 }] }, 422, 'invalid-rule', '/triggers/0/every'],
       [{ ...heat, accumulator: { initial: 5, min: 0, max: 3, update: 'state' } }, 422, 'invalid-rule', '/accumulator/initial'],
-      [{ ...heat, actions: [{ write: 'x', thing: 'heater', value: '1' }] }, 422, 'rule-write-not-supported', '/actions/0/thing'],
+      [{ ...heat, actions: [{ write: 'x', thing: 'heater', value: '1' }] }, 422, 'rule-property-not-writable', '/actions/0/write'],
       [{ ...heat, actions: [{ launch: 'x' }] }, 422, 'invalid-rule', '/actions/0'],
       [{ ...heat, eval: 'process.exit()' }, 422, 'invalid-rule', '/eval'],
       [{ ...heat, things: { ...heat.things, ghost: 'urn:dev:rules:none' } }, 422, 'rule-unknown-thing', '/things/ghost'],

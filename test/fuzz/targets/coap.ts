@@ -32,6 +32,10 @@ const things: ThingInteractions = {
     if (id !== THING || name !== 'toggle') throw new NotFoundError('no such action');
     return { body: Buffer.from(JSON.stringify({ length: body?.length ?? 0 })), contentType: 'application/json' };
   },
+  async writeProperty(id, name, body) {
+    if (id !== THING || name !== 'setpoint') throw new NotFoundError('no such writable property');
+    return { body: Buffer.from(JSON.stringify({ length: body?.length ?? 0 })), contentType: 'application/json' };
+  },
   queryAction(id, commandId) {
     if (id !== THING || commandId !== COMMAND) throw new NotFoundError('no such command');
     return { id: `urn:uuid:${COMMAND}`, thingId: id, action: 'toggle', input: null, status: 'QUEUED', submittedAt: '2026-01-01T00:00:00.000Z' };
