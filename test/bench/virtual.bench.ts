@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startTestHub, type TestHub } from '../helpers/hub.ts';
 import type { VirtualOutput } from '../../hub/virtual/service.ts';
 import type { BenchSection, BenchSectionResult } from './virtual-section.ts';
@@ -53,6 +54,8 @@ export const virtualSensorsSection: BenchSection = {
     const before = sensors.reduce((s, x) => s + x.counters.samples, 0);
     const cpu0 = process.cpuUsage();
     const rss0 = process.memoryUsage().rss;
+    const loop = monitorEventLoopDelay({ resolution: 1 });
+    loop.enable();
     const t0 = performance.now();
     const total = RATE * SECONDS;
     let sent = 0;
@@ -79,6 +82,9 @@ export const virtualSensorsSection: BenchSection = {
     const wallMs = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
     const rss = process.memoryUsage().rss;
+    loop.disable();
+    // How long a datagram, a rule or an fsync completion could wait behind the sensors' work.
+    const eventLoopDelayMs = { p50: Math.round(loop.percentile(50) / 1e4) / 100, p99: Math.round(loop.percentile(99) / 1e4) / 100, max: Math.round(loop.max / 1e4) / 100 };
     hub.virtual.off('output', onOutput);
     const processed = sensors.reduce((s, x) => s + x.counters.samples, 0) - before;
     const dropped = sensors.reduce((s, x) => s + x.counters.dropped, 0);
@@ -96,6 +102,7 @@ export const virtualSensorsSection: BenchSection = {
       outputs: { published, stored: latencies.length, perSecond: Math.round((latencies.length / wallMs) * 1000) },
       inputToStoredOutputMs: latency,
       cpuPercentOfOneCore: cpuPercent,
+      eventLoopDelayMs,
       heapBytesPerSensor: Math.round(heapPerSensor),
       rssGrowthMB: Math.round((rss - rss0) / 1e5) / 10,
     };
@@ -113,7 +120,7 @@ export const virtualSensorsSection: BenchSection = {
     };
     console.log(`${SENSORS} sensors deployed in ${results.deploy.ms} ms (${results.deploy.perSensorMs} ms each), ${results.heapBytesPerSensor} B heap per sensor`);
     console.log(`${total} messages at ${results.sent.perSecond}/s: processed ${processed} (${results.processedPerSecond}/s), dropped ${dropped}, errors ${errors}; ${published} outputs (${results.outputs.perSecond}/s stored)`);
-    console.log(`input -> stored output ${JSON.stringify(latency)} ms; CPU ${cpuPercent} % of one core; RSS +${results.rssGrowthMB} MB`);
+    console.log(`input -> stored output ${JSON.stringify(latency)} ms; CPU ${cpuPercent} % of one core; event loop delay ${JSON.stringify(eventLoopDelayMs)} ms; RSS +${results.rssGrowthMB} MB`);
     for (const id of ids) await hub.virtual.delete(`avg-${i(id)}`);
     return { results, targets, met };
   },
