@@ -33,8 +33,11 @@ export async function scanStoreDir(dir: string): Promise<StoreFiles> {
   await chmod(dir, DIR_MODE);
   for (const name of await readdir(dir)) {
     let m: RegExpExecArray | null;
-    if (name.endsWith('.tmp')) await rm(join(dir, name), { force: true });
-    else if ((m = /^log-(\d+)\.wal$/.exec(name))) files.segments.push(Number(m[1]));
+    if (name.endsWith('.tmp')) {
+      await rm(join(dir, name), { force: true }); // gone: nothing to narrow (a chmod after it was ENOENT at open)
+      continue;
+    }
+    if ((m = /^log-(\d+)\.wal$/.exec(name))) files.segments.push(Number(m[1]));
     else if ((m = /^snapshot-(\d+)\.nq$/.exec(name))) files.snapshots.push(Number(m[1]));
     else continue;
     await chmod(join(dir, name), FILE_MODE);
