@@ -1,6 +1,5 @@
 // Parts of `npm run bench virtual` for rules and the robot loop: OSC datagram -> rule -> downlink queue -> URScript line at the robot (p50/p99/max at 100 and 400 Hz), and 1,000 rules over a 10,000 messages/s stream (runs/s, coalesced, latency, CPU, memory).
 import { fork, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -8,6 +7,7 @@ import { mouseRule } from '../../hub/rules/mouse.ts';
 import { startTestHub, type TestHub } from '../helpers/hub.ts';
 import type { PeerMessage, PeerRun } from './robot-peer.ts';
 import type { BenchSection } from './virtual-section.ts';
+import { freeUdpPort } from '../helpers/udp.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -17,14 +17,6 @@ const pct = (xs: number[], p: number) => {
   return Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! * 100) / 100;
 };
 const stats = (xs: number[]) => ({ n: xs.length, p50: pct(xs, 50), p99: pct(xs, 99), max: xs.length ? Math.round(Math.max(...xs) * 100) / 100 : Number.NaN });
-
-async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /**
  * Datagram -> robot command latency: /euler datagrams whose yaw encodes a sequence number, read back from the movel

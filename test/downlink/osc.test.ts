@@ -2,13 +2,14 @@
 // (DELIVERED) and streams at the new rate; a dgram socket sees the exact bytes and oscdump reads them (no echo: FAILED, retried,
 // FAILED); a device never heard waits QUEUED until its TTL (EXPIRED, never sent); act scope; sosa:Actuation in SPARQL.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OscListener } from '../../hub/bindings/osc/listener.ts';
 import { startNgimu, type RunningNgimu } from '../../hub/simulators/ngimu.ts';
 import { baseUrlOf, startTestHub, TEST_ADMIN_TOKEN, type TestHub } from '../helpers/hub.ts';
+import { freeUdpPort, udpSocket } from '../helpers/udp.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const READER = 'osc-reader-token-0123456789abcdef';
@@ -17,18 +18,6 @@ const DUMP_ID = 'urn:dev:ngimu:downlink-dump';
 const GONE_ID = 'urn:dev:ngimu:downlink-never-heard';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 type Status = { id: string; status: string; action: string; input: unknown; history: Array<{ status: string; at: string; evidence: string }> };
-
-async function udpSocket(): Promise<Socket> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  return s;
-}
-async function freeUdpPort(): Promise<number> {
-  const s = await udpSocket();
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 let hub: TestHub;
 let base: string;

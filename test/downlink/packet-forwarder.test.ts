@@ -2,7 +2,6 @@
 // PULL_DATA, TX_ACK) and its devices; frames checked by an independent LoRaWAN implementation in python3 (cryptography's
 // AES and CMAC); a command over HTTP stays QUEUED until the uplink, TX_ACK -> ACCEPTED / FAILED, the ACK bit -> DELIVERED.
 import { execFile } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,19 +49,12 @@ else:
     out['appSKey'] = ecb_enc(k, bytes([2]) + plain[1:4] + plain[4:7] + dn + bytes(7)).hex()
 print(json.dumps(out))
 `;
+import { freeUdpPort } from '../helpers/udp.ts';
 
 function py(args: Record<string, unknown>): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) =>
     execFile('python3', ['-c', PY, JSON.stringify(args)], { timeout: 60_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message} ${stderr}`)) : resolve(JSON.parse(stdout)))),
   );
-}
-
-async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const { port } = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 async function until<T>(check: () => T | undefined | false | Promise<T | undefined | false>, ms = 8000, what = 'condition'): Promise<T> {

@@ -1,6 +1,5 @@
 // The fog paper's closed loop with real inputs: the NGIMU simulator and oscsend (OSC over UDP) and mosquitto_pub (BNO055 JSON over the embedded MQTT broker) -> mapfiles -> live values -> the mouse rule -> movel through the downlink queue -> the robot simulator over TCP; MQTT takes over while OSC is silent.
 import { execFile } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +7,7 @@ import { mousePose, mouseRule } from '../../hub/rules/mouse.ts';
 import { startNgimu, type RunningNgimu } from '../../hub/simulators/ngimu.ts';
 import { startRobot, type RunningRobot } from '../../hub/simulators/robot.ts';
 import { freePort, startTestHub, TEST_ADMIN_TOKEN, type TestHub } from '../helpers/hub.ts';
+import { freeUdpPort } from '../helpers/udp.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const IMU = 'urn:dev:mouse:ngimu';
@@ -16,14 +16,6 @@ const ROBOT = 'urn:dev:mouse:robot';
 const MAC = '0011223344AA';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const run = (cmd: string, args: string[]) => new Promise<void>((r, j) => execFile(cmd, args, { timeout: 10_000 }, (e) => (e ? j(e) : r())));
-
-async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('3D mouse drives the robot (OSC + MQTT -> rule -> URScript)', () => {
   let hub: TestHub;

@@ -1,11 +1,12 @@
 // A rule that writes a device property: {write, thing, value} becomes a writeproperty on the NGIMU's eulerRate, queued
 // as setSendRates {euler} (requester rule:<name>), whose OSC bytes a UDP socket on loopback receives; a non-writable
 // property is refused at definition time naming /actions/i/write; a Thing moved out of the domain fails the run.
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from '../helpers/hub.ts';
+import { udpSocket } from '../helpers/udp.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const TEMP = 'urn:dev:rules-write:temp';
@@ -17,12 +18,6 @@ function rateEuler(value: number): string {
   const f = Buffer.alloc(4);
   f.writeFloatBE(value);
   return Buffer.concat([Buffer.from('/rate/euler\0', 'latin1'), Buffer.from(',f\0\0', 'latin1'), f]).toString('hex');
-}
-
-async function udpSocket(): Promise<Socket> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  return s;
 }
 
 describe('rules that write a device property', () => {

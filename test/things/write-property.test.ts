@@ -2,7 +2,7 @@
 // HTTP PUT and CoAP PUT becomes a queued setSendRates command whose OSC bytes a UDP socket on loopback receives and
 // echoes (DELIVERED); 201 + Location as invokeaction, queryaction/cancelaction on it; bad values 400, read-only 405,
 // the act scope checked before the body is read.
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import type { RemoteInfo, Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { head, rawExchange } from '../http/raw-http.ts';
 import { baseUrlOf, startTestHub, TEST_ADMIN_TOKEN, type TestHub } from '../helpers/hub.ts';
 import { coapClient, RUN_COAP_PEER_TESTS } from './coap-peers.ts';
 import { waitFor } from './fixtures.ts';
+import { freeUdpPort, udpSocket } from '../helpers/udp.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const READER = 'write-reader-token-0123456789abcdef';
@@ -25,18 +26,6 @@ function oscFloat(address: string, value: number): Buffer {
   const f = Buffer.alloc(4);
   f.writeFloatBE(value);
   return Buffer.concat([pad(address), pad(',f'), f]);
-}
-
-async function udpSocket(): Promise<Socket> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  return s;
-}
-async function freeUdpPort(): Promise<number> {
-  const s = await udpSocket();
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 let hub: TestHub;

@@ -2,7 +2,7 @@
 // config oscPort) -> pipeline -> ngimu-osc mapfile -> store -> SPARQL (value, QUDT unit, result time = the bundle's
 // timetag) and the live value on the Thing; the NGIMU simulator read back by oscdump; bad datagrams counted.
 import { spawn, execFile } from 'node:child_process';
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toBuffer } from 'osc-min';
@@ -12,6 +12,7 @@ import { TokenAuth } from '../../../hub/http/auth.ts';
 import { msToTimetag, timetagToIso, type Timetag } from '../../../hub/bindings/osc/packet.ts';
 import { startNgimu } from '../../../hub/simulators/ngimu.ts';
 import { startTestHub, TEST_ADMIN_TOKEN, type TestHub } from '../../helpers/hub.ts';
+import { freeUdpPort, udpSocket } from '../../helpers/udp.ts';
 
 const ROOT = join(import.meta.dirname, '../../..');
 const ID = 'urn:dev:ngimu:loopback';
@@ -25,20 +26,8 @@ const bufOf = (p: Parameters<typeof toBuffer>[0]) => {
   return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 };
 
-async function udpSocket(address = '127.0.0.1'): Promise<Socket> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, address, () => r()));
-  return s;
-}
 const sendTo = (s: Socket, port: number, buf: Buffer) => new Promise<void>((r, j) => s.send(buf, port, '127.0.0.1', (e) => (e ? j(e) : r())));
 const run = (cmd: string, args: string[]) => new Promise<void>((r, j) => execFile(cmd, args, { timeout: 10_000 }, (e) => (e ? j(e) : r())));
-
-async function freeUdpPort(): Promise<number> {
-  const s = await udpSocket();
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('OSC end to end (liblo oscsend/oscsendfile/oscdump, the NGIMU simulator)', () => {
   let hub: TestHub;

@@ -1,22 +1,14 @@
 // The hub's own packet-forwarder listener (packetForwarderPort, no test-supplied resolver) finds ABP devices by DevAddr
 // through the uplink pipeline's device index: the simulated gateway's frames end as observations and live values.
-import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fleet } from '../../../hub/simulators/formats.ts';
 import { simulatedKeys, startGateway, type AbpDevice, type RunningGateway } from '../../../hub/simulators/packet-forwarder.ts';
 import { startTestHub, type TestHub } from '../../helpers/hub.ts';
+import { freeUdpPort } from '../../helpers/udp.ts';
 
 const ROOT = join(import.meta.dirname, '../../..');
-
-async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const { port } = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('packet forwarder inside the hub (simulated gateway, ABP devices)', () => {
   let hub: TestHub;
