@@ -1,4 +1,5 @@
-// `npm run bench`: runs every test/bench/*.bench.ts as its own child process (`node --import tsx <file>`), one after
+// `npm run bench`: runs every test/bench/*.bench.ts as its own child process (`node --expose-gc --import tsx <file>`:
+// heap figures are read after a full collection), one after
 // another, streaming their output; exits non-zero when any of them fails. Optional args filter by file name.
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -21,7 +22,7 @@ if (files.length === 0) {
 
 function run(file: string): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(dir, file), ...passed], { stdio: 'inherit' });
+    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', join(dir, file), ...passed], { stdio: 'inherit' });
     const forward = (sig: NodeJS.Signals) => child.kill(sig);
     process.once('SIGINT', forward).once('SIGTERM', forward);
     child.on('error', (e) => {
