@@ -19,7 +19,7 @@ import { SecretStore } from './secrets/index.ts';
 import type { CommandSink } from './things/command-sink.ts';
 import { oscDownlink } from './bindings/osc/downlink.ts';
 import { cookieDownlink } from './bindings/cookie/downlink.ts';
-import { createDownlink, type Downlink } from './downlink/index.ts';
+import { createDownlink, type Downlink, type DownlinkRoute } from './downlink/index.ts';
 import { PacketForwarderDownlinks } from './bindings/semtech-udp/downlink.ts';
 import { obdDownlinkAdapter, type ObdSessionSlot } from './bindings/obd/downlink.ts';
 import { ThingRuntime } from './things/thing-runtime.ts';
@@ -28,7 +28,7 @@ import { TdValidator } from './directory/validator.ts';
 import { createOutbox, outboxPlugin, type Outbox } from './outbox/index.ts';
 import { createVirtualService, virtualPlugin, type VirtualService } from './virtual/index.ts';
 import { createRules, rulesPlugin, virtualOutputs, type RuleEngine } from './rules/index.ts';
-import { UrscriptAdapter } from './bindings/urscript/adapter.ts';
+import { URSCRIPT_KEY, UrscriptAdapter } from './bindings/urscript/adapter.ts';
 
 export interface Hub {
   config: HubConfig;
@@ -157,6 +157,12 @@ export async function createHub(config: HubConfig, options: BuildAppOptions & { 
     things.onError = (err, context) => app.log.warn({ err }, context);
     await things.start();
     routing.adapters.attach((adapter) => things.registerAdapter(adapter));
+    // Robots are connected from their registration on (live joint state at once; no connect on the first set point);
+    // the device index follows the directory first, so its entries are current when these listeners run.
+    const index = routing.index;
+    const keepRobots = (e: { id: string }): void => robots.keep(e.id, index.entriesOf(e.id) as DownlinkRoute[]);
+    for (const ev of ['thing_created', 'thing_updated', 'thing_deleted'] as const) directory.on(ev, keepRobots);
+    for (const thingId of new Set(index.owners(URSCRIPT_KEY).map((e) => e.thingId))) keepRobots({ id: thingId });
     await virtual.open();
     await rules.open();
   } catch (e) {

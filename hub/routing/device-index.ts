@@ -223,6 +223,13 @@ export class DeviceIndex {
     return (this.slotsByThing.get(thingId) ?? []).flatMap((s) => this.claims.get(s)?.filter((e) => e.thingId === thingId) ?? []);
   }
 
+  /** The owning interface of every key of this type (e.g. every robot: `urscript`). */
+  owners(keyType: KeyType): DeviceEntry[] {
+    const out: DeviceEntry[] = [];
+    for (const list of this.claims.values()) if (list[0]!.keyType === keyType) out.push(list[0]!);
+    return out;
+  }
+
   counters(): DeviceIndexCounters {
     return { things: this.slotsByThing.size, keys: this.claims.size, conflicts: this.conflicts, skipped: this.skipped.count };
   }

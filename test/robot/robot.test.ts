@@ -115,3 +115,53 @@ describe('robot simulator and ur-robot Thing', () => {
     expect(robot.stats.lines).toBe(before + 1);
   });
 });
+
+describe('robot connection kept from registration', () => {
+  let hub: TestHub;
+  let robot: RunningRobot | undefined;
+  const ID = 'urn:dev:robot:kept';
+  const until = async (what: string, ok: () => boolean, ms = 8000) => {
+    for (const end = Date.now() + ms; !ok(); await sleep(20)) if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+  };
+
+  beforeAll(async () => {
+    hub = await startTestHub();
+  });
+  afterAll(async () => {
+    await hub?.stop();
+    await robot?.stop();
+  });
+
+  it('connects at registration (state before any command), reconnects after the robot restarts, closes when the Thing is deleted', async () => {
+    robot = await startRobot({ port: 0, stateHz: 20, q: [0.1, -1, 1, 0, 1.5708, 0] });
+    const port = robot.port;
+    const reg = await hub.app.inject({
+      method: 'POST', url: '/thing-models/ur-robot/instantiate?register=true', headers: { authorization: hub.bearer },
+      payload: { id: ID, placeholders: { TITLE: 'UR5 kept', ADAPTER_ID: 'urn:wot-hub:adapter:urscript', ROBOT_ADDRESS: `127.0.0.1:${port}`, DOMAIN: 'lab' } },
+    });
+    expect(reg.statusCode, reg.body).toBe(201);
+    // No command was sent: the joints come from the state the robot streams on the kept connection.
+    await until('live joints', () => (hub.liveState.property(ID, 'joints') as number[] | undefined)?.[0] === 0.1);
+    expect(robot.stats.lines).toBe(0);
+    expect(robot.stats.connections).toBe(1);
+    expect(hub.robots.robots).toEqual({ kept: 1, connected: 1 });
+
+    // The robot goes away and comes back on the same port: the hub connects again (1 s, then 2 s, ... backoff).
+    await robot.stop();
+    await until('the connection closed', () => hub.robots.robots.connected === 0);
+    robot = await startRobot({ port, stateHz: 20, q: [0.2, -1, 1, 0, 1.5708, 0] });
+    await until('reconnected', () => hub.robots.robots.connected === 1 && (hub.liveState.property(ID, 'joints') as number[] | undefined)?.[0] === 0.2);
+    expect(hub.robots.counters.connects).toBeGreaterThanOrEqual(2);
+    const res = await hub.app.inject({ method: 'POST', url: `/wot/${encodeURIComponent(ID)}/actions/movej`, headers: { authorization: hub.bearer, 'content-type': 'application/json' }, payload: { joints: [0.3, -1, 1, 0, 1.5708, 0], velocity: 3, acceleration: 20 } });
+    expect(res.statusCode, res.body).toBe(201);
+    const uuid = String(res.json().id).slice('urn:uuid:'.length);
+    await until('DELIVERED', () => hub.downlink.service.get(ID, uuid).status === 'DELIVERED');
+    expect(robot.stats.connections).toBe(1); // the command went over the kept connection
+
+    const del = await hub.app.inject({ method: 'DELETE', url: `/things/${encodeURIComponent(ID)}`, headers: { authorization: hub.bearer } });
+    expect(del.statusCode).toBe(204);
+    await until('closed after delete', () => hub.robots.robots.kept === 0 && hub.robots.robots.connected === 0);
+    await sleep(1500); // no reconnect once the Thing is gone
+    expect(robot.stats.connections).toBe(1);
+  }, 30_000);
+});

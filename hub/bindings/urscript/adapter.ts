@@ -46,8 +46,11 @@ interface Connection {
 export class UrscriptAdapter implements DownlinkAdapter {
   readonly binding = 'urscript';
   readonly mode = 'push' as const;
-  readonly counters = { lines: 0, acks: 0, done: 0, superseded: 0, errors: 0, connects: 0, badReports: 0 };
+  readonly counters = { lines: 0, acks: 0, done: 0, superseded: 0, errors: 0, connects: 0, connectFailures: 0, badReports: 0 };
   private readonly connections = new Map<string, Connection>();
+  /** Robots kept connected (registered robot Things), by device key; `retryMs` is the next reconnect delay. */
+  private readonly kept = new Map<string, { route: DownlinkRoute; retryMs: number; timer?: NodeJS.Timeout }>();
+  private closed = false;
   private readonly allowHost: (host: string) => boolean;
 
   constructor(private readonly options: UrscriptAdapterOptions) {
@@ -80,15 +83,81 @@ export class UrscriptAdapter implements DownlinkAdapter {
     return { evidence: `urscript line ${seq} to ${route.deviceKey}: ${line}` };
   }
 
-  /** Closes every robot connection (hub stop). */
+  /**
+   * Keeps a connection open to each robot interface among a Thing's routes, from its registration on rather than from
+   * its first command: a UR controller streams its state on that connection from the start (the robot Thing's live
+   * joints), and the first set point of a closed loop does not wait for a TCP connect. A connection that closes or
+   * cannot be made is tried again after 1 s, doubling to 30 s, while the Thing keeps the interface; routes without
+   * one (the Thing deleted, `[]`) close its connections. Keys that are not host:port or not allowed are left alone
+   * here (a command to them is FAILED with the reason, as before).
+   */
+  keep(thingId: string, routes: readonly DownlinkRoute[]): void {
+    if (this.closed) return;
+    const wanted = routes.filter((r) => {
+      const addr = this.serves(r) ? robotAddress(r.deviceKey) : undefined;
+      return addr !== undefined && this.allowHost(addr.host);
+    });
+    for (const [key, k] of this.kept) {
+      if (k.route.thingId !== thingId || wanted.some((r) => r.deviceKey === key)) continue;
+      clearTimeout(k.timer);
+      this.kept.delete(key);
+      this.connections.get(key)?.socket.destroy();
+    }
+    for (const route of wanted) {
+      const k = this.kept.get(route.deviceKey);
+      if (k) k.route = route;
+      else {
+        this.kept.set(route.deviceKey, { route, retryMs: 1000 });
+        this.dial(route.deviceKey);
+      }
+    }
+  }
+
+  /** Robots kept connected and those of them connected now. */
+  get robots(): { kept: number; connected: number } {
+    let connected = 0;
+    for (const key of this.kept.keys()) if (this.connections.get(key)?.socket.readyState === 'open') connected++;
+    return { kept: this.kept.size, connected };
+  }
+
+  /** Closes every robot connection and stops reconnecting (hub stop). */
   close(): void {
+    this.closed = true;
+    for (const k of this.kept.values()) clearTimeout(k.timer);
+    this.kept.clear();
     for (const c of this.connections.values()) c.socket.destroy();
     this.connections.clear();
+  }
+
+  private dial(key: string): void {
+    const k = this.kept.get(key);
+    if (!k || this.closed) return;
+    k.timer = undefined;
+    const existing = this.connections.get(key);
+    if (existing && !existing.socket.destroyed) return;
+    this.open(k.route).ready.then(
+      () => (k.retryMs = 1000),
+      () => {},
+    );
+  }
+
+  /** After a kept robot's connection closed (or failed to open): the next try, with backoff. */
+  private redial(key: string): void {
+    const k = this.kept.get(key);
+    if (!k || this.closed || k.timer) return;
+    k.timer = setTimeout(() => this.dial(key), k.retryMs);
+    k.timer.unref();
+    k.retryMs = Math.min(k.retryMs * 2, 30_000);
   }
 
   private connection(route: DownlinkRoute): Promise<Connection> {
     const existing = this.connections.get(route.deviceKey);
     if (existing && !existing.socket.destroyed) return existing.ready.then(() => existing);
+    const conn = this.open(route);
+    return conn.ready.then(() => conn);
+  }
+
+  private open(route: DownlinkRoute): Connection {
     const addr = robotAddress(route.deviceKey);
     if (!addr) throw new HubError(422, 'urscript-bad-address', `The robot key '${route.deviceKey.slice(0, 64)}' is not host:port`);
     if (!this.allowHost(addr.host)) throw new HubError(403, 'urscript-host-not-allowed', `The hub does not connect to robots on ${addr.host} (loopback only)`);
@@ -96,15 +165,18 @@ export class UrscriptAdapter implements DownlinkAdapter {
     socket.setNoDelay(true);
     socket.setEncoding('utf8');
     const conn: Connection = { socket, sent: 0, pending: new Map(), buf: '', thingId: route.thingId, adapterId: route.adapterId, ready: Promise.resolve() };
+    let up = false;
     conn.ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => socket.destroy(new Error('connect timeout')), this.options.connectTimeoutMs ?? 3000);
       socket.once('connect', () => {
         clearTimeout(timer);
+        up = true;
         this.counters.connects += 1;
         resolve();
       });
       socket.once('error', (e) => {
         clearTimeout(timer);
+        if (!up) this.counters.connectFailures += 1;
         reject(new ServiceUnavailableError(`Robot ${route.deviceKey} unreachable: ${e.message}`, {}, 'robot-unreachable'));
       });
     });
@@ -115,9 +187,10 @@ export class UrscriptAdapter implements DownlinkAdapter {
       if (this.connections.get(route.deviceKey) === conn) this.connections.delete(route.deviceKey);
       for (const [seq, r] of conn.pending) this.report(r, 'FAILED', `urscript: connection to ${route.deviceKey} closed before line ${seq} was reported`);
       conn.pending.clear();
+      this.redial(route.deviceKey);
     });
     this.connections.set(route.deviceKey, conn);
-    return conn.ready.then(() => conn);
+    return conn;
   }
 
   private onData(conn: Connection, chunk: string): void {
