@@ -133,6 +133,8 @@ export const HubConfigSchema = Type.Object(
         replicas: Type.Integer({ minimum: 1, maximum: 4, default: 2 }),
         /** Standby store workers kept current by the writes alone (no queries): promoted at once when a replica is ended. */
         standby: Type.Integer({ minimum: 0, maximum: 1, default: 1 }),
+        /** Nice value of the store worker threads (Linux): they yield to the main thread when the cores are short (0 = off). */
+        workerNice: Type.Integer({ minimum: 0, maximum: 19, default: 0 }),
         /** Maintain dashboard aggregates (counts, latest value per property, hourly sums) beside the embedded store. */
         aggregates: Type.Boolean({ default: true }),
         queryEndpoint: Type.Optional(Type.String({ format: 'uri' })),
@@ -213,6 +215,7 @@ export const SETTINGS: Setting[] = [
   { path: ['store', 'maxPendingWrites'], env: 'HUB_MAX_PENDING_WRITES', flag: '--max-pending-writes', parse: 'int' },
   { path: ['store', 'replicas'], env: 'HUB_STORE_REPLICAS', flag: '--store-replicas', parse: 'int' },
   { path: ['store', 'standby'], env: 'HUB_STORE_STANDBY', flag: '--store-standby', parse: 'int' },
+  { path: ['store', 'workerNice'], env: 'HUB_STORE_WORKER_NICE', flag: '--store-worker-nice', parse: 'int' },
   { path: ['store', 'aggregates'], env: 'HUB_STORE_AGGREGATES', flag: '--store-aggregates', parse: 'json' },
   { path: ['store', 'queryEndpoint'], env: 'HUB_SPARQL_QUERY_URL', flag: '--sparql-query-url', parse: 'string' },
   { path: ['store', 'updateEndpoint'], env: 'HUB_SPARQL_UPDATE_URL', flag: '--sparql-update-url', parse: 'string' },

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { mouseRule } from '../../hub/rules/mouse.ts';
-import { startTestHub, type TestHub } from '../helpers/hub.ts';
+import { startTestHub, TEST_ADMIN_TOKEN, type TestHub } from '../helpers/hub.ts';
+import { validateConfig } from '../../hub/config.ts';
 import type { PeerMessage, PeerRun } from './robot-peer.ts';
 import type { BenchSection } from './virtual-section.ts';
 import { freeUdpPort } from '../helpers/udp.ts';
@@ -27,66 +28,88 @@ export const robotLoopSection: BenchSection = {
   name: 'robot-loop',
   async run(_hub, args) {
     const seconds = Number(args.loopSeconds ?? 5);
-    const peer: ChildProcess = fork(join(import.meta.dirname, 'robot-peer.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const next = (type: PeerMessage['type']) =>
-      new Promise<PeerMessage>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`robot peer: no '${type}' within 120 s`)), 120_000);
-        const on = (m: PeerMessage) => {
-          if (m.type !== type) return;
-          clearTimeout(timer);
-          peer.off('message', on);
-          resolve(m);
-        };
-        peer.on('message', on);
-      });
-    let hub: TestHub | undefined;
+    // The hub's own store defaults (two live engines, a standby, workers niced), not the test hub's lean store; and,
+    // for comparison, one engine (replicas 1, no standby), what a robot cell's edge box may choose.
+    const defaults = validateConfig({ dataDir: '/nonexistent', adminToken: TEST_ADMIN_TOKEN }).store;
+    const stores: Record<string, Record<string, unknown>> = {
+      default: { replicas: defaults.replicas, standby: defaults.standby, workerNice: defaults.workerNice },
+      oneEngine: { replicas: 1, standby: 0, workerNice: defaults.workerNice },
+    };
+    const names = String(args.loopStores ?? 'default,oneEngine').split(',').filter((n) => n in stores);
     const results: Record<string, unknown> = {};
-    try {
-      const robot = (await next('robot')) as Extract<PeerMessage, { type: 'robot' }>;
-      hub = await startTestHub({ oscPort: await freeUdpPort(), logLevel: 'silent' }, { listen: true });
-      const put = await hub.app.inject({ method: 'PUT', url: '/mappings/ngimu-osc', headers: { authorization: hub.bearer, 'content-type': 'text/turtle' }, payload: readFileSync(join(ROOT, 'mappings/ngimu-osc.ttl'), 'utf8') });
-      if (put.statusCode !== 201) throw new Error(put.body);
-      const reg = async (model: string, id: string, placeholders: Record<string, unknown>) => {
-        const r = await hub!.app.inject({ method: 'POST', url: `/thing-models/${model}/instantiate?register=true`, headers: { authorization: hub!.bearer }, payload: { id, placeholders } });
-        if (r.statusCode !== 201) throw new Error(r.body);
-      };
-      await reg('ngimu-imu', 'urn:bench:imu', { TITLE: 'NGIMU', ADAPTER_ID: 'urn:wot-hub:adapter:osc', OSC_SOURCE: '127.0.0.1', SEND_PORT: 9000, MAPPING: 'ngimu-osc' });
-      await reg('bno055-orientation', 'urn:bench:bno', { TITLE: 'BNO055', ADAPTER_ID: 'urn:wot-hub:adapter:mqtt', MAC: '00112233BEEF', MAPPING: 'ngimu-osc' });
-      await reg('ur-robot', 'urn:bench:robot', { TITLE: 'UR5', ADAPTER_ID: 'urn:wot-hub:adapter:urscript', ROBOT_ADDRESS: `127.0.0.1:${robot.port}`, DOMAIN: 'default' });
-      const rr = await hub.app.inject({ method: 'PUT', url: '/rules/mouse', headers: { authorization: hub.bearer, 'content-type': 'application/json' }, payload: mouseRule({ imu: 'urn:bench:imu', bno: 'urn:bench:bno', robot: 'urn:bench:robot' }) });
-      if (rr.statusCode !== 201) throw new Error(rr.body);
-      for (const hz of [100, 400]) {
-        const cpu0 = process.cpuUsage();
-        const elu0 = performance.eventLoopUtilization();
-        const t0 = performance.now();
-        peer.send({ type: 'run', hz, seconds, oscPort: hub.config.oscPort } satisfies PeerRun);
-        const done = (await next('done')) as Extract<PeerMessage, { type: 'done' }>;
-        const cpu = process.cpuUsage(cpu0);
-        const hubCpuPercent = Math.round(((cpu.user + cpu.system) / 1000 / (performance.now() - t0)) * 100);
-        const eventLoopPercent = Math.round(performance.eventLoopUtilization(elu0).utilization * 100);
-        const l = done.latenciesMs;
-        results[`${hz}Hz`] = { sent: done.sent, commandsAtRobot: l.length, lateSends: done.lateSends, hubCpuPercentOfOneCore: hubCpuPercent, eventLoopPercent, ...stats(l) };
-        console.log(`${hz} Hz: ${done.sent} datagrams (${done.lateSends} sent > 2 ms late), ${l.length} movel at the robot (the rest coalesced / superseded, latest wins); datagram -> robot ${JSON.stringify(stats(l))} ms; hub process CPU ${hubCpuPercent} % of one core, its event loop busy ${eventLoopPercent} %`);
-      }
-      results.rule = hub.rules.get('mouse').status;
-    } finally {
-      await hub?.stop();
-      if (peer.connected) peer.send({ type: 'stop' });
-      await new Promise<void>((r) => {
-        if (peer.exitCode !== null) return r();
-        const t = setTimeout(() => (peer.kill('SIGKILL'), r()), 5000);
-        peer.once('exit', () => (clearTimeout(t), r()));
-      });
+    for (const name of names) {
+      console.log(`store ${name}: ${JSON.stringify(stores[name])}`);
+      results[name] = await robotLoop(seconds, stores[name]!);
     }
-    const r100 = results['100Hz'] as { p99: number; commandsAtRobot: number };
-    const r400 = results['400Hz'] as { p99: number; commandsAtRobot: number };
+    const at = (store: string, hz: number) => (results[store] as Record<string, { p99: number; commandsAtRobot: number }> | undefined)?.[`${hz}Hz`];
+    const met = (store: string, hz: number) => {
+      const r = at(store, hz);
+      return r !== undefined && r.commandsAtRobot > 0 && r.p99 < 10;
+    };
     return {
       results,
-      targets: { p99at100Hz: 'p99 input datagram -> robot command < 10 ms at 100 Hz', p99at400Hz: 'p99 input datagram -> robot command < 10 ms at 400 Hz' },
-      met: { p99at100Hz: r100.commandsAtRobot > 0 && r100.p99 < 10, p99at400Hz: r400.commandsAtRobot > 0 && r400.p99 < 10 },
+      targets: { p99at100Hz: 'p99 input datagram -> robot command < 10 ms at 100 Hz (default store)', p99at400Hz: 'p99 input datagram -> robot command < 10 ms at 400 Hz (default store)', oneEngine400Hz: 'the same at 400 Hz with one store engine' },
+      met: { p99at100Hz: met('default', 100), p99at400Hz: met('default', 400), ...(names.includes('oneEngine') ? { oneEngine400Hz: met('oneEngine', 400) } : {}) },
     };
   },
 };
+
+/** One hub with this store configuration: 100 Hz then 400 Hz for `seconds` each; figures per rate. */
+async function robotLoop(seconds: number, store: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const peer: ChildProcess = fork(join(import.meta.dirname, 'robot-peer.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const next = (type: PeerMessage['type']) =>
+    new Promise<PeerMessage>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`robot peer: no '${type}' within 120 s`)), 120_000);
+      const on = (m: PeerMessage) => {
+        if (m.type !== type) return;
+        clearTimeout(timer);
+        peer.off('message', on);
+        resolve(m);
+      };
+      peer.on('message', on);
+    });
+  let hub: TestHub | undefined;
+  const results: Record<string, unknown> = {};
+  try {
+    const robot = (await next('robot')) as Extract<PeerMessage, { type: 'robot' }>;
+    hub = await startTestHub({ oscPort: await freeUdpPort(), logLevel: 'silent', store }, { listen: true });
+    const put = await hub.app.inject({ method: 'PUT', url: '/mappings/ngimu-osc', headers: { authorization: hub.bearer, 'content-type': 'text/turtle' }, payload: readFileSync(join(ROOT, 'mappings/ngimu-osc.ttl'), 'utf8') });
+    if (put.statusCode !== 201) throw new Error(put.body);
+    const reg = async (model: string, id: string, placeholders: Record<string, unknown>) => {
+      const r = await hub!.app.inject({ method: 'POST', url: `/thing-models/${model}/instantiate?register=true`, headers: { authorization: hub!.bearer }, payload: { id, placeholders } });
+      if (r.statusCode !== 201) throw new Error(r.body);
+    };
+    await reg('ngimu-imu', 'urn:bench:imu', { TITLE: 'NGIMU', ADAPTER_ID: 'urn:wot-hub:adapter:osc', OSC_SOURCE: '127.0.0.1', SEND_PORT: 9000, MAPPING: 'ngimu-osc' });
+    await reg('bno055-orientation', 'urn:bench:bno', { TITLE: 'BNO055', ADAPTER_ID: 'urn:wot-hub:adapter:mqtt', MAC: '00112233BEEF', MAPPING: 'ngimu-osc' });
+    await reg('ur-robot', 'urn:bench:robot', { TITLE: 'UR5', ADAPTER_ID: 'urn:wot-hub:adapter:urscript', ROBOT_ADDRESS: `127.0.0.1:${robot.port}`, DOMAIN: 'default' });
+    const rr = await hub.app.inject({ method: 'PUT', url: '/rules/mouse', headers: { authorization: hub.bearer, 'content-type': 'application/json' }, payload: mouseRule({ imu: 'urn:bench:imu', bno: 'urn:bench:bno', robot: 'urn:bench:robot' }) });
+    if (rr.statusCode !== 201) throw new Error(rr.body);
+    for (const hz of [100, 400]) {
+      const cpu0 = process.cpuUsage();
+      const elu0 = performance.eventLoopUtilization();
+      const t0 = performance.now();
+      peer.send({ type: 'run', hz, seconds, oscPort: hub.config.oscPort } satisfies PeerRun);
+      const done = (await next('done')) as Extract<PeerMessage, { type: 'done' }>;
+      const cpu = process.cpuUsage(cpu0);
+      const hubCpuPercent = Math.round(((cpu.user + cpu.system) / 1000 / (performance.now() - t0)) * 100);
+      const eventLoopPercent = Math.round(performance.eventLoopUtilization(elu0).utilization * 100);
+      const l = done.latenciesMs;
+      // The first datagram of a run also pays for the code paths' first use (JIT): shown apart, and kept in p99/max.
+      results[`${hz}Hz`] = { sent: done.sent, commandsAtRobot: l.length, lateSends: done.lateSends, hubCpuPercentOfOneCore: hubCpuPercent, eventLoopPercent, firstMs: Math.round((l[0] ?? Number.NaN) * 100) / 100, ...stats(l) };
+      console.log(`${hz} Hz: ${done.sent} datagrams (${done.lateSends} sent > 2 ms late), ${l.length} movel at the robot (the rest coalesced / superseded, latest wins); datagram -> robot ${JSON.stringify(stats(l))} ms, the first ${Math.round((l[0] ?? Number.NaN) * 10) / 10} ms; hub process CPU ${hubCpuPercent} % of one core, its event loop busy ${eventLoopPercent} %`);
+    }
+    results.rule = hub.rules.get('mouse').status;
+  } finally {
+    await hub?.stop();
+    if (peer.connected) peer.send({ type: 'stop' });
+    await new Promise<void>((r) => {
+      if (peer.exitCode !== null) return r();
+      const t = setTimeout(() => (peer.kill('SIGKILL'), r()), 5000);
+      peer.once('exit', () => (clearTimeout(t), r()));
+    });
+  }
+  return results;
+}
 
 /** 1,000 rules (one per Thing) over 10,000 messages/s (10 per Thing per second): each run writes an output. */
 export const rulesSection: BenchSection = {

@@ -75,6 +75,7 @@ export class EmbeddedQuadStore implements QuadStore {
       set ??
       new WorkerHost(await workerEntry(), {
         mapError: mapWireError,
+        nice: this.options.workerNice,
         recoveryPlan: () => this.restartPlan(),
         onRecovered: (r) => this.noteRecovery(r),
         onRestart: () => this.counters.workerRestarts++,
@@ -140,6 +141,7 @@ export class EmbeddedQuadStore implements QuadStore {
     let unpinned: (() => void) | undefined;
     return {
       mapError: mapWireError,
+      nice: this.options.workerNice,
       logEnd: async () => {
         await this.log!.drain();
         const log = this.log!;

@@ -22,6 +22,8 @@ export interface LogPosition {
 
 export interface ReplicaSetHooks {
   mapError(error: WireError): Error;
+  /** Nice value of every member's thread (WorkerHostOptions.nice). */
+  nice?: number;
   /** Waits until everything appended so far is in the log file; returns where the log ends (and the rebuild plan). */
   logEnd(): Promise<{ position: LogPosition; plan: RecoveryPlan }>;
   /** Plan that replays the log from `from` to `to` onto a member's current engine. */
@@ -89,6 +91,7 @@ export class ReplicaSet {
   private spawn(): WorkerHost {
     const host: WorkerHost = new WorkerHost(this.entry, {
       mapError: this.hooks.mapError,
+      nice: this.hooks.nice,
       handOff: (reason, orphans) => this.memberDown(host, reason, orphans),
     });
     return host;

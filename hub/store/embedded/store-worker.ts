@@ -2,8 +2,9 @@
 // inserts: they are queued per graph (hot/backlog.ts) and applied in the background, and a query first applies the
 // queued inserts of the graphs it can read (hot/query-graphs.ts), which is what keeps read-your-writes: a write posted
 // before a query is applied before the query runs. Any other request applies the whole queue first.
-import { parentPort } from 'node:worker_threads';
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { closeSync, fsyncSync, openSync, readlinkSync, renameSync, writeSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { OxigraphEngine } from '../oxigraph-engine.ts';
 import { parseObservationGraph } from '../graphs.ts';
 import { expiredGraphs, fromWire } from './apply.ts';
@@ -14,6 +15,21 @@ import type { Envelope, WireError, WorkerPhase, WorkerReply } from './protocol.t
 
 const port = parentPort;
 if (!port) throw new Error('store-worker.ts must run in a worker thread');
+lowerPriority(Number((workerData as { nice?: unknown } | null)?.nice ?? 0));
+
+/**
+ * Sets this thread's nice value (Linux: setpriority on the thread id, which /proc/thread-self names; raising it needs
+ * no privilege). Elsewhere, or if it fails, the thread keeps the hub's priority: a scheduling hint, never an error.
+ */
+function lowerPriority(nice: number): void {
+  if (!(nice > 0) || process.platform !== 'linux') return;
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, Math.min(19, nice));
+  } catch {
+    // not permitted or no procfs: keep the default priority
+  }
+}
 
 let engine = new OxigraphEngine();
 /**

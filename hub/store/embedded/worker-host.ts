@@ -27,6 +27,8 @@ export interface Pending {
 export interface WorkerHostOptions {
   /** Maps a worker-side error to the hub's typed errors. */
   mapError(error: WireError): Error;
+  /** The worker thread's nice value (Linux; config.store.workerNice): below the main thread, which answers devices. */
+  nice?: number;
   /** Called on restart: waits until every write posted so far is in the log, then says what to replay. */
   recoveryPlan?(): Promise<RecoveryPlan>;
   onRecovered?(report: RecoveryReport): void;
@@ -62,7 +64,7 @@ export class WorkerHost {
     // execArgv []: the entry is plain JavaScript, or the bootstrap that registers tsx itself.
     // 16 MB of native stack (workers get 4 MB): Oxigraph's recursive evaluator then runs 2,000 chained operators where
     // 4 MB overflowed at ~1,000, a 4x margin over the complexity guard's 500 (measured with oxigraph 0.5.11, Node 20).
-    const worker = new Worker(this.entry, { execArgv: [], resourceLimits: { stackSizeMb: 16 } });
+    const worker = new Worker(this.entry, { execArgv: [], workerData: { nice: this.options.nice ?? 0 }, resourceLimits: { stackSizeMb: 16 } });
     worker.on('message', (reply: WorkerReply | WorkerPhase) => ('phase' in reply ? this.onPhase(reply) : this.onReply(reply)));
     worker.on('error', (e) => this.onCrash(worker, e));
     worker.on('exit', (code) => {
