@@ -46,38 +46,23 @@ interface Budget { deadline: number; depth: number; steps: number }
 export function compile(source: string, limits: ExpressionLimits = DEFAULT_LIMITS): CompiledExpression {
   if (typeof source !== 'string' || source.trim() === '') throw new ExpressionError('invalid-expression', 'An expression must be a non-empty string');
   if (source.length > MAX_EXPRESSION) throw new ExpressionError('invalid-expression', `An expression is longer than ${MAX_EXPRESSION} characters`);
-  let expr: ReturnType<typeof jsonata>;
+  let parsed: ReturnType<typeof jsonata>;
   try {
-    expr = jsonata(source);
+    parsed = jsonata(source);
   } catch (e) {
     const err = e as { message?: string; position?: number };
     throw new ExpressionError('invalid-expression', `JSONata: ${err.message ?? String(e)}${err.position !== undefined ? ` (position ${err.position})` : ''}`);
   }
-  checkAst(expr.ast());
+  checkAst(parsed.ast());
   // The synchronous subset first (same answers, ~1 us), under the same depth and size bounds as the hooks below; a
   // rule's bindings are synchronous pure functions (hub/rules/run.ts), so the subset may call them. Anything it is
   // unsure of (FALLBACK) is evaluated by JSONata as before.
   const maxString = limits.resultChars * 4;
-  const fast = compileFast(expr.ast(), { callBindings: true, maxDepth: limits.depth, maxString, maxArray: MAX_ARRAY });
-  // JSONata binds only string keys of the bindings per evaluation; the hooks are symbols, so they go on the
-  // expression's own environment and find this evaluation's budget through a string-keyed binding.
-  const budgetOf = (env: { lookup(name: string): unknown }) => env.lookup(BUDGET) as Budget | undefined;
-  expr.assign(ENTRY as unknown as string, (_e: unknown, _i: unknown, env: { lookup(name: string): unknown }) => {
-    const b = budgetOf(env);
-    if (!b) return;
-    b.depth += 1;
-    if (b.depth > limits.depth) throw new ExpressionError('expression-too-deep', `The expression nested deeper than ${limits.depth}`);
-    if ((b.steps += 1) % 64 === 0 && performance.now() > b.deadline) throw new ExpressionError('expression-timeout', `The expression ran longer than ${limits.timeMs} ms`);
-  });
-  // Memory: every intermediate string or array is bounded where it is made (a string doubled in a loop fails at the
-  // step that crosses the bound, not after it took the heap).
-  expr.assign(EXIT as unknown as string, (_e: unknown, _i: unknown, env: { lookup(name: string): unknown }, result: unknown) => {
-    const b = budgetOf(env);
-    if (b) b.depth -= 1;
-    if (typeof result === 'string' ? result.length > maxString : Array.isArray(result) && result.length > MAX_ARRAY) {
-      throw new ExpressionError('expression-result', `The expression built a value over ${typeof result === 'string' ? `${maxString} characters` : `${MAX_ARRAY} items`}`);
-    }
-  });
+  const fast = compileFast(parsed.ast(), { callBindings: true, maxDepth: limits.depth, maxString, maxArray: MAX_ARRAY });
+  // A JSONata instance holds its parser's whole symbol table (~30 KB: AST nodes inherit from it), so with a fast path
+  // it is dropped and made again on the first fallback: 1,000 rules of three expressions took 121 KB of heap each.
+  let expr: ReturnType<typeof jsonata> | undefined = fast ? undefined : hooked(parsed);
+  const slow = () => (expr ??= hooked(jsonata(source)));
   return {
     source,
     evaluate(input: unknown, bindings: Bindings = {}): Promise<unknown> {
@@ -102,11 +87,35 @@ export function compile(source: string, limits: ExpressionLimits = DEFAULT_LIMIT
     },
   };
 
+  /** The JSONata instance with the budget hooks. */
+  function hooked(j: ReturnType<typeof jsonata>): ReturnType<typeof jsonata> {
+    // JSONata binds only string keys of the bindings per evaluation; the hooks are symbols, so they go on the
+    // expression's own environment and find this evaluation's budget through a string-keyed binding.
+    const budgetOf = (env: { lookup(name: string): unknown }) => env.lookup(BUDGET) as Budget | undefined;
+    j.assign(ENTRY as unknown as string, (_e: unknown, _i: unknown, env: { lookup(name: string): unknown }) => {
+      const b = budgetOf(env);
+      if (!b) return;
+      b.depth += 1;
+      if (b.depth > limits.depth) throw new ExpressionError('expression-too-deep', `The expression nested deeper than ${limits.depth}`);
+      if ((b.steps += 1) % 64 === 0 && performance.now() > b.deadline) throw new ExpressionError('expression-timeout', `The expression ran longer than ${limits.timeMs} ms`);
+    });
+    // Memory: every intermediate string or array is bounded where it is made (a string doubled in a loop fails at the
+    // step that crosses the bound, not after it took the heap).
+    j.assign(EXIT as unknown as string, (_e: unknown, _i: unknown, env: { lookup(name: string): unknown }, result: unknown) => {
+      const b = budgetOf(env);
+      if (b) b.depth -= 1;
+      if (typeof result === 'string' ? result.length > maxString : Array.isArray(result) && result.length > MAX_ARRAY) {
+        throw new ExpressionError('expression-result', `The expression built a value over ${typeof result === 'string' ? `${maxString} characters` : `${MAX_ARRAY} items`}`);
+      }
+    });
+    return j;
+  }
+
   async function evaluateSlow(input: unknown, bindings: Bindings): Promise<unknown> {
     const env: Record<string, unknown> = { ...bindings, [BUDGET]: { deadline: performance.now() + limits.timeMs, depth: 0, steps: 0 } satisfies Budget };
     let result: unknown;
     try {
-      result = await expr.evaluate(input, env as Record<string, unknown>);
+      result = await slow().evaluate(input, env as Record<string, unknown>);
     } catch (e) {
       if (e instanceof HubError) throw e;
       const err = e as { message?: string; code?: string };

@@ -238,6 +238,11 @@ describe('fast JSONata subset', () => {
     await expect(compile('$f(2) + 1').evaluate({}, { f: (async (x: number) => x * 2) as never })).resolves.toBe(5);
     await expect(compile('n + 1').evaluate({ n: 1 })).resolves.toBe(2);
     await expect(compile('n + 1').evaluate({ n: 'x' })).rejects.toMatchObject({ code: 'expression-failed' });
+    // A fast-path expression that falls back at run time gets JSONata made again (compile drops it), with the hooks:
+    // the 48-character intermediate string is over the bound although the result ("false") is short.
+    const twice = compile(`$f(1) & ((s & s & s) = '')`, { timeMs: 50, depth: 50, resultChars: 10 });
+    for (let i = 0; i < 2; i++) await expect(twice.evaluate({ s: 'abcdefghijklmnop' }, { f: (async () => '') as never })).rejects.toMatchObject({ code: 'expression-result' });
+    await expect(twice.evaluate({ s: 'ab' }, { f: (async () => '') as never })).resolves.toBe('false');
     // virtual sensors: the answer, a jsonata error, the depth bound
     await expect(compileExpression(FILTER, '/w').evaluate({ value: 5 })).resolves.toBe(true);
     await expect(compileExpression('value + 1', '/w').evaluate({ value: 'x' })).rejects.toMatchObject({ code: 'expression-failed' });
