@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCookieReply } from '../../hub/bindings/cookie/downlink.ts';
 import { startCookieRoad, type RunningRoad } from '../../hub/simulators/cookie-road.ts';
 import { baseUrlOf, TEST_ADMIN_TOKEN, type TestHub } from '../helpers/hub.ts';
+import { settleCommand, type CommandStatus } from '../helpers/commands.ts';
 import { ADAPTER_ID, cookieHub, cookieListener, ids } from '../bindings/cookie/helpers.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -15,7 +16,7 @@ const ROAD = { cars: 2, pedestrians: 0, seed: 5, meanGapS: 10 };
 const a = ids('road-a');
 const b = ids('road-b');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-type Status = { id: string; status: string; history: Array<{ status: string; at: string; evidence: string }> };
+type Status = CommandStatus;
 
 let hub: TestHub;
 let base: string;
@@ -27,16 +28,7 @@ async function invoke(id: string, action: string, input: unknown) {
   const res = await fetch(`${base}/wot/${encodeURIComponent(id)}/actions/${action}`, { method: 'POST', headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(input) });
   return { status: res.status, location: res.headers.get('location'), body: (await res.json()) as Record<string, unknown> };
 }
-async function settle(location: string, done: (s: Status) => boolean = (s) => ['DELIVERED', 'FAILED', 'EXPIRED'].includes(s.status), ms = 15_000): Promise<Status> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const res = await fetch(location, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
-    const s = (await res.json()) as Status;
-    if (done(s)) return s;
-    if (Date.now() > end) throw new Error(`command still ${s.status}: ${JSON.stringify(s.history)}`);
-    await sleep(40);
-  }
-}
+const settle = (location: string, done?: (s: Status) => boolean, ms = 15_000) => settleCommand(location, done, ms);
 async function until(check: () => boolean, ms: number, what: string): Promise<void> {
   const end = Date.now() + ms;
   while (!check()) {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OscListener } from '../../hub/bindings/osc/listener.ts';
 import { startNgimu, type RunningNgimu } from '../../hub/simulators/ngimu.ts';
 import { baseUrlOf, startTestHub, TEST_ADMIN_TOKEN, type TestHub } from '../helpers/hub.ts';
+import { commandStatus, settleCommand, type CommandStatus } from '../helpers/commands.ts';
 import { freeUdpPort, udpSocket } from '../helpers/udp.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -17,7 +18,7 @@ const IMU_ID = 'urn:dev:ngimu:downlink-sim';
 const DUMP_ID = 'urn:dev:ngimu:downlink-dump';
 const GONE_ID = 'urn:dev:ngimu:downlink-never-heard';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-type Status = { id: string; status: string; action: string; input: unknown; history: Array<{ status: string; at: string; evidence: string }> };
+type Status = CommandStatus;
 
 let hub: TestHub;
 let base: string;
@@ -35,20 +36,8 @@ async function invoke(id: string, action: string, input?: unknown, token = TEST_
   });
   return { status: res.status, location: res.headers.get('location'), body: (await res.json()) as Record<string, unknown> };
 }
-async function status(location: string): Promise<Status> {
-  const res = await fetch(location, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
-  expect(res.status).toBe(200);
-  return res.json() as Promise<Status>;
-}
-async function settle(location: string, done: (s: Status) => boolean, ms = 10_000): Promise<Status> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const s = await status(location);
-    if (done(s)) return s;
-    if (Date.now() > end) throw new Error(`command still ${s.status}: ${JSON.stringify(s.history)}`);
-    await sleep(40);
-  }
-}
+const status = commandStatus;
+const settle = settleCommand;
 const terminal = (s: Status) => ['DELIVERED', 'FAILED', 'EXPIRED', 'CANCELLED'].includes(s.status);
 
 function td(id: string, deviceDefinitions: Record<string, unknown>, ttlSeconds?: number): Record<string, unknown> {

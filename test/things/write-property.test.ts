@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { head, rawExchange } from '../http/raw-http.ts';
 import { baseUrlOf, startTestHub, TEST_ADMIN_TOKEN, type TestHub } from '../helpers/hub.ts';
+import { commandStatus, settleCommand, type CommandStatus } from '../helpers/commands.ts';
 import { coapClient, RUN_COAP_PEER_TESTS } from './coap-peers.ts';
 import { waitFor } from './fixtures.ts';
 import { freeUdpPort, udpSocket } from '../helpers/udp.ts';
@@ -17,7 +18,7 @@ const READER = 'write-reader-token-0123456789abcdef';
 const IMU_ID = 'urn:dev:ngimu:write-property';
 const QUIET_ID = 'urn:dev:ngimu:write-never-heard';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-type Status = { id: string; thingId: string; status: string; action: string; input: unknown; history: Array<{ status: string; at: string; evidence: string }> };
+type Status = CommandStatus;
 type Form = { href: string; op: string[]; 'htv:methodName'?: string; 'cov:method'?: string; security?: string[] };
 
 /** OSC 1.0 by hand: the address padded to a multiple of 4 (with its NUL), ",f" padded, a big-endian float32. */
@@ -40,20 +41,8 @@ async function write(id: string, name: string, body: string | undefined, headers
   const text = await res.text();
   return { status: res.status, headers: res.headers, location: res.headers.get('location'), body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
-async function status(location: string): Promise<Status> {
-  const res = await fetch(location, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
-  expect(res.status).toBe(200);
-  return res.json() as Promise<Status>;
-}
-async function settle(location: string, done: (s: Status) => boolean, ms = 10_000): Promise<Status> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const s = await status(location);
-    if (done(s)) return s;
-    if (Date.now() > end) throw new Error(`command still ${s.status}: ${JSON.stringify(s.history)}`);
-    await sleep(40);
-  }
-}
+const status = commandStatus;
+const settle = settleCommand;
 
 async function register(id: string, source: string): Promise<void> {
   const res = await hub.app.inject({
