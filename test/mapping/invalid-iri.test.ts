@@ -53,13 +53,16 @@ describe('/ingest with an invalid IRI', () => {
     const url = `/ingest/${encodeURIComponent(td.id)}`;
     const ok = await hub.app.inject({ method: 'POST', url, headers: { authorization: hub.bearer }, payload: { v: 1, link: 'http://ex/fine' } });
     expect(ok.statusCode).toBe(200);
-    const before = await hub.store.stats();
+    // The aggregates' background rebuild counters move on their own: only what a write changes is compared.
+    const written = async () => Object.fromEntries(Object.entries(await hub.store.stats()).filter(([k]) => !k.startsWith('aggregates')));
+    const before = await written();
     const bad = await hub.app.inject({ method: 'POST', url, headers: { authorization: hub.bearer }, payload: { v: 2, link: 'http://ex/not fine' } });
     expect(bad.statusCode).toBe(422);
     expect(bad.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(bad.json()).toMatchObject({ code: 'invalid-iri', value: 'http://ex/not fine' });
     // Nothing of the message reached the store: not even its valid triple (the v literal).
-    expect(await hub.store.stats()).toEqual(before);
+    expect(before).toMatchObject({ quads: expect.any(Number), logBytes: expect.any(Number) });
+    expect(await written()).toEqual(before);
     expect(await hub.store.ask('ASK { GRAPH ?g { ?s <http://ex/v> 2 } }')).toBe(false);
     const counters = (await hub.app.inject({ method: 'GET', url: '/ingest', headers: { authorization: hub.bearer } })).json();
     expect(counters).toMatchObject({ received: 2, stored: 1, failed: 1, rejected: 1, failedByCode: { 'invalid-iri': 1 } });
