@@ -59,10 +59,13 @@ describe('PUT /mappings limits', () => {
   it('keeps the event loop responsive while a mapfile at the cap is uploaded', { timeout: 60_000 }, async () => {
     hub = await startTestHub();
     // Before the change the whole parse + compile ran in one go: ~1.5-3 s here for 20k triples, 7-10 s for 1e5.
-    const { result, maxGapMs } = await longestStall(() => put('atcap', bigTurtle(1, 4998)));
+    const { result, maxGapMs, maxCpuGapMs } = await longestStall(() => put('atcap', bigTurtle(1, 4998)));
     expect(result.statusCode).toBe(201);
-    // Generous for a loaded 2-core machine (GC scavenges alone took ~100 ms here under load); quiet: a few 10 ms slices.
-    expect(maxGapMs).toBeLessThan(1000);
+    // The CPU this process used in its longest gap between ticks, not the gap's wall time: on a loaded CI machine the
+    // wall gap includes being descheduled (1,152 ms once, with slices of a few 10 ms). The unsliced parse used 1.5-3 s
+    // of CPU in one gap. Generous for GC under load (scavenges alone took ~100 ms).
+    console.log(`mapfile at the cap: longest gap ${Math.round(maxGapMs)} ms wall, ${Math.round(maxCpuGapMs)} ms CPU`);
+    expect(maxCpuGapMs).toBeLessThan(1000);
   });
 });
 
@@ -70,9 +73,11 @@ describe('bounded parse and compile', () => {
   it('time-slices even a 1e5-triple mapfile when the caps are raised', { timeout: 60_000 }, async () => {
     const registry = new MappingRegistry(new MemoryMappingRepository(), { limits: { maxTriples: 200_000, maxBytes: 8 * 1024 * 1024 } });
     const text = bigTurtle(1, 24_998);
-    const { maxGapMs } = await longestStall(() => registry.validate(text, 'turtle'));
-    // The synchronous path took 7-10 s here on this text.
-    expect(maxGapMs).toBeLessThan(1500);
+    const { maxGapMs, maxCpuGapMs } = await longestStall(() => registry.validate(text, 'turtle'));
+    // The synchronous path took 7-10 s here on this text. CPU in the longest gap, as above (wall time includes being
+    // descheduled on a loaded machine).
+    console.log(`1e5-triple mapfile: longest gap ${Math.round(maxGapMs)} ms wall, ${Math.round(maxCpuGapMs)} ms CPU`);
+    expect(maxCpuGapMs).toBeLessThan(1500);
   });
 
   it('stops reading at the first triple past the cap and at the byte cap', async () => {
