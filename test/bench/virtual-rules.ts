@@ -28,7 +28,7 @@ export const robotLoopSection: BenchSection = {
   name: 'robot-loop',
   async run(_hub, args) {
     const seconds = Number(args.loopSeconds ?? 5);
-    // The hub's own store defaults (two live engines, a standby, workers niced), not the test hub's lean store; and,
+    // The hub's own store defaults (two live engines and a standby), not the test hub's lean store; and,
     // for comparison, one engine (replicas 1, no standby), what a robot cell's edge box may choose.
     const defaults = validateConfig({ dataDir: '/nonexistent', adminToken: TEST_ADMIN_TOKEN }).store;
     const stores: Record<string, Record<string, unknown>> = {

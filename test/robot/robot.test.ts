@@ -144,13 +144,13 @@ describe('robot connection kept from registration', () => {
     await until('live joints', () => (hub.liveState.property(ID, 'joints') as number[] | undefined)?.[0] === 0.1);
     expect(robot.stats.lines).toBe(0);
     expect(robot.stats.connections).toBe(1);
-    expect(hub.robots.robots).toEqual({ kept: 1, connected: 1 });
+    expect(hub.robots.keptRobots).toEqual({ kept: 1, connected: 1 });
 
     // The robot goes away and comes back on the same port: the hub connects again (1 s, then 2 s, ... backoff).
     await robot.stop();
-    await until('the connection closed', () => hub.robots.robots.connected === 0);
+    await until('the connection closed', () => hub.robots.keptRobots.connected === 0);
     robot = await startRobot({ port, stateHz: 20, q: [0.2, -1, 1, 0, 1.5708, 0] });
-    await until('reconnected', () => hub.robots.robots.connected === 1 && (hub.liveState.property(ID, 'joints') as number[] | undefined)?.[0] === 0.2);
+    await until('reconnected', () => hub.robots.keptRobots.connected === 1 && (hub.liveState.property(ID, 'joints') as number[] | undefined)?.[0] === 0.2);
     expect(hub.robots.counters.connects).toBeGreaterThanOrEqual(2);
     const res = await hub.app.inject({ method: 'POST', url: `/wot/${encodeURIComponent(ID)}/actions/movej`, headers: { authorization: hub.bearer, 'content-type': 'application/json' }, payload: { joints: [0.3, -1, 1, 0, 1.5708, 0], velocity: 3, acceleration: 20 } });
     expect(res.statusCode, res.body).toBe(201);
@@ -160,7 +160,7 @@ describe('robot connection kept from registration', () => {
 
     const del = await hub.app.inject({ method: 'DELETE', url: `/things/${encodeURIComponent(ID)}`, headers: { authorization: hub.bearer } });
     expect(del.statusCode).toBe(204);
-    await until('closed after delete', () => hub.robots.robots.kept === 0 && hub.robots.robots.connected === 0);
+    await until('closed after delete', () => hub.robots.keptRobots.kept === 0 && hub.robots.keptRobots.connected === 0);
     await sleep(1500); // no reconnect once the Thing is gone
     expect(robot.stats.connections).toBe(1);
   }, 30_000);

@@ -114,7 +114,7 @@ export class UrscriptAdapter implements DownlinkAdapter {
   }
 
   /** Robots kept connected and those of them connected now. */
-  get robots(): { kept: number; connected: number } {
+  get keptRobots(): { kept: number; connected: number } {
     let connected = 0;
     for (const key of this.kept.keys()) if (this.connections.get(key)?.socket.readyState === 'open') connected++;
     return { kept: this.kept.size, connected };
@@ -133,9 +133,15 @@ export class UrscriptAdapter implements DownlinkAdapter {
     const k = this.kept.get(key);
     if (!k || this.closed) return;
     k.timer = undefined;
-    const existing = this.connections.get(key);
-    if (existing && !existing.socket.destroyed) return;
-    this.open(k.route).ready.then(
+    // The send path's own connection (an open one is reused); a failure closes the socket, which calls redial().
+    let ready: Promise<unknown>;
+    try {
+      ready = this.connection(k.route);
+    } catch {
+      this.kept.delete(key); // keep() only keeps valid, allowed addresses: not reached, never a throw from a timer
+      return;
+    }
+    ready.then(
       () => (k.retryMs = 1000),
       () => {},
     );
