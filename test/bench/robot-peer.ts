@@ -11,7 +11,19 @@ export interface PeerRun {
   oscPort: number;
 }
 /** Peer -> parent. */
-export type PeerMessage = { type: 'robot'; port: number } | { type: 'done'; hz: number; sent: number; latenciesMs: number[]; lateSends: number };
+export type PeerMessage =
+  | { type: 'robot'; port: number }
+  | {
+      type: 'done';
+      hz: number;
+      sent: number;
+      latenciesMs: number[];
+      lateSends: number;
+      /** Per datagram of the run, in send order: when it was sent (process.hrtime.bigint(), decimal). */
+      sentNs: string[];
+      /** Per movel at the robot, in arrival order: the index of its datagram in `sentNs` and when it arrived. */
+      arrivals: Array<[index: number, atNs: string]>;
+    };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const send = (m: PeerMessage) => process.send!(m);
@@ -21,8 +33,10 @@ const STEPS = 3400;
 const yawOf = (seq: number) => -170 + seq * 0.1;
 
 async function main(): Promise<void> {
-  const sentAt = new Map<number, bigint>();
+  const sentAt = new Map<number, { at: bigint; index: number }>();
   let latencies: number[] = [];
+  let sentNs: string[] = [];
+  let arrivals: Array<[number, string]> = [];
   const robot = await startRobot({
     host: '127.0.0.1',
     port: 0,
@@ -32,7 +46,9 @@ async function main(): Promise<void> {
       const yaw = (Math.atan2(cmd.pose[1]!, cmd.pose[0]!) * 180) / Math.PI;
       const seq = Math.round((yaw + 170) / 0.1);
       const t = sentAt.get(seq);
-      if (t !== undefined) latencies.push(Number(at - t) / 1e6);
+      if (t === undefined) return;
+      latencies.push(Number(at - t.at) / 1e6);
+      arrivals.push([t.index, String(at)]);
     },
   });
   const sock = createSocket('udp4');
@@ -45,6 +61,8 @@ async function main(): Promise<void> {
       process.exit(0);
     }
     latencies = [];
+    sentNs = [];
+    arrivals = [];
     const n = m.hz * m.seconds;
     let lateSends = 0;
     const start = performance.now();
@@ -54,11 +72,13 @@ async function main(): Promise<void> {
       if (performance.now() - due > 2) lateSends += 1;
       seq = (seq + 1) % STEPS;
       const v = toBuffer({ address: '/euler', args: [{ type: 'float', value: 0 }, { type: 'float', value: 0 }, { type: 'float', value: yawOf(seq) }] });
-      sentAt.set(seq, process.hrtime.bigint());
+      const at = process.hrtime.bigint();
+      sentAt.set(seq, { at, index: k });
+      sentNs.push(String(at));
       sock.send(Buffer.from(v.buffer, v.byteOffset, v.byteLength), m.oscPort, '127.0.0.1');
     }
     await sleep(1000);
-    send({ type: 'done', hz: m.hz, sent: n, latenciesMs: latencies, lateSends });
+    send({ type: 'done', hz: m.hz, sent: n, latenciesMs: latencies, lateSends, sentNs, arrivals });
   });
   send({ type: 'robot', port: robot.port });
 }

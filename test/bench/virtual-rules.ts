@@ -1,6 +1,7 @@
 // Parts of `npm run bench virtual` for rules and the robot loop: OSC datagram -> rule -> downlink queue -> URScript line at the robot (p50/p99/max at 100 and 400 Hz), and 1,000 rules over a 10,000 messages/s stream (runs/s, coalesced, latency, CPU, memory).
 import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { mouseRule } from '../../hub/rules/mouse.ts';
@@ -9,6 +10,8 @@ import { validateConfig } from '../../hub/config.ts';
 import type { PeerMessage, PeerRun } from './robot-peer.ts';
 import type { BenchSection } from './virtual-section.ts';
 import { freeUdpPort } from '../helpers/udp.ts';
+import type { OscDatagramEvent } from '../../hub/bindings/osc/listener.ts';
+import type { UrscriptLineEvent } from '../../hub/bindings/urscript/adapter.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -18,6 +21,30 @@ const pct = (xs: number[], p: number) => {
   return Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! * 100) / 100;
 };
 const stats = (xs: number[]) => ({ n: xs.length, p50: pct(xs, 50), p99: pct(xs, 99), max: xs.length ? Math.round(Math.max(...xs) * 100) / 100 : Number.NaN });
+
+/**
+ * Linux scheduler figures of this process's threads (/proc/self/task/<tid>/schedstat: ns on a CPU, ns runnable but
+ * waiting for one): the main thread (tid = pid) apart, the others summed. Undefined where /proc has no schedstat.
+ */
+function schedStat(): { main: { run: number; wait: number }; others: { run: number; wait: number } } | undefined {
+  try {
+    const out = { main: { run: 0, wait: 0 }, others: { run: 0, wait: 0 } };
+    for (const tid of readdirSync('/proc/self/task')) {
+      let fields: number[];
+      try {
+        fields = readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').trim().split(' ').map(Number);
+      } catch {
+        continue; // the thread ended meanwhile
+      }
+      const into = Number(tid) === process.pid ? out.main : out.others;
+      into.run += fields[0]!;
+      into.wait += fields[1]!;
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Datagram -> robot command latency: /euler datagrams whose yaw encodes a sequence number, read back from the movel
@@ -39,7 +66,7 @@ export const robotLoopSection: BenchSection = {
     const results: Record<string, unknown> = {};
     for (const name of names) {
       console.log(`store ${name}: ${JSON.stringify(stores[name])}`);
-      results[name] = await robotLoop(seconds, stores[name]!);
+      results[name] = await robotLoop(seconds, stores[name]!, String(args.loopHz ?? '100,400').split(',').map(Number));
     }
     const at = (store: string, hz: number) => (results[store] as Record<string, { p99: number; commandsAtRobot: number }> | undefined)?.[`${hz}Hz`];
     const met = (store: string, hz: number) => {
@@ -54,8 +81,8 @@ export const robotLoopSection: BenchSection = {
   },
 };
 
-/** One hub with this store configuration: 100 Hz then 400 Hz for `seconds` each; figures per rate. */
-async function robotLoop(seconds: number, store: Record<string, unknown>): Promise<Record<string, unknown>> {
+/** One hub with this store configuration: each rate (100 Hz then 400 Hz by default) for `seconds`; figures per rate. */
+async function robotLoop(seconds: number, store: Record<string, unknown>, rates: number[]): Promise<Record<string, unknown>> {
   const peer: ChildProcess = fork(join(import.meta.dirname, 'robot-peer.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const next = (type: PeerMessage['type']) =>
     new Promise<PeerMessage>((resolve, reject) => {
@@ -84,19 +111,39 @@ async function robotLoop(seconds: number, store: Record<string, unknown>): Promi
     await reg('ur-robot', 'urn:bench:robot', { TITLE: 'UR5', ADAPTER_ID: 'urn:wot-hub:adapter:urscript', ROBOT_ADDRESS: `127.0.0.1:${robot.port}`, DOMAIN: 'default' });
     const rr = await hub.app.inject({ method: 'PUT', url: '/rules/mouse', headers: { authorization: hub.bearer, 'content-type': 'application/json' }, payload: mouseRule({ imu: 'urn:bench:imu', bno: 'urn:bench:bno', robot: 'urn:bench:robot' }) });
     if (rr.statusCode !== 201) throw new Error(rr.body);
-    for (const hz of [100, 400]) {
+    for (const hz of rates) {
       const cpu0 = process.cpuUsage();
       const elu0 = performance.eventLoopUtilization();
       const t0 = performance.now();
+      // The hub's side of each datagram, on the clock the peer stamps with: when its listener got it, when the line left.
+      const rx: bigint[] = [];
+      const tx: bigint[] = [];
+      const onDatagram = (m: unknown) => void rx.push((m as OscDatagramEvent).at);
+      const onLine = (m: unknown) => void tx.push((m as UrscriptLineEvent).at);
+      subscribe('wot-hub:osc:datagram', onDatagram);
+      subscribe('wot-hub:urscript:line', onLine);
+      const sched0 = schedStat();
       peer.send({ type: 'run', hz, seconds, oscPort: hub.config.oscPort } satisfies PeerRun);
       const done = (await next('done')) as Extract<PeerMessage, { type: 'done' }>;
+      unsubscribe('wot-hub:osc:datagram', onDatagram);
+      unsubscribe('wot-hub:urscript:line', onLine);
+      const sched1 = schedStat();
+      const segments = latencySegments(done, rx, tx);
+      const wallMs = performance.now() - t0;
+      const ms = (ns: number) => Math.round(ns / 1e6);
+      const threads = sched0 && sched1 ? {
+        mainThread: { cpuMs: ms(sched1.main.run - sched0.main.run), runnableWaitingMs: ms(sched1.main.wait - sched0.main.wait), wallMs: Math.round(wallMs) },
+        otherThreads: { cpuMs: ms(sched1.others.run - sched0.others.run), runnableWaitingMs: ms(sched1.others.wait - sched0.others.wait) },
+      } : undefined;
       const cpu = process.cpuUsage(cpu0);
       const hubCpuPercent = Math.round(((cpu.user + cpu.system) / 1000 / (performance.now() - t0)) * 100);
       const eventLoopPercent = Math.round(performance.eventLoopUtilization(elu0).utilization * 100);
       const l = done.latenciesMs;
       // The first datagram of a run also pays for the code paths' first use (JIT): shown apart, and kept in p99/max.
-      results[`${hz}Hz`] = { sent: done.sent, commandsAtRobot: l.length, lateSends: done.lateSends, hubCpuPercentOfOneCore: hubCpuPercent, eventLoopPercent, firstMs: Math.round((l[0] ?? Number.NaN) * 100) / 100, ...stats(l) };
+      results[`${hz}Hz`] = { sent: done.sent, commandsAtRobot: l.length, lateSends: done.lateSends, hubCpuPercentOfOneCore: hubCpuPercent, eventLoopPercent, firstMs: Math.round((l[0] ?? Number.NaN) * 100) / 100, ...stats(l), segments, threads };
       console.log(`${hz} Hz: ${done.sent} datagrams (${done.lateSends} sent > 2 ms late), ${l.length} movel at the robot (the rest coalesced / superseded, latest wins); datagram -> robot ${JSON.stringify(stats(l))} ms, the first ${Math.round((l[0] ?? Number.NaN) * 10) / 10} ms; hub process CPU ${hubCpuPercent} % of one core, its event loop busy ${eventLoopPercent} %`);
+      if (segments) console.log(`  of which: datagram waiting for the hub's listener ${JSON.stringify(segments.toHubListener)} ms, the hub's work (decode, map, rule, queue, line) ${JSON.stringify(segments.inHub)} ms, line to the robot's parser ${JSON.stringify(segments.toRobot)} ms`);
+      if (threads) console.log(`  hub main thread: ${threads.mainThread.cpuMs} ms on a CPU and ${threads.mainThread.runnableWaitingMs} ms runnable but waiting for one, in ${threads.mainThread.wallMs} ms; its other threads (store engines, GC, I/O): ${threads.otherThreads.cpuMs} ms on a CPU, ${threads.otherThreads.runnableWaitingMs} ms waiting`);
     }
     results.rule = hub.rules.get('mouse').status;
   } finally {
@@ -109,6 +156,25 @@ async function robotLoop(seconds: number, store: Record<string, unknown>): Promi
     });
   }
   return results;
+}
+
+/**
+ * The datagram -> robot latency in three parts, per movel: peer send -> the hub's OSC listener (the datagram waits in
+ * the socket for the hub's event loop), listener -> the URScript line handed to the socket (the hub's own work), socket
+ * -> the robot's parser. Undefined unless every datagram reached the listener and every line the robot, in order.
+ */
+function latencySegments(done: Extract<PeerMessage, { type: 'done' }>, rx: bigint[], tx: bigint[]) {
+  if (rx.length !== done.sentNs.length || tx.length !== done.arrivals.length) return undefined;
+  const toHub: number[] = [];
+  const inHub: number[] = [];
+  const toRobot: number[] = [];
+  for (const [j, [k, atNs]] of done.arrivals.entries()) {
+    const sent = BigInt(done.sentNs[k]!);
+    toHub.push(Number(rx[k]! - sent) / 1e6);
+    inHub.push(Number(tx[j]! - rx[k]!) / 1e6);
+    toRobot.push(Number(BigInt(atNs) - tx[j]!) / 1e6);
+  }
+  return { toHubListener: stats(toHub), inHub: stats(inHub), toRobot: stats(toRobot) };
 }
 
 /** 1,000 rules (one per Thing) over 10,000 messages/s (10 per Thing per second): each run writes an output. */

@@ -1,7 +1,7 @@
 // `npm run bench virtual`: 1,000 virtual sensors (window per Thing, filter, average) over a 10,000 messages/s stream of
 // live values: deploy time, samples/s sustained, dropped, input -> stored output latency, CPU, heap per sensor.
 // Other parts (rules, the robot loop) are BenchSections in `SECTIONS`; results go to test/bench/results/virtual.json.
-// Arguments: sensors=1000 rate=10000 seconds=10 loopSeconds=5 loopStores=default,oneEngine sections=virtualSensors,rules,robot-loop (default all;
+// Arguments: sensors=1000 rate=10000 seconds=10 loopSeconds=5 loopHz=100,400 loopStores=default,oneEngine sections=virtualSensors,rules,robot-loop (default all;
 // a partial run still writes virtual.json, with only those sections' targets).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';

@@ -1,5 +1,6 @@
 // The fog paper's closed loop with real inputs: the NGIMU simulator and oscsend (OSC over UDP) and mosquitto_pub (BNO055 JSON over the embedded MQTT broker) -> mapfiles -> live values -> the mouse rule -> movel through the downlink queue -> the robot simulator over TCP; MQTT takes over while OSC is silent.
 import { execFile } from 'node:child_process';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +9,8 @@ import { startNgimu, type RunningNgimu } from '../../hub/simulators/ngimu.ts';
 import { startRobot, type RunningRobot } from '../../hub/simulators/robot.ts';
 import { freePort, startTestHub, TEST_ADMIN_TOKEN, type TestHub } from '../helpers/hub.ts';
 import { freeUdpPort } from '../helpers/udp.ts';
+import type { OscDatagramEvent } from '../../hub/bindings/osc/listener.ts';
+import type { UrscriptLineEvent } from '../../hub/bindings/urscript/adapter.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const IMU = 'urn:dev:mouse:ngimu';
@@ -56,9 +59,30 @@ describe('3D mouse drives the robot (OSC + MQTT -> rule -> URScript)', () => {
     await robot?.stop();
   });
 
-  it('oscsend /euler: the robot receives movel to the pose of [r, theta, phi]', async () => {
-    await run('oscsend', ['127.0.0.1', String(hub.config.oscPort), '/euler', 'fff', '5', '10', '30']);
-    expect(await until(() => JSON.stringify(lastPose()) === JSON.stringify(mousePose(5, 10, 30)))).toBe(true);
+  it('oscsend /euler: the robot receives movel to the pose of [r, theta, phi]; the diagnostics channels tell the datagram and the line', async () => {
+    const datagrams: OscDatagramEvent[] = [];
+    const lines: UrscriptLineEvent[] = [];
+    const onDatagram = (m: unknown) => void datagrams.push(m as OscDatagramEvent);
+    const onLine = (m: unknown) => void lines.push(m as UrscriptLineEvent);
+    subscribe('wot-hub:osc:datagram', onDatagram);
+    subscribe('wot-hub:urscript:line', onLine);
+    const before = process.hrtime.bigint();
+    try {
+      await run('oscsend', ['127.0.0.1', String(hub.config.oscPort), '/euler', 'fff', '5', '10', '30']);
+      expect(await until(() => JSON.stringify(lastPose()) === JSON.stringify(mousePose(5, 10, 30)))).toBe(true);
+    } finally {
+      unsubscribe('wot-hub:osc:datagram', onDatagram);
+      unsubscribe('wot-hub:urscript:line', onLine);
+    }
+    expect(datagrams).toHaveLength(1);
+    expect(datagrams[0]!.remote).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(datagrams[0]!.bytes).toBeGreaterThan(12);
+    expect(datagrams[0]!.at).toBeGreaterThan(before);
+    const line = lines.find((l) => l.line.startsWith('movel('));
+    expect(line, JSON.stringify(lines.map((l) => l.line))).toBeDefined();
+    expect(line!.thingId).toBe(ROBOT);
+    expect(line!.robot).toBe(`127.0.0.1:${robot.port}`);
+    expect(line!.at).toBeGreaterThan(datagrams[0]!.at);
     const r = await rule();
     expect(r.status.outputs).toEqual({ source: 'imu', position: [0.55, 55, 30] });
     expect(r.status.failures).toBe(0);

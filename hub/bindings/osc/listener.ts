@@ -1,10 +1,23 @@
 // The OSC UDP listener (binding `osc`): datagrams -> packets -> one DeviceFrame per message -> the uplink pipeline, with
 // per-source rate bounds, a bound on messages in flight, and typed, counted rejections of bad datagrams.
+import { channel as diagnosticsChannel } from 'node:diagnostics_channel';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { HubError, type DecodeError } from '../../errors.ts';
 import type { DeviceEntry, KeyType, RunningTransport, TransportContext, UplinkOrigin } from '../types.ts';
 import { argNames, checkSignature, namingOf, oscFrame } from './codec.ts';
 import { decodeOscPacket, OSC_LIMITS, type OscMessage } from './packet.ts';
+
+/**
+ * Node's diagnostics_channel `wot-hub:osc:datagram`: a datagram reached the listener (before decoding), with its
+ * arrival on the monotonic clock (process.hrtime.bigint()). Published only while something subscribes (benchmarks
+ * split a closed loop's latency into waiting for the hub, the hub's own work and the way out; tracing tools).
+ */
+export const OSC_DATAGRAM_CHANNEL = diagnosticsChannel('wot-hub:osc:datagram');
+export interface OscDatagramEvent {
+  at: bigint;
+  bytes: number;
+  remote: string;
+}
 
 export interface OscListenerOptions {
   /** Messages per second one source (ip:port) may send; beyond it they are dropped and counted (`osc-flood`). */
@@ -110,8 +123,9 @@ export async function listenOsc(ctx: TransportContext, port: number, options: Os
 
   socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
     counts.datagrams += 1;
-    const receivedAt = Date.now();
     const remote = `${rinfo.address}:${rinfo.port}`;
+    if (OSC_DATAGRAM_CHANNEL.hasSubscribers) OSC_DATAGRAM_CHANNEL.publish({ at: process.hrtime.bigint(), bytes: msg.length, remote } satisfies OscDatagramEvent);
+    const receivedAt = Date.now();
     const origin: UplinkOrigin = { binding: 'osc', transport: 'udp', receivedAt, remote };
     let messages: OscMessage[];
     try {

@@ -1,10 +1,23 @@
 // The URScript downlink adapter (push, continuous interface): a ur-robot action becomes one URScript line on a TCP connection to the robot; its reports make the command ACCEPTED / DELIVERED / FAILED.
+import { channel as diagnosticsChannel } from 'node:diagnostics_channel';
 import { connect, type Socket } from 'node:net';
 import { isIP } from 'node:net';
 import { HubError, ServiceUnavailableError } from '../../errors.ts';
 import type { CommandRecord, CommandStatus, DownlinkAdapter, DownlinkRoute, SendReceipt } from '../../downlink/types.ts';
 import type { LiveState } from '../../routing/live-state.ts';
 import { commandOf, MAX_LINE, toUrScript } from './script.ts';
+
+/**
+ * Node's diagnostics_channel `wot-hub:urscript:line`: a URScript line was handed to a robot's socket, with the time on
+ * the monotonic clock (process.hrtime.bigint()). Published only while something subscribes (see OSC_DATAGRAM_CHANNEL).
+ */
+export const URSCRIPT_LINE_CHANNEL = diagnosticsChannel('wot-hub:urscript:line');
+export interface UrscriptLineEvent {
+  at: bigint;
+  thingId: string;
+  robot: string;
+  line: string;
+}
 
 /** The key type of a robot interface in its TD (deviceDefinitions `keyType: "urscript"`, `deviceKey: "host:port"`). */
 export const URSCRIPT_KEY = 'urscript';
@@ -80,6 +93,7 @@ export class UrscriptAdapter implements DownlinkAdapter {
     }
     conn.socket.write(`${line}\n`);
     this.counters.lines += 1;
+    if (URSCRIPT_LINE_CHANNEL.hasSubscribers) URSCRIPT_LINE_CHANNEL.publish({ at: process.hrtime.bigint(), thingId: command.thingId, robot: route.deviceKey, line } satisfies UrscriptLineEvent);
     return { evidence: `urscript line ${seq} to ${route.deviceKey}: ${line}` };
   }
 
