@@ -1,4 +1,6 @@
-// The web UI in a real browser (Debian's chromium via playwright-core) against a hub on loopback: the four user tasks.
+// The web UI in a real browser (Debian's chromium via playwright-core) against a hub on loopback: the four user tasks, and
+// a property write from its Set form reaching a device (a UDP socket on loopback that echoes, as an NGIMU does).
+import type { Socket } from 'node:dgram';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,11 +8,13 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { baseUrlOf, startTestHub, TEST_ADMIN_TOKEN, type TestHub } from '../helpers/hub.ts';
+import { freeUdpPort, udpSocket } from '../helpers/udp.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const SHOTS = join(import.meta.dirname, 'screenshots');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const DEV_EUI = '0004A30B00AB0001';
+const IMU_ID = 'urn:dev:ngimu:ui-write';
 const have = existsSync(CHROMIUM);
 if (!have && process.env.CI) throw new Error(`chromium is not installed at ${CHROMIUM} (CI needs it: .ci/run installs it)`);
 
@@ -36,12 +40,15 @@ describe.skipIf(!have)('web UI in chromium', () => {
   const devEui = DEV_EUI;
   const id = `urn:dev:lorawan:${devEui}`;
   const enc = encodeURIComponent(id);
+  /** The NGIMU: every OSC datagram the hub sends it, echoed back to the sender (an NGIMU's acknowledgement). */
+  let device: Socket;
+  const datagrams: Buffer[] = [];
 
   const post = (path: string, body: unknown, type = 'application/json') =>
     fetch(`${base}${path}`, { method: 'POST', headers: { authorization: hub.bearer, 'content-type': type }, body: typeof body === 'string' ? body : JSON.stringify(body) });
 
   beforeAll(async () => {
-    hub = await startTestHub({}, { listen: true });
+    hub = await startTestHub({ oscPort: await freeUdpPort() }, { listen: true });
     base = baseUrlOf(hub);
     const put = await fetch(`${base}/mappings/lorawan-uplink`, {
       method: 'PUT',
@@ -56,6 +63,23 @@ describe.skipIf(!have)('web UI in chromium', () => {
     expect(reg.status, await reg.clone().text()).toBe(201);
     const first = await post('/bindings/tts/uplink', uplink(1, 20.5));
     expect(first.status, await first.clone().text()).toBe(200);
+    // An NGIMU (thing-models/ngimu-imu: eulerRate is written by setSendRates {euler}) at a UDP socket on loopback.
+    const osc = await fetch(`${base}/mappings/ngimu-osc`, { method: 'PUT', headers: { authorization: hub.bearer, 'content-type': 'text/turtle' }, body: readFileSync(join(ROOT, 'mappings/ngimu-osc.ttl'), 'utf8') });
+    expect(osc.status, await osc.clone().text()).toBe(201);
+    device = await udpSocket();
+    device.on('message', (bytes, from) => {
+      datagrams.push(bytes);
+      device.send(bytes, from.port, from.address);
+    });
+    const imu = await post('/thing-models/ngimu-imu/instantiate?register=true', {
+      id: IMU_ID,
+      placeholders: { TITLE: 'UI motion sensor', ADAPTER_ID: 'urn:wot-hub:adapter:osc', OSC_SOURCE: `127.0.0.1:${device.address().port}`, SEND_PORT: hub.config.oscPort, MAPPING: 'ngimu-osc' },
+    });
+    expect(imu.status, await imu.clone().text()).toBe(201);
+    // Exposed and routed (its OSC source indexed) before any page shows it (expect.poll works inside tests only).
+    const exposed = () => hub.things.hasThing(IMU_ID) && hub.routing.index.entriesOf(IMU_ID).length > 0;
+    for (const until = Date.now() + 10_000; !exposed() && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
+    expect(exposed(), `${IMU_ID} exposed and routed`).toBe(true);
     mkdirSync(SHOTS, { recursive: true });
     profile = mkdtempSync(join(tmpdir(), 'hub-ui-chromium-'));
     context = await chromium.launchPersistentContext(profile, {
@@ -84,6 +108,7 @@ describe.skipIf(!have)('web UI in chromium', () => {
   afterAll(async () => {
     await context?.close();
     if (profile) rmSync(profile, { recursive: true, force: true });
+    if (device) await new Promise<void>((r) => device.close(() => r()));
     await hub?.stop();
   });
 
@@ -243,6 +268,78 @@ describe.skipIf(!have)('web UI in chromium', () => {
     await page.screenshot({ path: join(SHOTS, 'action.png'), fullPage: true });
   });
 
+  it('task 5: sets a writable property from its Set form, follows the command to DELIVERED; an out-of-range value is marked on the field', async () => {
+    const puts: string[] = [];
+    const onRequest = (r: import('playwright-core').Request) => void (r.method() === 'PUT' && r.url().includes('/properties/') && puts.push(r.url()));
+    page.on('request', onRequest);
+    try {
+      await page.goto(`${base}/ui/things/${encodeURIComponent(IMU_ID)}`);
+      await page.getByRole('heading', { name: 'UI motion sensor' }).waitFor();
+      // Only eulerRate names hub:writeAction: one Set form, in the properties' section, from the property's own schema.
+      const forms = page.locator('form.write');
+      await forms.first().waitFor();
+      expect(await forms.evaluateAll((fs) => fs.map((f) => f.getAttribute('data-property')))).toEqual(['eulerRate']);
+      expect(await page.locator('section[aria-labelledby="props-h"] form.write').count()).toBe(1);
+      const form = page.locator('form.write[data-property="eulerRate"]');
+      const rate = form.getByLabel('Euler angles send rate');
+      expect(await rate.evaluate((el: HTMLInputElement) => [el.type, el.min, el.max, el.required])).toEqual(['number', '0', '1000', true]);
+      const set = form.getByRole('button', { name: 'Set Euler angles send rate' });
+
+      // Without a token: the actions' "sign in first", nothing sent.
+      await page.evaluate(() => sessionStorage.removeItem('wot-hub.token'));
+      await rate.fill('40');
+      await set.click();
+      await expect.poll(() => form.getByRole('alert').textContent()).toMatch(/act scope: sign in first/);
+      expect(puts).toEqual([]);
+      await page.evaluate((t) => sessionStorage.setItem('wot-hub.token', t), TEST_ADMIN_TOKEN);
+
+      // From the keyboard: the value, Enter. The hub queues setSendRates {euler: 40}; the device gets /rate/euler 40, echoes.
+      datagrams.length = 0;
+      await rate.focus();
+      await page.keyboard.press('Control+a');
+      await page.keyboard.type('40');
+      await page.keyboard.press('Enter');
+      const status = form.locator('.status');
+      await expect.poll(() => status.getAttribute('data-status'), { timeout: 15_000 }).toBe('DELIVERED');
+      expect(puts).toEqual([`${base}/wot/${encodeURIComponent(IMU_ID)}/properties/eulerRate`]);
+      expect(await form.locator('ol.history li strong').allTextContents()).toEqual(['QUEUED', 'SENT', 'DELIVERED']);
+      const shown = /^urn:uuid:\S+$/.exec((await form.locator('.command code').textContent()) ?? '')?.[0];
+      const commands = (await (await fetch(`${base}/wot/${encodeURIComponent(IMU_ID)}/commands`)).json()) as Array<{ id: string; action: string; input: unknown; status: string }>;
+      expect(commands.find((c) => c.id === shown)).toMatchObject({ action: 'setSendRates', input: { euler: 40 }, status: 'DELIVERED' });
+      // OSC 1.0: "/rate/euler" NUL-padded, ",f" padded, float32 40 big-endian (as test/things/write-property.test.ts).
+      expect(datagrams.map((d) => d.toString('hex'))).toEqual(['2f726174652f65756c6572002c66000042200000']);
+      // The command history of the page lists the write as a setSendRates command.
+      await expect.poll(() => page.locator('table tbody tr', { hasText: shown! }).textContent()).toContain('setSendRates');
+      await page.screenshot({ path: join(SHOTS, 'property-write.png'), fullPage: true });
+
+      // Out of the schema's range: the browser's check refuses it, the field is marked, nothing is sent.
+      await rate.fill('5000');
+      await set.click();
+      expect(await rate.getAttribute('aria-invalid')).toBe('true');
+      expect(await rate.evaluate((el: HTMLInputElement) => el.validity.rangeOverflow)).toBe(true);
+      expect(await form.locator('.field-error').count()).toBe(1);
+      expect(puts).toHaveLength(1);
+      // The hub's own check (a client that skipped the browser's): 400 validation-failed, its error on the field.
+      await rate.evaluate((el) => el.removeAttribute('max'));
+      await set.click();
+      await expect.poll(() => form.locator('p.error[role="alert"]').textContent()).toMatch(/^400 validation-failed: .*eulerRate/);
+      expect(await rate.getAttribute('aria-invalid')).toBe('true');
+      expect(await form.locator('.field-error').allTextContents()).toEqual(['/: must be <= 1000']);
+      expect(puts).toHaveLength(2);
+      await page.screenshot({ path: join(SHOTS, 'property-write-error.png'), fullPage: true });
+      // A good value again: the marks go, a second command is delivered.
+      await rate.fill('0');
+      await set.click();
+      await expect.poll(() => form.locator('.command code').textContent()).not.toBe(shown);
+      await expect.poll(() => status.getAttribute('data-status'), { timeout: 15_000 }).toBe('DELIVERED');
+      expect(await form.locator('.field-error').count()).toBe(0);
+      expect(await rate.getAttribute('aria-invalid')).toBeNull();
+      expect(datagrams).toHaveLength(2);
+    } finally {
+      page.off('request', onRequest);
+    }
+  });
+
   it('registers a Thing from a Thing Model, marks a TD validation error on its field, deletes the Thing', async () => {
     const other = 'urn:dev:lorawan:0004A30B00AB0002';
     await page.goto(`${base}/ui/things`);
@@ -277,7 +374,7 @@ describe.skipIf(!have)('web UI in chromium', () => {
   });
 
   it('labels every control and works from the keyboard', async () => {
-    for (const path of ['/ui/things', `/ui/things/${enc}`, '/ui/sparql', '/ui/mappings', '/ui/mappings/lorawan-uplink']) {
+    for (const path of ['/ui/things', `/ui/things/${enc}`, `/ui/things/${encodeURIComponent(IMU_ID)}`, '/ui/sparql', '/ui/mappings', '/ui/mappings/lorawan-uplink']) {
       await page.goto(`${base}${path}`);
       await page.locator('main h1').waitFor();
       await page.waitForTimeout(300); // late parts (saved queries, Thing Model, commands) rendered
@@ -309,8 +406,15 @@ describe.skipIf(!have)('web UI in chromium', () => {
     expect(off).toEqual([]);
     // Chrome logs every 4xx fetch as "Failed to load resource"; the only expected ones are the page's reads of
     // properties no message has set yet (404), the command list of a hub without one (404, until the downlink
-    // service answers GET /wot/{id}/commands) and the test's deliberate errors (400 /sparql, 422 /mappings, 400 PUT /things).
-    const expected = [/status of 404 .* @ \S+\/wot\/[^/ ]+\/(properties\/[^/ ]+|commands)$/, /status of 400 .* @ \S+\/sparql$/, /status of 422 .* @ \S+\/mappings\/[^/ ]+$/, /status of 400 .* @ \S+\/things\/[^/ ]+$/];
+    // service answers GET /wot/{id}/commands) and the test's deliberate errors (400 /sparql, 422 /mappings, 400 PUT /things,
+    // 400 PUT /wot/{id}/properties/eulerRate).
+    const expected = [
+      /status of 404 .* @ \S+\/wot\/[^/ ]+\/(properties\/[^/ ]+|commands)$/,
+      /status of 400 .* @ \S+\/sparql$/,
+      /status of 422 .* @ \S+\/mappings\/[^/ ]+$/,
+      /status of 400 .* @ \S+\/things\/[^/ ]+$/,
+      /status of 400 .* @ \S+\/wot\/[^/ ]+\/properties\/eulerRate$/,
+    ];
     const unexpected = consoleErrors.filter((e) => !expected.some((re) => re.test(e)));
     expect(unexpected).toEqual([]);
     // Every asset of the build (each page's chunk, CodeMirror, uPlot), and what these pages loaded of it.

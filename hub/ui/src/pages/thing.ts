@@ -1,12 +1,25 @@
-// A Thing's page: its TD (rendered and raw), live property values and events (SSE), adapters, actions, charts, edit/delete.
+// A Thing's page: its TD (rendered and raw), live property values and events (SSE), adapters, actions, property writes,
+// charts, edit/delete.
 import { api, ApiError, describe, enc, getJson, streamEvents, token } from '../api.ts';
 import { ago, clear, h, time } from '../dom.ts';
-import { schemaForm, type Schema } from '../form.ts';
+import { clearErrors, markErrors, markInvalid, schemaForm, type FormPart, type Schema } from '../form.ts';
 import { chartSection } from '../chart.ts';
 import { locatePointer } from '../json-pointer.ts';
 import { go } from '../nav.ts';
 
-type Affordance = Schema & { title?: string; description?: string; observable?: boolean; unit?: string; input?: Schema; output?: Schema; data?: Schema };
+type Affordance = Schema & {
+  title?: string;
+  description?: string;
+  observable?: boolean;
+  writeOnly?: boolean;
+  unit?: string;
+  input?: Schema;
+  output?: Schema;
+  data?: Schema;
+  /** hub/directory/writable-properties.ts: the action a writeproperty of this property becomes, and its input member. */
+  'hub:writeAction'?: unknown;
+  'hub:writeInput'?: unknown;
+};
 type Td = {
   id: string;
   title?: string;
@@ -23,6 +36,7 @@ type Td = {
 
 /** At most this many SSE streams per page: browsers allow 6 HTTP/1.1 connections per origin, the hub 16 per client. */
 const MAX_EVENT_STREAMS = 2;
+const ACT_SIGN_IN = 'Actions and property writes need a token with the act scope: sign in first.';
 const TERMINAL = new Set(['delivered', 'failed', 'expired', 'cancelled', 'canceled', 'completed', 'rejected']);
 
 export function latestQuery(id: string): string {
@@ -66,7 +80,8 @@ export async function thingPage(main: HTMLElement, _url: URL, id: string): Promi
       'tbody',
       {},
       props.map(([name, p]) => {
-        const cell = h('td', { class: 'value', 'data-property': name }, '—');
+        // A write-only property (no readproperty) never shows a value.
+        const cell = p.writeOnly === true ? h('td', { class: 'value muted', 'data-property': name }, 'write-only') : h('td', { class: 'value', 'data-property': name }, '—');
         valueCells.set(name, cell);
         return h('tr', {}, h('td', { class: 'mono' }, name), h('td', {}, p.title ?? ''), h('td', {}, String(p.type ?? '')), h('td', {}, p.unit ?? ''), cell);
       }),
@@ -77,9 +92,15 @@ export async function thingPage(main: HTMLElement, _url: URL, id: string): Promi
     id,
     props.filter(([, p]) => p.type === 'number' || p.type === 'integer').map(([n]) => n),
   );
+  // writeproperty (PUT) where the TD names the action that carries it (as hub/directory/writable-properties.ts decides).
+  const writeForms = new Map<string, ReturnType<typeof propertyForm>>();
+  for (const [name, p] of props) {
+    if (typeof p['hub:writeAction'] === 'string' && p['hub:writeAction'] !== '' && p.readOnly !== true) writeForms.set(name, propertyForm(id, name, p, stop.signal, () => void listCommands()));
+  }
   const show = (name: string, v: unknown) => {
     const changed = JSON.stringify(values[name]) !== JSON.stringify(v);
     values[name] = v;
+    if (changed) writeForms.get(name)?.show(v);
     const cell = valueCells.get(name);
     if (cell && changed) {
       cell.textContent = format(v);
@@ -91,7 +112,8 @@ export async function thingPage(main: HTMLElement, _url: URL, id: string): Promi
   };
   const readAll = async () => {
     await Promise.all(
-      props.map(async ([name]) => {
+      // A write-only property has no readproperty: its GET would only be a 404.
+      props.filter(([, p]) => p.writeOnly !== true).map(async ([name]) => {
         try {
           const res = await api(`${base}/properties/${enc(name)}`, { headers: { accept: 'application/json' }, signal: stop.signal });
           const text = await res.text();
@@ -259,7 +281,13 @@ export async function thingPage(main: HTMLElement, _url: URL, id: string): Promi
       h('a', { href: `/things/${enc(id)}` }, 'TD (JSON)'),
       td['hub:mapping'] ? [' · ', h('a', { href: `/ui/mappings/${enc(String(td['hub:mapping']).replace(/^.*\/mappings\//, ''))}` }, `Mapfile ${td['hub:mapping']}`)] : null,
     ),
-    h('section', { 'aria-labelledby': 'props-h' }, h('h2', { id: 'props-h' }, 'Live values'), props.length ? propTable : h('p', { class: 'muted' }, 'No properties.')),
+    h(
+      'section',
+      { 'aria-labelledby': 'props-h' },
+      h('h2', { id: 'props-h' }, 'Live values'),
+      props.length ? propTable : h('p', { class: 'muted' }, 'No properties.'),
+      writeForms.size ? h('div', { class: 'writes' }, h('h3', {}, 'Set'), [...writeForms.values()].map((f) => f.element)) : null,
+    ),
     h('section', { 'aria-labelledby': 'if-h' }, h('h2', { id: 'if-h' }, 'Adapters and interfaces'), interfaces),
     eventNames.length ? h('section', { 'aria-labelledby': 'ev-h' }, h('h2', { id: 'ev-h' }, 'Events'), eventNames.length > MAX_EVENT_STREAMS ? h('p', { class: 'muted' }, `Showing ${MAX_EVENT_STREAMS} of ${eventNames.length} events live.`) : null, eventList) : null,
     Object.keys(td.actions ?? {}).length ? h('section', { 'aria-labelledby': 'act-h' }, h('h2', { id: 'act-h' }, 'Actions'), actionsBox, commandsBox) : null,
@@ -316,12 +344,53 @@ function actionForm(thingId: string, name: string, a: Affordance, signal: AbortS
     h('button', { type: 'submit' }, `Invoke ${a.title ?? name}`),
     state,
   );
+  submitCommand(form, part, state, { method: 'POST', path: `/wot/${enc(thingId)}/actions/${enc(name)}`, prefixes: ['/input'] }, signal, changed);
+  return form;
+}
+
+/**
+ * writeproperty of one property with `hub:writeAction`: a form from the property's own schema (prefilled with its current
+ * value until the user edits it), Set (PUT of the JSON value, act token), then the command's states as an action's.
+ */
+function propertyForm(thingId: string, name: string, p: Affordance, signal: AbortSignal, changed: () => void): { element: HTMLFormElement; show(value: unknown): void } {
+  const part = schemaForm(p, name, '', true);
+  const state = h('div', { class: 'command', 'aria-live': 'polite' });
+  const form = h('form', { class: 'write', 'data-property': name }, part.element, h('button', { type: 'submit' }, `Set ${p.title ?? name}`), state);
+  let edited = false;
+  form.addEventListener('input', () => (edited = true));
+  // The hub checks the value, then the action input it becomes: an error on that member (/<hub:writeInput>) is this field's.
+  const member = typeof p['hub:writeInput'] === 'string' ? [`/${p['hub:writeInput'].replace(/~/g, '~0').replace(/\//g, '~1')}`] : [];
+  submitCommand(form, part, state, { method: 'PUT', path: `/wot/${enc(thingId)}/properties/${enc(name)}`, prefixes: member }, signal, changed, () => (edited = false));
+  return {
+    element: form,
+    show(value) {
+      if (!edited) part.fill(value);
+    },
+  };
+}
+
+/**
+ * The submit of a form that queues a command: invokeaction (POST) and writeproperty (PUT) both answer 201 + Location of
+ * the command's status resource (TD 1.1 queryaction), followed here until a final state. First the browser's check of the
+ * schema's constraints and the act token; a problem is shown in `state` (role=alert), its validationErrors on their
+ * fields (`prefixes`: pointers the hub puts before the form's own, see markErrors).
+ */
+function submitCommand(
+  form: HTMLFormElement,
+  part: FormPart | undefined,
+  state: HTMLElement,
+  request: { method: 'POST' | 'PUT'; path: string; prefixes: string[] },
+  signal: AbortSignal,
+  changed: () => void,
+  sent?: () => void,
+): void {
+  markInvalid(form);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    for (const el of form.querySelectorAll('.field-error')) el.remove();
+    clearErrors(form);
     if (!form.reportValidity()) return;
     if (!token()) {
-      state.replaceChildren(h('p', { class: 'error', role: 'alert' }, 'Actions need a token with the act scope: sign in first.'));
+      state.replaceChildren(h('p', { class: 'error', role: 'alert' }, ACT_SIGN_IN));
       return;
     }
     let input: unknown;
@@ -332,8 +401,8 @@ function actionForm(thingId: string, name: string, a: Affordance, signal: AbortS
       return;
     }
     try {
-      const res = await api(`/wot/${enc(thingId)}/actions/${enc(name)}`, {
-        method: 'POST',
+      const res = await api(request.path, {
+        method: request.method,
         headers: { 'content-type': 'application/json', accept: 'application/json' },
         body: input === undefined ? '' : JSON.stringify(input),
       });
@@ -347,20 +416,13 @@ function actionForm(thingId: string, name: string, a: Affordance, signal: AbortS
       }
       if (location) void followCommand(location, state, signal, changed, body);
       else drawCommand(state, body ?? { status: res.status === 204 ? 'done' : `HTTP ${res.status}` }, undefined, changed);
+      sent?.();
       changed();
     } catch (e) {
       state.replaceChildren(h('p', { class: 'error', role: 'alert' }, describe(e)));
-      if (e instanceof ApiError && part) {
-        for (const v of e.problem.validationErrors ?? []) {
-          const ptr = v.field.startsWith('/') ? v.field : `/${v.field}`;
-          const input = part.inputs.get(ptr === '/' ? '' : ptr) ?? part.inputs.get(ptr.replace(/^\/input/, ''));
-          input?.setAttribute('aria-invalid', 'true');
-          (input ?? state).after(h('span', { class: 'field-error', role: 'alert' }, `${v.field}: ${v.description}`));
-        }
-      }
+      if (e instanceof ApiError) markErrors(part, e.problem.validationErrors ?? [], state, request.prefixes);
     }
   });
-  return form;
 }
 
 function drawCommand(box: HTMLElement, c: Command, location: string | undefined, changed: () => void): void {
