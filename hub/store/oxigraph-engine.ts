@@ -4,6 +4,11 @@ import type { GraphName, QueryForm, QueryOptions, QueryResult, UpdateOptions } f
 import { DEFAULT_GRAPH } from './quad-store.ts';
 
 const { Store, namedNode, defaultGraph } = oxigraph;
+
+/** An update as the store's engines run it: the instant NOW() stands for, chosen once when the update was accepted. */
+export interface EngineUpdateOptions extends UpdateOptions {
+  now?: number;
+}
 type OxStore = InstanceType<typeof Store>;
 
 export const SELECT_FORMATS = [
@@ -65,11 +70,22 @@ export class OxigraphEngine {
     }
   }
 
-  update(sparql: string, options: UpdateOptions = {}): void {
+  /**
+   * Runs a SPARQL Update. With `now` (ms since the epoch), NOW() is that instant: the WASM engine reads the clock through
+   * Date.now(), which is fixed for the (synchronous) call, so every engine and every replay of the log agree on it.
+   */
+  update(sparql: string, options: EngineUpdateOptions = {}): void {
+    const clock = Date.now;
+    if (options.now !== undefined) {
+      const now = options.now;
+      Date.now = () => now;
+    }
     try {
       this.store.update(sparql, options.baseIri ? { base_iri: options.baseIri } : undefined);
     } catch (e) {
       throw toEngineError(e);
+    } finally {
+      Date.now = clock;
     }
   }
 

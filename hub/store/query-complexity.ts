@@ -64,10 +64,17 @@ export interface Complexity {
   service: number;
   /** `[` and RDF list members inside INSERT/DELETE DATA (see ComplexityLimits.maxAnonymous). */
   anonymous: number;
+  /**
+   * The builtins whose value differs on every evaluation (UUID, STRUUID, RAND), upper-case, each once: an update using
+   * them gives each store engine and each replay of the log a different result (EmbeddedQuadStore refuses it).
+   */
+  nondeterministic: string[];
 }
 
 const GROUP_WORDS = new Set(['OPTIONAL', 'UNION', 'MINUS', 'FILTER', 'AS']);
 const TERM_WORDS = new Set(['A', 'TRUE', 'FALSE']);
+/** SPARQL 1.1 builtins (§17.4.2.8, §17.4.4.5) that draw fresh random values on every call. */
+const NONDETERMINISTIC_WORDS = new Set(['UUID', 'STRUUID', 'RAND']);
 
 const enum Prev { Start, Open, Operator, Punct, Operand, Keyword }
 
@@ -186,7 +193,7 @@ interface State extends Complexity {
   frames: Frame[];
 }
 
-const newState = (): State => ({ depth: 0, groups: 0, operators: 0, terms: 0, patterns: 0, planCost: 0, ambiguous: false, service: 0, anonymous: 0, stack: [], dataAt: -1, quadData: false, unclosed: new Map(), pending: 0, prev: Prev.Start, quoted: 0, frames: [] });
+const newState = (): State => ({ depth: 0, groups: 0, operators: 0, terms: 0, patterns: 0, planCost: 0, ambiguous: false, service: 0, anonymous: 0, nondeterministic: [], stack: [], dataAt: -1, quadData: false, unclosed: new Map(), pending: 0, prev: Prev.Start, quoted: 0, frames: [] });
 
 /** maxPatterns as the unit of planCost (DEFAULT_LIMITS.maxPatterns; measure() does not know the caller's limits). */
 const PLAN_UNIT = 48;
@@ -424,6 +431,7 @@ function scan(text: string, from: number, to: number, s: State): void {
 }
 
 function keyword(word: string, pending: number, s: State): void {
+  if (NONDETERMINISTIC_WORDS.has(word) && s.dataAt < 0 && !s.nondeterministic.includes(word)) s.nondeterministic.push(word);
   if (GROUP_WORDS.has(word) && s.dataAt < 0) s.groups++;
   if (TERM_WORDS.has(word) && s.dataAt < 0) s.terms++;
   const f = s.frames[s.frames.length - 1];
@@ -465,13 +473,14 @@ function lessThanReading(text: string, from: number, to: number, s: State): void
   s.operators += inner.operators + 2; // the '<' and '>' themselves
   s.groups += inner.groups;
   s.terms += inner.terms;
+  for (const w of inner.nondeterministic) if (!s.nondeterministic.includes(w)) s.nondeterministic.push(w);
 }
 
 /** Measures a query or update (see the file comment); linear in the text length, never throws. */
 export function measure(text: string): Complexity {
   const s = newState();
   scan(text, 0, text.length, s);
-  return { depth: s.depth, groups: s.groups, operators: s.operators, terms: s.terms, patterns: s.patterns, planCost: Math.round(s.planCost * 1000) / 1000, ambiguous: s.ambiguous, service: s.service, anonymous: s.anonymous };
+  return { depth: s.depth, groups: s.groups, operators: s.operators, terms: s.terms, patterns: s.patterns, planCost: Math.round(s.planCost * 1000) / 1000, ambiguous: s.ambiguous, service: s.service, anonymous: s.anonymous, nondeterministic: [...s.nondeterministic] };
 }
 
 /**

@@ -16,6 +16,16 @@ const refused = (text: string) => {
 
 const star = (n: number, v = 'v', p = 'p') => Array.from({ length: n }, (_, i) => `?s <http://x/${p}${i}> ?${v}${i} .`).join(' ');
 
+describe('nondeterministic builtins (an update calling them is refused by the embedded store)', () => {
+  it('names UUID, STRUUID and RAND calls, in any case, once each; not in strings, IRIs, prefixed names, comments or data', () => {
+    expect(measure('SELECT (UUID() AS ?u) (uuid() AS ?v) WHERE {}').nondeterministic).toEqual(['UUID']);
+    expect(measure('INSERT { ?s <p:r> ?r } WHERE { ?s ?p ?o BIND(rand() AS ?r) FILTER(STRLEN(STRUUID()) > 0) }').nondeterministic).toEqual(['RAND', 'STRUUID']);
+    expect(measure('PREFIX ex: <urn:ex:> INSERT DATA { <urn:UUID> ex:RAND "STRUUID()" } ; INSERT { ?s ex:UUID ?o } WHERE { ?s ?p ?o } # RAND()').nondeterministic).toEqual([]);
+    expect(measure("SELECT * WHERE { ?s ?p 'UUID()' ; ?q \"\"\"RAND()\"\"\" }").nondeterministic).toEqual([]);
+    expect(measure('SELECT (NOW() AS ?t) (BNODE() AS ?b) WHERE {}').nondeterministic).toEqual([]);
+  });
+});
+
 describe('triple patterns per join scope (Oxigraph plans joins in about the fourth power of their size)', () => {
   it('counts objects, list members and [ ], not templates, expressions or data', () => {
     expect(measure(`SELECT * { ${star(48)} }`).patterns).toBe(48);

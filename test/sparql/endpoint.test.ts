@@ -265,6 +265,11 @@ describe('hostile input', () => {
       }
       const u = await big.app.inject({ method: 'POST', url: '/sparql', headers: { 'content-type': 'application/sparql-update', authorization: big.bearer }, payload: `INSERT { <a:a> <a:b> <a:c> } WHERE ${'{'.repeat(1000)}${'}'.repeat(1000)}` });
       expect(problem(u.body).code).toBe('query-too-complex');
+      // An update whose result would differ on each store engine and each log replay: refused, named, nothing written.
+      const n = await big.app.inject({ method: 'POST', url: '/sparql', headers: { 'content-type': 'application/sparql-update', authorization: big.bearer }, payload: 'INSERT { <a:a> <a:id> ?u } WHERE { BIND(STRUUID() AS ?u) }' });
+      expect([n.statusCode, n.headers['content-type'], problem(n.body).code]).toEqual([400, 'application/problem+json; charset=utf-8', 'update-nondeterministic']);
+      expect(problem(n.body).detail).toMatch(/STRUUID\(\)/);
+      expect(await big.store.ask('ASK { <a:a> <a:id> ?u }')).toBe(false);
       const ok = await big.app.inject({ url: q('ASK {}') });
       expect(ok.statusCode).toBe(200);
     } finally {

@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QueryTimeoutError, StoreCorruptError } from '../../hub/errors.ts';
+import { BadRequestError, QueryTimeoutError, StoreCorruptError } from '../../hub/errors.ts';
 import { EmbeddedQuadStore } from '../../hub/store/embedded/embedded-quad-store.ts';
 import { runQuadStoreContract } from './quad-store.contract.ts';
 
@@ -142,5 +142,69 @@ describe('EmbeddedQuadStore with 2 replicas', () => {
     } finally {
       rmSync(bad, { recursive: true, force: true });
     }
+  });
+});
+
+describe('EmbeddedQuadStore: updates give every engine and every replay the same result', () => {
+  let dir: string;
+  let store: EmbeddedQuadStore;
+  /** What each engine (both replicas and the standby) holds for <urn:s>, asked of each directly. */
+  const perEngine = async (s: EmbeddedQuadStore): Promise<string[]> => {
+    const set = (s as unknown as { host: { writers: Array<{ request(r: unknown, t?: number): Promise<{ body: string }> }> } }).host;
+    const sparql = 'SELECT ?p ?o WHERE { <urn:s> ?p ?o } ORDER BY ?p ?o';
+    return Promise.all(
+      set.writers.map(async (m) => {
+        const r = await m.request({ op: 'query', sparql, options: { resultFormat: 'application/sparql-results+json' } }, 10_000);
+        return JSON.stringify((JSON.parse(r.body) as { results: { bindings: Array<Record<string, { value: string }>> } }).results.bindings.map((b) => [b.p!.value, b.o!.value]));
+      }),
+    );
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'embedded-replicas-det-'));
+    store = new EmbeddedQuadStore({ dir, replicas: 2, standby: 1 });
+    await store.open();
+    await until('2 replicas and a standby', () => store.health().replicasLive === 2 && store.health().replicasStandby === 1);
+  });
+  afterAll(async () => {
+    await store?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('UUID(), STRUUID() and RAND() in an update are refused before any engine runs them (400 update-nondeterministic)', async () => {
+    for (const [text, fns] of [
+      ['INSERT { <urn:s> <urn:u> ?u } WHERE { BIND(UUID() AS ?u) }', ['UUID']],
+      ['insert { <urn:s> <urn:u> ?u } where { bind(struuid() as ?u) }', ['STRUUID']],
+      ['DELETE { <urn:s> ?p ?o } INSERT { <urn:s> <urn:r> ?r } WHERE { OPTIONAL { <urn:s> ?p ?o } BIND(RAND() AS ?r) BIND(UUID() AS ?x) }', ['RAND', 'UUID']],
+    ] as const) {
+      const e = await store.update(text).then(() => undefined, (x: unknown) => x as BadRequestError);
+      expect(e, text).toBeInstanceOf(BadRequestError);
+      expect(e!.code).toBe('update-nondeterministic');
+      expect([...(e!.extensions?.functions as string[])].sort()).toEqual([...fns].sort());
+    }
+    expect(await perEngine(store)).toEqual(['[]', '[]', '[]']);
+    // Their names in strings, IRIs, prefixed names and comments are no calls.
+    await store.update('PREFIX ex: <urn:ex:> INSERT { <urn:s> <urn:n> "UUID() RAND()" . <urn:s> ex:RAND <urn:UUID> } WHERE { } # STRUUID()');
+    expect(await perEngine(store)).toEqual(Array(3).fill(JSON.stringify([['urn:ex:RAND', 'urn:UUID'], ['urn:n', 'UUID() RAND()']])));
+  });
+
+  it('NOW() is the instant the update was accepted, on every engine and after a restart (log replay)', async () => {
+    const before = Date.now();
+    await store.update('INSERT { <urn:s> <urn:t> ?now } WHERE { BIND(NOW() AS ?now) }');
+    await sleep(20);
+    await store.update('INSERT { <urn:s> <urn:t2> ?now } WHERE { BIND(NOW() AS ?now) }');
+    const engines = await perEngine(store);
+    expect(new Set(engines).size, engines.join('\n')).toBe(1);
+    const rows = JSON.parse(engines[0]!) as string[][];
+    const t = Date.parse(rows.find(([p]) => p === 'urn:t')![1]!);
+    const t2 = Date.parse(rows.find(([p]) => p === 'urn:t2')![1]!);
+    expect(t).toBeGreaterThanOrEqual(before - 1);
+    expect(t2 - t).toBeGreaterThanOrEqual(19);
+    await store.close();
+    await sleep(50);
+    store = new EmbeddedQuadStore({ dir, replicas: 2, standby: 1 });
+    await store.open();
+    await until('2 replicas and a standby again', () => store.health().replicasLive === 2 && store.health().replicasStandby === 1);
+    expect(await perEngine(store)).toEqual(engines);
   });
 });

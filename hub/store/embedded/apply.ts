@@ -166,8 +166,8 @@ export function applyRecord(engine: OxigraphEngine, record: LogRecord): void {
       return;
     }
     case RecordType.Update: {
-      const u = JSON.parse(record.payload.toString('utf8')) as { sparql: string; baseIri?: string };
-      engine.update(u.sparql, { baseIri: u.baseIri });
+      const u = JSON.parse(record.payload.toString('utf8')) as { sparql: string; baseIri?: string; now?: number };
+      engine.update(u.sparql, { baseIri: u.baseIri, now: typeof u.now === 'number' && Number.isFinite(u.now) ? u.now : undefined });
       return;
     }
     case RecordType.PutGraph: {

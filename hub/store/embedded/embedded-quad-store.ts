@@ -244,11 +244,25 @@ export class EmbeddedQuadStore implements QuadStore {
     return this.order.appendAfterApply(log, apply(host), record, () => this.counters.pendingWrites--);
   }
 
+  /**
+   * Every engine runs the text and the log keeps it for replay, so its result must not depend on when or where it runs:
+   * NOW() is fixed when the update is accepted (logged with it), and RAND(), UUID() and STRUUID() are refused (400
+   * `update-nondeterministic`): each engine and each replay would draw other values (measured: two replicas held two
+   * different UUIDs, and a restart a third).
+   */
   async update(sparql: string, options: UpdateOptions = {}): Promise<void> {
-    assertManageable(sparql);
+    const { nondeterministic } = assertManageable(sparql);
+    if (nondeterministic.length) {
+      throw new BadRequestError(
+        `The update calls ${nondeterministic.map((f) => `${f}()`).join(', ')}, whose values would differ on every store engine and on every replay of the log; mint the values in the client (INSERT DATA), or derive them from the data (e.g. IRI(CONCAT("urn:x:", SHA256(STR(?s)))))`,
+        { extensions: { functions: nondeterministic } },
+        'update-nondeterministic',
+      );
+    }
+    const now = Date.now();
     await this.loggedWrite(
-      (h) => h.request({ op: 'update', sparql, options: { baseIri: options.baseIri } }, options.timeoutMs ?? this.timeoutMs),
-      () => encodeJson(RecordType.Update, { sparql, baseIri: options.baseIri }),
+      (h) => h.request({ op: 'update', sparql, options: { baseIri: options.baseIri, now } }, options.timeoutMs ?? this.timeoutMs),
+      () => encodeJson(RecordType.Update, { sparql, baseIri: options.baseIri, now }),
     );
   }
 

@@ -9,10 +9,11 @@ export const RecordType = {
   /** N-Quads added by insert(); payload = u16 graph length + graph IRI (empty = default) + N-Quads text. */
   Insert: 1,
   /**
-   * A SPARQL Update that succeeded; payload = JSON {sparql, baseIri?}. Replay re-runs the text, so an update using
-   * NOW(), RAND(), UUID()/STRUUID(), BNODE() or blank nodes in its template gets fresh values on replay (a restart,
-   * a snapshot, a worker rebuilt after a timeout), not the ones the live run produced. Hub code that needs stable
-   * values computes them before building the update (or writes with insert()).
+   * A SPARQL Update that succeeded; payload = JSON {sparql, baseIri?, now?}. Replay re-runs the text with NOW() fixed at
+   * `now` (ms since the epoch, chosen when the update was accepted; records written before it existed replay with the
+   * clock), so every engine and every replay agree. Updates calling RAND(), UUID() or STRUUID() are refused before
+   * they are run (their values cannot be repeated); BNODE() and blank nodes in a template get fresh nodes on each
+   * engine and replay, the same graph up to blank node names.
    */
   Update: 2,
   /** Graph Store PUT; payload = JSON {graph|null, data} (null = default graph). */
@@ -98,7 +99,7 @@ export function decodeInsert(payload: Buffer): { graph: string | undefined; nqua
 /** A record's payload as the type says it is laid out (see RecordType). */
 export type DecodedRecord =
   | { type: typeof RecordType.Insert; graph: string | undefined; nquads: string }
-  | { type: typeof RecordType.Update; sparql: string; baseIri?: string }
+  | { type: typeof RecordType.Update; sparql: string; baseIri?: string; now?: number }
   | { type: typeof RecordType.PutGraph | typeof RecordType.PostGraph; graph: string | null; data: string }
   | { type: typeof RecordType.DeleteGraph; graph: string | null }
   | { type: typeof RecordType.RetentionDrop; graphs: string[] };
@@ -131,7 +132,8 @@ export function decodeRecord(record: LogRecord): DecodedRecord {
       const p = jsonPayload(record);
       if (typeof p.sparql !== 'string') bad('sparql is not a string');
       if (p.baseIri !== undefined && typeof p.baseIri !== 'string') bad('baseIri is not a string');
-      return { type: RecordType.Update, sparql: p.sparql as string, baseIri: p.baseIri as string | undefined };
+      if (p.now !== undefined && !Number.isFinite(p.now)) bad('now is not a number');
+      return { type: RecordType.Update, sparql: p.sparql as string, baseIri: p.baseIri as string | undefined, now: p.now as number | undefined };
     }
     case RecordType.PutGraph:
     case RecordType.PostGraph: {

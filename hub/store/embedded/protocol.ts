@@ -1,5 +1,6 @@
 // Messages between the embedded store and its worker threads (structured-clone safe: no symbols, no class instances).
-import type { QueryOptions, QueryResult, UpdateOptions } from '../quad-store.ts';
+import type { QueryOptions, QueryResult } from '../quad-store.ts';
+import type { EngineUpdateOptions } from '../oxigraph-engine.ts';
 import type { WireGraph } from './apply.ts';
 import type { RecoveryPlan, RecoveryReport } from './recover.ts';
 
@@ -8,7 +9,7 @@ export type WorkerRequest =
   /** Framed insert records (log-format.ts), the very bytes appended to the log. */
   | { op: 'insert'; records: Uint8Array }
   | { op: 'query'; sparql: string; options: QueryOptions }
-  | { op: 'update'; sparql: string; options: UpdateOptions }
+  | { op: 'update'; sparql: string; options: EngineUpdateOptions }
   | { op: 'getGraph'; graph: WireGraph }
   | { op: 'hasGraph'; graph: WireGraph }
   | { op: 'deleteGraph'; graph: WireGraph }
