@@ -120,6 +120,54 @@ describe('EmbeddedQuadStore with 2 replicas and a standby', () => {
     }
     expect(store.health().lastJoinHoldMs).toBeGreaterThanOrEqual(0);
   });
+
+  it('a runaway update runs on the standby first and ends it alone: the live members never run it and serve meanwhile', async () => {
+    await until('the set is whole', full(store));
+    const h0 = store.health();
+    const runaway = `INSERT { GRAPH <${EX}bad> { ?a <${EX}x> ?d } } WHERE { GRAPH ?g1 { ?a ?b ?c } GRAPH ?g2 { ?d ?e ?f } GRAPH ?g3 { ?h ?i ?j } }`;
+    let running = true;
+    const update = store.update(runaway, { timeoutMs: 1500 }).then(() => 'applied', (e: unknown) => e).finally(() => (running = false));
+    await sleep(100);
+    const set = (store as unknown as { host: ReplicaSet }).host;
+    // The live members were given nothing to run: their reads are answered at once.
+    const reads: number[] = [];
+    const health: number[] = [];
+    const inserts: Array<Promise<void>> = [];
+    let whileRunning = 0;
+    for (let i = 0; i < 10; i++) {
+      inserts.push(store.insert(`<${EX}lf${i}> <${EX}p> "${i}" .\n`, `${EX}lf`));
+      let t = performance.now();
+      expect(await store.ask(`ASK { GRAPH <${EX}g1> { ?s ?p ?o } }`)).toBe(true);
+      reads.push(performance.now() - t);
+      t = performance.now();
+      expect(store.health().replicasLive).toBe(2);
+      health.push(performance.now() - t);
+      if (running) whileRunning++;
+      await sleep(20);
+    }
+    expect(whileRunning).toBe(10);
+    expect(set.memberLoads.standby.length + set.memberLoads.live.length).toBeGreaterThanOrEqual(2);
+    expect(Math.max(...reads), `reads ${reads.map(Math.round)}`).toBeLessThan(WRITE_BOUND_MS);
+    expect(Math.max(...health)).toBeLessThan(BOUND_MS);
+    expect(await update).toBeInstanceOf(QueryTimeoutError);
+    // Only the standby was ended: both live members still serve, and the inserts sent meanwhile are acked after it.
+    expect(store.health().replicasLive).toBe(2);
+    await Promise.all(inserts);
+    const h1 = store.health();
+    expect(h1.workerRestarts! - h0.workerRestarts!).toBe(1);
+    expect(h1.updatesRunFirst! - h0.updatesRunFirst!).toBe(1);
+    expect(h1.updatesEndedFirstMember! - h0.updatesEndedFirstMember!).toBe(1);
+    expect(h1.standbyPromotions).toBe(h0.standbyPromotions);
+    await until('the standby is rebuilt', full(store));
+    // Every member, the rebuilt standby too, holds the inserts and not the update.
+    const members = (set as unknown as { writers: Array<{ request(r: unknown, t?: number): Promise<{ body: string }> }> }).writers;
+    expect(members).toHaveLength(3);
+    for (const m of members) {
+      const r = await m.request({ op: 'query', sparql: `SELECT (COUNT(*) AS ?n) (SUM(IF(EXISTS { GRAPH <${EX}bad> { ?x ?y ?z } }, 1, 0)) AS ?bad) WHERE { GRAPH <${EX}lf> { ?s ?p ?o } }`, options: { resultFormat: 'application/sparql-results+json' } }, 10_000);
+      const row = (JSON.parse(r.body) as { results: { bindings: Array<Record<string, { value: string }>> } }).results.bindings[0]!;
+      expect([row.n!.value, row.bad!.value]).toEqual(['10', '0']);
+    }
+  });
 });
 
 describe('a hub with a standby store member, over HTTP', () => {

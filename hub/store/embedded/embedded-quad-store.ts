@@ -358,6 +358,9 @@ export class EmbeddedQuadStore implements QuadStore {
       replicasStandby: host instanceof ReplicaSet ? host.standbyMembers : 0,
       standbyPromotions: host instanceof ReplicaSet ? host.promotions : 0,
       lastJoinHoldMs: host instanceof ReplicaSet ? Math.round(host.lastJoinHoldMs * 100) / 100 : 0,
+      // Updates run on one member before the others, and those whose first member was ended (the others went on).
+      updatesRunFirst: host instanceof ReplicaSet ? host.leaderFirst.updates : 0,
+      updatesEndedFirstMember: host instanceof ReplicaSet ? host.leaderFirst.endedAlone : 0,
       requestsInFlight: host?.inFlight ?? 0,
       logBytesWritten: this.log?.bytesWritten ?? 0,
       logSyncs: this.log?.syncs ?? 0,

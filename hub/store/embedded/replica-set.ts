@@ -7,7 +7,13 @@
 // live member runs a request past its budget (or traps, or crashes) and is ended alone, a standby is promoted at once,
 // its reads re-routed; the replacement standby is rebuilt in the background from snapshot + log, catches up on the log
 // written meanwhile, and joins (joinMember: writes are held only while the writes in flight reach the log, not while the
-// new member replays). Nothing waits for a rebuild unless no member is left. Memory: each member holds the whole store
+// new member replays). Nothing waits for a rebuild unless no member is left.
+//
+// A SPARQL Update runs on one member first (the standby, else the live member with the fewest reads): its cost is not
+// known before it runs, and one past its budget then ends that member alone, not every member at once (which left no
+// member to serve until one was rebuilt). Writes posted meanwhile go to that member behind it and wait for the others;
+// once it answers, the others get the update (if it succeeded; decided, so without a budget) and then those writes, so
+// every member applies the same writes in the same order, the log's. Memory: each member holds the whole store
 // (engine RSS per million quads, ~310 MB with oxigraph 0.5, times live + standby members).
 import { QueryTimeoutError, ServiceUnavailableError, StoreError } from '../../errors.ts';
 import type { WireError, WorkerReplies, WorkerRequest } from './protocol.ts';
@@ -51,6 +57,13 @@ interface SetWrite {
   on: Set<WorkerHost>;
 }
 
+/** An update running on its first member alone, and the writes that arrived since (posted to that member only). */
+interface Barrier {
+  w: SetWrite;
+  leader: WorkerHost;
+  deferred: SetWrite[];
+}
+
 /** Catch-up rounds replay the log written while a member rebuilt; the last round runs with insert flushes held. */
 const CATCH_UP_ROUNDS = 4;
 const CATCH_UP_SMALL_BYTES = 4 << 20;
@@ -72,6 +85,10 @@ export class ReplicaSet {
   private waiting: Array<{ run(): void; reject(e: unknown): void; timer?: NodeJS.Timeout }> = [];
   /** Writes that arrived while a member joins (its last catch-up): posted to every member, the new one too, after. */
   private paused: SetWrite[] | undefined;
+  /** The update being run by one member before the others (see the file comment). */
+  private barrier: Barrier | undefined;
+  /** Updates run first by one member: how many, and how many ended only that member (past their budget). */
+  leaderFirst = { updates: 0, endedAlone: 0 };
   private closed = false;
   private failed: Error | undefined;
   private noneLive: Array<() => void> = [];
@@ -159,8 +176,8 @@ export class ReplicaSet {
         const w: SetWrite = { req, timeoutMs, waitMs, resolve: resolve as (v: unknown) => void, reject, decided: false, on: new Set() };
         this.writes.set(req, w);
         if (this.paused) this.paused.push(w);
-        else if (this.live.length) this.postWrite(w, this.writers);
-        else this.wait(() => this.postWrite(w, this.writers), w, waitMs);
+        else if (this.live.length) this.dispatch(w);
+        else this.wait(() => this.dispatch(w), w, waitMs);
       }
     });
   }
@@ -200,6 +217,47 @@ export class ReplicaSet {
     this.waiting.push(entry);
   }
 
+  /** Posts a write to every member, or, for an update, to one member first (see the file comment). */
+  private dispatch(w: SetWrite): void {
+    const b = this.barrier;
+    if (b) {
+      this.postWrite(w, [b.leader]);
+      b.deferred.push(w);
+      return;
+    }
+    const members = this.writers;
+    const leader = w.req.op === 'update' && members.length > 1 ? (this.standbys[0] ?? this.leastBusy()) : undefined;
+    if (!leader) return this.postWrite(w, members);
+    this.barrier = { w, leader, deferred: [] };
+    this.leaderFirst.updates++;
+    this.postWrite(w, [leader]);
+  }
+
+  /**
+   * The barrier's update is decided (answered by its member, or that member is gone): the other members get it if it
+   * succeeded, then the writes that waited, in order.
+   */
+  private lift(b: Barrier, applied: boolean): void {
+    if (this.barrier !== b) return;
+    this.barrier = undefined;
+    const others = this.writers.filter((m) => m !== b.leader);
+    if (applied) for (const m of others) this.follow(b.w.req, m);
+    for (const w of b.deferred) {
+      if (w.decided) for (const m of others) this.follow(w.req, m);
+      else this.postWrite(w, others);
+    }
+  }
+
+  /**
+   * Posts a write already decided by another member: applied without a budget; a member that fails it would no longer
+   * hold what the log says, so it is ended and rebuilt from the log.
+   */
+  private follow(req: WorkerRequest, m: WorkerHost): void {
+    m.request(req as WorkerRequest & { op: 'update' }, undefined, undefined).catch(() => {
+      if (!m.rebuilding) m.stop(`it failed a ${req.op} another member applied`);
+    });
+  }
+
   private postWrite(w: SetWrite, members: WorkerHost[]): void {
     for (const host of members) {
       w.on.add(host);
@@ -215,6 +273,11 @@ export class ReplicaSet {
     if (w.decided) return;
     w.decided = true;
     this.writes.delete(w.req);
+    const b = this.barrier;
+    if (b?.w === w) {
+      if (value instanceof QueryTimeoutError) this.leaderFirst.endedAlone++;
+      this.lift(b, ok);
+    }
     if (ok) return w.resolve(value);
     w.reject(value);
     // A write that ran past its budget is not logged: a member still running it would apply it anyway, so it is
@@ -233,6 +296,18 @@ export class ReplicaSet {
     if (wasLive && !this.closed && this.standbys.length) {
       this.live.push(this.standbys.shift()!);
       this.promotions++;
+    }
+    // The member running an update first is gone: past its budget or crashed, the update's own answer (already on its
+    // way) decides it; handed back unanswered, it was not applied and is refused. The writes behind it go to the others.
+    const b = this.barrier;
+    if (b && b.leader === host) {
+      if (!b.w.decided && orphans.some((p) => p.req === b.w.req)) {
+        b.w.decided = true;
+        this.writes.delete(b.w.req);
+        b.w.reject(new StoreError(`The store worker running this update stopped (${reason}); it was not applied`));
+      }
+      if (!b.w.decided) this.leaderFirst.endedAlone++; // its answer (the timeout) comes after; counted here
+      this.lift(b, false);
     }
     for (const p of orphans) {
       const w = this.writes.get(p.req);
@@ -341,14 +416,15 @@ export class ReplicaSet {
     const paused = this.paused ?? [];
     this.paused = undefined;
     for (const w of paused) {
-      if (this.live.length) this.postWrite(w, this.writers);
-      else this.wait(() => this.postWrite(w, this.writers), w, w.waitMs);
+      if (this.live.length) this.dispatch(w);
+      else this.wait(() => this.dispatch(w), w, w.waitMs);
     }
   }
 
   private fail(e: Error): void {
     if (this.failed) return;
     this.failed = e;
+    this.barrier = undefined;
     for (const w of this.homeless.splice(0)) w.reject(e);
     for (const wt of this.waiting.splice(0)) wt.timer && clearTimeout(wt.timer), wt.reject(e);
     for (const w of this.paused?.splice(0) ?? []) w.reject(e);
