@@ -1,11 +1,13 @@
 // Durable copy of the directory: one JSON file per TD (the exact JSON the client sent plus registration facts).
 //
 // The store holds each TD as RDF for search; RDF cannot give back the client's JSON byte for byte (key order,
-// compact IRIs, number forms), so the original JSON lives here. Writes are atomic (temp file + rename).
+// compact IRIs, number forms), so the original JSON lives here. Writes are atomic and durable (writeFileDurably: temp
+// file, fsync, rename, fsync of the directory) before a registration is answered.
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DirectoryEntry } from './registration.ts';
+import { removeFileDurably, writeFileDurably } from '../durable-file.ts';
 
 function fileName(id: string): string {
   // Ids are arbitrary IRIs, longer than a file name may be: name files by a digest.
@@ -48,14 +50,11 @@ export class TdFiles {
     return entries;
   }
 
-  async save(entry: DirectoryEntry, ntriples?: string): Promise<void> {
-    const target = join(this.dir, fileName(entry.id));
-    const tmp = `${target}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(ntriples === undefined ? entry : { ...entry, ntriples }), { mode: FILE_MODE });
-    await rename(tmp, target);
+  save(entry: DirectoryEntry, ntriples?: string): Promise<void> {
+    return writeFileDurably(join(this.dir, fileName(entry.id)), JSON.stringify(ntriples === undefined ? entry : { ...entry, ntriples }), FILE_MODE);
   }
 
-  async remove(id: string): Promise<void> {
-    await rm(join(this.dir, fileName(id)), { force: true });
+  remove(id: string): Promise<void> {
+    return removeFileDurably(join(this.dir, fileName(id)));
   }
 }

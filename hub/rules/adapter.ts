@@ -12,7 +12,7 @@ export function ruleAdapter(engine: () => RuleEngine | undefined, evidence: (c: 
       const e = engine();
       if (!e) throw new HubError(503, 'rules-unavailable', 'The rule engine is not running');
       if (command.action !== 'enable' && command.action !== 'disable') throw new HubError(400, 'unknown-rule-action', `A rule has no action '${command.action.slice(0, 64)}'`);
-      e.setEnabled(route.deviceKey, command.action === 'enable');
+      await e.setEnabled(route.deviceKey, command.action === 'enable');
       // After SENT is recorded (the queue marks it when send returns): applied, so DELIVERED.
       setImmediate(() => evidence(command, 'DELIVERED', `rule engine: rule ${route.deviceKey} ${command.action}d`).catch((err) => onError(err, 'rule command evidence')));
       return { evidence: `rule engine: ${command.action} rule ${route.deviceKey}` };

@@ -124,12 +124,13 @@ export class RuleEngine {
   /** Deploys (or replaces) a rule; answers whether it was new. Throws RuleDefinitionError / 403 rule-outside-domain. */
   async put(name: string, source: unknown, opts: { persist?: boolean } = {}): Promise<{ created: boolean; rule: RuleDefinition }> {
     const def = parseRule(name, source, this.options.limits);
-    const old = this.rules.get(name);
-    if (!old && this.rules.size >= (this.options.maxRules ?? 10_000)) throw new HubError(507, 'too-many-rules', `The hub runs ${this.rules.size} rules (the limit)`);
+    if (!this.rules.has(name) && this.rules.size >= (this.options.maxRules ?? 10_000)) throw new HubError(507, 'too-many-rules', `The hub runs ${this.rules.size} rules (the limit)`);
     this.checkDomain(def);
     this.checkWrites(def);
     this.checkCycle(def);
-    if (opts.persist !== false) this.options.store.save(name, def.source);
+    if (opts.persist !== false) await this.options.store.save(name, def.source);
+    // Read after the write: a put of the same name may have been deployed while this one's file was written.
+    const old = this.rules.get(name);
     const id = ruleThingId(name);
     if (old) this.unsubscribe(old);
     const rt: RuleRuntime = {
@@ -171,7 +172,7 @@ export class RuleEngine {
     if (!r) return false;
     this.unsubscribe(r);
     this.rules.delete(name);
-    this.options.store.remove(name);
+    await this.options.store.remove(name);
     if (this.memory.delete(name)) this.memoryDirty = true;
     await this.options.things.remove(r.id);
     await this.options.directory.delete(r.id).catch((e) => this.onError(e, `rule Thing ${r.id} not removed from the directory`));
@@ -182,14 +183,14 @@ export class RuleEngine {
   }
 
   /** enable / disable (the rule Thing's actions, through the downlink adapter); persisted with the definition. */
-  setEnabled(name: string, enabled: boolean): void {
+  async setEnabled(name: string, enabled: boolean): Promise<void> {
     const r = this.rules.get(name);
     if (!r) throw new NotFoundError(`No rule '${name.slice(0, 64)}'`);
     r.status.enabled = enabled;
     r.def.enabled = enabled;
     r.def.source = { ...r.def.source, enabled };
-    this.options.store.save(name, r.def.source);
     this.publishStatus(r);
+    await this.options.store.save(name, r.def.source);
   }
 
   // ---- domains and cycles ----

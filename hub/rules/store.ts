@@ -1,8 +1,9 @@
 // Rule definitions on disk: one JSON file per rule in <dataDir>/rules, written atomically (temporary file, fsync, rename); the rules' state (accumulators, outputs) in one snapshot beside them.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RULE_NAME } from './definition.ts';
+import { removeFileDurably, writeFileDurably } from '../durable-file.ts';
 
 export interface StoredRule {
   name: string;
@@ -43,22 +44,13 @@ export class RuleStore {
     return out;
   }
 
-  save(name: string, source: Record<string, unknown>): void {
-    const file = join(this.dir, `${name}.json`);
-    const tmp = `${file}.tmp`;
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      writeSync(fd, JSON.stringify(source, null, 2));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, file);
+  /** Durable once resolved (writeFileDurably: off the event loop, fsync before and after the rename). */
+  save(name: string, source: Record<string, unknown>): Promise<void> {
+    return writeFileDurably(join(this.dir, `${name}.json`), JSON.stringify(source, null, 2));
   }
 
-  remove(name: string): void {
-    const file = join(this.dir, `${name}.json`);
-    if (existsSync(file)) rmSync(file);
+  remove(name: string): Promise<void> {
+    return removeFileDurably(join(this.dir, `${name}.json`));
   }
 
   /** The rules' state as last saved; an unreadable snapshot is reported and read as empty (the rules start afresh). */

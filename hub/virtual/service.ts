@@ -1,6 +1,7 @@
 // VirtualService: deploys, persists and removes virtual sensors at runtime; each is a Thing whose outputs are device messages.
 import { EventEmitter } from 'node:events';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { removeFileDurably, writeFileDurably } from '../durable-file.ts';
 import { join } from 'node:path';
 import { NotFoundError } from '../errors.ts';
 import type { LiveState, MessageEnvelope } from '../routing/live-state.ts';
@@ -127,7 +128,7 @@ export class VirtualService extends EventEmitter {
       if (!d) throw new NotFoundError(`No virtual sensor named '${name}'`);
       this.stopSensor(d);
       this.sensors.delete(name);
-      rmSync(join(this.dir, `${name}.json`), { force: true });
+      await removeFileDurably(join(this.dir, `${name}.json`));
       this.deps.mapping.detach(d.thingId);
       await this.deps.things.remove(d.thingId);
       await this.deps.directory.delete(d.thingId);
@@ -191,8 +192,7 @@ export class VirtualService extends EventEmitter {
     this.sensors.set(name, d);
     if (persist) {
       const file = join(this.dir, `${name}.json`);
-      writeFileSync(`${file}.tmp`, JSON.stringify({ name, updatedAt: d.updatedAt, definition }, null, 2), { mode: 0o600 });
-      renameSync(`${file}.tmp`, file);
+      await writeFileDurably(file, JSON.stringify({ name, updatedAt: d.updatedAt, definition }, null, 2));
     }
     return { created: !existing };
   }
