@@ -1,6 +1,6 @@
 // Durable storage of mapfile sources (as uploaded): one file per mapfile under <dataDir>/mappings/, or in memory for tests.
 import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
+import { writeFileDurably } from '../durable-file.ts';
 import { join } from 'node:path';
 import type { MappingFormat } from './parse.ts';
 
@@ -59,8 +59,9 @@ export class FileMappingRepository implements MappingRepository {
 
   async put(mapping: StoredMapping): Promise<void> {
     const file = join(this.dir, mapping.name + EXT[mapping.format]);
-    await writeDurably(`${file}.type`, mapping.mediaType);
-    await writeDurably(file, mapping.text);
+    // Off the event loop (a 1 MiB mapfile's write and fsync never hold it), fsynced before and after the rename.
+    await writeFileDurably(`${file}.type`, mapping.mediaType, FILE_MODE);
+    await writeFileDurably(file, mapping.text, FILE_MODE);
     // A mapfile that changed format leaves no stale twin behind.
     const other = join(this.dir, mapping.name + EXT[mapping.format === 'turtle' ? 'yarrrml' : 'turtle']);
     rmSync(other, { force: true });
@@ -82,19 +83,6 @@ export class FileMappingRepository implements MappingRepository {
     }
     return found;
   }
-}
-
-/** Write, fsync, rename, asynchronously: a 1 MiB mapfile's write and fsync never hold the event loop. */
-async function writeDurably(file: string, text: string): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fh = await open(tmp, 'w', FILE_MODE);
-  try {
-    await fh.writeFile(text);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, file);
 }
 
 /** A repository that forgets everything on restart (tests, previews). */
