@@ -51,11 +51,6 @@ export function removeFileDurably(path: string): Promise<void> {
   });
 }
 
-/** Settles once every write to `path` started so far has ended. */
-export function fileWritesSettled(path: string): Promise<unknown> {
-  return queues.get(path) ?? Promise.resolve();
-}
-
 /** fsyncs a directory (a rename or unlink in it is then on disk); platforms that cannot open one for it are skipped. */
 export async function syncDir(dir: string): Promise<void> {
   let fh;

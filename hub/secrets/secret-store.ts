@@ -1,7 +1,7 @@
 // Named secrets (LoRaWAN session keys) in <dataDir>/secrets.json (file 0600, directory 0700): TDs refer to them as
 // "secret:<name>"; values are never logged, listed, served in a TD or reachable from a query.
 import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
+import { writeFileDurably } from '../durable-file.ts';
 import { join } from 'node:path';
 import { BadRequestError, NotFoundError, PayloadTooLargeError } from '../errors.ts';
 import type { SecretLookup } from '../bindings/types.ts';
@@ -25,7 +25,6 @@ export function parseSecretHex(text: string): Buffer {
 export class SecretStore implements SecretLookup {
   private readonly values = new Map<string, Buffer>();
   private readonly file: string;
-  private queue: Promise<void> = Promise.resolve();
 
   /** Loads the file synchronously (once, at hub start); a missing file is an empty store. */
   constructor(dataDir: string) {
@@ -84,22 +83,9 @@ export class SecretStore implements SecretLookup {
     await this.persist();
   }
 
-  /** Writes are serialised; each writes the whole (small) map to a temporary file, fsyncs it, and renames it over. */
+  /** Writes the whole (small) map durably (writeFileDurably: writes to the file run in call order, fsynced). */
   private persist(): Promise<void> {
-    const run = async () => {
-      const body = JSON.stringify({ version: 1, secrets: Object.fromEntries([...this.values].map(([k, v]) => [k, v.toString('hex')])) });
-      const tmp = `${this.file}.tmp`;
-      const fh = await open(tmp, 'w', 0o600);
-      try {
-        await fh.writeFile(body);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, this.file);
-    };
-    const next = this.queue.then(run, run);
-    this.queue = next.catch(() => undefined);
-    return next;
+    const body = JSON.stringify({ version: 1, secrets: Object.fromEntries([...this.values].map(([k, v]) => [k, v.toString('hex')])) });
+    return writeFileDurably(this.file, body, 0o600);
   }
 }

@@ -35,6 +35,8 @@ function inputs(): string[] {
   for (const dir of ['ontologies', 'mappings']) {
     for (const f of readdirSync(join(ROOT, dir))) if (f.endsWith('.ttl')) files.push(join(ROOT, dir, f));
   }
+  // Shared with the server: which properties the hub writes (the Thing page's Set forms).
+  files.push(join(ROOT, 'hub/directory/writable-properties.ts'));
   files.push(join(ROOT, 'package-lock.json'), fileURLToPath(import.meta.url));
   return files.sort();
 }

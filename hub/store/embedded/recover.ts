@@ -83,10 +83,10 @@ export function recover(engine: OxigraphEngine, plan: RecoveryPlan): RecoveryRep
         return;
       }
       // A CRC-valid record whose payload this code never writes is damage, not a failed write: refuse, naming it.
-      decoded(() => decodeRecord(rec), seg.path, offset);
+      const record = decoded(() => decodeRecord(rec), seg.path, offset);
       flush();
       try {
-        applyRecord(engine, rec);
+        applyRecord(engine, record);
       } catch {
         report.failedRecords++;
       }

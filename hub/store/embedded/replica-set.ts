@@ -242,10 +242,8 @@ export class ReplicaSet {
     this.barrier = undefined;
     const others = this.writers.filter((m) => m !== b.leader);
     if (applied) for (const m of others) this.follow(b.w.req, m);
-    for (const w of b.deferred) {
-      if (w.decided) for (const m of others) this.follow(w.req, m);
-      else this.postWrite(w, others);
-    }
+    // Undecided still: their member answers them after the update (FIFO), and the update's answer lifts the barrier.
+    for (const w of b.deferred) this.postWrite(w, others);
   }
 
   /**

@@ -6,6 +6,7 @@ import { clearErrors, markErrors, markInvalid, schemaForm, type FormPart, type S
 import { chartSection } from '../chart.ts';
 import { locatePointer } from '../json-pointer.ts';
 import { go } from '../nav.ts';
+import { writeTarget, type WriteTarget } from '../../../directory/writable-properties.ts';
 
 type Affordance = Schema & {
   title?: string;
@@ -16,9 +17,6 @@ type Affordance = Schema & {
   input?: Schema;
   output?: Schema;
   data?: Schema;
-  /** hub/directory/writable-properties.ts: the action a writeproperty of this property becomes, and its input member. */
-  'hub:writeAction'?: unknown;
-  'hub:writeInput'?: unknown;
 };
 type Td = {
   id: string;
@@ -95,7 +93,8 @@ export async function thingPage(main: HTMLElement, _url: URL, id: string): Promi
   // writeproperty (PUT) where the TD names the action that carries it (as hub/directory/writable-properties.ts decides).
   const writeForms = new Map<string, ReturnType<typeof propertyForm>>();
   for (const [name, p] of props) {
-    if (typeof p['hub:writeAction'] === 'string' && p['hub:writeAction'] !== '' && p.readOnly !== true) writeForms.set(name, propertyForm(id, name, p, stop.signal, () => void listCommands()));
+    const target = writeTarget(p);
+    if (target) writeForms.set(name, propertyForm(id, name, p, target, stop.signal, () => void listCommands()));
   }
   const show = (name: string, v: unknown) => {
     const changed = JSON.stringify(values[name]) !== JSON.stringify(v);
@@ -352,14 +351,14 @@ function actionForm(thingId: string, name: string, a: Affordance, signal: AbortS
  * writeproperty of one property with `hub:writeAction`: a form from the property's own schema (prefilled with its current
  * value until the user edits it), Set (PUT of the JSON value, act token), then the command's states as an action's.
  */
-function propertyForm(thingId: string, name: string, p: Affordance, signal: AbortSignal, changed: () => void): { element: HTMLFormElement; show(value: unknown): void } {
+function propertyForm(thingId: string, name: string, p: Affordance, target: WriteTarget, signal: AbortSignal, changed: () => void): { element: HTMLFormElement; show(value: unknown): void } {
   const part = schemaForm(p, name, '', true);
   const state = h('div', { class: 'command', 'aria-live': 'polite' });
   const form = h('form', { class: 'write', 'data-property': name }, part.element, h('button', { type: 'submit' }, `Set ${p.title ?? name}`), state);
   let edited = false;
   form.addEventListener('input', () => (edited = true));
   // The hub checks the value, then the action input it becomes: an error on that member (/<hub:writeInput>) is this field's.
-  const member = typeof p['hub:writeInput'] === 'string' ? [`/${p['hub:writeInput'].replace(/~/g, '~0').replace(/\//g, '~1')}`] : [];
+  const member = target.input === undefined ? [] : [`/${target.input.replace(/~/g, '~0').replace(/\//g, '~1')}`];
   submitCommand(form, part, state, { method: 'PUT', path: `/wot/${enc(thingId)}/properties/${enc(name)}`, prefixes: member }, signal, changed, () => (edited = false));
   return {
     element: form,
