@@ -198,8 +198,11 @@ describe('EmbeddedQuadStore: updates give every engine and every replay the same
     const rows = JSON.parse(engines[0]!) as string[][];
     const t = Date.parse(rows.find(([p]) => p === 'urn:t')![1]!);
     const t2 = Date.parse(rows.find(([p]) => p === 'urn:t2')![1]!);
-    expect(t).toBeGreaterThanOrEqual(before - 1);
-    expect(t2 - t).toBeGreaterThanOrEqual(19);
+    // The wall clock, not a monotonic one: this VM's clock is stepped now and then (CI saw t2 729 ms before t), so only
+    // closeness to it is asserted; the point is that every engine and the replay agree on each value.
+    expect(Math.abs(t - before)).toBeLessThan(60_000);
+    expect(Math.abs(t2 - t)).toBeLessThan(60_000);
+    expect(t2).not.toBe(t);
     await store.close();
     await sleep(50);
     store = new EmbeddedQuadStore({ dir, replicas: 2, standby: 1 });
