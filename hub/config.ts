@@ -134,7 +134,7 @@ export const HubConfigSchema = Type.Object(
         /** Standby store workers kept current by the writes alone (no queries): promoted at once when a replica is ended. */
         standby: Type.Integer({ minimum: 0, maximum: 1, default: 1 }),
         /** Nice value of the store worker threads (Linux): they yield to the main thread when the cores are short (0 = off). */
-        workerNice: Type.Integer({ minimum: 0, maximum: 19, default: 0 }),
+        workerNice: Type.Integer({ minimum: 0, maximum: 19, default: 10 }),
         /** Maintain dashboard aggregates (counts, latest value per property, hourly sums) beside the embedded store. */
         aggregates: Type.Boolean({ default: true }),
         queryEndpoint: Type.Optional(Type.String({ format: 'uri' })),

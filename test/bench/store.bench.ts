@@ -188,7 +188,7 @@ for (const [name, rate, message] of [
   const f = await sustain(hub.store, { rate: Math.round(rate * RATE_SCALE), seconds: SUSTAIN_SECONDS, message, startIndex: liveIndex });
   liveIndex += f.offered;
   sustained[name] = f;
-  log(`sustained ${name}: offered ${f.offeredPerSecond}/s x ${f.quadsPerMessage} quads for ${f.seconds} s: acked ${f.ackedPerSecond}/s (${f.acked} of ${f.offered}; ${f.overloaded} got 503 overloaded, ${f.failed} failed), ack p50 ${f.ackP50Ms} ms p99 ${f.ackP99Ms} ms; visible p50 ${f.visibleP50Ms} ms p99 ${f.visibleP99Ms ?? 'n/a'} ms (${f.notVisible} of ${f.visibilitySamples} samples not visible within 30 s), last sample visible ${f.drainMs} ms after the last ack`);
+  log(`sustained ${name}: offered ${f.offeredPerSecond}/s x ${f.quadsPerMessage} quads for ${f.seconds} s: acked ${f.ackedPerSecond}/s (${f.acked} of ${f.offered}; ${f.overloaded} got 503 overloaded, ${f.failed} failed), ack p50 ${f.ackP50Ms} ms p99 ${f.ackP99Ms} ms; visible p50 ${f.visibleP50Ms} ms p99 ${f.visibleP99Ms ?? 'n/a'} ms (${f.notVisible} of ${f.visibilitySamples} samples not visible within 30 s), last sample visible ${f.drainMs} ms after the last ack, at most ${f.maxSamplesWaitingForAPoll} samples waiting for a poll`);
 }
 // Every message acked in the runs above is in the store (and the backlog drains).
 const liveAcked = Object.values(sustained).reduce((n, f) => n + f.acked, 0);

@@ -33,7 +33,10 @@ export async function startTestHub(
     logLevel: 'silent',
     ...overrides,
     // No standby store worker unless a test asks for one: a third Oxigraph per test hub only costs the suite CPU.
-    store: { standby: 0, ...(overrides.store as Record<string, unknown> | undefined) },
+    // Store workers at the hub's priority (the default niceness is 10): the suite's test files run in parallel processes
+    // at nice 0 on two cores, and niced engines would wait behind the other files' work (test/store/worker-nice.test.ts
+    // checks the niceness itself).
+    store: { standby: 0, workerNice: 0, ...(overrides.store as Record<string, unknown> | undefined) },
   });
   const hub = await createHub(config, { logger: false, store: options.store });
   if (options.listen) await hub.start();

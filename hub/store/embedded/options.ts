@@ -29,11 +29,15 @@ export interface EmbeddedStoreOptions {
    */
   standby?: number;
   /**
-   * Nice value of the worker threads (Linux, per thread; 0 = as the hub, the default). The main thread answers devices,
-   * rules and HTTP; the engines apply writes and run queries; niced, they yield to it when the cores are short and run
-   * as before on idle cores. Measured on the robot loop (400 Hz, three engines, two cores; test/bench/virtual-rules.ts)
-   * the effect is within the machine's noise: p99 12.6-20 -> 10.7-12.3 ms at 15 in one series, 16.6-23 (10) vs
-   * 11.8-20 ms (19) in another. An option for a hub that shares its cores with a latency-critical loop, not a default.
+   * Nice value of the worker threads (Linux, per thread; config default 10, 0 = as the hub). The main thread acks
+   * devices, runs rules and answers HTTP; the engines apply writes lazily (hot/backlog.ts) and a query applies what it
+   * reads first, so engines that lag under load cost visibility nothing. Measured with 2 replicas + standby, 8-quad
+   * messages offered at 20,000/s for 10 s on an empty store (two A/B pairs): at 0 the engines took the cores from the
+   * main thread, 11.8-11.9k/s acked with ack p50 5.8-6.1 s and visibility p99 4.4-4.6 s; at 19, 20.0k/s acked, ack
+   * p99 174-186 ms, visibility p99 267-295 ms; at 10 the same (20.0k/s, ack p99 216 ms, visibility p99 387 ms), at 5
+   * not (18.1k/s, ack p50 2.3 s). 10, not 19: a niced engine still gets ~10 % of a core's share against a busy
+   * process at nice 0 (~1.5 % at 19), so the hub's queries do not starve on a machine shared with other work. On the
+   * robot loop (test/bench/virtual-rules.ts) the effect was within the machine's noise.
    */
   workerNice?: number;
   /** Clock, injectable for retention tests. */
