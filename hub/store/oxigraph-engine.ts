@@ -3,7 +3,7 @@ import oxigraph from 'oxigraph';
 import type { GraphName, QueryForm, QueryOptions, QueryResult, UpdateOptions } from './quad-store.ts';
 import { DEFAULT_GRAPH } from './quad-store.ts';
 
-const { Store, namedNode, defaultGraph } = oxigraph;
+const { Store, namedNode, defaultGraph, blankNode } = oxigraph;
 
 /** An update as the store's engines run it: the instant NOW() stands for, chosen once when the update was accepted. */
 export interface EngineUpdateOptions extends UpdateOptions {
@@ -110,6 +110,16 @@ export class OxigraphEngine {
   getGraph(graph: GraphName): string | undefined {
     if (!this.hasGraph(graph)) return undefined;
     return this.store.dump({ format: 'application/n-triples', from_graph_name: graphTerm(graph) }) as string;
+  }
+
+  /** One graph's triples as N-Triples ('' when it has none), without the existence check of getGraph. */
+  dumpGraph(graph: GraphName): string {
+    return this.store.dump({ format: 'application/n-triples', from_graph_name: graphTerm(graph) }) as string;
+  }
+
+  /** The triples of the graph named by blank node `label` (a graph name only N-Quads loads can give). */
+  dumpBlankGraph(label: string): string {
+    return this.store.dump({ format: 'application/n-triples', from_graph_name: blankNode(label) }) as string;
   }
 
   /** Removes every quad of the graph; returns whether it had any. */

@@ -1,8 +1,11 @@
 // Unit tests of the embedded store's on-disk formats: log record framing and the snapshot layout.
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { OxigraphEngine } from '../../hub/store/oxigraph-engine.ts';
 import { RecordType, decodeInsert, encodeInserts, encodeJson, readRecords, type LogRecord } from '../../hub/store/embedded/log-format.ts';
-import { BNODE_SECTION, loadSnapshot, snapshotText } from '../../hub/store/embedded/recover.ts';
+import { BNODE_SECTION, loadSnapshotFile, writeSnapshotFile } from '../../hub/store/embedded/snapshot-file.ts';
 import { sameRdf } from './rdf-compare.ts';
 
 const EX = 'http://example.org/f/';
@@ -39,17 +42,37 @@ describe('log record framing', () => {
 });
 
 describe('snapshot layout', () => {
-  it('keeps blank node identity when the plain part is loaded in small pieces', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'snapshot-file-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is written graph by graph and keeps blank node identity when the plain part is loaded in small pieces', () => {
     const source = new OxigraphEngine();
-    let nq = `_:a <${EX}p> _:b <${EX}g> .\n_:b <${EX}q> "shared" .\n<${EX}s> <${EX}r> _:a .\n`;
+    let nq = `_:a <${EX}p> _:b <${EX}g> .\n_:b <${EX}q> "shared" .\n<${EX}s> <${EX}r> _:a .\n<${EX}t> <${EX}in> "a blank-named graph" _:gb .\n`;
+    nq += `<${EX}s> <${EX}note> "ends like a line . \\n but is one literal" .\n`;
     for (let i = 0; i < 200; i++) nq += `<${EX}s${i}> <${EX}p> "${i}" <${EX}g${i % 3}> .\n`;
     source.load(nq);
-    const text = snapshotText(source.dump());
+    const path = join(dir, 'snapshot-1.nq');
+    const written = writeSnapshotFile(source, path);
+    expect(written.quads).toBe(205);
+    const text = readFileSync(path, 'utf8');
+    expect(written.bytes).toBe(Buffer.byteLength(text));
     expect(text.indexOf(BNODE_SECTION)).toBeGreaterThan(0);
     expect(text.slice(0, text.indexOf(BNODE_SECTION))).not.toContain('_:');
+    for (const piece of [64, 200, 1 << 20]) {
+      const copy = new OxigraphEngine();
+      loadSnapshotFile(copy, path, piece); // 64: ~1 quad per load call for the plain part
+      expect(copy.size()).toBe(205);
+      expect(sameRdf(copy.dump(), nq)).toBe(true);
+    }
+  });
+
+  it('loads a file without the marker in one call (its blank nodes may be anywhere)', () => {
+    const nq = `_:x <${EX}p> "1" .\n<${EX}s> <${EX}p> _:x .\n<${EX}s> <${EX}p> "2" <${EX}g> .\n`;
+    const path = join(dir, 'plain.nq');
+    writeFileSync(path, nq);
     const copy = new OxigraphEngine();
-    loadSnapshot(copy, text, 64); // ~1 quad per load call for the plain part
-    expect(copy.size()).toBe(203);
+    loadSnapshotFile(copy, path, 16);
+    expect(copy.size()).toBe(3);
     expect(sameRdf(copy.dump(), nq)).toBe(true);
   });
 });

@@ -2,6 +2,7 @@
 import { openSync, readSync, closeSync, fstatSync, readFileSync } from 'node:fs';
 import type { OxigraphEngine } from '../oxigraph-engine.ts';
 import { RecordType, decodeInsert, decodeRecord, readRecords, type LogRecord } from './log-format.ts';
+import { loadSnapshotFile } from './snapshot-file.ts';
 import { LOAD_CHUNK_CHARS, applyInserts, applyRecord, type InsertItem } from './apply.ts';
 
 /** What to replay: the snapshot (N-Quads) and the segments after it, in order; `length` bounds a segment being appended to. */
@@ -62,7 +63,7 @@ export function recover(engine: OxigraphEngine, plan: RecoveryPlan): RecoveryRep
   const started = performance.now();
   const report: RecoveryReport = { replayedRecords: 0, failedRecords: 0, snapshotQuads: 0, quads: 0, durationMs: 0 };
   if (plan.snapshot) {
-    loadSnapshot(engine, readFileSync(plan.snapshot, 'utf8'));
+    loadSnapshotFile(engine, plan.snapshot);
     report.snapshotQuads = engine.size();
   }
   let batch: InsertItem[] = [];
@@ -105,37 +106,5 @@ export function recover(engine: OxigraphEngine, plan: RecoveryPlan): RecoveryRep
   return report;
 }
 
-/**
- * Marks where a snapshot's quads with blank nodes start. Oxigraph gives every load call fresh blank nodes, so quads
- * holding `_:` must be loaded in one call to keep their identity; the rest load in ~1 MB pieces (twice as fast).
- * The marker is an N-Quads comment: a snapshot is a valid N-Quads document.
- */
-export const BNODE_SECTION = '# quads with blank nodes\n';
-
-/** Splits an N-Quads dump into the snapshot layout: quads without `_:`, the marker, quads with `_:`. */
-export function snapshotText(dump: string): string {
-  const plain: string[] = [];
-  const blank: string[] = [];
-  let off = 0;
-  while (off < dump.length) {
-    let end = dump.indexOf('\n', off);
-    if (end < 0) end = dump.length - 1;
-    const line = dump.slice(off, end + 1);
-    (line.includes('_:') ? blank : plain).push(line);
-    off = end + 1;
-  }
-  return `${plain.join('')}${BNODE_SECTION}${blank.join('')}`;
-}
-
-export function loadSnapshot(engine: OxigraphEngine, text: string, chunkChars = LOAD_CHUNK_CHARS): void {
-  const marker = text.indexOf(BNODE_SECTION);
-  const plainEnd = marker < 0 ? 0 : marker;
-  let off = 0;
-  while (off < plainEnd) {
-    let end = Math.min(plainEnd, off + chunkChars);
-    if (end < plainEnd) end = text.indexOf('\n', end) + 1 || plainEnd;
-    engine.load(text.slice(off, end));
-    off = end;
-  }
-  engine.load(marker < 0 ? text : text.slice(marker));
-}
+// The snapshot layout (quads without `_:`, BNODE_SECTION, quads with `_:`) is written and read by snapshot-file.ts.
+export { BNODE_SECTION } from './snapshot-file.ts';

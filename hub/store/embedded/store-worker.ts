@@ -3,14 +3,15 @@
 // queued inserts of the graphs it can read (hot/query-graphs.ts), which is what keeps read-your-writes: a write posted
 // before a query is applied before the query runs. Any other request applies the whole queue first.
 import { parentPort, workerData } from 'node:worker_threads';
-import { closeSync, fsyncSync, openSync, readlinkSync, renameSync, writeSync } from 'node:fs';
+import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { OxigraphEngine } from '../oxigraph-engine.ts';
 import { parseObservationGraph } from '../graphs.ts';
 import { expiredGraphs, fromWire } from './apply.ts';
 import { Backlog } from '../hot/backlog.ts';
 import { queryGraphs } from '../hot/query-graphs.ts';
-import { CorruptLogError, recover, snapshotText } from './recover.ts';
+import { CorruptLogError, recover } from './recover.ts';
+import { writeSnapshotFile } from './snapshot-file.ts';
 import type { Envelope, WireError, WorkerPhase, WorkerReply } from './protocol.ts';
 
 const port = parentPort;
@@ -117,23 +118,8 @@ function handle(req: Envelope): unknown {
     case 'size':
       return (quads = engine.size());
     case 'writeSnapshot':
-      return writeSnapshot(req.path);
+      return writeSnapshotFile(engine, req.path);
   }
-}
-
-function writeSnapshot(path: string): { quads: number; bytes: number } {
-  const data = Buffer.from(snapshotText(engine.dump()), 'utf8');
-  const tmp = `${path}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600); // FILE_MODE of store-files.ts: owner only
-  try {
-    let off = 0;
-    while (off < data.length) off += writeSync(fd, data, off, data.length - off);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  return { quads: engine.size(), bytes: data.length };
 }
 
 function toWireError(e: unknown): WireError {
