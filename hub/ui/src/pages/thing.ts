@@ -1,12 +1,13 @@
 // A Thing's page: its TD (rendered and raw), live property values and events (SSE), adapters, actions, property writes,
 // charts, edit/delete.
-import { api, ApiError, describe, enc, getJson, streamEvents, token } from '../api.ts';
+import { api, ApiError, describe, enc, getJson, streamEvents } from '../api.ts';
 import { ago, clear, h, time } from '../dom.ts';
-import { clearErrors, markErrors, markInvalid, schemaForm, type FormPart, type Schema } from '../form.ts';
+import { schemaForm, type Schema } from '../form.ts';
 import { chartSection } from '../chart.ts';
 import { locatePointer } from '../json-pointer.ts';
 import { go } from '../nav.ts';
 import { writeTarget, type WriteTarget } from '../../../directory/writable-properties.ts';
+import { format, submitCommand, type Command } from './command.ts';
 
 type Affordance = Schema & {
   title?: string;
@@ -34,8 +35,6 @@ type Td = {
 
 /** At most this many SSE streams per page: browsers allow 6 HTTP/1.1 connections per origin, the hub 16 per client. */
 const MAX_EVENT_STREAMS = 2;
-const ACT_SIGN_IN = 'Actions and property writes need a token with the act scope: sign in first.';
-const TERMINAL = new Set(['delivered', 'failed', 'expired', 'cancelled', 'canceled', 'completed', 'rejected']);
 
 export function latestQuery(id: string): string {
   return `# Latest observations of ${id}
@@ -51,11 +50,6 @@ SELECT ?property ?result ?time WHERE {
 ORDER BY DESC(?time)
 LIMIT 100
 `;
-}
-
-function format(v: unknown): string {
-  if (v === undefined) return '—';
-  return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
 export async function thingPage(main: HTMLElement, _url: URL, id: string): Promise<() => void> {
@@ -311,15 +305,6 @@ export async function thingPage(main: HTMLElement, _url: URL, id: string): Promi
   };
 }
 
-interface Command {
-  id?: string;
-  action?: string;
-  status?: string;
-  input?: unknown;
-  history?: Array<{ status: string; at: string; evidence?: unknown }>;
-  [k: string]: unknown;
-}
-
 function commandTable(items: Command[]): HTMLElement {
   if (!items.length) return h('p', { class: 'muted' }, 'No commands yet.');
   return h(
@@ -367,108 +352,3 @@ function propertyForm(thingId: string, name: string, p: Affordance, target: Writ
     },
   };
 }
-
-/**
- * The submit of a form that queues a command: invokeaction (POST) and writeproperty (PUT) both answer 201 + Location of
- * the command's status resource (TD 1.1 queryaction), followed here until a final state. First the browser's check of the
- * schema's constraints and the act token; a problem is shown in `state` (role=alert), its validationErrors on their
- * fields (`prefixes`: pointers the hub puts before the form's own, see markErrors).
- */
-function submitCommand(
-  form: HTMLFormElement,
-  part: FormPart | undefined,
-  state: HTMLElement,
-  request: { method: 'POST' | 'PUT'; path: string; prefixes: string[] },
-  signal: AbortSignal,
-  changed: () => void,
-  sent?: () => void,
-): void {
-  markInvalid(form);
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    clearErrors(form);
-    if (!form.reportValidity()) return;
-    if (!token()) {
-      state.replaceChildren(h('p', { class: 'error', role: 'alert' }, ACT_SIGN_IN));
-      return;
-    }
-    let input: unknown;
-    try {
-      input = part?.value();
-    } catch (e) {
-      state.textContent = (e as Error).message;
-      return;
-    }
-    try {
-      const res = await api(request.path, {
-        method: request.method,
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: input === undefined ? '' : JSON.stringify(input),
-      });
-      const location = res.headers.get('location');
-      const text = await res.text();
-      let body: Command | undefined;
-      try {
-        body = text ? (JSON.parse(text) as Command) : undefined;
-      } catch {
-        body = undefined;
-      }
-      if (location) void followCommand(location, state, signal, changed, body);
-      else drawCommand(state, body ?? { status: res.status === 204 ? 'done' : `HTTP ${res.status}` }, undefined, changed);
-      sent?.();
-      changed();
-    } catch (e) {
-      state.replaceChildren(h('p', { class: 'error', role: 'alert' }, describe(e)));
-      if (e instanceof ApiError) markErrors(part, e.problem.validationErrors ?? [], state, request.prefixes);
-    }
-  });
-}
-
-function drawCommand(box: HTMLElement, c: Command, location: string | undefined, changed: () => void): void {
-  const history = c.history ?? [];
-  const done = TERMINAL.has(String(c.status).toLowerCase());
-  clear(
-    box,
-    h('p', {}, 'Command ', h('code', {}, String(c.id ?? location ?? '')), ': ', h('strong', { class: 'status', 'data-status': String(c.status ?? '') }, String(c.status ?? 'sent'))),
-    history.length ? h('ol', { class: 'history' }, history.map((s) => h('li', {}, h('strong', {}, s.status), ` ${time(s.at)}`, s.evidence ? h('small', { class: 'muted' }, ` ${format(s.evidence)}`) : null))) : null,
-    location && !done
-      ? h('button', {
-          type: 'button',
-          onclick: async () => {
-            try {
-              await api(location, { method: 'DELETE' });
-              changed();
-            } catch (e) {
-              box.append(h('p', { class: 'error' }, describe(e)));
-            }
-          },
-        }, 'Cancel command')
-      : null,
-  );
-}
-
-/** Polls the command's status resource (1 s, then slower) until a terminal state, the page closes, or 10 minutes pass. */
-async function followCommand(location: string, box: HTMLElement, signal: AbortSignal, changed: () => void, first?: Command): Promise<void> {
-  if (first) drawCommand(box, first, location, changed);
-  const until = Date.now() + 600_000;
-  let delay = 500;
-  let last = '';
-  while (!signal.aborted && Date.now() < until) {
-    try {
-      const c = await getJson<Command>(location);
-      const key = JSON.stringify(c);
-      if (key !== last) {
-        last = key;
-        drawCommand(box, c, location, changed);
-        changed();
-      }
-      if (TERMINAL.has(String(c.status).toLowerCase())) return;
-    } catch (e) {
-      box.append(h('p', { class: 'error' }, describe(e)));
-      return;
-    }
-    await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(delay * 1.5, 5000);
-  }
-}
-
