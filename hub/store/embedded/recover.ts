@@ -3,7 +3,7 @@ import { openSync, readSync, closeSync, fstatSync, readFileSync } from 'node:fs'
 import type { OxigraphEngine } from '../oxigraph-engine.ts';
 import { RecordType, decodeInsert, decodeRecord, readRecords, type LogRecord } from './log-format.ts';
 import { loadSnapshotFile } from './snapshot-file.ts';
-import { LOAD_CHUNK_CHARS, applyInserts, applyRecord, type InsertItem } from './apply.ts';
+import { applyInserts, applyRecord, type InsertItem } from './apply.ts';
 
 /** What to replay: the snapshot (N-Quads) and the segments after it, in order; `length` bounds a segment being appended to. */
 export interface RecoveryPlan {
@@ -106,5 +106,3 @@ export function recover(engine: OxigraphEngine, plan: RecoveryPlan): RecoveryRep
   return report;
 }
 
-// The snapshot layout (quads without `_:`, BNODE_SECTION, quads with `_:`) is written and read by snapshot-file.ts.
-export { BNODE_SECTION } from './snapshot-file.ts';

@@ -5,8 +5,9 @@
 // ("Cannot create a string longer than 0x1fffffe8 characters", seen in the store benchmark at 1M quads + 1.2M live
 // messages), the log was never compacted, and a restart would have replayed everything. Now the worker dumps one graph
 // at a time (observation graphs are per Thing per day) and appends it to the file, and recovery reads the file in
-// LOAD_CHUNK_CHARS pieces cut at line ends. The layout is unchanged (recover.ts, BNODE_SECTION): quads without `_:`,
-// the marker, then the quads with blank nodes, which load in one call to keep their identity.
+// 1 MiB pieces cut at line ends. The layout is unchanged (BNODE_SECTION below): quads without `_:`, the marker, then
+// the quads with blank nodes, which load in one call to keep their identity. What is left of the limit: one graph of
+// more than ~512 MB of N-Triples (Oxigraph dumps a graph as one string).
 import { closeSync, fsyncSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
 import type { OxigraphEngine } from '../oxigraph-engine.ts';
 import { DEFAULT_GRAPH } from '../quad-store.ts';
@@ -14,6 +15,7 @@ import { DEFAULT_GRAPH } from '../quad-store.ts';
 /** Marks where a snapshot's quads with blank nodes start (an N-Quads comment: a snapshot is a valid N-Quads document). */
 export const BNODE_SECTION = '# quads with blank nodes\n';
 const MARKER = Buffer.from(BNODE_SECTION);
+const NL_MARKER = Buffer.from(`\n${BNODE_SECTION}`);
 const NL = 0x0a;
 
 /** The engine's named graphs, as N-Quads terms (`<iri>` or `_:label`). */
@@ -102,7 +104,7 @@ function eachPiece(path: string, chunkBytes: number, each: (piece: Buffer) => vo
 /** Offset of the marker line in a line-aligned piece (at its start or right after a newline), or -1. */
 function markerAt(piece: Buffer): number {
   if (piece.subarray(0, MARKER.length).equals(MARKER)) return 0;
-  const i = piece.indexOf(Buffer.concat([Buffer.from('\n'), MARKER]));
+  const i = piece.indexOf(NL_MARKER);
   return i < 0 ? -1 : i + 1;
 }
 
