@@ -108,8 +108,18 @@ export class OxigraphEngine {
   }
 
   getGraph(graph: GraphName): string | undefined {
-    if (!this.hasGraph(graph)) return undefined;
-    return this.store.dump({ format: 'application/n-triples', from_graph_name: graphTerm(graph) }) as string;
+    return this.hasGraph(graph) ? this.dumpGraph(graph) : undefined;
+  }
+
+  /** The named graphs holding quads: IRIs, or blank node labels (`blank`) that only N-Quads loads can give. */
+  namedGraphs(): Array<{ value: string; blank: boolean }> {
+    const rows = this.store.query('SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }') as unknown as Array<Map<string, { termType: string; value: string }>>;
+    const out: Array<{ value: string; blank: boolean }> = [];
+    for (const row of rows) {
+      const g = row.get('g');
+      if (g) out.push({ value: g.value, blank: g.termType === 'BlankNode' });
+    }
+    return out;
   }
 
   /** One graph's triples as N-Triples ('' when it has none), without the existence check of getGraph. */

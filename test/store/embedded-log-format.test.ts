@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { OxigraphEngine } from '../../hub/store/oxigraph-engine.ts';
 import { RecordType, decodeInsert, encodeInserts, encodeJson, readRecords, type LogRecord } from '../../hub/store/embedded/log-format.ts';
 import { BNODE_SECTION, loadSnapshotFile, writeSnapshotFile } from '../../hub/store/embedded/snapshot-file.ts';
+import { CorruptLogError, recover } from '../../hub/store/embedded/recover.ts';
 import { sameRdf } from './rdf-compare.ts';
 
 const EX = 'http://example.org/f/';
@@ -64,6 +65,22 @@ describe('snapshot layout', () => {
       expect(copy.size()).toBe(205);
       expect(sameRdf(copy.dump(), nq)).toBe(true);
     }
+  });
+
+  it('a damaged snapshot stops recovery with a CorruptLogError naming the file and the piece', () => {
+    const path = join(dir, 'snapshot-7.nq');
+    const good = `<${EX}s> <${EX}p> "1" <${EX}g> .\n`.repeat(20);
+    writeFileSync(path, `${good}<${EX}s> <${EX}p> "unterminated <${EX}g> .\n${BNODE_SECTION}`);
+    let error: unknown;
+    try {
+      recover(new OxigraphEngine(), { snapshot: path, segments: [] });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(CorruptLogError);
+    expect((error as CorruptLogError).path).toBe(path);
+    expect((error as CorruptLogError).offset).toBe(0);
+    expect((error as Error).message).toMatch(/snapshot piece/);
   });
 
   it('loads a file without the marker in one call (its blank nodes may be anywhere)', () => {

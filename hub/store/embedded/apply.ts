@@ -181,12 +181,10 @@ export function applyRecord(engine: OxigraphEngine, record: DecodedRecord): void
 
 /** Observation graphs (hub/store/graphs.ts naming) whose day is before `cutoffDay` (YYYY-MM-DD). */
 export function expiredGraphs(engine: OxigraphEngine, cutoffDay: string, isObservation: (iri: string) => string | undefined): string[] {
-  const res = engine.query('SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }');
-  const rows = (JSON.parse(res.body) as { results: { bindings: Array<{ g: { value: string } }> } }).results.bindings;
   const out: string[] = [];
-  for (const row of rows) {
-    const day = isObservation(row.g.value);
-    if (day !== undefined && day < cutoffDay) out.push(row.g.value);
+  for (const g of engine.namedGraphs()) {
+    const day = g.blank ? undefined : isObservation(g.value);
+    if (day !== undefined && day < cutoffDay) out.push(g.value);
   }
   return out;
 }

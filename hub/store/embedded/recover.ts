@@ -2,7 +2,7 @@
 import { openSync, readSync, closeSync, fstatSync, readFileSync } from 'node:fs';
 import type { OxigraphEngine } from '../oxigraph-engine.ts';
 import { RecordType, decodeInsert, decodeRecord, readRecords, type LogRecord } from './log-format.ts';
-import { loadSnapshotFile } from './snapshot-file.ts';
+import { SnapshotParseError, loadSnapshotFile } from './snapshot-file.ts';
 import { applyInserts, applyRecord, type InsertItem } from './apply.ts';
 
 /** What to replay: the snapshot (N-Quads) and the segments after it, in order; `length` bounds a segment being appended to. */
@@ -63,7 +63,12 @@ export function recover(engine: OxigraphEngine, plan: RecoveryPlan): RecoveryRep
   const started = performance.now();
   const report: RecoveryReport = { replayedRecords: 0, failedRecords: 0, snapshotQuads: 0, quads: 0, durationMs: 0 };
   if (plan.snapshot) {
-    loadSnapshotFile(engine, plan.snapshot);
+    try {
+      loadSnapshotFile(engine, plan.snapshot);
+    } catch (e) {
+      if (e instanceof SnapshotParseError) throw new CorruptLogError(e.path, e.offset, `a snapshot piece from here on does not parse: ${e.reason}`);
+      throw e;
+    }
     report.snapshotQuads = engine.size();
   }
   let batch: InsertItem[] = [];

@@ -18,17 +18,6 @@ const MARKER = Buffer.from(BNODE_SECTION);
 const NL_MARKER = Buffer.from(`\n${BNODE_SECTION}`);
 const NL = 0x0a;
 
-/** The engine's named graphs, as N-Quads terms (`<iri>` or `_:label`). */
-function namedGraphs(engine: OxigraphEngine): string[] {
-  const rows = engine.store.query('SELECT DISTINCT ?g WHERE { GRAPH ?g { } }') as unknown as Array<Map<string, { termType: string; value: string }>>;
-  const out: string[] = [];
-  for (const row of rows) {
-    const g = row.get('g');
-    if (g) out.push(g.termType === 'BlankNode' ? `_:${g.value}` : `<${g.value}>`);
-  }
-  return out;
-}
-
 /** One graph's triples (N-Triples from Oxigraph: every line ends with " .") as N-Quads lines of `graph`. */
 function asQuads(ntriples: string, graph: string): string {
   return ntriples.replace(/ \.\n/g, ` ${graph} .\n`);
@@ -63,9 +52,9 @@ export function writeSnapshotFile(engine: OxigraphEngine, path: string): { quads
   };
   try {
     take(engine.dumpGraph(DEFAULT_GRAPH));
-    for (const g of namedGraphs(engine)) {
-      const text = g.startsWith('_:') ? engine.dumpBlankGraph(g.slice(2)) : engine.dumpGraph(g.slice(1, -1));
-      if (text) take(asQuads(text, g));
+    for (const g of engine.namedGraphs()) {
+      const text = g.blank ? engine.dumpBlankGraph(g.value) : engine.dumpGraph(g.value);
+      if (text) take(asQuads(text, g.blank ? `_:${g.value}` : `<${g.value}>`));
     }
     put(BNODE_SECTION);
     for (const line of blank) put(line);
@@ -77,12 +66,24 @@ export function writeSnapshotFile(engine: OxigraphEngine, path: string): { quads
   return { quads: engine.size(), bytes };
 }
 
-/** Reads `path` in line-aligned pieces of about `chunkBytes`, calling `each` with each piece (valid until the next). */
-function eachPiece(path: string, chunkBytes: number, each: (piece: Buffer) => void): void {
+/** A snapshot piece Oxigraph refused: where it starts in the file (recover.ts reports it as a corrupt store file). */
+export class SnapshotParseError extends Error {
+  override name = 'SnapshotParseError';
+  constructor(readonly path: string, readonly offset: number, readonly reason: string) {
+    super(`snapshot ${path} does not parse in the piece at byte ${offset}: ${reason}`);
+  }
+}
+
+/**
+ * Reads `path` in line-aligned pieces of about `chunkBytes`, calling `each` with each piece (valid until the next) and
+ * its offset in the file.
+ */
+function eachPiece(path: string, chunkBytes: number, each: (piece: Buffer, offset: number) => void): void {
   const fd = openSync(path, 'r');
   try {
     const buf = Buffer.allocUnsafe(Math.max(chunkBytes, 64));
     let carry: Buffer = Buffer.alloc(0);
+    let offset = 0;
     for (;;) {
       const n = readSync(fd, buf, 0, buf.length, null);
       if (n === 0) break;
@@ -93,9 +94,10 @@ function eachPiece(path: string, chunkBytes: number, each: (piece: Buffer) => vo
         continue;
       }
       carry = Buffer.from(data.subarray(last + 1));
-      each(data.subarray(0, last + 1));
+      each(data.subarray(0, last + 1), offset);
+      offset += last + 1;
     }
-    if (carry.length) each(carry);
+    if (carry.length) each(carry, offset);
   } finally {
     closeSync(fd);
   }
@@ -108,25 +110,41 @@ function markerAt(piece: Buffer): number {
   return i < 0 ? -1 : i + 1;
 }
 
+const BLANK = Buffer.from('_:');
+
 /**
- * Loads a snapshot file into `engine`: the plain part in pieces of about `chunkBytes`, the blank-node part in one call.
- * A file without the marker (not written by writeSnapshotFile) is loaded in one call, as its blank nodes may be anywhere.
+ * Loads a snapshot file into `engine` in one pass: pieces without `_:` in pieces of about `chunkBytes` (a piece without
+ * blank nodes loads the same however it is cut), and everything that may hold a blank node - the section after the
+ * marker, or in a file without the marker any piece with `_:` - in one call at the end, so blank nodes keep their
+ * identity. Throws SnapshotParseError for a piece Oxigraph refuses.
  */
 export function loadSnapshotFile(engine: OxigraphEngine, path: string, chunkBytes = 1 << 20): void {
-  let marked = false;
-  eachPiece(path, chunkBytes, (piece) => {
-    if (!marked && markerAt(piece) >= 0) marked = true;
-  });
   const rest: Buffer[] = [];
-  let inBlank = !marked;
-  eachPiece(path, chunkBytes, (piece) => {
-    if (inBlank) return void rest.push(Buffer.from(piece));
+  let restAt = -1;
+  let inBlank = false;
+  const load = (bytes: Uint8Array, offset: number): void => {
+    try {
+      engine.load(bytes);
+    } catch (e) {
+      // A trap is the worker's to handle (it ends the thread), not a damaged file.
+      if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError) throw e;
+      throw new SnapshotParseError(path, offset, (e as Error).message);
+    }
+  };
+  const keep = (bytes: Buffer, offset: number): void => {
+    if (restAt < 0) restAt = offset;
+    rest.push(Buffer.from(bytes));
+  };
+  eachPiece(path, chunkBytes, (piece, offset) => {
+    if (inBlank) return keep(piece, offset);
     const at = markerAt(piece);
-    if (at < 0) return engine.load(piece);
-    if (at > 0) engine.load(piece.subarray(0, at));
+    const plain = at < 0 ? piece : piece.subarray(0, at);
+    if (plain.includes(BLANK)) keep(plain, offset);
+    else if (plain.length) load(plain, offset);
+    if (at < 0) return;
     inBlank = true;
-    rest.push(Buffer.from(piece.subarray(at + MARKER.length)));
+    keep(piece.subarray(at + MARKER.length), offset + at + MARKER.length);
   });
   const blank = Buffer.concat(rest);
-  if (blank.length) engine.load(blank);
+  if (blank.length) load(blank, restAt);
 }

@@ -1,5 +1,6 @@
 // Fuzz target: the store's write-ahead log: segments (real ones written by WriteLog, torn, corrupt, re-framed) through
-// readRecords + decodeRecord and through recover() into an engine, as a store opening after a crash does.
+// readRecords + decodeRecord and through recover() into an engine, as a store opening after a crash does; the same bytes
+// also as a snapshot file (snapshot-file.ts), with snapshots the store writes among the seeds.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,12 +9,14 @@ import { OxigraphEngine } from '../../../hub/store/oxigraph-engine.ts';
 import { decodeRecord, encodeInserts, encodeRecord, encodeJson, HEADER_BYTES, readRecords, RecordType } from '../../../hub/store/embedded/log-format.ts';
 import { CorruptLogError, recover } from '../../../hub/store/embedded/recover.ts';
 import { WriteLog } from '../../../hub/store/embedded/write-log.ts';
+import { writeSnapshotFile } from '../../../hub/store/embedded/snapshot-file.ts';
 import { segmentPath } from '../../../hub/store/embedded/store-files.ts';
 import type { Rng } from '../prng.ts';
 import { type FuzzTarget } from '../target.ts';
 
 let dir: string;
 let file: string;
+let snapshot: string;
 
 /** Segments written by the store's own WriteLog: inserts (with and without graph), updates, graph store ops, retention. */
 async function writtenSegments(): Promise<Uint8Array[]> {
@@ -31,7 +34,12 @@ async function writtenSegments(): Promise<Uint8Array[]> {
     ]);
     await log.close();
     const full = new Uint8Array(readFileSync(segmentPath(d, 1)));
-    return [full, full.subarray(0, full.length - 3), full.subarray(0, HEADER_BYTES + 4), new Uint8Array(0)];
+    const engine = new OxigraphEngine();
+    recover(engine, { segments: [{ path: segmentPath(d, 1) }] });
+    engine.load('_:a <urn:p> _:b <urn:g3> .\n_:b <urn:q> "x\\n y" .\n<urn:t> <urn:p> "in a blank-named graph" _:gb .\n');
+    writeSnapshotFile(engine, join(d, 'snapshot-2.nq'));
+    const snap = new Uint8Array(readFileSync(join(d, 'snapshot-2.nq')));
+    return [full, full.subarray(0, full.length - 3), full.subarray(0, HEADER_BYTES + 4), new Uint8Array(0), snap, snap.subarray(0, snap.length - 5)];
   } finally {
     rmSync(d, { recursive: true, force: true });
   }
@@ -61,7 +69,7 @@ function frame(rng: Rng): Buffer {
 
 export const storeLogTarget: FuzzTarget = {
   name: 'store-log',
-  description: 'log segment bytes -> readRecords + decodeRecord, and recover() from the segment file into an Oxigraph engine',
+  description: 'log segment bytes -> readRecords + decodeRecord, recover() from the segment file into an Oxigraph engine, and the bytes as a snapshot file',
   tokens: ['\x00\x00\x00\x00', '\xff\xff\xff\xff', '\x01', '\x06', '\x07'],
   seeds: writtenSegments,
   generate(rng) {
@@ -76,11 +84,18 @@ export const storeLogTarget: FuzzTarget = {
   setup() {
     dir = mkdtempSync(join(tmpdir(), 'hub-fuzz-recover-'));
     file = join(dir, 'log-segment.wal');
+    snapshot = join(dir, 'snapshot-1.nq');
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   },
   run(input) {
     const buf = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
     readRecords(buf, (r) => void decodeRecord(r));
+    writeFileSync(snapshot, input);
+    try {
+      recover(new OxigraphEngine(), { snapshot, segments: [] });
+    } catch (e) {
+      if (!(e instanceof CorruptLogError)) throw e;
+    }
     writeFileSync(file, input);
     recover(new OxigraphEngine(), { segments: [{ path: file }] });
   },
