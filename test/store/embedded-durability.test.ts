@@ -35,6 +35,18 @@ afterEach(async () => {
 });
 
 describe('EmbeddedQuadStore durability', () => {
+  it('keeps multi-byte text of batched inserts whole in the log (UTF-8 lengths measured at insert)', async () => {
+    const dir = tempDir();
+    const a = await openStore(dir);
+    // Concatenated (rope) strings of several sizes with 2-, 3- and 4-byte characters, in one batch.
+    const texts = ['é', '✓ ✓', '𝄞', 'plain'].map((v, i) => `<${EX}m${i}> <${EX}p> "${v}` + `${'ü'.repeat(i * 40)}" .\n`);
+    await Promise.all(texts.map((t) => a.insert(t, `${EX}mb`)));
+    await a.close();
+    const b = await openStore(dir);
+    expect(sameRdf((await b.getGraph(`${EX}mb`))!, texts.join(''), 'application/n-triples')).toBe(true);
+    expect((await b.stats()).replayFailedRecords).toBe(0);
+  });
+
   it('rebuilds inserts, updates and Graph Store writes from the log after a restart', async () => {
     const dir = tempDir();
     const a = await openStore(dir);

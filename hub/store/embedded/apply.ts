@@ -13,6 +13,8 @@ export const LOAD_CHUNK_CHARS = 1 << 20;
 export interface InsertItem {
   nquads: string;
   graph: string | null;
+  /** The UTF-8 length of `nquads` when already known. */
+  bytes?: number;
 }
 
 /** Graph names cross the worker boundary as null (default graph) or an IRI string: symbols do not clone. */

@@ -57,13 +57,13 @@ export function encodeInsert(nquads: string, graph: string | undefined): Buffer 
  * SharedArrayBuffer, so posting them to the members of a replica set shares them instead of copying them once per
  * member (and a small batch no longer drags Buffer's whole 8 KiB pool slab along with it).
  */
-export function encodeInserts(items: ReadonlyArray<{ nquads: string; graph: string | null }>): Buffer {
+export function encodeInserts(items: ReadonlyArray<{ nquads: string; graph: string | null; bytes?: number }>): Buffer {
   let total = 0;
   const sizes = new Array<number>(items.length * 2);
   for (let i = 0; i < items.length; i++) {
     const it = items[i]!;
     const g = it.graph === null ? 0 : Buffer.byteLength(it.graph);
-    const q = Buffer.byteLength(it.nquads);
+    const q = it.bytes ?? Buffer.byteLength(it.nquads);
     sizes[2 * i] = g;
     sizes[2 * i + 1] = q;
     total += HEADER_BYTES + 2 + g + q;
