@@ -1,4 +1,5 @@
-// Queuing a command from a form (invokeaction, writeproperty) and following its status resource until a final state.
+// Queuing a command from a form (invokeaction, writeproperty), following its status resource until a final state, and a
+// Thing's command history.
 import { api, ApiError, describe, getJson, token } from '../api.ts';
 import { clear, h, time } from '../dom.ts';
 import { clearErrors, markErrors, markInvalid, type FormPart } from '../form.ts';
@@ -124,4 +125,15 @@ async function followCommand(location: string, box: HTMLElement, signal: AbortSi
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 1.5, 5000);
   }
+}
+
+/** A Thing's command history (its last 50 commands, newest first) as a table: each one's id, action, status and since when. */
+export function commandTable(items: Command[]): HTMLElement {
+  if (!items.length) return h('p', { class: 'muted' }, 'No commands yet.');
+  return h(
+    'table',
+    {},
+    h('thead', {}, h('tr', {}, ['Command', 'Action', 'Status', 'Since'].map((c) => h('th', { scope: 'col' }, c)))),
+    h('tbody', {}, items.slice(-50).reverse().map((c) => h('tr', {}, h('td', { class: 'mono' }, String(c.id ?? '')), h('td', {}, String(c.action ?? '')), h('td', {}, String(c.status ?? '')), h('td', {}, time(c.history?.[c.history.length - 1]?.at))))),
+  );
 }

@@ -2,23 +2,13 @@
 // charts, edit/delete.
 import { api, ApiError, describe, enc, getJson, streamEvents } from '../api.ts';
 import { ago, clear, h, time } from '../dom.ts';
-import { schemaForm, type Schema } from '../form.ts';
 import { chartSection } from '../chart.ts';
 import { locatePointer } from '../json-pointer.ts';
 import { go } from '../nav.ts';
-import { writeTarget, type WriteTarget } from '../../../directory/writable-properties.ts';
-import { format, submitCommand, type Command } from './command.ts';
+import { writeTarget } from '../../../directory/writable-properties.ts';
+import { actionForm, propertyForm, type Affordance } from './affordance-forms.ts';
+import { commandTable, format, type Command } from './command.ts';
 
-type Affordance = Schema & {
-  title?: string;
-  description?: string;
-  observable?: boolean;
-  writeOnly?: boolean;
-  unit?: string;
-  input?: Schema;
-  output?: Schema;
-  data?: Schema;
-};
 type Td = {
   id: string;
   title?: string;
@@ -302,53 +292,5 @@ export async function thingPage(main: HTMLElement, _url: URL, id: string): Promi
   return () => {
     stop.abort();
     chart.destroy();
-  };
-}
-
-function commandTable(items: Command[]): HTMLElement {
-  if (!items.length) return h('p', { class: 'muted' }, 'No commands yet.');
-  return h(
-    'table',
-    {},
-    h('thead', {}, h('tr', {}, ['Command', 'Action', 'Status', 'Since'].map((c) => h('th', { scope: 'col' }, c)))),
-    h('tbody', {}, items.slice(-50).reverse().map((c) => h('tr', {}, h('td', { class: 'mono' }, String(c.id ?? '')), h('td', {}, String(c.action ?? '')), h('td', {}, String(c.status ?? '')), h('td', {}, time(c.history?.[c.history.length - 1]?.at))))),
-  );
-}
-
-/** One action: its input form, Invoke (act token), then the command's state as it moves, with Cancel. */
-function actionForm(thingId: string, name: string, a: Affordance, signal: AbortSignal, changed: () => void): HTMLElement {
-  const part = a.input ? schemaForm(a.input, 'input') : undefined;
-  const state = h('div', { class: 'command', 'aria-live': 'polite' });
-  const form = h(
-    'form',
-    { class: 'action', 'data-action': name, novalidate: false },
-    h('h3', {}, a.title ?? name),
-    a.description ? h('p', { class: 'muted' }, a.description) : null,
-    part?.element ?? null,
-    h('button', { type: 'submit' }, `Invoke ${a.title ?? name}`),
-    state,
-  );
-  submitCommand(form, part, state, { method: 'POST', path: `/wot/${enc(thingId)}/actions/${enc(name)}`, prefixes: ['/input'] }, signal, changed);
-  return form;
-}
-
-/**
- * writeproperty of one property with `hub:writeAction`: a form from the property's own schema (prefilled with its current
- * value until the user edits it), Set (PUT of the JSON value, act token), then the command's states as an action's.
- */
-function propertyForm(thingId: string, name: string, p: Affordance, target: WriteTarget, signal: AbortSignal, changed: () => void): { element: HTMLFormElement; show(value: unknown): void } {
-  const part = schemaForm(p, name, '', true);
-  const state = h('div', { class: 'command', 'aria-live': 'polite' });
-  const form = h('form', { class: 'write', 'data-property': name }, part.element, h('button', { type: 'submit' }, `Set ${p.title ?? name}`), state);
-  let edited = false;
-  form.addEventListener('input', () => (edited = true));
-  // The hub checks the value, then the action input it becomes: an error on that member (/<hub:writeInput>) is this field's.
-  const member = target.input === undefined ? [] : [`/${target.input.replace(/~/g, '~0').replace(/\//g, '~1')}`];
-  submitCommand(form, part, state, { method: 'PUT', path: `/wot/${enc(thingId)}/properties/${enc(name)}`, prefixes: member }, signal, changed, () => (edited = false));
-  return {
-    element: form,
-    show(value) {
-      if (!edited) part.fill(value);
-    },
   };
 }
