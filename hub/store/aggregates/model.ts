@@ -109,7 +109,7 @@ export function flat(s: string): string {
 /** The aggregates of one named graph. */
 export class GraphAgg {
   /** 53-bit hashes of the subjects seen (for redeliveries and observations written in parts). */
-  readonly subjects = new Set<number>();
+  readonly subjects = new HashSet53();
   n = 0;
   /** Rows the aggregates cannot reproduce (blank nodes, partial or multi-valued observations, unsupported literals). */
   irregular = 0;
@@ -117,6 +117,50 @@ export class GraphAgg {
   readonly iri: string;
   constructor(iri: string) {
     this.iri = flat(iri);
+  }
+}
+
+/**
+ * A set of hash53 values in one open-addressed Float64Array (linear probing, at most half full; 0 marks a free slot,
+ * so the value 0 is stored as 2^53, which hash53 never returns). About 16-32 bytes per member where a Set<number> of
+ * such values (heap numbers, not small integers) costs ~50 and an allocation per add: this is on the insert path.
+ */
+export class HashSet53 {
+  private slots = new Float64Array(16);
+  size = 0;
+
+  has(h: number): boolean {
+    const v = h === 0 ? 2 ** 53 : h;
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    for (let i = v % slots.length; ; i = (i + 1) & mask) {
+      const x = slots[i]!;
+      if (x === v) return true;
+      if (x === 0) return false;
+    }
+  }
+
+  add(h: number): void {
+    const v = h === 0 ? 2 ** 53 : h;
+    if (this.put(this.slots, v)) this.size++;
+    if (this.size * 2 > this.slots.length) {
+      const old = this.slots;
+      this.slots = new Float64Array(old.length * 2);
+      for (let i = 0; i < old.length; i++) if (old[i] !== 0) this.put(this.slots, old[i]!);
+    }
+  }
+
+  /** Stores `v` in `slots`; false when it was there. */
+  private put(slots: Float64Array, v: number): boolean {
+    const mask = slots.length - 1;
+    for (let i = v % slots.length; ; i = (i + 1) & mask) {
+      const x = slots[i]!;
+      if (x === v) return false;
+      if (x === 0) {
+        slots[i] = v;
+        return true;
+      }
+    }
   }
 }
 

@@ -40,7 +40,8 @@ export class AggregateState {
   /** Applies what insert() scanned. A subject already known in its graph makes the graph dirty. */
   ingest(scan: ScanResult): void {
     for (const [g, rows] of scan.graphs) {
-      if (this.allDirty || this.dirty.has(g) || this.building.has(g) || this.writing.has(g)) {
+      // (The sizes first: the sets are empty in steady ingestion, and a lookup hashes the graph IRI.)
+      if (this.allDirty || (this.dirty.size > 0 && this.dirty.has(g)) || (this.building.size > 0 && this.building.has(g)) || (this.writing.size > 0 && this.writing.has(g))) {
         this.hold(g, rows);
         continue;
       }
@@ -49,6 +50,20 @@ export class AggregateState {
         agg = new GraphAgg(g);
         this.graphs.set(agg.iri, agg);
       }
+      if (rows.size === 1) {
+        // One observation per insert (the common case): one hash, no array.
+        const row = rows.values().next().value as ObsRow;
+        const h = hash53(row.obs);
+        if (agg.subjects.has(h)) {
+          this.markDirty(g);
+          this.hold(g, rows);
+        } else {
+          agg.subjects.add(h);
+          this.addRow(agg, row);
+        }
+        continue;
+      }
+      const hashes: number[] = [];
       let repeated = false;
       for (const row of rows.values()) {
         const h = hash53(row.obs);
@@ -56,14 +71,16 @@ export class AggregateState {
           repeated = true;
           break;
         }
+        hashes.push(h);
       }
       if (repeated) {
         this.markDirty(g);
         this.hold(g, rows);
         continue;
       }
+      let i = 0;
       for (const row of rows.values()) {
-        agg.subjects.add(hash53(row.obs));
+        agg.subjects.add(hashes[i++]!);
         this.addRow(agg, row);
       }
     }
