@@ -129,6 +129,8 @@ export const HubConfigSchema = Type.Object(
         snapshotLogBytes: Type.Integer({ minimum: 1024, default: 256 * 1024 * 1024 }),
         /** Writes accepted but not yet applied by the store worker (one insert() = one); beyond it writes get 503 overloaded. */
         maxPendingWrites: Type.Integer({ minimum: 1, default: 100_000 }),
+        /** Inserts get 503 overloaded while the oldest insert not yet applied by a store worker has waited longer than this. */
+        maxApplyLagMs: Type.Integer({ minimum: 1, default: 2000 }),
         /** Store workers holding the same data: writes go to all, a query to one, so a runaway query never stalls writes or /health (1 = no standby). */
         replicas: Type.Integer({ minimum: 1, maximum: 4, default: 2 }),
         /** Standby store workers kept current by the writes alone (no queries): promoted at once when a replica is ended. */
@@ -213,6 +215,7 @@ export const SETTINGS: Setting[] = [
   { path: ['store', 'retentionDays'], env: 'HUB_RETENTION_DAYS', flag: '--retention-days', parse: 'number' },
   { path: ['store', 'snapshotLogBytes'], env: 'HUB_SNAPSHOT_LOG_BYTES', flag: '--snapshot-log-bytes', parse: 'int' },
   { path: ['store', 'maxPendingWrites'], env: 'HUB_MAX_PENDING_WRITES', flag: '--max-pending-writes', parse: 'int' },
+  { path: ['store', 'maxApplyLagMs'], env: 'HUB_STORE_MAX_APPLY_LAG_MS', flag: '--store-max-apply-lag-ms', parse: 'int' },
   { path: ['store', 'replicas'], env: 'HUB_STORE_REPLICAS', flag: '--store-replicas', parse: 'int' },
   { path: ['store', 'standby'], env: 'HUB_STORE_STANDBY', flag: '--store-standby', parse: 'int' },
   { path: ['store', 'workerNice'], env: 'HUB_STORE_WORKER_NICE', flag: '--store-worker-nice', parse: 'int' },

@@ -15,7 +15,7 @@ import { createHub } from '../../hub/hub.ts';
 import { freePort } from '../helpers/hub.ts';
 import { ChildHub, killChildHubs, procMemory, type Rows } from './store/child-hub.ts';
 import { duringRunaway } from './store/runaway.ts';
-import { lorawanMessage, sosaMessage, sustain, type IngestFigures } from './store/ingest.ts';
+import { capacity, lorawanMessage, sosaMessage, sustain, type CapacityFigures, type IngestFigures } from './store/ingest.ts';
 import { ComunicaSide } from './store/comunica-side.ts';
 import { countQuery, dayAverageByFilter, dayAverageByGraphs, latestQuery } from './store/queries.ts';
 import { dayOf, observationChunks, type DataShape } from './store/sosa-data.ts';
@@ -190,6 +190,24 @@ for (const [name, rate, message] of [
   sustained[name] = f;
   log(`sustained ${name}: offered ${f.offeredPerSecond}/s x ${f.quadsPerMessage} quads for ${f.seconds} s: acked ${f.ackedPerSecond}/s (${f.acked} of ${f.offered}; ${f.overloaded} got 503 overloaded, ${f.failed} failed), ack p50 ${f.ackP50Ms} ms p99 ${f.ackP99Ms} ms; visible p50 ${f.visibleP50Ms} ms p99 ${f.visibleP99Ms ?? 'n/a'} ms (${f.notVisible} of ${f.visibilitySamples} samples not visible within 30 s), last sample visible ${f.drainMs} ms after the last ack, at most ${f.maxSamplesWaitingForAPoll} samples waiting for a poll`);
 }
+// The rate each shape sustains (bisection; STORE_BENCH_CAPACITY_PROBES=0 skips it): how far from a target the store is.
+const CAPACITY_PROBES = Number(process.env.STORE_BENCH_CAPACITY_PROBES ?? 5);
+const capacities: Record<string, CapacityFigures> = {};
+if (CAPACITY_PROBES > 0) {
+  for (const [name, target, message] of [
+    ['sosa8', TARGETS.insertMsgsPerS, (i: number, at: number) => sosaMessage(config.baseUrl, i, at)],
+    ['lorawan45', TARGETS.lorawanMsgsPerS, (i: number, at: number) => lorawanMessage(config.baseUrl, i, at)],
+    ['lorawanSlim15', TARGETS.lorawanMsgsPerS, (i: number, at: number) => lorawanMessage(config.baseUrl, i, at, true)],
+  ] as const) {
+    const drained = async () => {
+      while (health().pendingWrites! > 0) await new Promise((r) => setTimeout(r, 200));
+    };
+    const c = await capacity(hub.store, { message, lo: 1000, hi: Math.round(target * 1.2 * RATE_SCALE), probes: CAPACITY_PROBES, seconds: 8, visibleP99Ms: TARGETS.visibleP99Ms, startIndex: liveIndex, drained });
+    liveIndex += c.offered;
+    capacities[name] = { maxPassingPerSecond: c.maxPassingPerSecond, probes: c.probes };
+    log(`capacity ${name}: ${c.maxPassingPerSecond ?? 'none'} msgs/s passes (all acked, no 503, visibility p99 <= ${TARGETS.visibleP99Ms} ms); probes ${c.probes.map((p) => `${p.offeredPerSecond}/s ${p.pass ? 'pass' : 'fail'} (acked ${p.ackedPerSecond}/s, ${p.overloaded} refused, ack p99 ${p.ackP99Ms} ms, visible p99 ${p.visibleP99Ms ?? 'n/a'} ms)`).join('; ')}`);
+  }
+}
 // Every message acked in the runs above is in the store (and the backlog drains).
 const liveAcked = Object.values(sustained).reduce((n, f) => n + f.acked, 0);
 {
@@ -342,6 +360,7 @@ const results = {
   inProcessHub: { stopSeconds: r2(stopMs / 1000) },
   hubStoreInProcess: direct,
   sustained,
+  capacity: capacities,
   duringRunaway: runaway,
   comunica: comunicaFigures,
   ratiosComunicaOverHub: ratios,

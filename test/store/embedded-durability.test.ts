@@ -180,6 +180,26 @@ describe('EmbeddedQuadStore durability', () => {
     expect((await a.stats()).quads).toBe(11);
   });
 
+  it('rejects inserts with 503 overloaded while the oldest unapplied insert is older than maxApplyLagMs, and accepts again once applied', async () => {
+    const a = await openStore(tempDir(), { replicas: 1, standby: 0, maxApplyLagMs: 100 });
+    await a.insert(Array.from({ length: 150 }, (_, i) => triple(i)).join(''));
+    // The only worker is busy with a long query: inserts posted meanwhile wait unapplied.
+    const slow = a.query('SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?x . ?b ?q ?y . ?c ?r ?z }');
+    const first = a.insert(triple(1000), `${EX}lag`);
+    for (const until = Date.now() + 5000; a.health().applyLagMs <= 100 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20));
+    const refused = await a.insert(triple(1001), `${EX}lag`).then(() => undefined, (e: unknown) => e);
+    expect(refused).toBeInstanceOf(OverloadedError);
+    expect((refused as OverloadedError).message).toMatch(/ms behind in applying writes/);
+    expect(a.health().applyLagMs).toBeGreaterThan(100);
+    expect(a.health().overloadRefusals).toBe(1);
+    await slow;
+    await first;
+    await a.ask(`ASK { GRAPH <${EX}lag> { ?s ?p ?o } }`);
+    await a.insert(triple(1002), `${EX}lag`);
+    expect(a.health().applyLagMs).toBeLessThan(100);
+    expect(sameRdf((await a.getGraph(`${EX}lag`))!, triple(1000) + triple(1002), 'application/n-triples')).toBe(true);
+  });
+
   it('makes an acknowledged insert visible to the next query (read-your-writes)', async () => {
     const a = await openStore(tempDir());
     for (let i = 0; i < 20; i++) {

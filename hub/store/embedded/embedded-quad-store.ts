@@ -53,7 +53,10 @@ export class EmbeddedQuadStore implements QuadStore {
   private lastQuadsAt = 0;
   private sizing = false;
   private readonly counters = { pendingWrites: 0, ackedWrites: 0, applyErrors: 0, replayedRecords: 0, replayFailedRecords: 0,
-    recoveryMs: 0, workerRestarts: 0, retentionDroppedGraphs: 0, tornTails: 0 };
+    recoveryMs: 0, workerRestarts: 0, retentionDroppedGraphs: 0, tornTails: 0, overloadRefusals: 0 };
+  /** Insert batches posted and not yet applied by any member: batch number -> when posted (performance.now()). */
+  private readonly unapplied = new Map<number, number>();
+  private batches = 0;
 
   constructor(private readonly options: EmbeddedStoreOptions) {
     this.timeoutMs = options.queryTimeoutMs ?? 30_000;
@@ -189,7 +192,13 @@ export class EmbeddedQuadStore implements QuadStore {
     const wire = graph === undefined ? null : toWire(graph);
     if (wire !== null && UNSAFE_IRI.test(wire)) return Promise.reject(new BadRequestError(`Invalid graph IRI <${wire}>`));
     if (this.counters.pendingWrites >= (this.options.maxPendingWrites ?? 100_000)) {
+      this.counters.overloadRefusals++;
       return Promise.reject(new OverloadedError('The store has too many writes waiting to be applied; retry later'));
+    }
+    const lag = this.applyLagMs();
+    if (lag > (this.options.maxApplyLagMs ?? 2000)) {
+      this.counters.overloadRefusals++;
+      return Promise.reject(new OverloadedError(`The store is ${Math.round(lag)} ms behind in applying writes; retry later`));
     }
     this.counters.pendingWrites++;
     // Measured here, not at encoding: the UTF-8 length flattens a concatenated string in place while its pieces are
@@ -199,6 +208,16 @@ export class EmbeddedQuadStore implements QuadStore {
     if (!this.queueAck) this.queueAck = new Promise((res, rej) => (this.queueResolvers = { res, rej }));
     this.scheduleFlush();
     return this.queueAck;
+  }
+
+  /**
+   * How long the oldest insert batch still unapplied has waited (0 when none). Writes are refused past
+   * maxApplyLagMs: under overload the backlog would otherwise grow to maxPendingWrites, every accepted message would
+   * wait that long to become visible, and the work of holding it cut the rate acked below what the store applies.
+   */
+  private applyLagMs(): number {
+    if (this.unapplied.size === 0) return 0;
+    return performance.now() - this.unapplied.values().next().value!;
   }
 
   private scheduleFlush(): void {
@@ -221,13 +240,19 @@ export class EmbeddedQuadStore implements QuadStore {
     this.queueResolvers = undefined;
     const records = encodeInserts(batch);
     const n = batch.length; // keep only the count: the batch's strings can be collected once encoded
+    const id = ++this.batches;
+    this.unapplied.set(id, performance.now());
     this.host!.request({ op: 'insert', records }).then(
       (r) => {
+        this.unapplied.delete(id);
         this.counters.pendingWrites -= n;
         this.counters.applyErrors += r.errors;
         if (r.quads !== undefined) (this.lastQuads = r.quads), (this.lastQuadsAt = performance.now());
       },
-      () => (this.counters.pendingWrites -= n),
+      () => {
+        this.unapplied.delete(id);
+        this.counters.pendingWrites -= n;
+      },
     );
     this.order.appendInserts(this.log, records).then(
       () => ((this.counters.ackedWrites += n), resolvers.res()),
@@ -367,6 +392,7 @@ export class EmbeddedQuadStore implements QuadStore {
       requestsInFlight: host?.inFlight ?? 0,
       logBytesWritten: this.log?.bytesWritten ?? 0,
       logSyncs: this.log?.syncs ?? 0,
+      applyLagMs: Math.round(this.applyLagMs()),
       ...this.counters,
     };
   }

@@ -15,6 +15,8 @@ export interface EmbeddedStoreOptions {
   snapshotLogBytes?: number;
   /** Writes accepted but not yet applied by the worker, counted in calls (one insert() = one), before 503 overloaded. */
   maxPendingWrites?: number;
+  /** Inserts are refused (503 overloaded) while the oldest insert not yet applied has waited longer (config.store.maxApplyLagMs). */
+  maxApplyLagMs?: number;
   /** Drop observation graphs older than this many days (0 = never), on open and every `retentionIntervalMs`. */
   retentionDays?: number;
   retentionIntervalMs?: number;
@@ -51,6 +53,7 @@ export function embeddedStoreOptions(config: HubConfig): EmbeddedStoreOptions {
     queryTimeoutMs: config.queryTimeoutMs,
     snapshotLogBytes: config.store.snapshotLogBytes,
     maxPendingWrites: config.store.maxPendingWrites,
+    maxApplyLagMs: config.store.maxApplyLagMs,
     retentionDays: config.store.retentionDays,
     replicas: config.store.replicas,
     standby: config.store.standby,
