@@ -7,6 +7,7 @@
 // so an answer is always the store's own answer (up to the order of ties and of unordered solutions, and double sums).
 import { DEFAULT_GRAPH, type GraphName, type JsonBinding, type QueryOptions, type QueryResult, type QuadStore, type UpdateOptions } from '../quad-store.ts';
 import { evaluate, serialise } from './answer.ts';
+import { flat } from './model.ts';
 import { Rebuilder } from './rebuild.ts';
 import { scanNQuads } from './scan.ts';
 import { recognise } from './shapes.ts';
@@ -159,9 +160,12 @@ export class AggregatingQuadStore implements QuadStore {
     this.counters.scanChars += nquads.length;
     this.counters.scanMs += performance.now() - started;
     if (this.state.dirty.size || this.state.allDirty) this.rebuilder.kick();
-    // A refused insert is not in the store: its graphs are rebuilt (the caller still gets the rejection).
+    // A refused insert is not in the store: its graphs are rebuilt (the caller still gets the rejection). Only copies of
+    // the graph names are kept meanwhile: the scan's strings are slices of the text, and holding them until the ack
+    // kept every message's text alive through young-generation GCs.
+    const graphs = [...scan.graphs.keys()].map(flat);
     written.catch(() => {
-      for (const g of scan.graphs.keys()) this.state.markDirty(g);
+      for (const g of graphs) this.state.markDirty(g);
       this.rebuilder.kick();
     });
     return written;
