@@ -7,6 +7,9 @@ export function observationGraph(baseUrl: string, thingId: string, time: Date): 
   return `${baseUrl}/graphs/observations/${encodeURIComponent(thingId)}/${time.toISOString().slice(0, 10)}`;
 }
 
+/** Characters no IRI holds (RFC 3987: controls, space, <>"{}|^`\\): no store holds a graph named with one. */
+export const UNSAFE_IRI = /[\u0000-\u0020<>"{}|^`\\\u007F-\u009F]/;
+
 const OBSERVATION_GRAPH = /\/graphs\/observations\/([^/]+)\/(\d{4}-\d{2}-\d{2})$/;
 
 /** Parses an observation graph IRI; undefined for any other graph. */

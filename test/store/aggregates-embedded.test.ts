@@ -45,6 +45,28 @@ describe('aggregates over the embedded store', () => {
     }
   });
 
+  it('forgets what it scanned from inserts the store refused (overloaded, or a graph IRI no store holds)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agg-emb-'));
+    dirs.push(dir);
+    const inner = new EmbeddedQuadStore({ dir, maxPendingWrites: 3 });
+    const agg = new AggregatingQuadStore(inner);
+    await agg.open();
+    try {
+      const chunks = [...observationChunks('http://hub.test', shape, 1)].slice(0, 6);
+      // One tick: the first three share a group commit, the last three are refused (maxPendingWrites) after the scan.
+      const settled = await Promise.allSettled(chunks.map((c) => agg.insert(c)));
+      expect(settled.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'rejected', 'rejected']);
+      // A graph IRI the store refuses: scanned, then refused.
+      await expect(agg.insert(chunks[0]!.replace(/ <[^>]+> \.\n/g, ' .\n'), 'http://hub.test/bad graph')).rejects.toThrow(/Invalid graph IRI/);
+      await agg.aggregatesIdle();
+      expect(agg.health().aggregatesReady).toBe(1);
+      for (const q of [dash.countAll, dash.countPerSensor, dash.latestPerProperty]) expect(await answers(agg, q)).toEqual(await answers(inner, q));
+      expect(await answers(agg, dash.countAll)).toEqual([JSON.stringify([['n', { type: 'literal', value: '3', datatype: 'http://www.w3.org/2001/XMLSchema#integer' }]])]);
+    } finally {
+      await agg.close();
+    }
+  });
+
   it('the hub answers /sparql dashboard queries from the aggregates', async () => {
     const hub = await startTestHub();
     try {

@@ -24,6 +24,9 @@ export interface AggregatingOptions {
 export class AggregatingQuadStore implements QuadStore {
   readonly state = new AggregateState();
   private readonly rebuilder: Rebuilder;
+  /** The last insert's promise and the graphs of the inserts sharing it (see insert()). */
+  private lastWritten: Promise<void> | undefined;
+  private lastGraphs = new Set<string>();
   private readonly counters = { aggregateAnswers: 0, aggregateDelegated: 0, scanCalls: 0, scanChars: 0, scanMs: 0, scanUnreadable: 0 };
   /** Inner counters whose change means writes the aggregates did not see (failed applies, retention drops). */
   private seen = { applyErrors: 0, retentionDroppedGraphs: 0 };
@@ -162,12 +165,18 @@ export class AggregatingQuadStore implements QuadStore {
     if (this.state.dirty.size || this.state.allDirty) this.rebuilder.kick();
     // A refused insert is not in the store: its graphs are rebuilt (the caller still gets the rejection). Only copies of
     // the graph names are kept meanwhile: the scan's strings are slices of the text, and holding them until the ack
-    // kept every message's text alive through young-generation GCs.
-    const graphs = [...scan.graphs.keys()].map(flat);
-    written.catch(() => {
-      for (const g of graphs) this.state.markDirty(g);
-      this.rebuilder.kick();
-    });
+    // kept every message's text alive through young-generation GCs. The inserts of one group commit share one promise
+    // (EmbeddedQuadStore), so they share one handler and one set of names.
+    if (written !== this.lastWritten) {
+      const graphs = new Set<string>();
+      this.lastWritten = written;
+      this.lastGraphs = graphs;
+      written.catch(() => {
+        for (const g of graphs) this.state.markDirty(g);
+        this.rebuilder.kick();
+      });
+    }
+    for (const g of scan.graphs.keys()) if (!this.lastGraphs.has(g)) this.lastGraphs.add(flat(g));
     return written;
   }
 

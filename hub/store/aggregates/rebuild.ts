@@ -3,6 +3,7 @@
 // Each batch is one SELECT over at most a few thousand statements (its JSON parse stays in the low milliseconds), and
 // the next batch waits for setImmediate, so the event loop is never held. A graph written again while its batch runs
 // is discarded from the batch and stays dirty.
+import { UNSAFE_IRI } from '../graphs.ts';
 import type { JsonBinding, JsonTerm, QuadStore } from '../quad-store.ts';
 import { addStatement, RDF_TYPE, SOSA, type ScanResult, type Term } from './scan.ts';
 import { AggregateState, TOP_K } from './state.ts';
@@ -150,10 +151,13 @@ export class Rebuilder {
       s.dirty.delete(g);
       s.building.add(g);
     }
+    // A name no IRI can have (scanned from an insert the store then refused) names no graph of the store, and cannot be
+    // written in the query: such graphs are rebuilt empty, or one would fail every batch it is in, forever.
+    const queried = picked.filter((g) => !UNSAFE_IRI.test(g));
     let bindings: JsonBinding[];
     try {
       this.counters.rebuildQueries++;
-      bindings = await this.store.select(statements(`VALUES ?g { ${picked.map((g) => `<${g}>`).join(' ')} }`));
+      bindings = queried.length ? await this.store.select(statements(`VALUES ?g { ${queried.map((g) => `<${g}>`).join(' ')} }`)) : [];
     } catch (e) {
       for (const g of picked) {
         s.building.delete(g);

@@ -5,6 +5,7 @@
 // is never logged), then logged, then resolved; append-order.ts keeps the log in apply order. Start: latest snapshot +
 // log replay. Snapshots: snapshotter.ts. Runaway queries and worker rebuilds: worker-host.ts.
 import { assertManageable } from '../query-complexity.ts';
+import { UNSAFE_IRI } from '../graphs.ts';
 import { mkdir } from 'node:fs/promises';
 import { BadRequestError, OverloadedError, StoreError } from '../../errors.ts';
 import type { GraphName, JsonBinding, QueryOptions, QueryResult, QuadStore, UpdateOptions } from '../quad-store.ts';
@@ -23,8 +24,6 @@ import { Retention } from './retention.ts';
 import { AppendOrder } from './append-order.ts';
 import { askVia, constructVia, selectVia } from './query-results.ts';
 
-/** Characters no IRI holds (RFC 3987: controls, space, <>"{}|^`\): refused before the write is logged. */
-const UNSAFE_IRI = /[\u0000-\u0020<>"{}|^`\\\u007F-\u009F]/;
 
 /** What the store talks to: one worker (rebuilt in place when it fails) or a replica set of workers. */
 type Engines = WorkerHost | ReplicaSet;
