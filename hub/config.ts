@@ -129,8 +129,8 @@ export const HubConfigSchema = Type.Object(
         snapshotLogBytes: Type.Integer({ minimum: 1024, default: 256 * 1024 * 1024 }),
         /** Writes accepted but not yet applied by the store worker (one insert() = one); beyond it writes get 503 overloaded. */
         maxPendingWrites: Type.Integer({ minimum: 1, default: 100_000 }),
-        /** Inserts get 503 overloaded while the oldest insert not yet applied by a store worker has waited longer than this. */
-        maxApplyLagMs: Type.Integer({ minimum: 1, default: 2000 }),
+        /** Inserts get 503 overloaded while the oldest insert not yet applied by a store worker has waited longer than this (0 = no bound). */
+        maxApplyLagMs: Type.Integer({ minimum: 0, default: 0 }),
         /** Store workers holding the same data: writes go to all, a query to one, so a runaway query never stalls writes or /health (1 = no standby). */
         replicas: Type.Integer({ minimum: 1, maximum: 4, default: 2 }),
         /** Standby store workers kept current by the writes alone (no queries): promoted at once when a replica is ended. */

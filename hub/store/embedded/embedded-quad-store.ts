@@ -194,8 +194,9 @@ export class EmbeddedQuadStore implements QuadStore {
       this.counters.overloadRefusals++;
       return Promise.reject(new OverloadedError('The store has too many writes waiting to be applied; retry later'));
     }
-    const lag = this.applyLagMs();
-    if (lag > (this.options.maxApplyLagMs ?? 2000)) {
+    const maxLag = this.options.maxApplyLagMs ?? 0;
+    const lag = maxLag > 0 ? this.applyLagMs() : 0;
+    if (lag > maxLag) {
       this.counters.overloadRefusals++;
       return Promise.reject(new OverloadedError(`The store is ${Math.round(lag)} ms behind in applying writes; retry later`));
     }
@@ -210,9 +211,10 @@ export class EmbeddedQuadStore implements QuadStore {
   }
 
   /**
-   * How long the oldest insert batch still unapplied has waited (0 when none). Writes are refused past
-   * maxApplyLagMs: under overload the backlog would otherwise grow to maxPendingWrites, every accepted message would
-   * wait that long to become visible, and the work of holding it cut the rate acked below what the store applies.
+   * How long the oldest insert batch still unapplied has waited (0 when none). With maxApplyLagMs set, inserts are
+   * refused past it: a store offered more than it applies then holds seconds of backlog, not maxPendingWrites of it.
+   * Off by default: a query applies the graphs it reads first, so it waits only for their part of a backlog, while
+   * refusing early would drop the messages of a burst that senders without retries (UDP, MQTT QoS 0) cannot resend.
    */
   private applyLagMs(): number {
     if (this.unapplied.size === 0) return 0;

@@ -15,7 +15,7 @@ export interface EmbeddedStoreOptions {
   snapshotLogBytes?: number;
   /** Writes accepted but not yet applied by the worker, counted in calls (one insert() = one), before 503 overloaded. */
   maxPendingWrites?: number;
-  /** Inserts are refused (503 overloaded) while the oldest insert not yet applied has waited longer (config.store.maxApplyLagMs). */
+  /** Inserts are refused (503 overloaded) while the oldest insert not yet applied has waited longer (config.store.maxApplyLagMs; 0 or unset = no bound). */
   maxApplyLagMs?: number;
   /** Drop observation graphs older than this many days (0 = never), on open and every `retentionIntervalMs`. */
   retentionDays?: number;
