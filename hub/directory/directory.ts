@@ -258,8 +258,16 @@ export class Directory {
     const exp = computeExpires(now, ttl, expires);
     if (exp) entry.expires = exp;
     const rdf = await entryToNTriples(entry);
-    await this.rdf.put(id, rdf, this.entries.has(id));
-    await this.files?.save(entry, rdf);
+    // The store's insert and the TD file's write (each durable on its own) run side by side, not one after the other.
+    // A file written beside a failed insert is put back as it was, so a refused registration is not on disk at the
+    // next start.
+    const previous = this.entries.get(id);
+    const [stored, saved] = await Promise.allSettled([this.rdf.put(id, rdf, previous !== undefined), this.files?.save(entry, rdf)]);
+    if (stored.status === 'rejected') {
+      if (saved.status === 'fulfilled' && this.files) await (previous ? this.files.save(previous) : this.files.remove(id)).catch(() => undefined);
+      throw stored.reason;
+    }
+    if (saved.status === 'rejected') throw saved.reason;
     if (!existing) this.sortedIds = undefined;
     this.entries.set(id, entry);
     this.track(entry);

@@ -86,6 +86,8 @@ export class LiveState {
         this.onListenerError(e);
       }
     }
+    // Most hubs have no subscribeAll listener: no copy of an empty listener list per message.
+    if (this.emitter.listenerCount(ANY) === 0) return;
     for (const listener of this.emitter.listeners(ANY) as MessageListener[]) {
       try {
         listener(message, merged, own);

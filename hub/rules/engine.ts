@@ -128,10 +128,22 @@ export class RuleEngine {
     this.checkDomain(def);
     this.checkWrites(def);
     this.checkCycle(def);
-    if (opts.persist !== false) await this.options.store.save(name, def.source);
-    // Read after the write: a put of the same name may have been deployed while this one's file was written.
-    const old = this.rules.get(name);
     const id = ruleThingId(name);
+    const td = this.options.ruleTd(name, def.title, def.domain);
+    // The definition's durable write and the rule Thing's registration (its TD's own durable writes in the directory)
+    // run side by side: one after the other, each deploy waited for the file's two fsyncs and then for the TD's.
+    const [saved, registered] = await Promise.allSettled([
+      opts.persist !== false ? this.options.store.save(name, def.source) : undefined,
+      this.options.things.registerVirtualSensor({ id, td }),
+    ]);
+    if (saved.status === 'rejected') {
+      // Not deployed: the Thing registered beside the failed write goes again, or becomes the running rule's again.
+      const running = this.rules.get(name);
+      if (registered.status === 'fulfilled') await this.unregister(id, running).catch((e) => this.onError(e, `rule Thing ${id} not restored`));
+      throw saved.reason;
+    }
+    // Read after the writes: a put of the same name may have been deployed while this one's files were written.
+    const old = this.rules.get(name);
     if (old) this.unsubscribe(old);
     const rt: RuleRuntime = {
       def,
@@ -150,11 +162,22 @@ export class RuleEngine {
     if (!kept && this.memory.delete(name)) this.memoryDirty = true;
     this.domains.set(id, def.domain);
     this.rules.set(name, rt);
-    await this.options.things.registerVirtualSensor({ id, td: this.options.ruleTd(name, def.title, def.domain) });
+    if (registered.status === 'rejected') throw registered.reason;
     this.subscribe(rt);
     this.publishStatus(rt);
     this.counters.deployed += 1;
     return { created: !old, rule: def };
+  }
+
+  /** Undoes a registration whose definition was not saved: the running rule's Thing again, or no Thing. */
+  private async unregister(id: string, running: RuleRuntime | undefined): Promise<void> {
+    if (running) {
+      await this.options.things.registerVirtualSensor({ id, td: this.options.ruleTd(running.def.name, running.def.title, running.def.domain) });
+      return;
+    }
+    await this.options.things.remove(id);
+    await this.options.directory.delete(id);
+    this.domains.delete(id);
   }
 
   get(name: string): { definition: Record<string, unknown>; thing: string; domain: string; status: RuleStatus } {
@@ -233,6 +256,9 @@ export class RuleEngine {
   private checkCycle(def: RuleDefinition): void {
     const triggeredBy = (d: RuleDefinition): string[] =>
       d.triggers.flatMap((t) => (t.kind === 'property' || t.kind === 'event' ? [d.things[t.thing]!] : [])).filter((id) => id.startsWith(RULE_PREFIX)).map((id) => id.slice(RULE_PREFIX.length));
+    // A cycle through def comes back to def through one of its triggers: a rule that no rule Thing triggers closes
+    // none, and is let through without walking the other rules (that walk cost O(rules) per deploy, 1.5 s for 1,000).
+    if (triggeredBy(def).length === 0) return;
     const defs = new Map([...this.rules].map(([n, r]) => [n, r.def]));
     defs.set(def.name, def);
     // Edge X -> R when R triggers on X's Thing; a cycle through def is a path from def back to def.

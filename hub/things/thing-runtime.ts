@@ -306,6 +306,8 @@ export class ThingRuntime implements ThingInteractions {
   /** Observed properties change and events fire on each uplink (events named like a value, and `uplink`). */
   private onUplink(entry: Entry, message: MessageEnvelope, values: Readonly<Record<string, unknown>>): void {
     const { thing } = entry;
+    // Most Things have no observer: one lookup, not a key built per value (3 % of the main thread in `bench virtual`).
+    if (!this.observers.hasAny(thing.id)) return;
     // `values`: the Thing's property values after this message (payload fields and the mapped observations' results).
     for (const [name, value] of Object.entries(values)) {
       if (thing.properties[name] && this.observers.has(thing.id, 'property', name)) {

@@ -42,9 +42,17 @@ export class EvaluationError extends HubError {
   }
 }
 
+/** What evaluateNow answers when only JSONata (asynchronous) can: the caller then awaits evaluate(). */
+export const NOT_NOW: unique symbol = Symbol('evaluate asynchronously');
+
 export interface CompiledExpression {
   readonly source: string;
   evaluate(input: unknown, bindings?: Record<string, unknown>): Promise<unknown>;
+  /**
+   * The synchronous subset's answer, or NOT_NOW (then evaluate() decides, with JSONata's errors): a stream sensor's
+   * sample that needs no promise goes through its operators in one call (hub/virtual/stream-sensor.ts).
+   */
+  evaluateNow(input: unknown, bindings?: Record<string, unknown>): unknown;
 }
 
 type Node = Record<string, unknown>;
@@ -96,6 +104,14 @@ export function compileExpression(source: unknown, pointer: string, limits: Expr
   const options = { timeout: limits.timeoutMs, stack: limits.maxDepth, sequence: limits.maxSequence };
   return {
     source,
+    evaluateNow(input, bindings) {
+      if (!fast) return NOT_NOW;
+      try {
+        return fast.evaluate(input, bindings);
+      } catch {
+        return NOT_NOW; // FALLBACK (or anything unexpected): evaluate() asks JSONata
+      }
+    },
     evaluate(input, bindings) {
       if (fast) {
         try {

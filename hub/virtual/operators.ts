@@ -1,6 +1,6 @@
 // Stream operators of virtual sensors: filter, map, windows per key, MAD outlier removal, join, fusion, travel times.
 import { encodeSerial } from '../bindings/cookie/codec.ts';
-import type { CompiledExpression } from './expression.ts';
+import { NOT_NOW, type CompiledExpression } from './expression.ts';
 import type { OperatorDefinition } from './definition.ts';
 import { aggregate, madKeep } from './stats.ts';
 import { TravelTimeLink, WeightedTravelTimeLink, type TravelTimeEstimate } from './travel-time.ts';
@@ -39,6 +39,13 @@ function union(lists: string[][]): string[] {
   return [...out];
 }
 
+/** union() of the members' sources, newest member first, without the list of lists (once per window emission). */
+function newestSources(members: ReadonlyArray<{ sources: string[] }>): string[] {
+  const out = new Set<string>();
+  for (let i = members.length - 1; i >= 0 && out.size < MAX_SOURCES; i--) for (const s of members[i]!.sources) if (out.size < MAX_SOURCES) out.add(s);
+  return [...out];
+}
+
 /** A Map bounded in keys: the oldest inserted key goes first. */
 function boundedGet<V>(map: Map<string, V>, key: string, make: () => V): V {
   let v = map.get(key);
@@ -53,16 +60,24 @@ const asNumber = (v: unknown): number | undefined => (typeof v === 'number' && N
 
 export function createOperator(def: OperatorDefinition, expressions: Map<string, CompiledExpression>): Operator {
   switch (def.op) {
+    // Synchronous when the expression's fast subset answers (no promise per sample), else through JSONata.
     case 'filter': {
       const where = expressions.get(def.id)!;
-      return { process: async (s) => ((await where.evaluate(expressionInput(s))) === true ? [s] : []) };
+      return {
+        process: (s) => {
+          const input = expressionInput(s);
+          const v = where.evaluateNow(input);
+          return v === NOT_NOW ? later(where, input, s, kept) : kept(s, v);
+        },
+      };
     }
     case 'map': {
       const expr = expressions.get(def.id)!;
       return {
-        process: async (s) => {
-          const value = await expr.evaluate(expressionInput(s));
-          return value === undefined ? [] : [{ ...s, value }];
+        process: (s) => {
+          const input = expressionInput(s);
+          const v = expr.evaluateNow(input);
+          return v === NOT_NOW ? later(expr, input, s, mapped) : mapped(s, v);
         },
       };
     }
@@ -79,6 +94,21 @@ export function createOperator(def: OperatorDefinition, expressions: Map<string,
     case 'weighted-travel-time':
       return new WeightedOperator(def);
   }
+}
+
+/** A filter's samples out: the sample when its expression gave true. */
+function kept(s: Sample, v: unknown): Sample[] {
+  return v === true ? [s] : [];
+}
+
+/** A map's samples out: the sample with the expression's value, none when it gave nothing. */
+function mapped(s: Sample, value: unknown): Sample[] {
+  return value === undefined ? [] : [{ ...s, value }];
+}
+
+/** The samples out once JSONata has evaluated (outside the per-sample functions: their closures cost on every call). */
+function later(expression: CompiledExpression, input: unknown, s: Sample, out: (s: Sample, v: unknown) => Sample[]): Promise<Sample[]> {
+  return expression.evaluate(input).then((v) => out(s, v));
 }
 
 type Def<K extends OperatorDefinition['op']> = Extract<OperatorDefinition, { op: K }>;
@@ -123,7 +153,7 @@ class WindowOperator implements Operator {
       thing: s.thing,
       value: aggregate(members.map((m) => m.value), this.def.aggregates),
       fields: s.fields,
-      sources: union(members.map((m) => m.sources)),
+      sources: newestSources(members),
       window: { start, end: s.time, count: members.length },
     }];
   }

@@ -47,6 +47,28 @@ export function unitIri(unit: string | undefined): string | undefined {
   return /^[A-Za-z0-9_-]+$/.test(local) ? QUDT_UNIT + local : undefined;
 }
 
+/**
+ * observationIri for one sensor's samples, with the IRI-safe forms of Thing ids and property names kept (at most
+ * 10,000 each; then started afresh): only the message id differs from one sample to the next.
+ */
+export function observationIris(baseUrl: string): (thingId: string, messageId: string, property: string) => string {
+  const things = new Map<string, string>();
+  const properties = new Map<string, string>();
+  return (thingId, messageId, property) => {
+    let thing = things.get(thingId);
+    if (thing === undefined) {
+      if (things.size >= 10_000) things.clear();
+      things.set(thingId, (thing = `${baseUrl}/things/${iriSafe(thingId)}/observations/`));
+    }
+    let prop = properties.get(property);
+    if (prop === undefined) {
+      if (properties.size >= 10_000) properties.clear();
+      properties.set(property, (prop = iriSafe(property)));
+    }
+    return `${thing}${iriSafe(messageId)}/${prop}`;
+  };
+}
+
 export interface OutputItem {
   value: unknown;
   unit?: string;

@@ -7,7 +7,7 @@ import { NotFoundError } from '../errors.ts';
 import type { LiveState, MessageEnvelope } from '../routing/live-state.ts';
 import type { QuadStore } from '../store/quad-store.ts';
 import { compileStream, DefinitionError, SENSOR_NAME, validateDefinition, type VirtualDefinition } from './definition.ts';
-import { observationIri, outputEnvelope, VIRTUAL_MAPPING, type OutputItem } from './publish.ts';
+import { observationIris, outputEnvelope, VIRTUAL_MAPPING, type OutputItem } from './publish.ts';
 import { checkSparqlDefinition, SparqlSensor } from './sparql-sensor.ts';
 import { StreamSensor, type Publication } from './stream-sensor.ts';
 import { virtualThingDescription, type TdDirectory } from './thing.ts';
@@ -56,7 +56,8 @@ interface Deployed {
   droppedOutputs: number;
 }
 
-export const virtualThingId = (name: string): string => `urn:wot-hub:virtual:${name}`;
+const VIRTUAL_PREFIX = 'urn:wot-hub:virtual:';
+export const virtualThingId = (name: string): string => `${VIRTUAL_PREFIX}${name}`;
 const MAX_SENSORS = 10_000;
 const MAX_PENDING = 256;
 /**
@@ -169,10 +170,24 @@ export class VirtualService extends EventEmitter {
     }
     const d: Deployed = { name, thingId, definition, updatedAt: new Date().toISOString(), unsubscribe: [], seq: 0, writing: Promise.resolve(), pending: 0, droppedOutputs: 0 };
     this.deps.mapping.attach(thingId, VIRTUAL_MAPPING);
-    await this.deps.things.registerVirtualSensor({ id: thingId, td });
+    // The definition's durable write runs beside the Thing's registration (the TD's own durable writes), not after it.
+    // A definition written beside a failed registration is put back as it was on disk, so a refused PUT does not
+    // deploy at the next start.
+    const file = join(this.dir, `${name}.json`);
+    const [registered, saved] = await Promise.allSettled([
+      this.deps.things.registerVirtualSensor({ id: thingId, td }),
+      persist ? writeFileDurably(file, JSON.stringify({ name, updatedAt: d.updatedAt, definition }, null, 2)) : undefined,
+    ]);
+    if (registered.status === 'rejected') {
+      if (persist && saved.status === 'fulfilled') {
+        const restore = existing ? writeFileDurably(file, JSON.stringify({ name, updatedAt: existing.updatedAt, definition: existing.definition }, null, 2)) : removeFileDurably(file);
+        await restore.catch((e) => this.deps.log?.warn({ err: e, virtual: name }, 'virtual sensor file not restored'));
+      }
+      throw registered.reason;
+    }
     if (compiled && definition.kind !== 'sparql') {
       const stream = new StreamSensor(compiled, {
-        observationIri: (thing, messageId, property) => observationIri(this.deps.config.baseUrl, thing, messageId, property),
+        observationIri: observationIris(this.deps.config.baseUrl),
         publish: (p) => this.publishStream(d, p),
         onError: (e) => this.deps.log?.warn({ err: e, virtual: name }, 'virtual sensor operator failed'),
       });
@@ -190,10 +205,7 @@ export class VirtualService extends EventEmitter {
       sparql.start();
     }
     this.sensors.set(name, d);
-    if (persist) {
-      const file = join(this.dir, `${name}.json`);
-      await writeFileDurably(file, JSON.stringify({ name, updatedAt: d.updatedAt, definition }, null, 2));
-    }
+    if (saved.status === 'rejected') throw saved.reason;
     return { created: !existing };
   }
 
@@ -217,7 +229,8 @@ export class VirtualService extends EventEmitter {
 
   /** The chain of sensor names from Thing `id` back to `target`, when `id` (a virtual sensor) reads `target`. */
   private dependsOn(id: string, target: string, seen: Set<string>): string[] | undefined {
-    const d = [...this.sensors.values()].find((s) => s.thingId === id);
+    // A sensor's Thing id is virtualThingId(its name): found by name, not by a walk over every sensor per input.
+    const d = id.startsWith(VIRTUAL_PREFIX) ? this.sensors.get(id.slice(VIRTUAL_PREFIX.length)) : undefined;
     if (!d || seen.has(d.name) || d.definition.kind === 'sparql') return undefined;
     seen.add(d.name);
     for (const input of Object.values(d.definition.inputs)) {

@@ -1,6 +1,7 @@
 // A running stream virtual sensor: input samples (from live state) -> operators in order -> output values to publish.
 import type { MessageEnvelope } from '../routing/live-state.ts';
 import type { CompiledStream, InputDefinition, OutputDefinition } from './definition.ts';
+import { NOT_NOW } from './expression.ts';
 import { createOperator, expressionInput, type Operator, type Sample } from './operators.ts';
 
 export interface Publication {
@@ -105,65 +106,146 @@ export class StreamSensor {
     this.queue.length = 0;
   }
 
-  private async drain(): Promise<void> {
+  /**
+   * Runs the queued samples in order. A sample whose operators and outputs all answer synchronously (the fast
+   * expression subset, windows) goes through in one call, with no promise; the first step that returns a promise holds
+   * the queue until it ends. The closures that resume after a promise live in the *Later methods: a closure made in
+   * these per-sample functions costs its context on every call (and tsx's keepNames a defineProperty per closure).
+   */
+  private drain(): Promise<void> {
     this.draining = true;
     try {
       while (this.queue.length && !this.stopped) {
         const [stream, sample] = this.queue.shift()!;
+        let pending: Promise<void> | undefined;
         try {
-          await this.emit(stream, sample, 0);
+          pending = this.emit(stream, sample, 0);
         } catch (e) {
           this.fail(e);
         }
+        if (pending) return this.drainLater(pending);
       }
-    } finally {
+    } catch (e) {
       this.draining = false;
+      throw e;
     }
+    this.draining = false;
+    return DONE;
   }
 
-  private async emit(stream: string, sample: Sample, depth: number): Promise<void> {
+  private drainLater(pending: Promise<void>): Promise<void> {
+    return pending.then(
+      () => this.drain(),
+      (e) => {
+        this.fail(e);
+        return this.drain();
+      },
+    );
+  }
+
+  /** The sample's outputs, then each operator that reads its stream; undefined when all of it ran synchronously. */
+  private emit(stream: string, sample: Sample, depth: number): Promise<void> | undefined {
     const outs = this.outputsOf.get(stream);
-    if (outs) await this.publish(outs, sample);
-    if (depth > this.operators.size) return; // cannot happen (the graph is acyclic); a guard all the same
-    for (const id of this.consumers.get(stream) ?? []) {
-      let produced: Sample[];
+    const published = outs ? this.publish(outs, sample, {}, 0) : undefined;
+    if (published) return this.consumeLater(published, stream, sample, depth, 0);
+    return this.consume(stream, sample, depth, 0);
+  }
+
+  /** The operators reading `stream` from the `first`-th on, each one's samples emitted in order before the next. */
+  private consume(stream: string, sample: Sample, depth: number, first: number): Promise<void> | undefined {
+    if (depth > this.operators.size) return undefined; // cannot happen (the graph is acyclic); a guard all the same
+    const consumers = this.consumers.get(stream);
+    if (!consumers) return undefined;
+    for (let c = first; c < consumers.length; c++) {
+      const id = consumers[c]!;
+      let produced: Sample[] | Promise<Sample[]>;
       try {
-        produced = await this.operators.get(id)!.process(sample, stream);
+        produced = this.operators.get(id)!.process(sample, stream);
       } catch (e) {
         this.fail(e);
         continue;
       }
-      for (const p of produced) await this.emit(id, p, depth + 1);
+      if (produced instanceof Promise) return this.processedLater(produced, id, stream, sample, depth, c);
+      const pending = this.emitAll(id, produced, 0, depth + 1);
+      if (pending) return this.consumeLater(pending, stream, sample, depth, c + 1);
     }
+    return undefined;
   }
 
-  private async publish(outs: Array<[string, OutputDefinition]>, sample: Sample): Promise<void> {
-    const values: Record<string, unknown> = {};
-    for (const [name, out] of outs) {
+  private consumeLater(pending: Promise<void>, stream: string, sample: Sample, depth: number, next: number): Promise<void> {
+    return pending.then(() => this.consume(stream, sample, depth, next));
+  }
+
+  /** An operator's promised samples: emitted, then the next operator; a rejection is counted and the next one runs. */
+  private processedLater(produced: Promise<Sample[]>, id: string, stream: string, sample: Sample, depth: number, c: number): Promise<void> {
+    return produced.then(
+      (ps) => {
+        const pending = this.emitAll(id, ps, 0, depth + 1);
+        return pending ? this.consumeLater(pending, stream, sample, depth, c + 1) : this.consume(stream, sample, depth, c + 1);
+      },
+      (e) => {
+        this.fail(e);
+        return this.consume(stream, sample, depth, c + 1);
+      },
+    );
+  }
+
+  private emitAll(stream: string, samples: Sample[], first: number, depth: number): Promise<void> | undefined {
+    for (let i = first; i < samples.length; i++) {
+      const pending = this.emit(stream, samples[i]!, depth);
+      if (pending) return this.emitAllLater(pending, stream, samples, i + 1, depth);
+    }
+    return undefined;
+  }
+
+  private emitAllLater(pending: Promise<void>, stream: string, samples: Sample[], next: number, depth: number): Promise<void> {
+    return pending.then(() => this.emitAll(stream, samples, next, depth));
+  }
+
+  /** Values of the outputs read from a stream; a promise only when an output expression needs JSONata. */
+  private publish(outs: Array<[string, OutputDefinition]>, sample: Sample, values: Record<string, unknown>, first: number): Promise<void> | undefined {
+    for (let i = first; i < outs.length; i++) {
+      const [name, out] = outs[i]!;
       let v: unknown;
       if (out.expression !== undefined) {
-        try {
-          v = await this.compiled.expressions.get(`output:${name}`)!.evaluate(expressionInput(sample));
-        } catch (e) {
-          this.fail(e);
-          continue;
-        }
+        const expression = this.compiled.expressions.get(`output:${name}`)!;
+        const input = expressionInput(sample);
+        v = expression.evaluateNow(input);
+        if (v === NOT_NOW) return this.publishLater(expression.evaluate(input), outs, sample, values, i);
       } else if (out.select !== undefined) {
         v = typeof sample.value === 'object' && sample.value !== null ? (sample.value as Record<string, unknown>)[out.select] : undefined;
       } else v = sample.value;
       v = coerce(v, out.type);
       if (v !== undefined) values[name] = v;
     }
-    if (Object.keys(values).length === 0) return;
+    if (Object.keys(values).length === 0) return undefined;
     this.counters.published += 1;
     // Not awaited: the store write of an output (the service keeps them in order) never holds the next samples.
     try {
       const done = this.options.publish({ values, sample, outputs: Object.fromEntries(outs) });
-      if (done) done.catch((e) => this.fail(e));
+      if (done) done.catch(this.failed);
     } catch (e) {
       this.fail(e);
     }
+    return undefined;
   }
+
+  /** The i-th output's value from JSONata (a failure is counted and the output left out), then the outputs after it. */
+  private publishLater(value: Promise<unknown>, outs: Array<[string, OutputDefinition]>, sample: Sample, values: Record<string, unknown>, i: number): Promise<void> {
+    return value.then(
+      (w) => {
+        const v = coerce(w, outs[i]![1].type);
+        if (v !== undefined) values[outs[i]![0]] = v;
+        return this.publish(outs, sample, values, i + 1);
+      },
+      (e) => {
+        this.fail(e);
+        return this.publish(outs, sample, values, i + 1);
+      },
+    );
+  }
+
+  private readonly failed = (e: unknown): void => this.fail(e);
 
   private fail(e: unknown): void {
     this.counters.errors += 1;
@@ -175,6 +257,8 @@ export class StreamSensor {
     }
   }
 }
+
+const DONE: Promise<void> = Promise.resolve();
 
 /** A value as its output's type says (integer rounds; a number that is not finite is no value). */
 function coerce(v: unknown, type: OutputDefinition['type']): unknown {

@@ -115,11 +115,27 @@ describe('operators', () => {
   });
 
   it('a full queue drops and counts samples instead of growing', async () => {
-    const sensor = new StreamSensor(compileStream(validateDefinition({ inputs: { t: { thing: 'x' } }, operators: [{ id: 'm', op: 'map', from: 't', expression: 'value + 1' }], outputs: { v: { from: 'm' } } }) as StreamDefinition), { observationIri: () => 'o', publish: () => {}, maxQueue: 10 });
+    // $sum is not in the synchronous subset: each sample waits for JSONata, so a burst fills the queue.
+    const sensor = new StreamSensor(compileStream(validateDefinition({ inputs: { t: { thing: 'x' } }, operators: [{ id: 'm', op: 'map', from: 't', expression: '$sum([value, 1])' }], outputs: { v: { from: 'm' } } }) as StreamDefinition), { observationIri: () => 'o', publish: () => {}, maxQueue: 10 });
     for (let i = 0; i < 50; i++) sensor.push('t', sample(i, i));
     await sensor.settled();
     expect(sensor.counters.dropped).toBeGreaterThanOrEqual(39);
     expect(sensor.counters.samples + sensor.counters.dropped).toBe(50);
+  });
+
+  it('a sample the synchronous subset answers is through its operators when push returns, in order with the others', async () => {
+    const published: unknown[] = [];
+    const def = { inputs: { t: { thing: 'x' } }, operators: [{ id: 'f', op: 'filter', from: 't', where: 'value > 2' }, { id: 'm', op: 'map', from: 'f', expression: 'value * 10' }, { id: 's', op: 'map', from: 'f', expression: '$sum([value, 1])' }], outputs: { v: { from: 'm' }, w: { from: 's' } } };
+    const sensor = new StreamSensor(compileStream(validateDefinition(def) as StreamDefinition), { observationIri: () => 'o', publish: (p) => void published.push(p.values), maxQueue: 10 });
+    sensor.push('t', sample(1, 0));
+    sensor.push('t', sample(3, 1));
+    // 3 passes the filter and 'm' at once; 's' needs JSONata, and the next sample waits for it.
+    expect(published).toEqual([{ v: 30 }]);
+    sensor.push('t', sample(4, 2));
+    expect(published).toEqual([{ v: 30 }]);
+    await sensor.settled();
+    expect(published).toEqual([{ v: 30 }, { w: 4 }, { v: 40 }, { w: 5 }]);
+    expect(sensor.counters).toMatchObject({ samples: 3, dropped: 0, errors: 0 });
   });
 });
 
