@@ -73,6 +73,12 @@ export interface QuadStore {
    */
   insert(nquads: string, graph?: GraphName): Promise<void>;
 
+  /**
+   * The error insert() would reject with right now for want of room (503 overloaded), or undefined: lets a decorator
+   * refuse before doing its own work on a message the store would refuse anyway.
+   */
+  refusal?(): Error | undefined;
+
   /** Graph Store Protocol primitives. `getGraph` returns N-Triples, or undefined when the graph does not exist. */
   getGraph(graph: GraphName): Promise<string | undefined>;
   hasGraph(graph: GraphName): Promise<boolean>;

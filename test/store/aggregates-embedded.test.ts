@@ -56,6 +56,12 @@ describe('aggregates over the embedded store', () => {
       // One tick: the first three share a group commit, the last three are refused (maxPendingWrites) after the scan.
       const settled = await Promise.allSettled(chunks.map((c) => agg.insert(c)));
       expect(settled.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'rejected', 'rejected']);
+      // Refused for want of room before any scan (the store says so through refusal()), without a stack to capture.
+      expect(agg.health().scanCalls).toBe(3);
+      expect(inner.health().overloadRefusals).toBe(3);
+      const reason = (settled[3] as PromiseRejectedResult).reason as Error;
+      expect(reason.name).toBe('OverloadedError');
+      expect(reason.stack).not.toMatch(/\n\s+at /);
       // A graph IRI the store refuses: scanned, then refused.
       await expect(agg.insert(chunks[0]!.replace(/ <[^>]+> \.\n/g, ' .\n'), 'http://hub.test/bad graph')).rejects.toThrow(/Invalid graph IRI/);
       await agg.aggregatesIdle();
