@@ -202,10 +202,10 @@ if (CAPACITY_PROBES > 0) {
     const drained = async () => {
       while (health().pendingWrites! > 0) await new Promise((r) => setTimeout(r, 200));
     };
-    const c = await capacity(hub.store, { message, lo: 1000, hi: Math.round(target * 1.2 * RATE_SCALE), probes: CAPACITY_PROBES, seconds: 8, visibleP99Ms: TARGETS.visibleP99Ms, startIndex: liveIndex, drained });
+    const c = await capacity(hub.store, { message, lo: 1000, hi: Math.round(target * 1.2 * RATE_SCALE), probes: CAPACITY_PROBES, seconds: 8, visibleP99Ms: TARGETS.visibleP99Ms, startIndex: liveIndex, drained, backlog: () => health().pendingWrites! });
     liveIndex += c.offered;
     capacities[name] = { maxPassingPerSecond: c.maxPassingPerSecond, probes: c.probes };
-    log(`capacity ${name}: ${c.maxPassingPerSecond ?? 'none'} msgs/s passes (all acked, no 503, visibility p99 <= ${TARGETS.visibleP99Ms} ms); probes ${c.probes.map((p) => `${p.offeredPerSecond}/s ${p.pass ? 'pass' : 'fail'} (acked ${p.ackedPerSecond}/s, ${p.overloaded} refused, ack p99 ${p.ackP99Ms} ms, visible p99 ${p.visibleP99Ms ?? 'n/a'} ms)`).join('; ')}`);
+    log(`capacity ${name}: ${c.maxPassingPerSecond ?? 'none'} msgs/s passes (all acked, no 503, visibility p99 <= ${TARGETS.visibleP99Ms} ms, backlog at the end <= 1 s of messages); probes ${c.probes.map((p) => `${p.offeredPerSecond}/s ${p.pass ? 'pass' : 'fail'} (acked ${p.ackedPerSecond}/s, ${p.overloaded} refused, ack p99 ${p.ackP99Ms} ms, visible p99 ${p.visibleP99Ms ?? 'n/a'} ms, backlog ${p.backlogAtEnd})`).join('; ')}`);
   }
 }
 // Every message acked in the runs above is in the store (and the backlog drains).

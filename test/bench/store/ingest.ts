@@ -227,16 +227,17 @@ export async function sustain(store: QuadStore, o: IngestOptions): Promise<Inges
 export interface CapacityFigures {
   /** Highest offered rate that passed: every message acked, none refused, visibility p99 within `visibleP99Ms`. */
   maxPassingPerSecond: number | null;
-  probes: Array<{ offeredPerSecond: number; pass: boolean; ackedPerSecond: number; overloaded: number; ackP99Ms: number; visibleP99Ms: number | null }>;
+  probes: Array<{ offeredPerSecond: number; pass: boolean; ackedPerSecond: number; overloaded: number; ackP99Ms: number; visibleP99Ms: number | null; backlogAtEnd: number }>;
 }
 
 /**
  * The rate the store sustains for a message shape, by bisection between `lo` and `hi` offered messages/s: a probe
- * passes when every message is acked (no 503, no failure, acked at >= 98 % of the offered rate) and sampled visibility
- * p99 is within `visibleP99Ms`. The store drains (`drained`) before each probe. Fixed offered rates tell whether a
+ * passes when every message is acked (no 503, no failure, acked at >= 98 % of the offered rate), sampled visibility
+ * p99 is within `visibleP99Ms` and the engines' backlog at its end (`backlog()`, writes not yet applied) is at most one
+ * second of messages. The store drains (`drained`) before each probe. Fixed offered rates tell whether a
  * target is met; this tells by how much it is missed.
  */
-export async function capacity(store: QuadStore, o: { message: IngestOptions['message']; lo: number; hi: number; probes: number; seconds: number; visibleP99Ms: number; startIndex: number; drained(): Promise<void> }): Promise<CapacityFigures & { offered: number }> {
+export async function capacity(store: QuadStore, o: { message: IngestOptions['message']; lo: number; hi: number; probes: number; seconds: number; visibleP99Ms: number; startIndex: number; drained(): Promise<void>; backlog(): number }): Promise<CapacityFigures & { offered: number }> {
   let lo = o.lo;
   let hi = o.hi;
   let best: number | null = null;
@@ -247,8 +248,11 @@ export async function capacity(store: QuadStore, o: { message: IngestOptions['me
     await o.drained();
     const f = await sustain(store, { rate, seconds: o.seconds, message: o.message, startIndex: o.startIndex + offered });
     offered += f.offered;
-    const pass = f.overloaded === 0 && f.failed === 0 && f.acked === f.offered && f.ackedPerSecond >= rate * 0.98 && f.visibleP99Ms !== null && f.visibleP99Ms <= o.visibleP99Ms;
-    probes.push({ offeredPerSecond: rate, pass, ackedPerSecond: f.ackedPerSecond, overloaded: f.overloaded, ackP99Ms: f.ackP99Ms, visibleP99Ms: f.visibleP99Ms });
+    // Acks come from the log; the engines apply behind them (a query applies what it reads first). A rate whose backlog
+    // grows past a second of messages in one probe is not sustained, whatever the acks and visibility say.
+    const backlogAtEnd = o.backlog();
+    const pass = f.overloaded === 0 && f.failed === 0 && f.acked === f.offered && f.ackedPerSecond >= rate * 0.98 && f.visibleP99Ms !== null && f.visibleP99Ms <= o.visibleP99Ms && backlogAtEnd <= rate;
+    probes.push({ offeredPerSecond: rate, pass, ackedPerSecond: f.ackedPerSecond, overloaded: f.overloaded, ackP99Ms: f.ackP99Ms, visibleP99Ms: f.visibleP99Ms, backlogAtEnd });
     if (pass) {
       best = Math.max(best ?? 0, rate);
       if (k === 0) break; // the top of the range passes: nothing higher is searched
