@@ -190,8 +190,10 @@ for (const [name, rate, message] of [
   sustained[name] = f;
   log(`sustained ${name}: offered ${f.offeredPerSecond}/s x ${f.quadsPerMessage} quads for ${f.seconds} s: acked ${f.ackedPerSecond}/s (${f.acked} of ${f.offered}; ${f.overloaded} got 503 overloaded, ${f.failed} failed), ack p50 ${f.ackP50Ms} ms p99 ${f.ackP99Ms} ms; visible p50 ${f.visibleP50Ms} ms p99 ${f.visibleP99Ms ?? 'n/a'} ms (${f.notVisible} of ${f.visibilitySamples} samples not visible within 30 s), last sample visible ${f.drainMs} ms after the last ack, at most ${f.maxSamplesWaitingForAPoll} samples waiting for a poll`);
 }
-// The rate each shape sustains (bisection; STORE_BENCH_CAPACITY_PROBES=0 skips it): how far from a target the store is.
-const CAPACITY_PROBES = Number(process.env.STORE_BENCH_CAPACITY_PROBES ?? 5);
+// The rate each shape sustains (doubling from 1,000/s, then bisection; STORE_BENCH_CAPACITY_PROBES=0 skips it): how far
+// from a target the store is.
+const CAPACITY_PROBES = Number(process.env.STORE_BENCH_CAPACITY_PROBES ?? 7);
+const CAPACITY_SECONDS = Number(process.env.STORE_BENCH_CAPACITY_SECONDS ?? 8);
 const capacities: Record<string, CapacityFigures> = {};
 if (CAPACITY_PROBES > 0) {
   for (const [name, target, message] of [
@@ -202,7 +204,7 @@ if (CAPACITY_PROBES > 0) {
     const drained = async () => {
       while (health().pendingWrites! > 0) await new Promise((r) => setTimeout(r, 200));
     };
-    const c = await capacity(hub.store, { message, lo: 1000, hi: Math.round(target * 1.2 * RATE_SCALE), probes: CAPACITY_PROBES, seconds: 8, visibleP99Ms: TARGETS.visibleP99Ms, startIndex: liveIndex, drained, backlog: () => health().pendingWrites! });
+    const c = await capacity(hub.store, { message, lo: 1000, hi: Math.round(target * 1.2 * RATE_SCALE), probes: CAPACITY_PROBES, seconds: CAPACITY_SECONDS, visibleP99Ms: TARGETS.visibleP99Ms, startIndex: liveIndex, drained, backlog: () => health().pendingWrites! });
     liveIndex += c.offered;
     capacities[name] = { maxPassingPerSecond: c.maxPassingPerSecond, probes: c.probes };
     log(`capacity ${name}: ${c.maxPassingPerSecond ?? 'none'} msgs/s passes (all acked, no 503, visibility p99 <= ${TARGETS.visibleP99Ms} ms, backlog at the end <= 1 s of messages); probes ${c.probes.map((p) => `${p.offeredPerSecond}/s ${p.pass ? 'pass' : 'fail'} (acked ${p.ackedPerSecond}/s, ${p.overloaded} refused, ack p99 ${p.ackP99Ms} ms, visible p99 ${p.visibleP99Ms ?? 'n/a'} ms, backlog ${p.backlogAtEnd})`).join('; ')}`);

@@ -231,33 +231,34 @@ export interface CapacityFigures {
 }
 
 /**
- * The rate the store sustains for a message shape, by bisection between `lo` and `hi` offered messages/s: a probe
- * passes when every message is acked (no 503, no failure, acked at >= 98 % of the offered rate), sampled visibility
- * p99 is within `visibleP99Ms` and the engines' backlog at its end (`backlog()`, writes not yet applied) is at most one
- * second of messages. The store drains (`drained`) before each probe. Fixed offered rates tell whether a
- * target is met; this tells by how much it is missed.
+ * The rate the store sustains for a message shape: offered rates double from `lo` until a probe fails (or `hi`), then
+ * bisect between the last pass and the first failure, `probes` probes in all. A probe passes when every message is
+ * acked (no 503, no failure, acked at >= 98 % of the offered rate), sampled visibility p99 is within `visibleP99Ms` and
+ * the engines' backlog at its end (`backlog()`, writes not yet applied) is at most one second of messages. The store
+ * drains (`drained`) before each probe. Starting low keeps what a heavy shape leaves in the store small (45-quad
+ * messages at 21,000/s for 8 s would be 7.5M quads, most of one engine's WASM memory). Fixed offered rates tell
+ * whether a target is met; this tells by how much it is missed.
  */
 export async function capacity(store: QuadStore, o: { message: IngestOptions['message']; lo: number; hi: number; probes: number; seconds: number; visibleP99Ms: number; startIndex: number; drained(): Promise<void>; backlog(): number }): Promise<CapacityFigures & { offered: number }> {
-  let lo = o.lo;
-  let hi = o.hi;
-  let best: number | null = null;
+  let pass: number | null = null;
+  let fail: number | null = null;
   let offered = 0;
   const probes: CapacityFigures['probes'] = [];
   for (let k = 0; k < o.probes; k++) {
-    const rate = k === 0 ? hi : Math.round((lo + hi) / 2);
+    const rate: number = fail === null ? Math.min(o.hi, pass === null ? o.lo : pass * 2) : Math.round(((pass ?? 0) + fail) / 2);
+    if (pass !== null && (rate === pass || (fail !== null && fail - pass <= Math.max(100, pass * 0.05)))) break;
     await o.drained();
     const f = await sustain(store, { rate, seconds: o.seconds, message: o.message, startIndex: o.startIndex + offered });
     offered += f.offered;
     // Acks come from the log; the engines apply behind them (a query applies what it reads first). A rate whose backlog
     // grows past a second of messages in one probe is not sustained, whatever the acks and visibility say.
     const backlogAtEnd = o.backlog();
-    const pass = f.overloaded === 0 && f.failed === 0 && f.acked === f.offered && f.ackedPerSecond >= rate * 0.98 && f.visibleP99Ms !== null && f.visibleP99Ms <= o.visibleP99Ms && backlogAtEnd <= rate;
-    probes.push({ offeredPerSecond: rate, pass, ackedPerSecond: f.ackedPerSecond, overloaded: f.overloaded, ackP99Ms: f.ackP99Ms, visibleP99Ms: f.visibleP99Ms, backlogAtEnd });
-    if (pass) {
-      best = Math.max(best ?? 0, rate);
-      if (k === 0) break; // the top of the range passes: nothing higher is searched
-      lo = rate;
-    } else hi = rate;
+    const ok = f.overloaded === 0 && f.failed === 0 && f.acked === f.offered && f.ackedPerSecond >= rate * 0.98 && f.visibleP99Ms !== null && f.visibleP99Ms <= o.visibleP99Ms && backlogAtEnd <= rate;
+    probes.push({ offeredPerSecond: rate, pass: ok, ackedPerSecond: f.ackedPerSecond, overloaded: f.overloaded, ackP99Ms: f.ackP99Ms, visibleP99Ms: f.visibleP99Ms, backlogAtEnd });
+    if (ok) {
+      pass = rate;
+      if (rate >= o.hi) break;
+    } else fail = rate;
   }
-  return { maxPassingPerSecond: best, probes, offered };
+  return { maxPassingPerSecond: pass, probes, offered };
 }
