@@ -24,7 +24,6 @@ import { Retention } from './retention.ts';
 import { AppendOrder } from './append-order.ts';
 import { askVia, constructVia, selectVia } from './query-results.ts';
 
-
 /** What the store talks to: one worker (rebuilt in place when it fails) or a replica set of workers. */
 type Engines = WorkerHost | ReplicaSet;
 
@@ -205,7 +204,7 @@ export class EmbeddedQuadStore implements QuadStore {
   /**
    * The OverloadedError an insert gets now (maxPendingWrites, maxApplyLagMs), counted, or undefined. Built without a
    * stack: under overload one is made per refused message (profiled at 35k msgs/s offered: the Error constructor's
-   * stack capture was 1.3 s of main-thread time per 10 s), and where a queue filled up says nothing about why.
+   * stack capture was 1.3 s of main-thread time per 10 s), and the stack of a full queue tells nothing.
    */
   refusal(): OverloadedError | undefined {
     let why: string | undefined;
