@@ -231,6 +231,10 @@ const stopMs = performance.now() - t0;
 let child = await ChildHub.start({ port, dataDir, adminToken, startTimeoutMs: 1_800_000 });
 const childAtStart = child.memory();
 log(`child hub (pid ${child.pid}): in-process hub stopped in ${r2(stopMs / 1000)} s; child listening ${r2(child.startMs / 1000)} s after spawn (recovery), RSS ${mb(childAtStart.rss)} MB`);
+// The aggregates are rebuilt after a start and every member (standby too) joins: dashboard queries sent before go to the
+// engines, and at several million quads one past the anonymous budget ends its member (a rebuild of a minute here).
+const storeReadySeconds = await child.waitForStore((s) => s.aggregatesReady === 1 && s.replicasLive === replicas && s.replicasStandby === (Number(process.env.HUB_STORE_STANDBY ?? 1) || 0), 1_800_000);
+log(`child hub: aggregates built and every store member live ${r2(storeReadySeconds)} s after listening`);
 
 async function timeHub(query: string, runs = HUB_RUNS) {
   await child.select(query); // warm-up
@@ -256,7 +260,15 @@ try {
   notFoundMs = r2(median(floor));
   coldLatestMs = await settle(async () => (await child.select(latestQuery(sensor))).ms);
   latest = await timeHub(latestQuery(sensor));
-  dayFilter = await timeHub(dayAverageByFilter(day), 5);
+  // A diagnostic (the naive form of the day average scans every observation): past the anonymous query budget it is
+  // reported as timed out rather than ending the run (the live messages of the runs above make the store larger).
+  dayFilter = await timeHub(dayAverageByFilter(day), 5).catch(async (e: Error) => {
+    if (!/query-timeout/.test(e.message)) throw e;
+    // Its member was ended: the rest of the run starts from a whole store again.
+    const s = await child.waitForStore((h) => h.replicasLive === replicas && h.replicasStandby === (Number(process.env.HUB_STORE_STANDBY ?? 1) || 0), 1_800_000);
+    log(`naive time FILTER day average: ended by the query budget; its member replaced and rebuilt in ${r2(s)} s`);
+    return { medianMs: null as unknown as number, minMs: null as unknown as number, rows: [] as Rows };
+  });
   dayGraphs = await timeHub(dayAverageByGraphs(config.baseUrl, day, shape.sensors));
   count = await timeHub(countQuery);
   childAfterQueries = child.memory();
@@ -268,14 +280,15 @@ try {
 const expectLive = expectCount + liveAcked * 0; // live messages are counted apart (their observations are sosa too)
 void expectLive;
 if (latest.rows.length !== 1) throw new Error('latest: no row');
-if (dayGraphs.rows.length !== shape.sensors || dayFilter.rows.length !== shape.sensors) {
+const filterTimedOut = dayFilter.medianMs === null;
+if (dayGraphs.rows.length !== shape.sensors || (!filterTimedOut && dayFilter.rows.length !== shape.sensors)) {
   throw new Error(`day average: ${dayGraphs.rows.length} / ${dayFilter.rows.length} sensors, expected ${shape.sensors}`);
 }
 const avgOf = (rows: Rows) => new Map(rows.map((r) => [r.sensor!.value, Number(r.avg!.value)]));
 const byFilter = avgOf(dayFilter.rows);
-for (const [s, v] of avgOf(dayGraphs.rows)) if (Math.abs(v - byFilter.get(s)!) > 1e-9) throw new Error(`day average differs for ${s}`);
+if (!filterTimedOut) for (const [s, v] of avgOf(dayGraphs.rows)) if (Math.abs(v - byFilter.get(s)!) > 1e-9) throw new Error(`day average differs for ${s}`);
 log(`child hub after the queries: RSS ${mb(childAfterQueries.rss)} MB (peak ${mb(childAfterQueries.peak)} MB); bare 404 ${notFoundMs} ms; latest right after start ${coldLatestMs} ms`);
-log(`hub /sparql from a separate process (median of ${HUB_RUNS}): latest ${latest.medianMs} ms, day average ${dayGraphs.medianMs} ms (naive time FILTER: ${dayFilter.medianMs} ms), count ${count.medianMs} ms`);
+log(`hub /sparql from a separate process (median of ${HUB_RUNS}): latest ${latest.medianMs} ms, day average ${dayGraphs.medianMs} ms (naive time FILTER: ${filterTimedOut ? 'ended by the query budget' : `${dayFilter.medianMs} ms`}), count ${count.medianMs} ms`);
 log(`during a runaway query (${runaway.runawayStatus} after ${runaway.runawayMs} ms): /health max ${runaway.healthMaxMs} ms p99 ${runaway.healthP99Ms} ms, SPARQL Update max ${runaway.updateMaxMs} ms p99 ${runaway.updateP99Ms} ms, update visible (ASK) max ${runaway.visibleMaxMs} ms (${runaway.samples} samples); a query right after it ${runaway.afterMs} ms`);
 {
   const a = runaway.afterKill;
@@ -357,7 +370,7 @@ const results = {
     coldLatestMs,
     settleSeconds: SETTLE_MS / 1000,
   },
-  hubChild: { startToListeningSeconds: r2(child.startMs / 1000), rssAtListeningMB: mb(childAtStart.rss), rssAfterQueriesMB: mb(childAfterQueries.rss), peakRssMB: mb(childAfterQueries.peak) },
+  hubChild: { storeReadyAfterListeningSeconds: r2(storeReadySeconds), startToListeningSeconds: r2(child.startMs / 1000), rssAtListeningMB: mb(childAtStart.rss), rssAfterQueriesMB: mb(childAfterQueries.rss), peakRssMB: mb(childAfterQueries.peak) },
   recoveryAfterKill9Seconds: r2(recoveryAfterKillMs / 1000),
   inProcessHub: { stopSeconds: r2(stopMs / 1000) },
   hubStoreInProcess: direct,

@@ -124,6 +124,20 @@ export class ChildHub {
     });
   }
 
+  /**
+   * Waits until the hub's store health says `ready` (polled every 500 ms, at most `timeoutMs`); the seconds waited.
+   * After a start the aggregates are rebuilt from the store: until then dashboard queries go to the engines.
+   */
+  async waitForStore(ready: (store: Record<string, number>) => boolean, timeoutMs: number): Promise<number> {
+    const t0 = performance.now();
+    for (;;) {
+      const h = await this.get('/health');
+      if (h.status === 200 && ready((JSON.parse(h.body) as { store: Record<string, number> }).store)) return (performance.now() - t0) / 1000;
+      if (performance.now() - t0 > timeoutMs) throw new Error(`child hub: store not ready within ${timeoutMs} ms: ${h.body.slice(0, 300)}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
   /** GET a path; a keep-alive socket the server closed meanwhile fails once with ECONNRESET: send again. */
   get(path: string): Promise<{ status: number; body: string }> {
     return this.send('GET', path, {}).catch(() => this.send('GET', path, {}));
