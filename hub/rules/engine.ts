@@ -175,8 +175,14 @@ export class RuleEngine {
       await this.options.things.registerVirtualSensor({ id, td: this.options.ruleTd(running.def.name, running.def.title, running.def.domain) });
       return;
     }
+    await this.removeThing(id);
+  }
+
+  /** A rule's Thing out of the runtime, the directory, live state and the domain index. */
+  private async removeThing(id: string): Promise<void> {
     await this.options.things.remove(id);
-    await this.options.directory.delete(id);
+    await this.options.directory.delete(id).catch((e) => this.onError(e, `rule Thing ${id} not removed from the directory`));
+    this.options.live.forget(id);
     this.domains.delete(id);
   }
 
@@ -197,10 +203,7 @@ export class RuleEngine {
     this.rules.delete(name);
     await this.options.store.remove(name);
     if (this.memory.delete(name)) this.memoryDirty = true;
-    await this.options.things.remove(r.id);
-    await this.options.directory.delete(r.id).catch((e) => this.onError(e, `rule Thing ${r.id} not removed from the directory`));
-    this.options.live.forget(r.id);
-    this.domains.delete(r.id);
+    await this.removeThing(r.id);
     this.counters.removed += 1;
     return true;
   }

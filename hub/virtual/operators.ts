@@ -33,16 +33,10 @@ const MAX_WINDOW = 100_000;
 /** The record an expression sees: {value, key, time (ISO 8601), thing, fields}. */
 export const expressionInput = (s: Sample): Record<string, unknown> => ({ value: s.value, key: s.key, time: new Date(s.time).toISOString(), thing: s.thing, fields: s.fields });
 
-function union(lists: string[][]): string[] {
+/** The union of the inputs' sources, newest input (last) first, at most MAX_SOURCES. */
+function union(inputs: ReadonlyArray<{ sources: string[] }>): string[] {
   const out = new Set<string>();
-  for (let i = lists.length - 1; i >= 0 && out.size < MAX_SOURCES; i--) for (const s of lists[i]!) if (out.size < MAX_SOURCES) out.add(s);
-  return [...out];
-}
-
-/** union() of the members' sources, newest member first, without the list of lists (once per window emission). */
-function newestSources(members: ReadonlyArray<{ sources: string[] }>): string[] {
-  const out = new Set<string>();
-  for (let i = members.length - 1; i >= 0 && out.size < MAX_SOURCES; i--) for (const s of members[i]!.sources) if (out.size < MAX_SOURCES) out.add(s);
+  for (let i = inputs.length - 1; i >= 0 && out.size < MAX_SOURCES; i--) for (const s of inputs[i]!.sources) if (out.size < MAX_SOURCES) out.add(s);
   return [...out];
 }
 
@@ -153,7 +147,7 @@ class WindowOperator implements Operator {
       thing: s.thing,
       value: aggregate(members.map((m) => m.value), this.def.aggregates),
       fields: s.fields,
-      sources: newestSources(members),
+      sources: union(members),
       window: { start, end: s.time, count: members.length },
     }];
   }
@@ -187,7 +181,7 @@ class JoinOperator implements Operator {
     if (match && Math.abs(s.time - match.time) <= this.def.within * 1000) {
       other.delete(s.key);
       const [left, right] = side === 0 ? [s, match] : [match, s];
-      return [{ key: s.key, time: Math.max(left.time, right.time), thing: s.thing, value: { left: left.value, right: right.value, dt: (right.time - left.time) / 1000 }, fields: { left: left.fields, right: right.fields }, sources: union([left.sources, right.sources]) }];
+      return [{ key: s.key, time: Math.max(left.time, right.time), thing: s.thing, value: { left: left.value, right: right.value, dt: (right.time - left.time) / 1000 }, fields: { left: left.fields, right: right.fields }, sources: union([left, right]) }];
     }
     const mine = this.sides[side]!;
     mine.delete(s.key);
@@ -228,7 +222,7 @@ class FusionOperator implements Operator {
       }
     }
     if (value === undefined) return [];
-    return [{ key: '*', time: s.time, thing: s.thing, value, fields: Object.fromEntries(parts.map(([f, p]) => [f, p.value])), sources: union(parts.map(([, p]) => p.sources)) }];
+    return [{ key: '*', time: s.time, thing: s.thing, value, fields: Object.fromEntries(parts.map(([f, p]) => [f, p.value])), sources: union(parts.map(([, p]) => p)) }];
   }
 }
 
@@ -254,7 +248,7 @@ class TravelTimeOperator implements Operator {
       thing: s.thing,
       value: { ...value, link: this.def.link },
       fields: { estimate: e, counters: { ...this.link.counters } },
-      sources: union(valid.map((p) => p.sources)),
+      sources: union(valid),
       window: { start: e.start, end: e.end, count: e.pairs, pairs: true },
     }];
   }

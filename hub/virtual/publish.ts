@@ -35,10 +35,6 @@ export function inputProperties(members: readonly string[]): string[] {
 }
 const QUDT_UNIT = 'http://qudt.org/vocab/unit/';
 
-/** The IRI of a Thing's observation as the shipped mapfiles write it (`things/{thingId}/observations/{messageId}/{property}`). */
-export const observationIri = (baseUrl: string, thingId: string, messageId: string, property: string): string =>
-  `${baseUrl}/things/${iriSafe(thingId)}/observations/${iriSafe(messageId)}/${iriSafe(property)}`;
-
 /** A QUDT unit as an IRI: `qudt:SEC` / `unit:SEC` / `SEC` -> http://qudt.org/vocab/unit/SEC; absolute IRIs kept. */
 export function unitIri(unit: string | undefined): string | undefined {
   if (!unit) return undefined;
@@ -48,8 +44,9 @@ export function unitIri(unit: string | undefined): string | undefined {
 }
 
 /**
- * observationIri for one sensor's samples, with the IRI-safe forms of Thing ids and property names kept (at most
- * 10,000 each; then started afresh): only the message id differs from one sample to the next.
+ * The IRI of a Thing's observation as the shipped mapfiles write it (`things/{thingId}/observations/{messageId}/
+ * {property}`), for one sensor's samples: the IRI-safe forms of Thing ids and property names are kept (at most 10,000
+ * each; then started afresh), since only the message id differs from one sample to the next.
  */
 export function observationIris(baseUrl: string): (thingId: string, messageId: string, property: string) => string {
   const things = new Map<string, string>();

@@ -85,6 +85,7 @@ process.on('exit', () => {
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
 let hub = await createHub(config, { logger: false });
 const replicas = Number(process.env.HUB_STORE_REPLICAS) || 2;
+const standby = Number(process.env.HUB_STORE_STANDBY ?? 1) || 0;
 const rssBefore = procMemory(process.pid).rss;
 const countOf = (rows: Rows) => Number(rows[0]!.n!.value);
 
@@ -233,7 +234,7 @@ const childAtStart = child.memory();
 log(`child hub (pid ${child.pid}): in-process hub stopped in ${r2(stopMs / 1000)} s; child listening ${r2(child.startMs / 1000)} s after spawn (recovery), RSS ${mb(childAtStart.rss)} MB`);
 // The aggregates are rebuilt after a start and every member (standby too) joins: dashboard queries sent before go to the
 // engines, and at several million quads one past the anonymous budget ends its member (a rebuild of a minute here).
-const storeReadySeconds = await child.waitForStore((s) => s.aggregatesReady === 1 && s.replicasLive === replicas && s.replicasStandby === (Number(process.env.HUB_STORE_STANDBY ?? 1) || 0), 1_800_000);
+const storeReadySeconds = await child.waitForStore((s) => s.aggregatesReady === 1 && s.replicasLive === replicas && s.replicasStandby === standby, 1_800_000);
 log(`child hub: aggregates built and every store member live ${r2(storeReadySeconds)} s after listening`);
 
 async function timeHub(query: string, runs = HUB_RUNS) {
@@ -265,7 +266,7 @@ try {
   dayFilter = await timeHub(dayAverageByFilter(day), 5).catch(async (e: Error) => {
     if (!/query-timeout/.test(e.message)) throw e;
     // Its member was ended: the rest of the run starts from a whole store again.
-    const s = await child.waitForStore((h) => h.replicasLive === replicas && h.replicasStandby === (Number(process.env.HUB_STORE_STANDBY ?? 1) || 0), 1_800_000);
+    const s = await child.waitForStore((h) => h.replicasLive === replicas && h.replicasStandby === standby, 1_800_000);
     log(`naive time FILTER day average: ended by the query budget; its member replaced and rebuilt in ${r2(s)} s`);
     return { medianMs: null as unknown as number, minMs: null as unknown as number, rows: [] as Rows };
   });

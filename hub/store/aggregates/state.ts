@@ -37,6 +37,9 @@ export class AggregateState {
     return !this.allDirty && this.dirty.size === 0 && this.building.size === 0 && this.writing.size === 0 && this.irregularGraphs === 0 && (!needTop || !this.topDirty);
   }
 
+  /** ingest()'s row hashes, reused from call to call (it is on the insert path). */
+  private readonly hashes: number[] = [];
+
   /** Applies what insert() scanned. A subject already known in its graph makes the graph dirty. */
   ingest(scan: ScanResult): void {
     for (const [g, rows] of scan.graphs) {
@@ -50,20 +53,8 @@ export class AggregateState {
         agg = new GraphAgg(g);
         this.graphs.set(agg.iri, agg);
       }
-      if (rows.size === 1) {
-        // One observation per insert (the common case): one hash, no array.
-        const row = rows.values().next().value as ObsRow;
-        const h = hash53(row.obs);
-        if (agg.subjects.has(h)) {
-          this.markDirty(g);
-          this.hold(g, rows);
-        } else {
-          agg.subjects.add(h);
-          this.addRow(agg, row);
-        }
-        continue;
-      }
-      const hashes: number[] = [];
+      const hashes = this.hashes;
+      hashes.length = 0;
       let repeated = false;
       for (const row of rows.values()) {
         const h = hash53(row.obs);
