@@ -20,6 +20,33 @@ import type { WireError, WorkerReplies, WorkerRequest } from './protocol.ts';
 import type { RecoveryPlan, RecoveryReport } from './recover.ts';
 import { WorkerHost, isRead, type Pending } from './worker-host.ts';
 
+/** Load figures of one member, as WorkerHost reports them. */
+export interface MemberLoad {
+  userReadsInFlight: number;
+  readsInFlight: number;
+  inFlight: number;
+}
+
+/**
+ * The member a read goes to: the fewest user reads in flight (one of them may be a runaway running to its budget),
+ * then the fewest reads (the store's own size request ends by itself), then the fewest requests. Routing by reads alone
+ * sent a read behind a runaway query when the other member was counting the store for /health (store bench, 4M quads:
+ * an ASK waited 4.8 s for the runaway's end).
+ */
+export function leastBusy<T extends MemberLoad>(members: readonly T[]): T | undefined {
+  let best: T | undefined;
+  for (const h of members) {
+    if (
+      !best ||
+      h.userReadsInFlight < best.userReadsInFlight ||
+      (h.userReadsInFlight === best.userReadsInFlight &&
+        (h.readsInFlight < best.readsInFlight || (h.readsInFlight === best.readsInFlight && h.inFlight < best.inFlight)))
+    )
+      best = h;
+  }
+  return best;
+}
+
 /** A point in the log: segment number and byte offset in it. */
 export interface LogPosition {
   seq: number;
@@ -183,17 +210,9 @@ export class ReplicaSet {
   }
 
   private read(req: WorkerRequest, timeoutMs: number | undefined, waitMs: number | undefined, resolve: (v: unknown) => void, reject: (e: unknown) => void): void {
-    const host = this.leastBusy();
+    const host = leastBusy(this.live);
     if (!host) return this.wait(() => this.read(req, timeoutMs, waitMs, resolve, reject), { reject }, waitMs);
     host.request(req as WorkerRequest & { op: 'query' }, timeoutMs, waitMs).then(resolve, reject);
-  }
-
-  private leastBusy(): WorkerHost | undefined {
-    let best: WorkerHost | undefined;
-    for (const h of this.live) {
-      if (!best || h.readsInFlight < best.readsInFlight || (h.readsInFlight === best.readsInFlight && h.inFlight < best.inFlight)) best = h;
-    }
-    return best;
   }
 
   /** Holds a request until a member is live; past `waitMs` it is withdrawn with a 503 (as a rebuilding WorkerHost does). */
@@ -226,7 +245,7 @@ export class ReplicaSet {
       return;
     }
     const members = this.writers;
-    const leader = w.req.op === 'update' && members.length > 1 ? (this.standbys[0] ?? this.leastBusy()) : undefined;
+    const leader = w.req.op === 'update' && members.length > 1 ? (this.standbys[0] ?? leastBusy(this.live)) : undefined;
     if (!leader) return this.postWrite(w, members);
     this.barrier = { w, leader, deferred: [] };
     this.leaderFirst.updates++;
