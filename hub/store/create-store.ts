@@ -1,7 +1,9 @@
 // Chooses the store implementation from configuration: the durable embedded store by default.
+import { join } from 'node:path';
 import type { HubConfig } from '../config.ts';
 import type { QuadStore } from './quad-store.ts';
 import { EmbeddedQuadStore, embeddedStoreOptions } from './embedded/embedded-quad-store.ts';
+import { AGGREGATES_CHECKPOINT } from './embedded/store-files.ts';
 import { SparqlEndpointQuadStore } from './sparql-endpoint-quad-store.ts';
 import { AggregatingQuadStore } from './aggregates/aggregating-quad-store.ts';
 
@@ -14,7 +16,9 @@ export function createStore(config: HubConfig): QuadStore {
   switch (config.store.kind) {
     case 'embedded': {
       const store = new EmbeddedQuadStore(embeddedStoreOptions(config));
-      return config.store.aggregates === false ? store : new AggregatingQuadStore(store);
+      // The aggregates are saved beside the store at a clean stop and loaded at the next start if nothing was written since.
+      const checkpoint = { path: join(store.dir, AGGREGATES_CHECKPOINT), mark: () => store.filesMark() };
+      return config.store.aggregates === false ? store : new AggregatingQuadStore(store, { checkpoint });
     }
     case 'sparql': {
       // validateConfig() guarantees both endpoints for kind 'sparql'.

@@ -7,6 +7,7 @@
 // so an answer is always the store's own answer (up to the order of ties and of unordered solutions, and double sums).
 import { DEFAULT_GRAPH, type GraphName, type JsonBinding, type QueryOptions, type QueryResult, type QuadStore, type UpdateOptions } from '../quad-store.ts';
 import { evaluate, serialise } from './answer.ts';
+import { decodeCheckpoint, encodeCheckpoint, readCheckpoint, savable, writeCheckpoint } from './checkpoint.ts';
 import { flat } from './model.ts';
 import { Rebuilder } from './rebuild.ts';
 import { scanNQuads } from './scan.ts';
@@ -19,7 +20,15 @@ const FORMATS = new Set(['application/sparql-results+json', 'application/sparql-
 export interface AggregatingOptions {
   /** Called with a background rebuild's failure (it is retried); default: a process warning. */
   onError?: (e: unknown) => void;
+  /**
+   * Save the aggregates at close() to `path` and load them at open() when the store's content is the same (checkpoint.ts):
+   * `mark` names the inner store's content (EmbeddedQuadStore.filesMark).
+   */
+  checkpoint?: { path: string; mark(): Promise<string> };
 }
+
+/** At close(), how long to wait for the inner store to apply what it acked before the aggregates are saved. */
+const CLOSE_APPLY_WAIT_MS = 10_000;
 
 export class AggregatingQuadStore implements QuadStore {
   readonly state = new AggregateState();
@@ -27,18 +36,24 @@ export class AggregatingQuadStore implements QuadStore {
   /** The last insert's promise and the graphs of the inserts sharing it (see insert()). */
   private lastWritten: Promise<void> | undefined;
   private lastGraphs = new Set<string>();
-  private readonly counters = { aggregateAnswers: 0, aggregateDelegated: 0, scanCalls: 0, scanChars: 0, scanMs: 0, scanUnreadable: 0 };
+  private readonly counters = { aggregateAnswers: 0, aggregateDelegated: 0, scanCalls: 0, scanChars: 0, scanMs: 0, scanUnreadable: 0,
+    checkpointLoaded: 0, checkpointLoadMs: 0, checkpointRefused: 0 };
+  private readonly checkpoint: AggregatingOptions['checkpoint'];
+  /** Retention drops seen (they may run inside the inner store's open(), before a checkpoint is loaded). */
+  private drops = 0;
   /** Inner counters whose change means writes the aggregates did not see (failed applies, retention drops). */
   private seen = { applyErrors: 0, retentionDroppedGraphs: 0 };
   private droppedSeen = 0;
 
   constructor(readonly inner: QuadStore, options: AggregatingOptions = {}) {
+    this.checkpoint = options.checkpoint;
     this.rebuilder = new Rebuilder(inner, this.state, options.onError ?? ((e) => process.emitWarning(`aggregates: rebuild failed: ${(e as Error).message}`)));
     // Retention runs inside the embedded store and calls its own dropObservationsBefore: follow it on the instance.
     const drop = (inner as { dropObservationsBefore?: (day: string) => Promise<string[]> }).dropObservationsBefore;
     if (typeof drop === 'function') {
       (inner as unknown as { dropObservationsBefore: (day: string) => Promise<string[]> }).dropObservationsBefore = async (day: string) => {
         const end = this.state.beginWrite([]);
+        this.drops++;
         try {
           const graphs = await drop.call(inner, day);
           for (const g of graphs) this.state.dropped(g);
@@ -60,13 +75,32 @@ export class AggregatingQuadStore implements QuadStore {
   }
 
   /**
-   * Opens the inner store and lists its observation graphs (one query), so writes after open() go straight into the
-   * aggregates; the listed graphs are then rebuilt in the background, and queries go to the store until that is done.
+   * Opens the inner store. With a checkpoint taken at the same store content, the aggregates are loaded from it and
+   * answer at once; otherwise the store's observation graphs are listed (one query), so writes after open() go straight
+   * into the aggregates, and rebuilt in the background (queries go to the store until that is done).
    */
   async open(): Promise<void> {
     await this.inner.open();
     this.noteInnerCounters();
+    if (this.checkpoint && (await this.restore(this.checkpoint))) return this.rebuilder.kick();
     await this.rebuilder.initial();
+  }
+
+  private async restore(cp: NonNullable<AggregatingOptions['checkpoint']>): Promise<boolean> {
+    const t0 = performance.now();
+    const bytes = await readCheckpoint(cp.path);
+    if (!bytes) return false;
+    // A write since the inner store opened (retention at start) is not in the checkpoint: rebuild.
+    const drops = this.drops;
+    const refused = drops > 0 ? 'written-since' : decodeCheckpoint(bytes, await cp.mark(), this.state);
+    if (refused === undefined && this.drops !== drops) this.state.setAllDirty();
+    this.counters.checkpointLoadMs = Math.round(performance.now() - t0);
+    if (refused !== undefined || this.drops !== drops) {
+      this.counters.checkpointRefused++;
+      return false;
+    }
+    this.counters.checkpointLoaded++;
+    return true;
   }
 
   /** Resolves once nothing is dirty (tests, benchmarks). */
@@ -74,9 +108,18 @@ export class AggregatingQuadStore implements QuadStore {
     return this.rebuilder.idle(timeoutMs);
   }
 
+  /** Closes the inner store; with a checkpoint configured, saves the aggregates if they hold exactly its content. */
   async close(): Promise<void> {
     this.rebuilder.close();
+    const cp = this.checkpoint;
+    const pending = () => this.inner.health?.().pendingWrites ?? Infinity;
+    if (cp) for (const until = performance.now() + CLOSE_APPLY_WAIT_MS; pending() > 0 && performance.now() < until; ) await new Promise((r) => setTimeout(r, 20));
     await this.inner.close();
+    if (!cp) return;
+    // Every acked write applied (an apply error shows in the counters), nothing dirty, held or in flight.
+    this.noteInnerCounters();
+    if (pending() !== 0 || !savable(this.state)) return;
+    await writeCheckpoint(cp.path, encodeCheckpoint(this.state, await cp.mark()));
   }
 
   /** Writes the aggregates did not see show in the inner store's counters: then nothing is trusted until rebuilt. */

@@ -126,7 +126,7 @@ export class GraphAgg {
  * such values (heap numbers, not small integers) costs ~50 and an allocation per add: this is on the insert path.
  */
 export class HashSet53 {
-  private slots = new Float64Array(16);
+  private slots: Float64Array = new Float64Array(16);
   size = 0;
 
   has(h: number): boolean {
@@ -148,6 +148,18 @@ export class HashSet53 {
       this.slots = new Float64Array(old.length * 2);
       for (let i = 0; i < old.length; i++) if (old[i] !== 0) this.put(this.slots, old[i]!);
     }
+  }
+
+  /** The slots and member count, for a checkpoint (checkpoint.ts). */
+  dump(): { subjects: Float64Array; subjectCount: number } {
+    return { subjects: this.slots, subjectCount: this.size };
+  }
+
+  /** Takes over slots from dump() (a power of two long, at most half full). */
+  load(slots: Float64Array, size: number): void {
+    if (slots.length < 16 || (slots.length & (slots.length - 1)) !== 0 || size * 2 > slots.length) throw new Error('aggregates checkpoint: bad subject set');
+    this.slots = slots;
+    this.size = size;
   }
 
   /** Stores `v` in `slots`; false when it was there. */

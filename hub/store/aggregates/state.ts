@@ -225,7 +225,7 @@ function mergeRow(into: ScanResult, g: string, row: ObsRow): void {
   else if (row.bad) rows.set(row.obs, { ...row });
 }
 
-function index(map: Map<string, Set<KeyAgg>>, k: string): Set<KeyAgg> {
+export function index(map: Map<string, Set<KeyAgg>>, k: string): Set<KeyAgg> {
   let s = map.get(k);
   if (!s) map.set(k, (s = new Set()));
   return s;

@@ -15,7 +15,7 @@ import type { RecoveryPlan, RecoveryReport } from './recover.ts';
 import { Snapshotter } from './snapshotter.ts';
 import { mapWireError, type EmbeddedStoreOptions } from './options.ts';
 export { embeddedStoreOptions, type EmbeddedStoreOptions } from './options.ts';
-import { acquireLock, deleteBefore, DIR_MODE, recoveryPlan, scanStoreDir, segmentPath, truncateDurably } from './store-files.ts';
+import { acquireLock, deleteBefore, DIR_MODE, filesMark, recoveryPlan, scanStoreDir, segmentPath, truncateDurably } from './store-files.ts';
 import { ReplicaSet, type LogPosition } from './replica-set.ts';
 import { WorkerHost } from './worker-host.ts';
 import { workerEntry } from './worker-entry.ts';
@@ -431,6 +431,20 @@ export class EmbeddedQuadStore implements QuadStore {
       snapshotFailures: snap.failures,
       ...this.counters,
     };
+  }
+
+  /**
+   * Names the content of the store's files (store-files.ts filesMark): the same mark at a later open means the same
+   * records, so data derived from them (the aggregates' checkpoint) still holds. Only meaningful while no write is in
+   * flight: right after open() or after close().
+   */
+  filesMark(): Promise<string> {
+    return filesMark(this.options.dir);
+  }
+
+  /** Where files derived from the store's content may be kept beside it. */
+  get dir(): string {
+    return this.options.dir;
   }
 
   /** Flushes pending writes, stops retention, snapshots and the worker, closes the log. Idempotent. */

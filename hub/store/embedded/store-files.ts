@@ -9,6 +9,9 @@ import type { RecoveryPlan } from './recover.ts';
 
 const pad = (n: number) => String(n).padStart(12, '0');
 
+/** Data derived from the store's content, kept beside it (hub/store/aggregates/checkpoint.ts). */
+export const AGGREGATES_CHECKPOINT = 'aggregates-checkpoint.bin';
+
 /**
  * Modes of the store's files and directory: owner only, like `<dataDir>/admin.token`. The log and snapshots hold every
  * quad, TDs included; other local users have no business reading them.
@@ -39,7 +42,7 @@ export async function scanStoreDir(dir: string): Promise<StoreFiles> {
     }
     if ((m = /^log-(\d+)\.wal$/.exec(name))) files.segments.push(Number(m[1]));
     else if ((m = /^snapshot-(\d+)\.nq$/.exec(name))) files.snapshots.push(Number(m[1]));
-    else continue;
+    else if (name !== AGGREGATES_CHECKPOINT) continue;
     await chmod(join(dir, name), FILE_MODE);
   }
   files.segments.sort((a, b) => a - b);
@@ -59,6 +62,30 @@ export async function fsyncDir(dir: string): Promise<void> {
 
 export async function fileSize(path: string): Promise<number> {
   return (await stat(path)).size;
+}
+
+/**
+ * Names the store's content without reading it: the latest snapshot and the last non-empty log segment at or after it,
+ * with their sizes. Segments only grow while their store is open and every open starts a new one (a torn tail is cut
+ * back to the last whole record), so the same mark means the same records; a snapshot of the same records under a new
+ * number gives another mark (a needless rebuild of derived data, never a wrong one).
+ */
+export async function filesMark(dir: string): Promise<string> {
+  const segments: number[] = [];
+  const snapshots: number[] = [];
+  for (const name of await readdir(dir)) {
+    let m: RegExpExecArray | null;
+    if ((m = /^log-(\d+)\.wal$/.exec(name))) segments.push(Number(m[1]));
+    else if ((m = /^snapshot-(\d+)\.nq$/.exec(name))) snapshots.push(Number(m[1]));
+  }
+  const snap = snapshots.length ? Math.max(...snapshots) : undefined;
+  let last = '';
+  for (const s of segments.sort((a, b) => a - b)) {
+    if (snap !== undefined && s < snap) continue;
+    const size = await fileSize(segmentPath(dir, s));
+    if (size > 0) last = `${s}:${size}`;
+  }
+  return `snapshot ${snap === undefined ? '-' : `${snap}:${await fileSize(snapshotPath(dir, snap))}`} log ${last || '-'}`;
 }
 
 /** Deletes segments below `seq` and snapshots below `seq` (they are covered by snapshot `seq`). */
