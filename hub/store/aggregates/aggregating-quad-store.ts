@@ -29,6 +29,8 @@ export interface AggregatingOptions {
 
 /** At close(), how long to wait for the inner store to apply what it acked before the aggregates are saved. */
 const CLOSE_APPLY_WAIT_MS = 10_000;
+/** ... and for at most this long without the count of unapplied writes going down. */
+const CLOSE_STALL_MS = 1000;
 
 export class AggregatingQuadStore implements QuadStore {
   readonly state = new AggregateState();
@@ -113,7 +115,18 @@ export class AggregatingQuadStore implements QuadStore {
     this.rebuilder.close();
     const cp = this.checkpoint;
     const pending = () => this.inner.health?.().pendingWrites ?? Infinity;
-    if (cp) for (const until = performance.now() + CLOSE_APPLY_WAIT_MS; pending() > 0 && performance.now() < until; ) await new Promise((r) => setTimeout(r, 20));
+    // Bounded, and only while the engines make progress (a store left without a live member would never get there).
+    if (cp) {
+      const until = performance.now() + CLOSE_APPLY_WAIT_MS;
+      let last = pending();
+      let progressAt = performance.now();
+      while (last > 0 && performance.now() < until && performance.now() - progressAt < CLOSE_STALL_MS) {
+        await new Promise((r) => setTimeout(r, 20));
+        const now = pending();
+        if (now < last) progressAt = performance.now();
+        last = now;
+      }
+    }
     await this.inner.close();
     if (!cp) return;
     // Every acked write applied (an apply error shows in the counters), nothing dirty, held or in flight.

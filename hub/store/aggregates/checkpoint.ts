@@ -14,7 +14,7 @@ import { writeFileDurably } from '../../durable-file.ts';
 import { GraphAgg, KeyAgg, type Latest, type Window } from './model.ts';
 import { index, type AggregateState } from './state.ts';
 
-const MAGIC = Buffer.from('HUB-AGGREGATES\n');
+export const MAGIC = Buffer.from('HUB-AGGREGATES\n');
 /** Bumped whenever the saved shape or the meaning of a field changes. */
 export const CHECKPOINT_VERSION = 1;
 
@@ -100,15 +100,57 @@ export function decodeCheckpoint(bytes: Buffer | undefined, mark: string, state:
     header = JSON.parse(bytes.toString('utf8', at + 8, at + 8 + headerLength)) as typeof header;
     if (header.version !== CHECKPOINT_VERSION) return 'version';
     if (header.mark !== mark) return 'other-content';
-    const saved = deserialize(bytes.subarray(at + 8 + headerLength)) as Saved;
-    install(saved, state);
+    install(deserialize(bytes.subarray(at + 8 + headerLength)), state);
   } catch {
     return 'damaged';
   }
   return undefined;
 }
 
-function install(saved: Saved, state: AggregateState): void {
+class Malformed extends Error {}
+const check = (ok: boolean): void => {
+  if (!ok) throw new Malformed('aggregates checkpoint: malformed');
+};
+const isNum = (x: unknown): x is number => typeof x === 'number';
+const isStr = (x: unknown): x is string => typeof x === 'string';
+const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null;
+function checkTerm(t: unknown): void {
+  check(isObj(t) && isStr(t.type) && isStr(t.value) && (t.datatype === undefined || isStr(t.datatype)) && (t['xml:lang'] === undefined || isStr(t['xml:lang'])));
+}
+function checkLatest(l: unknown): void {
+  check(isObj(l) && isStr(l.obs) && isNum(l.ms) && isStr(l.sensor) && isStr(l.property) && isStr(l.graph));
+  checkTerm((l as Record<string, unknown>).time);
+  checkTerm((l as Record<string, unknown>).value);
+}
+function checkValue(v: unknown): void {
+  if (v === undefined) return;
+  check(isObj(v) && isNum(v.num) && (v.kind === 0 || v.kind === 1 || v.kind === 2 || v.kind === 3) && (v.scaled === undefined || typeof v.scaled === 'bigint'));
+  checkTerm((v as Record<string, unknown>).term);
+}
+function checkWindow(w: unknown): void {
+  check(isObj(w) && isNum(w.n) && isNum(w.other) && isNum(w.nInteger) && isNum(w.nDecimal) && isNum(w.nDouble) && isNum(w.dsum) && typeof w.xsum === 'bigint');
+  checkValue((w as Record<string, unknown>).min);
+  checkValue((w as Record<string, unknown>).max);
+}
+/** Every field of the saved data has the type the aggregates use (a file can be damaged past its CRC by hand). */
+function checkSaved(saved: unknown): asserts saved is Saved {
+  check(isObj(saved) && isNum(saved.total) && Array.isArray(saved.topRows) && typeof saved.topTruncated === 'boolean' && isNum(saved.topFloor) && typeof saved.topDirty === 'boolean' && Array.isArray(saved.graphs));
+  const sv = saved as unknown as Saved;
+  sv.topRows.forEach(checkLatest);
+  for (const g of sv.graphs as unknown[]) {
+    check(isObj(g) && isStr(g.iri) && isNum(g.n) && isNum(g.irregular) && g.subjects instanceof Float64Array && isNum(g.subjectCount) && Array.isArray(g.keys));
+    for (const k of (g as unknown as SavedGraph).keys as unknown[]) {
+      check(isObj(k) && isStr(k.sensor) && isStr(k.property) && isNum(k.n) && isNum(k.minMs) && isNum(k.maxMs) && Array.isArray(k.latest) && typeof k.tiesOverflow === 'boolean' && k.hours instanceof Map);
+      const key = k as unknown as SavedKey;
+      key.latest.forEach(checkLatest);
+      for (const [h, w] of key.hours) check(isNum(h)), checkWindow(w);
+      checkWindow(key.all);
+    }
+  }
+}
+
+function install(saved: unknown, state: AggregateState): void {
+  checkSaved(saved);
   // Everything is built first; the state is changed only once nothing can throw.
   const graphs = saved.graphs.map((s) => {
     const g = new GraphAgg(s.iri);

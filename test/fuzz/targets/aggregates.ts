@@ -1,5 +1,8 @@
 // Fuzz targets: the maintained aggregates' query recogniser (user SPARQL text on the event loop) and N-Quads line scan.
 import { readdirSync, readFileSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
+import { evaluate, serialise } from '../../../hub/store/aggregates/answer.ts';
+import { decodeCheckpoint, encodeCheckpoint, MAGIC } from '../../../hub/store/aggregates/checkpoint.ts';
 import { scanNQuads } from '../../../hub/store/aggregates/scan.ts';
 import { recognise } from '../../../hub/store/aggregates/shapes.ts';
 import { AggregateState } from '../../../hub/store/aggregates/state.ts';
@@ -49,5 +52,35 @@ export const aggregatesScanTarget: FuzzTarget = {
       const b = JSON.stringify([...full.graphs].map(([g, m]) => [g, [...m]]));
       if (a !== b) throw new OracleError(`fast scan and full tokenizer differ:\n${a}\n${b}`);
     };
+  },
+};
+
+const CHECKPOINT_MARK = 'snapshot - log 1:1234';
+const CHECKPOINT_QUERIES = [dash.countAll, dash.countPerSensor, dash.latestPerProperty, dash.latestObservations, dash.averagePerSensor, dash.hourlyAverage('2026-01-01')];
+
+function checkpointSeeds(): Uint8Array[] {
+  const state = new AggregateState();
+  state.allDirty = false;
+  for (let k = 0; k < 4; k++) state.ingest(scanNQuads(observationQuads('http://hub.test', { sensors: 3, observations: 24, days: 2 }, k % 3, k)));
+  return [new Uint8Array(encodeCheckpoint(state, CHECKPOINT_MARK)), new Uint8Array(encodeCheckpoint(new AggregateState(), CHECKPOINT_MARK))];
+}
+
+export const aggregatesCheckpointTarget: FuzzTarget = {
+  name: 'aggregates-checkpoint',
+  description: 'a saved aggregates file (CRC recomputed so mutations reach the header and the v8 payload) -> decodeCheckpoint; a loaded state then answers the dashboard shapes',
+  seeds: checkpointSeeds,
+  tokens: ['{"version":1,"mark":"', '"}', '\u0000', 'HUB-AGGREGATES\n'],
+  run(input) {
+    const buf = Buffer.from(input);
+    if (buf.length >= MAGIC.length + 8) buf.writeUInt32LE(crc32(buf.subarray(MAGIC.length + 4)), MAGIC.length);
+    const state = new AggregateState();
+    // Never throws: a file that cannot be used is refused (the aggregates are then rebuilt from the store).
+    if (decodeCheckpoint(buf, CHECKPOINT_MARK, state) !== undefined) return;
+    for (const q of CHECKPOINT_QUERIES) {
+      const plan = recognise(q);
+      if (!plan) throw new OracleError(`not a dashboard shape: ${q}`);
+      const r = evaluate(plan, state);
+      if (r) serialise(r.vars, r.rows);
+    }
   },
 };

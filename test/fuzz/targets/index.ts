@@ -20,7 +20,7 @@ import { lorawanDownlinkTarget } from './lorawan-downlink.ts';
 import { semtechUdpTarget } from './semtech-udp.ts';
 import { cayenneTarget } from './cayenne.ts';
 import { lwm2mTarget, senmlCborTarget, senmlJsonTarget } from './senml.ts';
-import { aggregatesQueryTarget, aggregatesScanTarget } from './aggregates.ts';
+import { aggregatesCheckpointTarget, aggregatesQueryTarget, aggregatesScanTarget } from './aggregates.ts';
 import { deviceIndexTarget } from './device-index.ts';
 import { downlinkTarget } from './downlink.ts';
 import { oscTarget } from './osc.ts';
@@ -49,7 +49,7 @@ export const TARGETS: readonly FuzzTarget[] = [
   schcTarget, schcRulesTarget,
   ttsTarget, chirpstackTarget, sigfoxTarget,
   lorawanPhyTarget, lorawanDownlinkTarget, semtechUdpTarget, cayenneTarget, senmlJsonTarget, senmlCborTarget, lwm2mTarget,
-  aggregatesQueryTarget, aggregatesScanTarget,
+  aggregatesQueryTarget, aggregatesScanTarget, aggregatesCheckpointTarget,
   deviceIndexTarget,
   downlinkTarget,
   oscTarget,
