@@ -16,9 +16,10 @@ export function createStore(config: HubConfig): QuadStore {
   switch (config.store.kind) {
     case 'embedded': {
       const store = new EmbeddedQuadStore(embeddedStoreOptions(config));
-      // The aggregates are saved beside the store at a clean stop and loaded at the next start if nothing was written since.
+      // The aggregates are saved beside the store at a clean stop and loaded at the next start if nothing was written since;
+      // after a crash they are built from the store's files while it recovers.
       const checkpoint = { path: join(store.dir, AGGREGATES_CHECKPOINT), mark: () => store.filesMark() };
-      return config.store.aggregates === false ? store : new AggregatingQuadStore(store, { checkpoint });
+      return config.store.aggregates === false ? store : new AggregatingQuadStore(store, { checkpoint, filesDir: store.dir });
     }
     case 'sparql': {
       // validateConfig() guarantees both endpoints for kind 'sparql'.

@@ -7,7 +7,12 @@
 // so an answer is always the store's own answer (up to the order of ties and of unordered solutions, and double sums).
 import { DEFAULT_GRAPH, type GraphName, type JsonBinding, type QueryOptions, type QueryResult, type QuadStore, type UpdateOptions } from '../quad-store.ts';
 import { evaluate, serialise } from './answer.ts';
-import { decodeCheckpoint, encodeCheckpoint, readCheckpoint, savable, writeCheckpoint } from './checkpoint.ts';
+import { Worker } from 'node:worker_threads';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { bundledWorker } from '../embedded/worker-entry.ts';
+import { checkpointMark, decodeCheckpoint, encodeCheckpoint, readCheckpoint, savable, writeCheckpoint } from './checkpoint.ts';
+import { FILES_MARK, type FileBuild } from './file-build.ts';
 import { flat } from './model.ts';
 import { Rebuilder } from './rebuild.ts';
 import { scanNQuads } from './scan.ts';
@@ -25,6 +30,11 @@ export interface AggregatingOptions {
    * `mark` names the inner store's content (EmbeddedQuadStore.filesMark).
    */
   checkpoint?: { path: string; mark(): Promise<string> };
+  /**
+   * The embedded store's directory: when no checkpoint applies (a crash, kill -9), the aggregates are built from its
+   * files in a worker thread while the store opens (file-build.ts) instead of by queries afterwards.
+   */
+  filesDir?: string;
 }
 
 /** At close(), how long to wait for the inner store to apply what it acked before the aggregates are saved. */
@@ -39,8 +49,11 @@ export class AggregatingQuadStore implements QuadStore {
   private lastWritten: Promise<void> | undefined;
   private lastGraphs = new Set<string>();
   private readonly counters = { aggregateAnswers: 0, aggregateDelegated: 0, scanCalls: 0, scanChars: 0, scanMs: 0, scanUnreadable: 0,
-    checkpointLoaded: 0, checkpointLoadMs: 0, checkpointRefused: 0 };
+    checkpointLoaded: 0, checkpointLoadMs: 0, checkpointRefused: 0, filesBuilt: 0, filesBuildMs: 0, filesBuildGaveUp: 0 };
   private readonly checkpoint: AggregatingOptions['checkpoint'];
+  private readonly filesDir: string | undefined;
+  /** Graphs retention dropped while a build from the files runs (it may not have seen the drop): dropped again after. */
+  private openDrops: string[] | undefined;
   /** Retention drops seen (they may run inside the inner store's open(), before a checkpoint is loaded). */
   private drops = 0;
   /** Inner counters whose change means writes the aggregates did not see (failed applies, retention drops). */
@@ -49,6 +62,7 @@ export class AggregatingQuadStore implements QuadStore {
 
   constructor(readonly inner: QuadStore, options: AggregatingOptions = {}) {
     this.checkpoint = options.checkpoint;
+    this.filesDir = options.filesDir;
     this.rebuilder = new Rebuilder(inner, this.state, options.onError ?? ((e) => process.emitWarning(`aggregates: rebuild failed: ${(e as Error).message}`)));
     // Retention runs inside the embedded store and calls its own dropObservationsBefore: follow it on the instance.
     const drop = (inner as { dropObservationsBefore?: (day: string) => Promise<string[]> }).dropObservationsBefore;
@@ -59,6 +73,7 @@ export class AggregatingQuadStore implements QuadStore {
         try {
           const graphs = await drop.call(inner, day);
           for (const g of graphs) this.state.dropped(g);
+          this.openDrops?.push(...graphs);
           this.droppedSeen += graphs.length;
           return graphs;
         } finally {
@@ -82,16 +97,48 @@ export class AggregatingQuadStore implements QuadStore {
    * into the aggregates, and rebuilt in the background (queries go to the store until that is done).
    */
   async open(): Promise<void> {
-    await this.inner.open();
+    const cp = this.checkpoint;
+    const saved = cp && (await readCheckpoint(cp.path));
+    // Without a checkpoint of the files as they are, the aggregates are built from the files while the store opens.
+    let build: FileBuildRun | undefined;
+    if (this.filesDir && (await hasContent(this.filesDir)) && !(saved && checkpointMark(saved) === (await cp!.mark().catch(() => undefined)))) {
+      if (saved) this.counters.checkpointRefused++;
+      this.openDrops = [];
+      build = startFileBuild(this.filesDir);
+    }
+    try {
+      await this.inner.open();
+    } catch (e) {
+      build?.cancel();
+      throw e;
+    }
     this.noteInnerCounters();
-    if (this.checkpoint && (await this.restore(this.checkpoint))) return this.rebuilder.kick();
+    if (build) {
+      const installed = this.installBuild(await build.result);
+      this.openDrops = undefined;
+      if (installed) return this.rebuilder.kick();
+    } else if (cp && saved && (await this.restore(cp, saved))) return this.rebuilder.kick();
     await this.rebuilder.initial();
   }
 
-  private async restore(cp: NonNullable<AggregatingOptions['checkpoint']>): Promise<boolean> {
+  /** Installs what the worker built from the files, or says why not (the caller then rebuilds everything by query). */
+  private installBuild(result: FileBuild): boolean {
+    const h = this.inner.health?.() ?? {};
+    // Records the store's replay failed (as their live write did) were still scanned by the build.
+    const ok = result.kind === 'built' && !(h.replayFailedRecords! > 0) && decodeCheckpoint(Buffer.from(result.bytes.buffer, result.bytes.byteOffset, result.bytes.byteLength), FILES_MARK, this.state) === undefined;
+    if (!ok) {
+      this.counters.filesBuildGaveUp++;
+      return false;
+    }
+    for (const g of result.dirty) this.state.markDirty(g);
+    for (const g of this.openDrops ?? []) this.state.dropped(g);
+    this.counters.filesBuilt++;
+    this.counters.filesBuildMs = result.ms;
+    return true;
+  }
+
+  private async restore(cp: NonNullable<AggregatingOptions['checkpoint']>, bytes: Buffer): Promise<boolean> {
     const t0 = performance.now();
-    const bytes = await readCheckpoint(cp.path);
-    if (!bytes) return false;
     // A write since the inner store opened (retention at start) is not in the checkpoint: rebuild.
     const drops = this.drops;
     const refused = drops > 0 ? 'written-since' : decodeCheckpoint(bytes, await cp.mark(), this.state);
@@ -277,6 +324,48 @@ export class AggregatingQuadStore implements QuadStore {
     const inner = this.inner.health?.() ?? {};
     return { ...inner, ...this.figures() };
   }
+}
+
+interface FileBuildRun {
+  result: Promise<FileBuild>;
+  cancel(): void;
+}
+
+/** Whether the store directory holds a snapshot or a non-empty log segment (else there is nothing to build from). */
+async function hasContent(dir: string): Promise<boolean> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    if (/^snapshot-\d+\.nq$/.test(name)) return true;
+    if (/^log-\d+\.wal$/.test(name) && (await stat(join(dir, name)).catch(() => undefined))?.size) return true;
+  }
+  return false;
+}
+
+const FILE_BUILD_WORKER = new URL('./file-build-worker.ts', import.meta.url);
+const FILE_BUILD_BOOTSTRAP = new URL('./file-build-bootstrap.mjs', import.meta.url);
+
+/** Runs file-build.ts in a worker thread; any failure of the thread is a build that gave up. */
+function startFileBuild(dir: string): FileBuildRun {
+  let worker: Worker | undefined;
+  let cancelled = false;
+  const result = bundledWorker(FILE_BUILD_WORKER, FILE_BUILD_BOOTSTRAP).then(
+    (entry) =>
+      new Promise<FileBuild>((resolve) => {
+        if (cancelled) return resolve({ kind: 'gave-up', reason: 'cancelled' });
+        const w = (worker = new Worker(entry, { execArgv: [], workerData: { dir } }));
+        w.once('message', (m: FileBuild) => resolve(m));
+        w.once('error', (e) => resolve({ kind: 'gave-up', reason: `worker failed: ${e.message}` }));
+        w.once('exit', (code) => resolve({ kind: 'gave-up', reason: `worker exited with code ${code}` }));
+      }),
+    (e: Error) => ({ kind: 'gave-up' as const, reason: `no worker script: ${e.message}` }),
+  );
+  return {
+    result,
+    cancel() {
+      cancelled = true;
+      void worker?.terminate();
+    },
+  };
 }
 
 function prefixed(c: Record<string, number>): Record<string, number> {

@@ -189,6 +189,20 @@ function install(saved: unknown, state: AggregateState): void {
   state.allDirty = false;
 }
 
+/** The content mark a file's header names (undefined for a file that is not a readable checkpoint of this version). */
+export function checkpointMark(bytes: Buffer): string | undefined {
+  const at = MAGIC.length;
+  if (bytes.length < at + 8 || !bytes.subarray(0, at).equals(MAGIC)) return undefined;
+  const headerLength = bytes.readUInt32LE(at + 4);
+  if (at + 8 + headerLength > bytes.length) return undefined;
+  try {
+    const header = JSON.parse(bytes.toString('utf8', at + 8, at + 8 + headerLength)) as { version?: unknown; mark?: unknown };
+    return header.version === CHECKPOINT_VERSION && typeof header.mark === 'string' ? header.mark : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Reads the file, or undefined when there is none (or it cannot be read). */
 export async function readCheckpoint(path: string): Promise<Buffer | undefined> {
   return readFile(path).catch(() => undefined);

@@ -210,7 +210,7 @@ export class AggregateState {
 }
 
 /** Union of the statements of two rows of one subject (a differing second value makes the row bad, as in the store). */
-function mergeRow(into: ScanResult, g: string, row: ObsRow): void {
+export function mergeRow(into: ScanResult, g: string, row: ObsRow): void {
   const s = row.obs.startsWith('_:') ? { k: 1 as const, v: row.obs.slice(2) } : { k: 0 as const, v: row.obs };
   const SOSA = 'http://www.w3.org/ns/sosa/';
   if (row.typed) addStatement(into, g, s, 'http://www.w3.org/1999/02/22-rdf-syntax-ns#type', { k: 0, v: `${SOSA}Observation` });

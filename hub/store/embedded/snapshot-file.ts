@@ -75,18 +75,20 @@ export class SnapshotParseError extends Error {
 }
 
 /**
- * Reads `path` in line-aligned pieces of about `chunkBytes`, calling `each` with each piece (valid until the next) and
- * its offset in the file.
+ * Reads `path` (bytes `start` to `end`) in line-aligned pieces of about `chunkBytes`, calling `each` with each piece
+ * (valid until the next) and its offset in the file.
  */
-function eachPiece(path: string, chunkBytes: number, each: (piece: Buffer, offset: number) => void): void {
+export function eachPiece(path: string, chunkBytes: number, each: (piece: Buffer, offset: number) => void, start = 0, end = Infinity): void {
   const fd = openSync(path, 'r');
   try {
     const buf = Buffer.allocUnsafe(Math.max(chunkBytes, 64));
     let carry: Buffer = Buffer.alloc(0);
-    let offset = 0;
+    let offset = start;
+    let at = start;
     for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, null);
+      const n = readSync(fd, buf, 0, Math.min(buf.length, end - at), at);
       if (n === 0) break;
+      at += n;
       const data = carry.length ? Buffer.concat([carry, buf.subarray(0, n)]) : buf.subarray(0, n);
       const last = data.lastIndexOf(NL);
       if (last < 0) {
@@ -104,7 +106,7 @@ function eachPiece(path: string, chunkBytes: number, each: (piece: Buffer, offse
 }
 
 /** Offset of the marker line in a line-aligned piece (at its start or right after a newline), or -1. */
-function markerAt(piece: Buffer): number {
+export function markerAt(piece: Buffer): number {
   if (piece.subarray(0, MARKER.length).equals(MARKER)) return 0;
   const i = piece.indexOf(NL_MARKER);
   return i < 0 ? -1 : i + 1;

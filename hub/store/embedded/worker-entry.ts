@@ -6,25 +6,31 @@
 // external; the result is cached under node_modules/.cache by content hash, so parallel processes share it.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const BOOTSTRAP = new URL('./worker-bootstrap.mjs', import.meta.url);
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-let cached: Promise<URL> | undefined;
+const cached = new Map<string, Promise<URL>>();
 
-/** URL of the worker script; falls back to the tsx bootstrap when bundling is not possible. */
+/** URL of the store worker's script; falls back to the tsx bootstrap when bundling is not possible. */
 export function workerEntry(): Promise<URL> {
-  cached ??= bundle().catch(() => BOOTSTRAP);
-  return cached;
+  return bundledWorker(new URL('./store-worker.ts', import.meta.url), BOOTSTRAP);
 }
 
-async function bundle(): Promise<URL> {
-  if (process.env.HUB_STORE_WORKER_TSX === '1') return BOOTSTRAP;
+/** URL of a worker script `source` bundled once per process (cached by content hash), or `bootstrap` (tsx) without. */
+export function bundledWorker(source: URL, bootstrap: URL): Promise<URL> {
+  let url = cached.get(source.href);
+  if (!url) cached.set(source.href, (url = bundle(source).catch(() => bootstrap)));
+  return url;
+}
+
+async function bundle(source: URL): Promise<URL> {
+  if (process.env.HUB_STORE_WORKER_TSX === '1') throw new Error('bundling turned off');
   const esbuild = await import('esbuild');
   const result = await esbuild.build({
-    entryPoints: [fileURLToPath(new URL('./store-worker.ts', import.meta.url))],
+    entryPoints: [fileURLToPath(source)],
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -36,7 +42,8 @@ async function bundle(): Promise<URL> {
   const code = result.outputFiles[0]!.contents;
   const hash = createHash('sha256').update(code).digest('hex').slice(0, 16);
   const dir = join(ROOT, 'node_modules', '.cache', 'hub-store-worker');
-  const file = join(dir, `store-worker-${hash}.mjs`);
+  const name = basename(fileURLToPath(source), '.ts');
+  const file = join(dir, `${name}-${hash}.mjs`);
   if (!existsSync(file)) {
     mkdirSync(dir, { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
