@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OxigraphEngine } from '../../hub/store/oxigraph-engine.ts';
 import { RecordType, decodeInsert, encodeInserts, encodeJson, readRecords, type LogRecord } from '../../hub/store/embedded/log-format.ts';
-import { BNODE_SECTION, loadSnapshotFile, writeSnapshotFile } from '../../hub/store/embedded/snapshot-file.ts';
+import { BNODE_SECTION, eachPiece, loadSnapshotFile, writeSnapshotFile } from '../../hub/store/embedded/snapshot-file.ts';
 import { CorruptLogError, recover } from '../../hub/store/embedded/recover.ts';
 import { sameRdf } from './rdf-compare.ts';
 
@@ -91,5 +91,29 @@ describe('snapshot layout', () => {
     loadSnapshotFile(copy, path, 16);
     expect(copy.size()).toBe(3);
     expect(sameRdf(copy.dump(), nq)).toBe(true);
+  });
+
+  it('reads a file in whole lines, a line many pieces long arriving whole, with offsets that add up', () => {
+    const long = `<${EX}s> <${EX}p> "${'x'.repeat(70_000)}" .\n`;
+    const body = `<${EX}a> <${EX}p> "1" .\n${long}<${EX}b> <${EX}p> "2" .\n<${EX}c> <${EX}p> "no newline at the end"`;
+    const path = join(dir, 'long-line.nq');
+    writeFileSync(path, body);
+    for (const piece of [64, 100, 4096]) {
+      const pieces: Array<[string, number]> = [];
+      eachPiece(path, piece, (p, offset) => pieces.push([p.toString('utf8'), offset]));
+      expect(pieces.map(([t]) => t).join('')).toBe(body);
+      let at = 0;
+      for (const [t, offset] of pieces) {
+        expect(offset).toBe(at);
+        at += Buffer.byteLength(t);
+      }
+      expect(pieces.slice(0, -1).every(([t]) => t.endsWith('\n'))).toBe(true);
+      expect(pieces.some(([t]) => t.includes(long))).toBe(true);
+      // From an offset inside the file to one before its end.
+      const start = body.indexOf('<' + EX + 'b>');
+      const part: string[] = [];
+      eachPiece(path, piece, (p) => part.push(p.toString('utf8')), start, body.length - 3);
+      expect(part.join('')).toBe(body.slice(start, body.length - 3));
+    }
   });
 });

@@ -82,24 +82,28 @@ export function eachPiece(path: string, chunkBytes: number, each: (piece: Buffer
   const fd = openSync(path, 'r');
   try {
     const buf = Buffer.allocUnsafe(Math.max(chunkBytes, 64));
-    let carry: Buffer = Buffer.alloc(0);
+    // The start of a line longer than a piece, kept as the pieces read (joined once, when its newline comes: a line of
+    // n pieces costs n, not n squared).
+    let carry: Buffer[] = [];
     let offset = start;
     let at = start;
     for (;;) {
       const n = readSync(fd, buf, 0, Math.min(buf.length, end - at), at);
       if (n === 0) break;
       at += n;
-      const data = carry.length ? Buffer.concat([carry, buf.subarray(0, n)]) : buf.subarray(0, n);
-      const last = data.lastIndexOf(NL);
+      const read = buf.subarray(0, n);
+      const last = read.lastIndexOf(NL);
       if (last < 0) {
-        carry = Buffer.from(data);
+        carry.push(Buffer.from(read));
         continue;
       }
-      carry = Buffer.from(data.subarray(last + 1));
-      each(data.subarray(0, last + 1), offset);
-      offset += last + 1;
+      const data = carry.length ? Buffer.concat([...carry, read]) : read;
+      const cut = data.length - (n - last - 1);
+      each(data.subarray(0, cut), offset);
+      offset += cut;
+      carry = last + 1 < n ? [Buffer.from(read.subarray(last + 1))] : [];
     }
-    if (carry.length) each(carry, offset);
+    if (carry.length) each(Buffer.concat(carry), offset);
   } finally {
     closeSync(fd);
   }

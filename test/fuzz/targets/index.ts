@@ -21,6 +21,7 @@ import { semtechUdpTarget } from './semtech-udp.ts';
 import { cayenneTarget } from './cayenne.ts';
 import { lwm2mTarget, senmlCborTarget, senmlJsonTarget } from './senml.ts';
 import { aggregatesCheckpointTarget, aggregatesQueryTarget, aggregatesScanTarget } from './aggregates.ts';
+import { aggregatesFilesTarget } from './aggregates-files.ts';
 import { deviceIndexTarget } from './device-index.ts';
 import { downlinkTarget } from './downlink.ts';
 import { oscTarget } from './osc.ts';
@@ -49,7 +50,7 @@ export const TARGETS: readonly FuzzTarget[] = [
   schcTarget, schcRulesTarget,
   ttsTarget, chirpstackTarget, sigfoxTarget,
   lorawanPhyTarget, lorawanDownlinkTarget, semtechUdpTarget, cayenneTarget, senmlJsonTarget, senmlCborTarget, lwm2mTarget,
-  aggregatesQueryTarget, aggregatesScanTarget, aggregatesCheckpointTarget,
+  aggregatesQueryTarget, aggregatesScanTarget, aggregatesCheckpointTarget, aggregatesFilesTarget,
   deviceIndexTarget,
   downlinkTarget,
   oscTarget,
