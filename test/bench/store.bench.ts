@@ -18,7 +18,7 @@ import { duringRunaway } from './store/runaway.ts';
 import { capacity, lorawanMessage, sosaMessage, sustain, type CapacityFigures, type IngestFigures } from './store/ingest.ts';
 import { ComunicaSide } from './store/comunica-side.ts';
 import { countQuery, dayAverageByFilter, dayAverageByGraphs, latestQuery } from './store/queries.ts';
-import { dayOf, observationChunks, type DataShape } from './store/sosa-data.ts';
+import { dayOf, observationChunks, observationMessage, type DataShape } from './store/sosa-data.ts';
 
 // Observations per sensor must be whole: round to a multiple of the 1,000 sensors.
 const OBSERVATIONS = Math.round(Number(process.argv[2] ?? (Number(process.env.STORE_BENCH_QUADS) || 1_000_000) / 8) / 1000) * 1000;
@@ -300,16 +300,34 @@ log(`during a runaway query (${runaway.runawayStatus} after ${runaway.runawayMs}
 }
 
 // ---- recovery after kill -9: a child hub is SIGKILLed and started again on the same data dir ---------------------
+// Observations written just before the kill make the clean stop's checkpoint stale: the restarted hub builds its
+// aggregates from the store's files (hub/store/aggregates/file-build.ts) while its engines load, and counts by query
+// only the graphs the update named.
+const KILL_WRITES = 50;
 child = await ChildHub.start({ port, dataDir, adminToken, startTimeoutMs: 1_800_000 });
+await child.waitForStore((s) => s.aggregatesReady === 1, 1_800_000);
+const countBeforeKill = countOf((await child.select(countQuery)).rows) + KILL_WRITES;
+{
+  const byGraph = new Map<string, string[]>();
+  for (let i = 0; i < KILL_WRITES; i++) {
+    const { ntriples, graph } = observationMessage(config.baseUrl, shape, i % shape.sensors, Math.floor(i / shape.sensors), `before-kill-${i}`);
+    byGraph.set(graph, [...(byGraph.get(graph) ?? []), ntriples]);
+  }
+  await child.update(`INSERT DATA { ${[...byGraph].map(([g, t]) => `GRAPH <${g}> { ${t.join('')} }`).join('\n')} }`);
+}
 const killed = child.pid;
 child.proc.kill('SIGKILL');
 await child.stop();
 child = await ChildHub.start({ port, dataDir, adminToken, startTimeoutMs: 1_800_000 });
 const recoveryAfterKillMs = child.startMs;
+const aggregatesAfterKillSeconds = await child.waitForStore((s) => s.aggregatesReady === 1, 1_800_000);
+const killHealth = JSON.parse((await child.get('/health')).body).store as Record<string, number>;
 const countAfterKill = countOf((await child.select(countQuery)).rows);
 await child.stop();
-log(`recovery after kill -9 of pid ${killed}: listening ${r2(recoveryAfterKillMs / 1000)} s after spawn, ${countAfterKill} observations`);
+const afterKill = { listeningSeconds: r2(recoveryAfterKillMs / 1000), aggregatesReadyAfterListeningSeconds: r2(aggregatesAfterKillSeconds), filesBuilt: killHealth.filesBuilt ?? 0, filesBuildMs: killHealth.filesBuildMs ?? null, filesBuildGaveUp: killHealth.filesBuildGaveUp ?? 0, checkpointRefused: killHealth.checkpointRefused ?? 0, observations: countAfterKill };
+log(`recovery after kill -9 of pid ${killed} (${KILL_WRITES} observations written just before): listening ${afterKill.listeningSeconds} s after spawn, aggregates ready ${afterKill.aggregatesReadyAfterListeningSeconds} s after listening (${afterKill.filesBuilt ? `built from the store files in ${afterKill.filesBuildMs} ms` : afterKill.filesBuildGaveUp ? 'the file build gave up: rebuilt by query' : 'not built from the files'}), ${countAfterKill} observations`);
 if (countAfterKill < expectCount + liveAcked) throw new Error(`after kill -9: ${countAfterKill} observations, expected at least ${expectCount + liveAcked}`);
+if (countAfterKill !== countBeforeKill) throw new Error(`after kill -9: ${countAfterKill} observations, expected ${countBeforeKill}`);
 
 // ---- Comunica over n3, same queries, in this process (n3 Store in memory, no durability) -----------------------
 let comunicaFigures: Record<string, number> | null = null;
@@ -376,6 +394,7 @@ const results = {
   },
   hubChild: { aggregatesReadyAfterListeningSeconds: r2(aggregatesReadySeconds), aggregatesCheckpointLoaded: checkpointLoaded, storeReadyAfterListeningSeconds: r2(storeReadySeconds), startToListeningSeconds: r2(child.startMs / 1000), rssAtListeningMB: mb(childAtStart.rss), rssAfterQueriesMB: mb(childAfterQueries.rss), peakRssMB: mb(childAfterQueries.peak) },
   recoveryAfterKill9Seconds: r2(recoveryAfterKillMs / 1000),
+  afterKill9: afterKill,
   inProcessHub: { stopSeconds: r2(stopMs / 1000) },
   hubStoreInProcess: direct,
   sustained,

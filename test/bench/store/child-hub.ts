@@ -159,6 +159,12 @@ export class ChildHub {
     return { ms, rows: (JSON.parse(res.body) as { results: { bindings: Rows } }).results.bindings };
   }
 
+  /** A SPARQL Update over /sparql with the admin token; throws unless it is acknowledged (200/204). */
+  async update(sparql: string): Promise<void> {
+    const res = await this.send('POST', '/sparql', { authorization: `Bearer ${this.adminToken}`, 'content-type': 'application/sparql-update', 'content-length': String(Buffer.byteLength(sparql)) }, sparql);
+    if (res.status !== 200 && res.status !== 204) throw new Error(`update answered ${res.status}: ${res.body.slice(0, 300)}`);
+  }
+
   /** Memory of the child process now (bytes). */
   memory(): { rss: number; peak: number } {
     return procMemory(this.pid);
