@@ -131,6 +131,12 @@ export const HubConfigSchema = Type.Object(
         maxPendingWrites: Type.Integer({ minimum: 1, default: 100_000 }),
         /** Inserts get 503 overloaded while the oldest insert not yet applied by a store worker has waited longer than this (0 = no bound). */
         maxApplyLagMs: Type.Integer({ minimum: 0, default: 0 }),
+        /**
+         * Writes that add quads get 507 store-full once the embedded store would hold more (0 = no bound). Each engine
+         * keeps the whole store in a WebAssembly memory capped at 4 GiB: measured here with the store bench's SOSA
+         * data, ~250 MB per million quads, the engine traps past ~15M quads, and a worker that traps is lost.
+         */
+        maxQuads: Type.Integer({ minimum: 0, default: 12_000_000 }),
         /** Store workers holding the same data: writes go to all, a query to one, so a runaway query never stalls writes or /health (1 = no standby). */
         replicas: Type.Integer({ minimum: 1, maximum: 4, default: 2 }),
         /** Standby store workers kept current by the writes alone (no queries): promoted at once when a replica is ended. */
@@ -216,6 +222,7 @@ export const SETTINGS: Setting[] = [
   { path: ['store', 'snapshotLogBytes'], env: 'HUB_SNAPSHOT_LOG_BYTES', flag: '--snapshot-log-bytes', parse: 'int' },
   { path: ['store', 'maxPendingWrites'], env: 'HUB_MAX_PENDING_WRITES', flag: '--max-pending-writes', parse: 'int' },
   { path: ['store', 'maxApplyLagMs'], env: 'HUB_STORE_MAX_APPLY_LAG_MS', flag: '--store-max-apply-lag-ms', parse: 'int' },
+  { path: ['store', 'maxQuads'], env: 'HUB_STORE_MAX_QUADS', flag: '--store-max-quads', parse: 'int' },
   { path: ['store', 'replicas'], env: 'HUB_STORE_REPLICAS', flag: '--store-replicas', parse: 'int' },
   { path: ['store', 'standby'], env: 'HUB_STORE_STANDBY', flag: '--store-standby', parse: 'int' },
   { path: ['store', 'workerNice'], env: 'HUB_STORE_WORKER_NICE', flag: '--store-worker-nice', parse: 'int' },

@@ -195,6 +195,17 @@ export class StoreError extends HubError {
   }
 }
 
+/**
+ * The store holds as many quads as it may (config.store.maxQuads): the engine keeps every quad in a WebAssembly
+ * memory that cannot grow past 4 GiB. Writes that add quads get 507 until graphs are deleted or retention drops them.
+ */
+export class StoreFullError extends HubError {
+  override name = 'StoreFullError';
+  constructor(message: string, options?: HubErrorOptions) {
+    super(507, 'store-full', message, options);
+  }
+}
+
 /** The store's write backlog is full (config.store.maxPendingWrites); the client should retry later. */
 export class OverloadedError extends HubError {
   override name = 'OverloadedError';

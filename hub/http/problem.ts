@@ -49,6 +49,7 @@ const TITLES: Record<number, string> = {
   500: 'Internal Server Error',
   501: 'Not Implemented',
   503: 'Service Unavailable',
+  507: 'Insufficient Storage',
 };
 
 export function problemType(baseUrl: string, code: string): string {
@@ -67,8 +68,9 @@ export function toProblem(error: unknown, baseUrl: string, instance?: string): {
     code = error.code;
     extensions = error.extensions;
     headers = error.headers;
-    // 501 and 503 say what is missing or when to come back; their messages are written for clients, never internals.
-    if (status < 500 || status === 501 || status === 503) {
+    // 501, 503 and 507 say what is missing, when to come back or what to free; their messages are written for clients,
+    // never internals.
+    if (status < 500 || status === 501 || status === 503 || status === 507) {
       detail = error.message;
     }
   } else {

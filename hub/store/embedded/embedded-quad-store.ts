@@ -7,7 +7,7 @@
 import { assertManageable } from '../query-complexity.ts';
 import { UNSAFE_IRI } from '../graphs.ts';
 import { mkdir } from 'node:fs/promises';
-import { BadRequestError, OverloadedError, StoreError } from '../../errors.ts';
+import { BadRequestError, OverloadedError, StoreError, StoreFullError } from '../../errors.ts';
 import type { GraphName, JsonBinding, QueryOptions, QueryResult, QuadStore, UpdateOptions } from '../quad-store.ts';
 import { toWire, type InsertItem } from './apply.ts';
 import { RecordType, encodeInserts, encodeJson } from './log-format.ts';
@@ -49,9 +49,15 @@ export class EmbeddedQuadStore implements QuadStore {
   /** Last known quad count and when it was read (performance.now()), for health(); refreshed in the background. */
   private lastQuads = 0;
   private lastQuadsAt = 0;
-  private sizing = false;
+  /** The size request in flight (one at a time). */
+  private sizing: Promise<void> | undefined;
+  /** Quads guessed into lastQuads for updates and Graph Store writes since the last exact count (maxQuads only). */
+  private guessed = 0;
   private readonly counters = { pendingWrites: 0, ackedWrites: 0, applyErrors: 0, replayedRecords: 0, replayFailedRecords: 0,
-    recoveryMs: 0, workerRestarts: 0, retentionDroppedGraphs: 0, tornTails: 0, overloadRefusals: 0 };
+    recoveryMs: 0, workerRestarts: 0, retentionDroppedGraphs: 0, tornTails: 0, overloadRefusals: 0, fullRefusals: 0 };
+  /** Lines of the inserts accepted and not yet reported applied (in the queue: `queueLines`), for the maxQuads bound. */
+  private queuedLines = 0;
+  private queueLines = 0;
   /** Insert batches posted and not yet applied by any member: batch number -> when posted (performance.now()). */
   private readonly unapplied = new Map<number, number>();
   private batches = 0;
@@ -191,6 +197,11 @@ export class EmbeddedQuadStore implements QuadStore {
     if (wire !== null && UNSAFE_IRI.test(wire)) return Promise.reject(new BadRequestError(`Invalid graph IRI <${wire}>`));
     const refused = this.refusal();
     if (refused) return Promise.reject(refused);
+    const lines = lineCount(nquads);
+    const full = this.fullRefusal(lines);
+    if (full) return Promise.reject(full);
+    this.queuedLines += lines;
+    this.queueLines += lines;
     this.counters.pendingWrites++;
     // Measured here, not at encoding: the UTF-8 length flattens a concatenated string in place while its pieces are
     // fresh. Left as a rope, its ~60 pieces survived young-generation GCs while queued and cost ~6 us per 1 KB message
@@ -206,7 +217,9 @@ export class EmbeddedQuadStore implements QuadStore {
    * stack: under overload one is made per refused message (profiled at 35k msgs/s offered: the Error constructor's
    * stack capture was 1.3 s of main-thread time per 10 s), and the stack of a full queue tells nothing.
    */
-  refusal(): OverloadedError | undefined {
+  refusal(): OverloadedError | StoreFullError | undefined {
+    const full = this.fullRefusal(0);
+    if (full) return full;
     let why: string | undefined;
     if (this.counters.pendingWrites >= (this.options.maxPendingWrites ?? 100_000)) why = 'The store has too many writes waiting to be applied; retry later';
     else {
@@ -223,6 +236,75 @@ export class EmbeddedQuadStore implements QuadStore {
     } finally {
       Error.stackTraceLimit = limit;
     }
+  }
+
+  /**
+   * The StoreFullError a write adding `lines` quads gets now, counted, or undefined. The count is the last one a worker
+   * reported (inserts add their lines: an upper bound) plus the lines still in flight; while writes are refused it is
+   * taken again from the engine every 10 s, and after every write that may remove quads, so room made by deleting
+   * graphs or by retention opens the store again.
+   */
+  private fullRefusal(lines: number): StoreFullError | undefined {
+    const max = this.options.maxQuads ?? 0;
+    if (max <= 0) return undefined;
+    const held = this.lastQuads + this.queuedLines;
+    if (held + lines <= max) return undefined;
+    this.counters.fullRefusals++;
+    this.refreshQuads(10_000);
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      return new StoreFullError(
+        `The store holds about ${held} quads and may hold ${max} (store.maxQuads); this write adds ${lines > 0 ? lines : 'more'}. Delete graphs (DELETE on the Graph Store, DROP GRAPH) or set store.retentionDays so old observation graphs are dropped`,
+        { extensions: { quads: held, maxQuads: max } },
+      );
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+  }
+
+  /** Takes the exact quad count from a worker in the background if the last is older than `minAgeMs` (one at a time). */
+  private refreshQuads(minAgeMs: number): void {
+    if (performance.now() - this.lastQuadsAt >= minAgeMs) void this.countNow();
+  }
+
+  /** The exact quad count from a worker, into lastQuads (joins the request in flight); never rejects. */
+  private countNow(): Promise<void> {
+    const host = this.host;
+    if (!host || !this.opened || this.closed) return Promise.resolve();
+    this.sizing ??= host.request({ op: 'size' }).then(
+      (n) => {
+        this.lastQuads = n;
+        this.lastQuadsAt = performance.now();
+        this.guessed = 0;
+        this.sizing = undefined;
+      },
+      () => void (this.sizing = undefined),
+    );
+    return this.sizing;
+  }
+
+  /**
+   * Undefined when there is room for `lines` more quads (the write goes on at once, in call order), else a promise that
+   * rejects with StoreFullError, or, when guesses of what updates and Graph Store writes added are part of the count,
+   * resolves if an exact count taken first shows room.
+   */
+  private roomWait(lines: number): Promise<void> | undefined {
+    const max = this.options.maxQuads ?? 0;
+    if (max <= 0 || this.lastQuads + this.queuedLines + lines <= max) return undefined;
+    if (this.guessed > 0) {
+      return this.countNow().then(() => {
+        const full = this.fullRefusal(lines);
+        if (full) throw full;
+      });
+    }
+    return Promise.reject(this.fullRefusal(lines));
+  }
+
+  /** After a write that may have removed quads: a fresh count when the store is near its bound. */
+  private recount(): void {
+    const max = this.options.maxQuads ?? 0;
+    if (max > 0 && this.lastQuads + this.queuedLines > max * 0.9) this.refreshQuads(0);
   }
 
   /**
@@ -256,18 +338,22 @@ export class EmbeddedQuadStore implements QuadStore {
     this.queueResolvers = undefined;
     const records = encodeInserts(batch);
     const n = batch.length; // keep only the count: the batch's strings can be collected once encoded
+    const lines = this.queueLines;
+    this.queueLines = 0;
     const id = ++this.batches;
     this.unapplied.set(id, performance.now());
     this.host!.request({ op: 'insert', records }).then(
       (r) => {
         this.unapplied.delete(id);
         this.counters.pendingWrites -= n;
+        this.queuedLines -= lines;
         this.counters.applyErrors += r.errors;
         if (r.quads !== undefined) (this.lastQuads = r.quads), (this.lastQuadsAt = performance.now());
       },
       () => {
         this.unapplied.delete(id);
         this.counters.pendingWrites -= n;
+        this.queuedLines -= lines;
       },
     );
     this.order.appendInserts(this.log, records).then(
@@ -303,29 +389,58 @@ export class EmbeddedQuadStore implements QuadStore {
         'update-nondeterministic',
       );
     }
+    // Past maxQuads an update that may add quads is refused; one that only deletes, clears or drops runs (it makes room).
+    const wait = mayAddQuads(sparql) ? this.roomWait(1) : undefined;
+    if (wait) await wait;
     const now = Date.now();
-    await this.loggedWrite(
-      (h) => h.request({ op: 'update', sparql, options: { baseIri: options.baseIri, now } }, options.timeoutMs ?? this.timeoutMs),
-      () => encodeJson(RecordType.Update, { sparql, baseIri: options.baseIri, now }),
-    );
+    try {
+      await this.loggedWrite(
+        (h) => h.request({ op: 'update', sparql, options: { baseIri: options.baseIri, now } }, options.timeoutMs ?? this.timeoutMs),
+        () => encodeJson(RecordType.Update, { sparql, baseIri: options.baseIri, now }),
+      );
+    } finally {
+      // What an update added is not known without counting: it is guessed from its length (a quad of INSERT DATA takes
+      // 20 bytes or more), and near the bound the count is taken again.
+      if (mayAddQuads(sparql)) this.added(Math.ceil(Buffer.byteLength(sparql) / 20));
+      this.recount();
+    }
+  }
+
+  /** Adds a guess of what a write added to the count (taken again from the engine near the bound). */
+  private added(quads: number): void {
+    if ((this.options.maxQuads ?? 0) <= 0) return;
+    this.lastQuads += quads;
+    this.guessed += quads;
   }
 
   // Graph Store writes have no execution timeout (a large PUT is not a runaway), but wait at most queryTimeoutMs for a
   // worker rebuild: past it they are withdrawn unapplied with a 503 and Retry-After (worker-host.ts).
   putGraph(graph: GraphName, ntriples: string): Promise<boolean> {
+    const wait = this.roomWait(lineCount(ntriples));
+    if (wait) return wait.then(() => this.putGraphNow(graph, ntriples));
+    return this.putGraphNow(graph, ntriples);
+  }
+
+  private putGraphNow(graph: GraphName, ntriples: string): Promise<boolean> {
     const g = toWire(graph);
     return this.loggedWrite(
       (h) => h.request({ op: 'putGraph', graph: g, data: ntriples }, undefined, this.timeoutMs),
       () => encodeJson(RecordType.PutGraph, { graph: g, data: ntriples }),
-    );
+    ).finally(() => (this.added(lineCount(ntriples)), this.recount()));
   }
 
   postGraph(graph: GraphName, ntriples: string): Promise<boolean> {
+    const wait = this.roomWait(lineCount(ntriples));
+    if (wait) return wait.then(() => this.postGraphNow(graph, ntriples));
+    return this.postGraphNow(graph, ntriples);
+  }
+
+  private postGraphNow(graph: GraphName, ntriples: string): Promise<boolean> {
     const g = toWire(graph);
     return this.loggedWrite(
       (h) => h.request({ op: 'postGraph', graph: g, data: ntriples }, undefined, this.timeoutMs),
       () => encodeJson(RecordType.PostGraph, { graph: g, data: ntriples }),
-    );
+    ).finally(() => (this.added(lineCount(ntriples)), this.recount()));
   }
 
   deleteGraph(graph: GraphName): Promise<boolean> {
@@ -333,7 +448,7 @@ export class EmbeddedQuadStore implements QuadStore {
     return this.loggedWrite(
       (h) => h.request({ op: 'deleteGraph', graph: g }, undefined, this.timeoutMs),
       (existed) => (existed ? encodeJson(RecordType.DeleteGraph, { graph: g }) : undefined),
-    );
+    ).finally(() => this.recount());
   }
 
   /** Drops observation graphs whose day is before `cutoffDay` (YYYY-MM-DD); logged as one retention record. */
@@ -343,6 +458,7 @@ export class EmbeddedQuadStore implements QuadStore {
       (dropped) => (dropped.length ? encodeJson(RecordType.RetentionDrop, { graphs: dropped }) : undefined),
     );
     this.counters.retentionDroppedGraphs += graphs.length;
+    if (graphs.length) this.recount();
     return graphs;
   }
 
@@ -387,16 +503,11 @@ export class EmbeddedQuadStore implements QuadStore {
     const serving = host instanceof ReplicaSet ? host.liveMembers > 0 : !host?.rebuilding;
     // An exact count walks the whole store in the worker (seconds at millions of quads): at most every 30 s, and only
     // when no insert reported a running count meanwhile.
-    if (host && this.opened && !this.closed && !this.sizing && serving && now - this.lastQuadsAt > 30_000) {
-      this.sizing = true;
-      host.request({ op: 'size' }).then(
-        (n) => ((this.lastQuads = n), (this.lastQuadsAt = performance.now()), (this.sizing = false)),
-        () => (this.sizing = false),
-      );
-    }
+    if (host && this.opened && !this.closed && !this.sizing && serving && now - this.lastQuadsAt > 30_000) void this.countNow();
     return {
       quads: this.lastQuads,
       quadsAgeMs: this.lastQuadsAt ? Math.round(now - this.lastQuadsAt) : -1,
+      maxQuads: this.options.maxQuads ?? 0,
       rebuilding: host?.rebuilding ? 1 : 0,
       replicasLive: host instanceof ReplicaSet ? host.liveMembers : host && !host.rebuilding ? 1 : 0,
       replicasStandby: host instanceof ReplicaSet ? host.standbyMembers : 0,
@@ -466,4 +577,20 @@ export class EmbeddedQuadStore implements QuadStore {
     })();
     return this.closing;
   }
+}
+
+/** Quads in N-Quads/N-Triples text, counted as lines (an upper bound: blank and comment lines count too). */
+function lineCount(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+  return text.length > 0 && !text.endsWith('\n') ? n + 1 : n;
+}
+
+/**
+ * Whether an update may add quads: one of INSERT, LOAD, ADD, COPY or MOVE outside its IRIs, strings and comments (a
+ * word inside them is not an operation). DELETE, CLEAR, DROP and CREATE only remove or add nothing.
+ */
+export function mayAddQuads(sparql: string): boolean {
+  const bare = sparql.replace(/<[^<>"{}|^`\\\s]*>|'''[\s\S]*?'''|"""[\s\S]*?"""|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|#[^\n]*/g, ' ');
+  return /\b(?:INSERT|LOAD|ADD|COPY|MOVE)\b/i.test(bare);
 }

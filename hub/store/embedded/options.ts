@@ -17,6 +17,11 @@ export interface EmbeddedStoreOptions {
   maxPendingWrites?: number;
   /** Inserts are refused (503 overloaded) while the oldest insert not yet applied has waited longer (config.store.maxApplyLagMs; 0 or unset = no bound). */
   maxApplyLagMs?: number;
+  /**
+   * Writes that add quads are refused (507 store-full) once the store would hold more (config.store.maxQuads; 0 or
+   * unset = no bound). Every engine holds the whole store in one WebAssembly memory, which cannot pass 4 GiB.
+   */
+  maxQuads?: number;
   /** Drop observation graphs older than this many days (0 = never), on open and every `retentionIntervalMs`. */
   retentionDays?: number;
   retentionIntervalMs?: number;
@@ -54,6 +59,7 @@ export function embeddedStoreOptions(config: HubConfig): EmbeddedStoreOptions {
     snapshotLogBytes: config.store.snapshotLogBytes,
     maxPendingWrites: config.store.maxPendingWrites,
     maxApplyLagMs: config.store.maxApplyLagMs,
+    maxQuads: config.store.maxQuads,
     retentionDays: config.store.retentionDays,
     replicas: config.store.replicas,
     standby: config.store.standby,
