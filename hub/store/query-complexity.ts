@@ -504,3 +504,12 @@ export function assertManageable(text: string, limits: ComplexityLimits = DEFAUL
   }
   return c;
 }
+
+/**
+ * Whether an update may add quads: one of INSERT, LOAD, ADD, COPY or MOVE outside its IRIs, strings and comments (a
+ * word inside them is not an operation). DELETE, CLEAR, DROP and CREATE only remove or add nothing.
+ */
+export function mayAddQuads(sparql: string): boolean {
+  const bare = sparql.replace(/<[^<>"{}|^`\\\s]*>|'''[\s\S]*?'''|"""[\s\S]*?"""|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|#[^\n]*/g, ' ');
+  return /\b(?:INSERT|LOAD|ADD|COPY|MOVE)\b/i.test(bare);
+}

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StoreFullError } from '../../hub/errors.ts';
-import { EmbeddedQuadStore, mayAddQuads } from '../../hub/store/embedded/embedded-quad-store.ts';
+import { EmbeddedQuadStore } from '../../hub/store/embedded/embedded-quad-store.ts';
+import { mayAddQuads } from '../../hub/store/query-complexity.ts';
 import { startTestHub, type TestHub } from '../helpers/hub.ts';
 
 const EX = 'http://example.org/full/';

@@ -4,7 +4,7 @@
 // after the group-commit fdatasync. update() and Graph Store writes are applied in the worker first (a failing update
 // is never logged), then logged, then resolved; append-order.ts keeps the log in apply order. Start: latest snapshot +
 // log replay. Snapshots: snapshotter.ts. Runaway queries and worker rebuilds: worker-host.ts.
-import { assertManageable } from '../query-complexity.ts';
+import { assertManageable, mayAddQuads } from '../query-complexity.ts';
 import { UNSAFE_IRI } from '../graphs.ts';
 import { mkdir } from 'node:fs/promises';
 import { BadRequestError, OverloadedError, StoreError, StoreFullError } from '../../errors.ts';
@@ -584,13 +584,4 @@ function lineCount(text: string): number {
   let n = 0;
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
   return text.length > 0 && !text.endsWith('\n') ? n + 1 : n;
-}
-
-/**
- * Whether an update may add quads: one of INSERT, LOAD, ADD, COPY or MOVE outside its IRIs, strings and comments (a
- * word inside them is not an operation). DELETE, CLEAR, DROP and CREATE only remove or add nothing.
- */
-export function mayAddQuads(sparql: string): boolean {
-  const bare = sparql.replace(/<[^<>"{}|^`\\\s]*>|'''[\s\S]*?'''|"""[\s\S]*?"""|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|#[^\n]*/g, ' ');
-  return /\b(?:INSERT|LOAD|ADD|COPY|MOVE)\b/i.test(bare);
 }

@@ -9,7 +9,7 @@ import { applyPatch } from '../../../hub/ldp/patch.ts';
 import { parseSparqlForRewrite } from '../../../hub/sparql/parse-update.ts';
 import { MAX_REWRITE_CHARS } from '../../../hub/sparql/update-dataset.ts';
 import { MemoryQuadStore } from '../../../hub/store/memory-quad-store.ts';
-import { assertManageable } from '../../../hub/store/query-complexity.ts';
+import { assertManageable, mayAddQuads } from '../../../hub/store/query-complexity.ts';
 import { queryForm } from '../../../hub/store/oxigraph-engine.ts';
 import { EngineOracle } from '../engine-oracle.ts';
 import { enc, filesUnder, ROOT, SHARED } from '../corpus.ts';
@@ -62,7 +62,7 @@ function setupEngines(): void {
 
 export const sparqlTarget: FuzzTarget = {
   name: 'sparql',
-  description: '/sparql: assertManageable (the guard) -> sparqljs rewrite parse for updates -> Oxigraph query/update on a small store (oracle: a 16 MB worker, as the store)',
+  description: '/sparql: assertManageable (the guard), mayAddQuads (maxQuads) -> sparqljs rewrite parse for updates -> Oxigraph query/update on a small store (oracle: a 16 MB worker, as the store)',
   tokens: TOKENS,
   seeds: () => sparqlSeeds(),
   generate: (rng) => enc(sparqlSoup(rng)),
@@ -73,6 +73,8 @@ export const sparqlTarget: FuzzTarget = {
     const c = assertManageable(s);
     if (![c.depth, c.groups, c.operators].every(Number.isFinite)) throw new OracleError('measure() returned a non-finite figure');
     const update = looksLikeUpdate(s);
+    // The store's maxQuads check reads every update's text (a regex pass over strings, IRIs and comments).
+    if (update) mayAddQuads(s);
     // runUpdate rewrites updates with sparqljs (using-graph-uri) after the guard, up to MAX_REWRITE_CHARS (413 beyond).
     if (update && s.length <= MAX_REWRITE_CHARS) parseSparqlForRewrite(s, `${BASE}/sparql`);
     // Oxigraph runs in the store's worker, bounded by the query timeout: an oracle after the timing (traps are crashes).
