@@ -4,39 +4,20 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { expectAnsweredLikeTheStore } from './aggregates-answers.ts';
 import { AggregatingQuadStore } from '../../hub/store/aggregates/aggregating-quad-store.ts';
 import { EmbeddedQuadStore } from '../../hub/store/embedded/embedded-quad-store.ts';
-import * as dash from '../bench/store/aggregate-queries.ts';
-import { dayOf, observationChunks, sensorIri, type DataShape } from '../bench/store/sosa-data.ts';
+import { observationChunks, sensorIri, type DataShape } from '../bench/store/sosa-data.ts';
 
 const shape: DataShape = { sensors: 12, observations: 1200, days: 3 };
 const BASE = 'http://hub.test';
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-const QUERIES = [dash.countAll, dash.countPerSensor, dash.countPerProperty, dash.latestPerProperty, dash.latestObservations, dash.averagePerSensor, dash.hourlyAverage(dayOf(1)), dash.hourlyAverageAll(dayOf(2))];
-
-const DOUBLE = 'http://www.w3.org/2001/XMLSchema#double';
-/** The solutions, sorted; doubles to 12 digits (the aggregates add double sums in another order than the store). */
-async function answers(store: { query(q: string): Promise<{ body: string }> }, q: string): Promise<string[]> {
-  const rows = JSON.parse((await store.query(q)).body).results.bindings as Array<Record<string, { value: string; datatype?: string }>>;
-  return rows.map((b) => JSON.stringify(Object.entries(b).map(([k, t]) => [k, t.datatype === DOUBLE ? { ...t, value: Number(t.value).toPrecision(12) } : t]).sort())).sort();
-}
-
 function open(dir: string) {
   const inner = new EmbeddedQuadStore({ dir, replicas: 1 });
   const agg = new AggregatingQuadStore(inner, { checkpoint: { path: join(dir, 'aggregates-checkpoint.bin'), mark: () => inner.filesMark() } });
   return { inner, agg };
-}
-
-/** Every dashboard query answered from the aggregates, each the store's own answer. */
-async function expectAnsweredLikeTheStore(inner: EmbeddedQuadStore, agg: AggregatingQuadStore): Promise<void> {
-  expect(agg.health().aggregatesReady).toBe(1);
-  for (const q of QUERIES) {
-    const n = agg.health().aggregateAnswers!;
-    expect(await answers(agg, q)).toEqual(await answers(inner, q));
-    expect(agg.health().aggregateAnswers! - n).toBe(1);
-  }
 }
 
 async function loaded(): Promise<string> {
@@ -48,6 +29,21 @@ async function loaded(): Promise<string> {
   await agg.aggregatesIdle();
   await agg.close();
   return dir;
+}
+
+/** Opens `dir`: its checkpoint is refused, the aggregates rebuilt from the store answer as it does; closed cleanly. */
+async function expectRefusedAndRebuilt(dir: string, check?: (agg: AggregatingQuadStore) => void): Promise<void> {
+  const { inner, agg } = open(dir);
+  await agg.open();
+  try {
+    expect(agg.health().checkpointLoaded).toBe(0);
+    expect(agg.health().checkpointRefused).toBe(1);
+    await agg.aggregatesIdle();
+    check?.(agg);
+    await expectAnsweredLikeTheStore(inner, agg);
+  } finally {
+    await agg.close();
+  }
 }
 
 describe('aggregates checkpoint', () => {
@@ -86,17 +82,7 @@ describe('aggregates checkpoint', () => {
       await inner.update(`DELETE WHERE { GRAPH ?g { ?o <http://www.w3.org/ns/sosa/madeBySensor> <${sensorIri(3)}> ; ?p ?v } }`);
       await inner.close();
     }
-    const { inner, agg } = open(dir);
-    await agg.open();
-    try {
-      expect(agg.health().checkpointLoaded).toBe(0);
-      expect(agg.health().checkpointRefused).toBe(1);
-      await agg.aggregatesIdle();
-      expect(agg.health().aggregatesObservations).toBeLessThan(shape.observations);
-      await expectAnsweredLikeTheStore(inner, agg);
-    } finally {
-      await agg.close();
-    }
+    await expectRefusedAndRebuilt(dir, (agg) => expect(agg.health().aggregatesObservations).toBeLessThan(shape.observations));
   });
 
   it('a damaged or truncated checkpoint is refused, never an error: the aggregates are rebuilt', async () => {
@@ -107,17 +93,8 @@ describe('aggregates checkpoint', () => {
     flipped[flipped.length >> 1]! ^= 0x40;
     for (const bad of [flipped, good.subarray(0, good.length - 100), good.subarray(0, 10), Buffer.from('not a checkpoint')]) {
       writeFileSync(path, bad);
-      const { inner, agg } = open(dir);
-      await agg.open();
-      try {
-        expect(agg.health().checkpointLoaded).toBe(0);
-        expect(agg.health().checkpointRefused).toBe(1);
-        await agg.aggregatesIdle();
-        await expectAnsweredLikeTheStore(inner, agg);
-      } finally {
-        // Closed cleanly: saved again, so the next round starts from a good file too.
-        await agg.close();
-      }
+      // Closed cleanly after: saved again, so the next round starts from a good file too.
+      await expectRefusedAndRebuilt(dir);
     }
     const { agg } = open(dir);
     await agg.open();

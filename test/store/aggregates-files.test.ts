@@ -4,13 +4,13 @@ import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { expectAnsweredLikeTheStore } from './aggregates-answers.ts';
 import { AggregatingQuadStore } from '../../hub/store/aggregates/aggregating-quad-store.ts';
 import { decodeCheckpoint } from '../../hub/store/aggregates/checkpoint.ts';
 import { FILES_MARK, buildFromFiles } from '../../hub/store/aggregates/file-build.ts';
 import { AggregateState } from '../../hub/store/aggregates/state.ts';
 import { EmbeddedQuadStore } from '../../hub/store/embedded/embedded-quad-store.ts';
 import { BNODE_SECTION } from '../../hub/store/embedded/snapshot-file.ts';
-import * as dash from '../bench/store/aggregate-queries.ts';
 import { observationGraph } from '../../hub/store/graphs.ts';
 import { dayOf, EX, observationChunks, sensorIri, sensorThingId, SOSA, XSD, type DataShape } from '../bench/store/sosa-data.ts';
 
@@ -19,23 +19,7 @@ const BASE = 'http://hub.test';
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-const QUERIES = [dash.countAll, dash.countPerSensor, dash.countPerProperty, dash.latestPerProperty, dash.latestObservations, dash.averagePerSensor, dash.hourlyAverage(dayOf(1)), dash.hourlyAverageAll(dayOf(2))];
-const DOUBLE = `${XSD}double`;
 const graphOf = (sensor: number, day: number) => observationGraph(BASE, sensorThingId(sensor), new Date(`${dayOf(day)}T12:00:00Z`));
-
-async function answers(store: { query(q: string): Promise<{ body: string }> }, q: string): Promise<string[]> {
-  const rows = JSON.parse((await store.query(q)).body).results.bindings as Array<Record<string, { value: string; datatype?: string }>>;
-  return rows.map((b) => JSON.stringify(Object.entries(b).map(([k, t]) => [k, t.datatype === DOUBLE ? { ...t, value: Number(t.value).toPrecision(12) } : t]).sort())).sort();
-}
-
-async function expectAnsweredLikeTheStore(inner: EmbeddedQuadStore, agg: AggregatingQuadStore): Promise<void> {
-  expect(agg.health().aggregatesReady).toBe(1);
-  for (const q of QUERIES) {
-    const n = agg.health().aggregateAnswers!;
-    expect(await answers(agg, q)).toEqual(await answers(inner, q));
-    expect(agg.health().aggregateAnswers! - n).toBe(1);
-  }
-}
 
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'agg-files-'));
